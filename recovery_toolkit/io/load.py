@@ -1,0 +1,511 @@
+"""``load_logs``: one call from a clinic's export to a validated canonical frame.
+
+Every data row of the file ends up exactly once either in ``LoadResult.logs`` (valid, in the
+canonical shape of :class:`~recovery_toolkit.schemas.SorenessLog`) or in
+``LoadResult.quarantine`` (its original values, its 1-based row number in the source and every
+reason it failed). Nothing is silently dropped, nothing is silently fixed.
+
+Examples
+--------
+>>> from recovery_toolkit import load_logs
+>>> from recovery_toolkit.samples import sample_path
+>>> result = load_logs(sample_path())
+>>> result.rows_read == result.rows_valid + result.rows_quarantined + result.rows_merged
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import vocab
+from ..errors import InputFileError
+from ..schemas import (
+    BOOLEAN_COLUMNS,
+    CANONICAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    SorenessLog,
+)
+from . import parse
+from .mapping import Mapping, apply_mapping, load_mapping
+from .readers import read_raw
+
+__all__ = ["LoadResult", "load_logs", "file_sha256"]
+
+_EPISODE_KEYS = ["patient_id", "treatment_type", "treatment_date"]
+_PROBLEM_COLUMNS = ["row", "column", "code", "value"]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What :func:`load_logs` read: valid logs, quarantined rows and every problem.
+
+    Attributes
+    ----------
+    logs : DataFrame
+        Valid rows in the canonical shape (validated against ``SorenessLog``).
+    quarantine : DataFrame
+        Failed rows with their original values, ``source_row`` and ``reasons``.
+    problems : DataFrame
+        One row per failed check: ``row``, ``column``, ``code``, ``value``.
+    source : str
+        The file read.
+    sha256 : str
+        SHA-256 of the file's bytes.
+    rows_read : int
+        Data rows in the file (blank lines are not rows).
+    rows_merged : int
+        REDCap baseline rows with no diary answers, merged into their record's diary rows.
+    """
+
+    logs: pd.DataFrame
+    quarantine: pd.DataFrame
+    problems: pd.DataFrame
+    source: str
+    sha256: str
+    rows_read: int
+    rows_merged: int = 0
+    blank_rows: int = 0
+    ignored_columns: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_valid(self) -> int:
+        """Rows in :attr:`logs`."""
+        return len(self.logs)
+
+    @property
+    def rows_quarantined(self) -> int:
+        """Rows in :attr:`quarantine`."""
+        return len(self.quarantine)
+
+    @property
+    def episodes(self) -> int:
+        """Distinct episodes among the valid rows."""
+        return int(self.logs[SorenessLog.episode_id].nunique())
+
+    def summary(self, *, max_problems: int | None = None) -> dict[str, Any]:
+        """A JSON-ready summary: counts, options and the problems (optionally the first N).
+
+        Examples
+        --------
+        >>> from recovery_toolkit.samples import sample_path
+        >>> sorted(load_logs(sample_path()).summary())[:3]
+        ['blank_rows', 'episodes', 'file']
+        """
+        problems = self.problems if max_problems is None else self.problems.head(max_problems)
+        return {
+            "file": self.source,
+            "sha256": self.sha256,
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_valid,
+            "rows_quarantined": self.rows_quarantined,
+            "rows_merged": self.rows_merged,
+            "blank_rows": self.blank_rows,
+            "episodes": self.episodes,
+            "patients": int(self.logs[SorenessLog.patient_id].nunique()),
+            "ignored_columns": list(self.ignored_columns),
+            "problem_counts": self.problem_counts(),
+            "options": self.options,
+            "problems": [
+                {"row": int(r.row), "column": r.column, "code": r.code, "value": r.value}
+                for r in problems.itertuples(index=False)
+            ],
+        }
+
+    def problem_counts(self) -> dict[str, int]:
+        """Number of problems per reason code, most frequent first."""
+        counts = self.problems["code"].value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.source}",
+            f"  rows read         {self.rows_read:>9,}",
+            f"  rows valid        {self.rows_valid:>9,}",
+            f"  rows quarantined  {self.rows_quarantined:>9,}",
+        ]
+        if self.rows_merged:
+            lines.append(f"  baseline rows merged {self.rows_merged:>6,}")
+        if self.blank_rows:
+            lines.append(f"  blank lines skipped {self.blank_rows:>7,}")
+        lines.append(f"  episodes          {self.episodes:>9,}")
+        if self.ignored_columns:
+            lines.append(f"  ignored columns   {', '.join(self.ignored_columns)}")
+        for code, count in self.problem_counts().items():
+            lines.append(f"  {count:>6,} x {code}: {vocab.REASONS[code].message}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(code)}</td><td>{count:,}</td>"
+            f"<td>{html.escape(vocab.REASONS[code].fix)}</td></tr>"
+            for code, count in self.problem_counts().items()
+        )
+        table = (
+            f"<table><tr><th>problem</th><th>count</th><th>fix</th></tr>{rows}</table>"
+            if rows
+            else "<p>No problems found.</p>"
+        )
+        return (
+            f"<div><strong>{html.escape(Path(self.source).name)}</strong>: "
+            f"{self.rows_read:,} rows read, {self.rows_valid:,} valid, "
+            f"{self.rows_quarantined:,} quarantined, {self.episodes:,} episodes{table}</div>"
+        )
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes.
+
+    Examples
+    --------
+    >>> from recovery_toolkit.samples import sample_path
+    >>> len(file_sha256(sample_path()))
+    64
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_logs(
+    path: str | Path,
+    *,
+    mapping: str | Path | Mapping | None = None,
+    encoding: str | None = None,
+    date_format: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int = 0,
+    today: dt.date | None = None,
+) -> LoadResult:
+    """Load a soreness-log export into a validated canonical frame plus a quarantine.
+
+    Parameters
+    ----------
+    path : str or Path
+        A local CSV/TSV/TXT, XLSX or Parquet file.
+    mapping : str, Path or Mapping, optional
+        A mapping file (YAML/TOML) or :class:`~recovery_toolkit.io.mapping.Mapping` that renames
+        columns, translates values and describes a REDCap layout. Without one, headers are
+        matched to canonical names ignoring case, spaces and hyphens.
+    encoding : str, optional
+        Text encoding when it is not UTF-8 (e.g. ``"latin-1"``).
+    date_format : str, optional
+        ``strftime`` format of non-ISO dates, e.g. ``"%d/%m/%Y"``.
+    delimiter : str, optional
+        Field delimiter when sniffing it is not wanted.
+    sheet : str or int, default 0
+        Worksheet of an Excel workbook.
+    today : date, optional
+        The date after which a date counts as "in the future" (default: today).
+
+    Returns
+    -------
+    LoadResult
+
+    Raises
+    ------
+    InputFileError
+        When the file cannot be used at all; the message names the file and the fix.
+
+    Examples
+    --------
+    >>> from recovery_toolkit.samples import sample_path
+    >>> messy = load_logs(sample_path("messy_export.csv"),
+    ...                   mapping=sample_path("messy_mapping.yaml"))
+    >>> messy.rows_quarantined > 0
+    True
+    """
+    if mapping is not None and not isinstance(mapping, Mapping):
+        mapping = load_mapping(mapping)
+    encoding = encoding or (mapping.encoding if mapping else None)
+    date_format = date_format or (mapping.date_format if mapping else None)
+    raw = read_raw(
+        path,
+        encoding=encoding,
+        delimiter=delimiter or (mapping.delimiter if mapping else None),
+        decimal=mapping.decimal if mapping else None,
+        sheet=sheet,
+    )
+    frame = raw.frame
+    merged = np.zeros(len(frame), dtype=bool)
+    if mapping is not None:
+        frame, merged = apply_mapping(frame, mapping)
+    else:
+        frame = frame.rename(columns=_canonical_header(frame.columns, path))
+    ignored = tuple(c for c in frame.columns if c not in CANONICAL_COLUMNS)
+    _check_columns(frame, path)
+    for column in ("treatment_date", "log_date"):
+        if column in frame.columns and date_format is None:
+            if parse.looks_day_first_or_month_first(frame[column]):
+                raise InputFileError(
+                    path,
+                    f"dates in {column} such as {frame[column].dropna().iloc[0]!r} could be "
+                    "day-first or month-first",
+                    "name the format, e.g. --date-format %d/%m/%Y (or %m/%d/%Y)",
+                )
+    today = today or dt.date.today()
+    typed, codes = _parse_columns(frame, raw.decimal, date_format, today)
+    keep = ~merged
+    typed, codes, frame = typed.loc[keep], {c: v[keep] for c, v in codes.items()}, frame.loc[keep]
+    source_rows = raw.source_rows[keep]
+    row_failed = np.zeros(len(typed), dtype=bool)
+    for value in codes.values():
+        row_failed |= value != None  # noqa: E711 - elementwise on object array
+    cross = _cross_row_codes(typed, ~row_failed)
+    problems = _problems(codes, cross, frame, typed, source_rows, raw)
+    failed = row_failed | (cross[0] != None)  # noqa: E711
+    logs = typed.loc[~failed, list(CANONICAL_COLUMNS)].reset_index(drop=True)
+    logs = logs.astype({"day": "int64", "soreness": "int64"})
+    logs = SorenessLog.validate(logs)
+    quarantine = _quarantine(raw, frame.index[failed], problems)
+    return LoadResult(
+        logs=logs,
+        quarantine=quarantine,
+        problems=problems,
+        source=str(path),
+        sha256=file_sha256(path),
+        rows_read=len(raw.frame) + len(raw.bad_rows),
+        rows_merged=int(merged.sum()),
+        blank_rows=raw.blank_rows,
+        ignored_columns=ignored,
+        options={
+            "mapping": getattr(mapping, "source", None),
+            "encoding": raw.encoding,
+            "delimiter": raw.delimiter,
+            "decimal": raw.decimal,
+            "date_format": date_format,
+        },
+    )
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def _canonical_header(columns: pd.Index, path: str | Path) -> dict[str, str]:
+    canon = {_fold(c): c for c in CANONICAL_COLUMNS}
+    renames = {c: canon[_fold(c)] for c in columns if _fold(c) in canon}
+    targets = list(renames.values())
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        raise InputFileError(
+            path,
+            f"several columns mean {', '.join(twice)} (names differ only in case or spacing)",
+            "delete or rename the extra column",
+        )
+    return renames
+
+
+def _check_columns(frame: pd.DataFrame, path: str | Path) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if "day" not in frame.columns and "log_date" not in frame.columns:
+        missing.append("log_date (or day)")
+    if missing:
+        found = ", ".join(map(str, frame.columns[:12])) + (", ..." if frame.shape[1] > 12 else "")
+        raise InputFileError(
+            path,
+            f"required column(s) {', '.join(missing)} not found (found: {found})",
+            "rename the columns or describe them in a mapping file (--mapping)",
+        )
+
+
+def _parse_columns(
+    frame: pd.DataFrame, decimal: str, date_format: str | None, today: dt.date
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Parse every canonical column; derive ``day``/``log_date``/``episode_id``; row rules."""
+    n = len(frame)
+    out: dict[str, Any] = {}
+    codes: dict[str, np.ndarray] = {}
+
+    def take(column: str, parsed: parse.Parsed) -> None:
+        out[column] = parsed.values
+        codes[column] = parsed.codes
+
+    take("patient_id", parse.parse_text(frame["patient_id"], required=True))
+    take("treatment_type", parse.parse_treatment_type(frame["treatment_type"]))
+    take("treatment_date", parse.parse_date(frame["treatment_date"], date_format=date_format))
+    take("soreness", parse.parse_integer(frame["soreness"], low=0, high=10, decimal=decimal))
+    for column in BOOLEAN_COLUMNS:
+        if column in frame.columns:
+            take(column, parse.parse_boolean(frame[column]))
+        else:
+            out[column] = pd.Series(pd.array([pd.NA] * n, dtype="boolean"), index=frame.index)
+    for column in ("site", "clinician", "notes"):
+        if column in frame.columns:
+            out[column] = parse.parse_text(frame[column], strip=column != "notes").values
+        else:
+            out[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    if "episode_id" in frame.columns:
+        episode = parse.parse_text(frame["episode_id"]).values
+    else:
+        episode = pd.Series(pd.NA, index=frame.index, dtype="str")
+    derived = (
+        out["patient_id"]
+        + "|"
+        + out["treatment_date"].dt.strftime("%Y-%m-%d")
+        + "|"
+        + out["treatment_type"].astype("str")
+    )
+    out["episode_id"] = episode.fillna(derived)
+    _dates_and_days(frame, out, codes, date_format, decimal)
+    _row_rules(out, codes, today, blame="log_date" if "log_date" in frame.columns else "day")
+    typed = pd.DataFrame(out, index=frame.index)
+    typed["day"] = typed["day"].astype("Int64")
+    return typed, codes
+
+
+def _dates_and_days(
+    frame: pd.DataFrame,
+    out: dict[str, Any],
+    codes: dict[str, np.ndarray],
+    date_format: str | None,
+    decimal: str,
+) -> None:
+    treated = out["treatment_date"]
+    if "log_date" in frame.columns:
+        parsed = parse.parse_date(frame["log_date"], date_format=date_format)
+        out["log_date"], codes["log_date"] = parsed.values, parsed.codes
+        from_dates = (parsed.values - treated).dt.days.astype("Int64")
+    if "day" in frame.columns:
+        parsed_day = parse.parse_integer(
+            frame["day"], low=-100_000, high=None, decimal=decimal, required="log_date" not in out
+        )
+        codes["day"] = parsed_day.codes
+        day = parsed_day.values
+        if "log_date" in out:
+            mismatch = (day.notna() & from_dates.notna() & (day != from_dates)).to_numpy(bool)
+            codes["day"] = np.where(mismatch, "day_mismatch", codes["day"])
+            day = from_dates.fillna(day)
+        out["day"] = day
+        out.setdefault("log_date", treated + pd.to_timedelta(day.astype("float"), unit="D"))
+    else:
+        out["day"] = from_dates
+    out["log_date"] = out["log_date"].astype("datetime64[us]")
+
+
+def _row_rules(
+    out: dict[str, Any], codes: dict[str, np.ndarray], today: dt.date, *, blame: str
+) -> None:
+    limit = pd.Timestamp(today)
+    for column in ("treatment_date", "log_date"):
+        future = (out[column] > limit).to_numpy(dtype=bool, na_value=False)
+        codes[column] = np.where(future, "future_date", codes.get(column, None))
+    before = (out["day"] < 0).to_numpy(dtype=bool, na_value=False)
+    codes[blame] = np.where(before, "log_before_treatment", codes.get(blame, None))
+
+
+def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Duplicates, conflicts and inconsistent episodes among rows that passed row checks."""
+    code = np.full(len(typed), None, dtype=object)
+    column = np.full(len(typed), None, dtype=object)
+    valid = typed.loc[ok]
+    positions = np.flatnonzero(ok)
+    same_day = valid.duplicated(["episode_id", "day"], keep=False).to_numpy()
+    if same_day.any():
+        group = valid.loc[same_day, list(CANONICAL_COLUMNS)]
+        exact = group.astype("str").duplicated(keep="first").to_numpy()
+        where = positions[same_day]
+        code[where[exact]] = "duplicate_row"
+        rest = group.loc[~exact]
+        conflict = rest.duplicated(["episode_id", "day"], keep=False).to_numpy()
+        code[where[~exact][conflict]] = "conflicting_rows"
+        column[where] = "episode_id"
+    still = ok & (code == None)  # noqa: E711
+    attrs = typed.loc[still, ["episode_id", *_EPISODE_KEYS]].drop_duplicates()
+    bad_episodes = attrs.loc[attrs["episode_id"].duplicated(), "episode_id"].unique()
+    if len(bad_episodes):
+        inconsistent = still & typed["episode_id"].isin(bad_episodes).to_numpy()
+        code[inconsistent] = "inconsistent_episode"
+        column[inconsistent] = "episode_id"
+    return code, column
+
+
+def _problems(
+    codes: dict[str, np.ndarray],
+    cross: tuple[np.ndarray, np.ndarray],
+    frame: pd.DataFrame,
+    typed: pd.DataFrame,
+    source_rows: np.ndarray,
+    raw: Any,
+) -> pd.DataFrame:
+    parts = []
+    for column, value in codes.items():
+        hit = np.flatnonzero(value != None)  # noqa: E711
+        if len(hit):
+            original = frame[column].iloc[hit] if column in frame.columns else None
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "row": source_rows[hit],
+                        "column": column,
+                        "code": value[hit],
+                        "value": _as_text(original, len(hit)),
+                    }
+                )
+            )
+    cross_code, cross_column = cross
+    hit = np.flatnonzero(cross_code != None)  # noqa: E711
+    if len(hit):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": source_rows[hit],
+                    "column": cross_column[hit],
+                    "code": cross_code[hit],
+                    "value": (
+                        typed["episode_id"].iloc[hit] + " day " + typed["day"].iloc[hit].astype("str")
+                    ).to_numpy(),
+                }
+            )
+        )
+    if len(raw.bad_rows):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": raw.bad_rows["source_row"].to_numpy(),
+                    "column": "*",
+                    "code": "bad_field_count",
+                    "value": raw.bad_rows["text"].to_numpy(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {c: pd.Series([], dtype="int64" if c == "row" else "str") for c in _PROBLEM_COLUMNS}
+        )
+    problems = pd.concat(parts, ignore_index=True)
+    problems = problems.astype({"row": "int64", "column": "str", "code": "str", "value": "str"})
+    return problems.sort_values(["row", "column"], kind="stable", ignore_index=True)
+
+
+def _as_text(values: pd.Series | None, n: int) -> Any:
+    if values is None:
+        return [None] * n
+    return values.astype("str").to_numpy()
+
+
+def _quarantine(raw: Any, failed_index: pd.Index, problems: pd.DataFrame) -> pd.DataFrame:
+    """Failed rows with their original values, source row number and reasons."""
+    original = raw.frame.loc[failed_index].astype("str")
+    original.insert(0, "source_row", raw.source_rows[failed_index])
+    if len(raw.bad_rows):
+        bad = pd.DataFrame({"source_row": raw.bad_rows["source_row"].to_numpy()})
+        bad["raw_text"] = raw.bad_rows["text"].to_numpy()
+        original = pd.concat([original, bad], ignore_index=True)
+    reasons = (
+        (problems["column"] + ":" + problems["code"]).groupby(problems["row"]).agg("; ".join)
+    )
+    original["reasons"] = original["source_row"].map(reasons).astype("str")
+    return original.sort_values("source_row", ignore_index=True)

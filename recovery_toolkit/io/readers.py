@@ -1,0 +1,367 @@
+"""Read a local file into a raw table, refusing files that cannot or must not be read.
+
+The raw table keeps every data row with its 1-based row number in the source, so that a
+problem found later can always be pointed back to the row a user sees in their spreadsheet.
+Text formats are read as strings (``"00123"`` stays ``"00123"``); nothing is interpreted here.
+
+Examples
+--------
+>>> from recovery_toolkit.io.readers import read_raw
+>>> from recovery_toolkit.samples import sample_path
+>>> raw = read_raw(sample_path())
+>>> raw.frame.columns[0]
+'patient_id'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputFileError
+
+__all__ = ["RawTable", "read_raw", "TEXT_SUFFIXES", "EXCEL_SUFFIXES", "PARQUET_SUFFIXES"]
+
+TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".tab"})
+EXCEL_SUFFIXES = frozenset({".xlsx"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+_MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlsb", ".xlam", ".xls"})
+_PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".joblib", ".npy", ".npz"})
+_DELIMITERS = (",", ";", "\t")
+_EXPORT_FIX = "export the data as CSV, Excel (.xlsx) or Parquet"
+
+#: Largest Excel workbook read (compressed size, and uncompressed size of its parts).
+MAX_EXCEL_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's data rows before any interpretation.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per data row, columns as in the file's header. Text formats give strings
+        with blanks as missing; Parquet keeps its own types. The index is 0..n-1.
+    source_rows : ndarray
+        1-based data-row number in the source of each row of ``frame``.
+    bad_rows : DataFrame
+        Rows that could not be split into the header's fields (``source_row``, ``text``).
+    blank_rows : int
+        Completely blank rows that were skipped (they are not data).
+    delimiter, decimal : str or None
+        What the text reader used (``None`` for binary formats).
+    """
+
+    frame: pd.DataFrame
+    source_rows: np.ndarray
+    bad_rows: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"source_row": [], "text": []})
+    )
+    blank_rows: int = 0
+    delimiter: str | None = None
+    decimal: str = "."
+    encoding: str | None = None
+
+
+def read_raw(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    sheet: str | int = 0,
+) -> RawTable:
+    """Read ``path`` (CSV/TSV/TXT, XLSX or Parquet) into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A local file.
+    encoding : str, optional
+        Text encoding; by default UTF-8 with or without a byte-order mark. Other encodings are
+        used only when named.
+    delimiter : str, optional
+        Field delimiter; by default sniffed from the header among ``,`` ``;`` and tab.
+    decimal : str, optional
+        Decimal mark of numbers; by default ``,`` in ``;``-delimited files, else ``.``.
+    sheet : str or int, default 0
+        Worksheet of an Excel workbook.
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    InputFileError
+        When the file cannot be used at all; the message names the file and the fix.
+
+    Examples
+    --------
+    >>> from recovery_toolkit.samples import sample_path
+    >>> read_raw(sample_path()).delimiter
+    ','
+    """
+    path = Path(path)
+    kind = _detect_kind(path)
+    if kind == "parquet":
+        table = _read_parquet(path)
+    elif kind == "excel":
+        table = _read_excel(path, sheet)
+    else:
+        table = _read_text(path, encoding, delimiter, decimal)
+    if len(table.frame) == 0 and len(table.bad_rows) == 0:
+        raise InputFileError(path, "the file has a header but no data rows", _EXPORT_FIX)
+    return table
+
+
+def _detect_kind(path: Path) -> str:
+    if not path.exists():
+        raise InputFileError(path, "no such file", "check the path and the file name")
+    if not path.is_file():
+        raise InputFileError(path, "is not a file", "name a file, not a folder")
+    if path.stat().st_size == 0:
+        raise InputFileError(path, "the file is empty", _EXPORT_FIX)
+    suffix = path.suffix.lower()
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if suffix in _PICKLE_SUFFIXES or head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05":
+        raise InputFileError(
+            path, "Python pickles are never read (loading one can run code)", _EXPORT_FIX
+        )
+    if suffix in _MACRO_SUFFIXES or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputFileError(
+            path,
+            "macro-enabled or legacy Excel workbooks are not read",
+            "save the sheet as .xlsx (Excel Workbook) or CSV",
+        )
+    content = _content_kind(head)
+    expected = (
+        "parquet"
+        if suffix in PARQUET_SUFFIXES
+        else "excel"
+        if suffix in EXCEL_SUFFIXES
+        else "text"
+        if suffix in TEXT_SUFFIXES
+        else None
+    )
+    if content == "binary":
+        raise InputFileError(path, "is not a table (it holds binary data)", _EXPORT_FIX)
+    if expected is None:
+        return content
+    if content != expected:
+        names = {"parquet": "Parquet", "excel": "an Excel workbook", "text": "text"}
+        raise InputFileError(
+            path,
+            f"the name says {suffix} but the content is {names[content]}",
+            "rename the file to match its content, or export it again",
+        )
+    return content
+
+
+def _content_kind(head: bytes) -> str:
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "excel"
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary"
+    return "text"
+
+
+# ---------------------------------------------------------------------------- text files
+
+
+def _read_text(
+    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None
+) -> RawTable:
+    enc = encoding or "utf-8-sig"
+    try:
+        with path.open("r", encoding=enc, newline="") as handle:
+            head = handle.read(65536)
+    except LookupError:
+        raise InputFileError(
+            path, f"unknown encoding {encoding!r}", "name an encoding such as latin-1 or cp1252"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, exc, encoding) from None
+    sep = delimiter or _sniff_delimiter(head)
+    header = _header_fields(path, head, sep)
+    dec = decimal or ("," if sep == ";" else ".")
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            encoding=enc,
+            encoding_errors="strict",
+            engine="c",
+        )
+        bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, exc, encoding) from None
+    except pd.errors.ParserError as exc:
+        if "EOF inside string" in str(exc):
+            raise _unclosed_quote(path, str(exc)) from None
+        frame, bad = _read_text_tolerant(path, enc, sep, header)
+    frame.columns = header
+    blank = frame.isna().all(axis=1).to_numpy()
+    source_rows = np.flatnonzero(~blank) + 1
+    if blank.any():
+        frame = frame.loc[~blank].reset_index(drop=True)
+    return RawTable(
+        frame=frame,
+        source_rows=source_rows,
+        bad_rows=bad,
+        blank_rows=int(blank.sum()),
+        delimiter=sep,
+        decimal=dec,
+        encoding=enc,
+    )
+
+
+def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str | None) -> InputFileError:
+    byte = exc.object[exc.start : exc.start + 1].hex()
+    if encoding is None:
+        return InputFileError(
+            path,
+            f"is not UTF-8 text (byte 0x{byte} cannot be decoded)",
+            "name its encoding, e.g. --encoding latin-1 (or cp1252 for Windows exports)",
+        )
+    return InputFileError(
+        path, f"cannot be decoded as {encoding} (byte 0x{byte})", "name the right --encoding"
+    )
+
+
+def _unclosed_quote(path: Path, message: str) -> InputFileError:
+    match = re.search(r"starting at row (\d+)", message)
+    where = f" starting in data row {match.group(1)}" if match else ""
+    return InputFileError(
+        path,
+        f"a quoted value is never closed{where}",
+        'close the quote or remove the stray " character',
+    )
+
+
+def _sniff_delimiter(head: str) -> str:
+    first_line = head.split("\n", 1)[0]
+    counts = {d: _count_outside_quotes(first_line, d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _count_outside_quotes(line: str, char: str) -> int:
+    return sum(part.count(char) for part in line.split('"')[::2])
+
+
+def _header_fields(path: Path, head: str, sep: str) -> list[str]:
+    try:
+        header = next(csv.reader(io.StringIO(head), delimiter=sep, strict=True))
+    except (StopIteration, csv.Error):
+        raise InputFileError(path, "has no readable header row", _EXPORT_FIX) from None
+    header = [name.strip() for name in header]
+    if not any(header):
+        raise InputFileError(path, "has no header row (the first line is blank)", _EXPORT_FIX)
+    _refuse_duplicate_columns(path, header)
+    return header
+
+
+def _refuse_duplicate_columns(path: Path, header: list[str]) -> None:
+    seen: set[str] = set()
+    twice = sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
+    if twice:
+        raise InputFileError(
+            path,
+            f"column name(s) {', '.join(map(repr, twice))} appear more than once",
+            "rename or delete the repeated column(s)",
+        )
+
+
+def _read_text_tolerant(
+    path: Path, enc: str, sep: str, header: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Slow path for files with malformed rows: keep good rows, set the others aside."""
+    good: list[list[str | None]] = []
+    bad_rows: list[int] = []
+    bad_text: list[str] = []
+    width = len(header)
+    with path.open("r", encoding=enc, newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep, strict=True)
+        try:
+            next(reader)
+            for number, fields in enumerate(reader, start=1):
+                if len(fields) > width:
+                    bad_rows.append(number)
+                    bad_text.append(sep.join(fields))
+                    good.append([None] * width)  # placeholder keeps row numbers aligned
+                    continue
+                padded = [f if f != "" else None for f in fields] + [None] * (width - len(fields))
+                good.append(padded)
+        except csv.Error:
+            raise _unclosed_quote(path, f"starting at row {len(good) + 1}") from None
+    frame = pd.DataFrame(good, columns=pd.Index(range(width)), dtype="str")
+    bad = pd.DataFrame({"source_row": pd.Series(bad_rows, dtype="int64"), "text": bad_text})
+    return frame, bad
+
+
+# ---------------------------------------------------------------------------- Excel, Parquet
+
+
+def _read_excel(path: Path, sheet: str | int) -> RawTable:
+    if path.stat().st_size > MAX_EXCEL_BYTES:
+        raise InputFileError(path, "the workbook is larger than 200 MB", "export it as CSV")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise InputFileError(path, "is not a valid .xlsx workbook", _EXPORT_FIX) from None
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise InputFileError(
+            path, "the workbook contains macros", "save it as .xlsx without macros, or as CSV"
+        )
+    if unpacked > 5 * MAX_EXCEL_BYTES:
+        raise InputFileError(path, "the workbook unpacks to more than 1 GB", "export it as CSV")
+    try:
+        grid = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, engine="openpyxl")
+    except ValueError as exc:
+        raise InputFileError(path, f"cannot read sheet {sheet!r} ({exc})", "name a sheet") from None
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InputFileError(path, f"is not a readable workbook ({exc})", _EXPORT_FIX) from None
+    if grid.empty:
+        raise InputFileError(path, "the sheet is empty", _EXPORT_FIX)
+    header = ["" if pd.isna(h) else str(h).strip() for h in grid.iloc[0]]
+    _refuse_duplicate_columns(path, [h for h in header if h])
+    frame = grid.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    frame = frame.loc[:, [bool(h) for h in header]]
+    frame = frame.mask(frame.apply(lambda c: c.str.strip() == ""))
+    blank = frame.isna().all(axis=1).to_numpy()
+    frame = frame.loc[~blank].reset_index(drop=True)
+    return RawTable(
+        frame=frame,
+        source_rows=np.flatnonzero(~blank) + 1,
+        blank_rows=int(blank.sum()),
+    )
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise InputFileError(path, f"is not a readable Parquet file ({exc})", _EXPORT_FIX) from None
+    frame = frame.reset_index(drop=True)
+    _refuse_duplicate_columns(path, [str(c) for c in frame.columns])
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(frame=frame, source_rows=np.arange(1, len(frame) + 1))

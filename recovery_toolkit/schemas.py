@@ -1,0 +1,123 @@
+"""Pandera schemas: the contract of every table the toolkit passes around.
+
+:class:`SorenessLog` is the canonical log table of the design (one row per episode per logged
+day). Code refers to its columns through the model (``SorenessLog.soreness``), never through
+loose strings, so a renamed column breaks loudly.
+
+Examples
+--------
+>>> from recovery_toolkit.schemas import SorenessLog
+>>> SorenessLog.soreness
+'soreness'
+>>> "flag_neuro_deficit" in SorenessLog.flag_columns()
+True
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from . import vocab
+
+__all__ = [
+    "SorenessLog",
+    "Problems",
+    "TREATMENT_DTYPE",
+    "CANONICAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "BOOLEAN_COLUMNS",
+    "TEXT_COLUMNS",
+]
+
+#: Categorical dtype of ``treatment_type``, in the vocabulary's order.
+TREATMENT_DTYPE = pd.CategoricalDtype(list(vocab.TREATMENT_TYPES), ordered=False)
+
+_nullable_bool = {"nullable": True}
+
+
+class SorenessLog(pa.DataFrameModel):
+    """Canonical soreness log: one row per treatment episode per logged day.
+
+    ``day`` is the number of days since treatment (day 0 = the treatment day). Every
+    boolean column is nullable: blank means "not reported", never "no".
+    """
+
+    patient_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    episode_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    treatment_type: Series[pd.CategoricalDtype] = pa.Field(
+        dtype_kwargs={"categories": list(vocab.TREATMENT_TYPES), "ordered": False}
+    )
+    treatment_date: Series[pa.DateTime]
+    log_date: Series[pa.DateTime]
+    day: Series[int] = pa.Field(ge=0)
+    soreness: Series[int] = pa.Field(ge=0, le=10)
+    flag_worsening_pain: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    flag_infection_signs: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    flag_neuro_deficit: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    flag_bladder_bowel: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    flag_cardiopulmonary: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_gentle_movement: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_cold: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_heat: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_posture: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_sleep: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_hydration_nutrition: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_avoided_heavy_lifting: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_meds_as_directed: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    care_followed_plan: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    clinic_contact: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    site: Series[str] = pa.Field(nullable=True)
+    clinician: Series[str] = pa.Field(nullable=True)
+    notes: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        ordered = True
+        unique = ["episode_id", "day"]
+
+    @pa.dataframe_check(name="day_matches_dates")
+    @classmethod
+    def _day_matches_dates(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["log_date"] - df["treatment_date"]).dt.days == df["day"]
+
+    @pa.dataframe_check(name="episode_attributes_consistent")
+    @classmethod
+    def _episode_consistent(cls, df: pd.DataFrame) -> Series[bool]:
+        keys = ["patient_id", "treatment_type", "treatment_date"]
+        counts = df.groupby("episode_id", observed=True, sort=False)[keys].transform("nunique")
+        return (counts == 1).all(axis=1)
+
+    @classmethod
+    def flag_columns(cls) -> list[str]:
+        """The five reported red-flag columns, in vocabulary order."""
+        return list(vocab.RED_FLAGS)
+
+    @classmethod
+    def care_columns(cls) -> list[str]:
+        """The nine home-care checklist columns, in vocabulary order."""
+        return list(vocab.CARE_ITEMS)
+
+
+class Problems(pa.DataFrameModel):
+    """One row per failed check of a loaded file: where, what and the offending value."""
+
+    row: Series[int] = pa.Field(ge=1, description="1-based data row in the source file")
+    column: Series[str]
+    code: Series[str] = pa.Field(isin=list(vocab.REASONS))
+    value: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True
+        ordered = True
+
+
+#: Column order of the canonical table.
+CANONICAL_COLUMNS: tuple[str, ...] = tuple(SorenessLog.to_schema().columns)
+#: Columns a source file must provide (``day`` or ``log_date`` is checked separately).
+REQUIRED_COLUMNS: tuple[str, ...] = ("patient_id", "treatment_type", "treatment_date", "soreness")
+#: Nullable yes/no columns.
+BOOLEAN_COLUMNS: tuple[str, ...] = (*vocab.RED_FLAGS, *vocab.CARE_ITEMS, "clinic_contact")
+#: Free-text columns kept verbatim apart from trimming (notes are never trimmed).
+TEXT_COLUMNS: tuple[str, ...] = ("site", "clinician", "notes")
