@@ -119,7 +119,7 @@ def to_messy_export(logs: pd.DataFrame, *, rng: int | np.random.Generator = 0) -
     Examples
     --------
     >>> from recovery_toolkit.synth import generate_logs
-    >>> to_messy_export(generate_logs(20, rng=0))["Treatment Date"].str.contains("/").all()
+    >>> bool(to_messy_export(generate_logs(20, rng=0))["Treatment Date"].str.contains("/").all())
     True
     """
     rng = np.random.default_rng(rng)
@@ -141,6 +141,8 @@ def to_messy_export(logs: pd.DataFrame, *, rng: int | np.random.Generator = 0) -
         else:
             out[header] = values
     out = out.astype("str")
+    if len(out) < 20:  # too small to hide bad rows among good ones
+        return out.reset_index(drop=True)
     bad = rng.choice(np.arange(5, len(out) - 5), size=8, replace=False)
     pain, date, treat = "Pain (0-10)", "Date", "Treatment"
     out.loc[bad[0], pain] = "11"
@@ -231,7 +233,9 @@ def to_redcap_export(logs: pd.DataFrame) -> pd.DataFrame:
     for field, items in (("red_flags", vocab.RED_FLAGS), ("home_care", vocab.CARE_ITEMS)):
         for i, column in enumerate(items, start=1):
             out[f"{field}___{i}"] = logs[column].map({True: "1", False: "0"}, na_action="ignore")
-    out["contacted_clinic"] = logs["clinic_contact"].map({True: "1", False: "0"}, na_action="ignore")
+    out["contacted_clinic"] = logs["clinic_contact"].map(
+        {True: "1", False: "0"}, na_action="ignore"
+    )
     out["diary_comments"] = logs["notes"]
     return out.reset_index(drop=True)
 
@@ -243,9 +247,7 @@ def _mapping_texts() -> tuple[str, str]:
     return MESSY_MAPPING.format(columns=columns), REDCAP_MAPPING.format(flags=flags, care=care)
 
 
-def write_samples(
-    out_dir: str | Path, *, episodes: int = 400, rng: int = 20251106
-) -> list[Path]:
+def write_samples(out_dir: str | Path, *, episodes: int = 400, rng: int = 20251106) -> list[Path]:
     """Write the canonical, messy and REDCap samples (and their mapping files) to ``out_dir``.
 
     Examples
@@ -264,13 +266,20 @@ def write_samples(
     )
     for column in canonical.columns:
         if str(canonical[column].dtype) == "boolean":
-            canonical[column] = canonical[column].map({True: "yes", False: "no"}, na_action="ignore")
+            canonical[column] = canonical[column].map(
+                {True: "yes", False: "no"}, na_action="ignore"
+            )
     messy_mapping, redcap_mapping = _mapping_texts()
-    messy_source = logs[logs["episode_id"].isin(logs["episode_id"].unique()[:60])]
-    redcap_source = logs[logs["episode_id"].isin(logs["episode_id"].unique()[60:100])]
+    ids = logs["episode_id"].unique()
+    messy_source = logs[logs["episode_id"].isin(ids[:60])]
+    redcap_source = logs[logs["episode_id"].isin(ids[60:100] if len(ids) >= 100 else ids[:40])]
     paths = [
         write_csv(canonical, out / "soreness_logs.csv"),
-        write_csv(to_messy_export(messy_source.reset_index(drop=True), rng=rng), out / "messy_export.csv", sep=";"),
+        write_csv(
+            to_messy_export(messy_source.reset_index(drop=True), rng=rng),
+            out / "messy_export.csv",
+            sep=";",
+        ),
         write_text(messy_mapping, out / "messy_mapping.yaml"),
         write_csv(to_redcap_export(redcap_source), out / "redcap_export.csv"),
         write_text(redcap_mapping, out / "redcap_mapping.toml"),

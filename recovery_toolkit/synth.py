@@ -179,7 +179,7 @@ def generate_logs(
     peak = np.array([p.peak for p in prof])[kind]
     half_life = np.array([p.half_life for p in prof])[kind]
     adherence = rng.beta(4.0, 1.6, size=n)
-    half_life = half_life * rng.lognormal(0.0, 0.35, size=n) * (1.4 - 0.7 * adherence)
+    half_life = half_life * rng.lognormal(0.0, 0.35, size=n) * (1.7 - 1.1 * adherence)
     baseline = np.clip(peak + rng.normal(0.0, 1.3, size=n), 1.5, 9.5)
 
     day = np.arange(_DAYS)
@@ -308,7 +308,9 @@ def _care(
         out[item] = np.where(answered(), done, None)
     early = days <= 1
     stiff = soreness >= 3
-    cold = np.where(early, rng.random((n, _DAYS)) < adherence[:, None], rng.random((n, _DAYS)) < 0.15)
+    cold = np.where(
+        early, rng.random((n, _DAYS)) < adherence[:, None], rng.random((n, _DAYS)) < 0.15
+    )
     heat = np.where(
         early,
         rng.random((n, _DAYS)) < (1 - adherence[:, None]) * 0.5,

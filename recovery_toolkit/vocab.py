@@ -17,9 +17,9 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 __all__ = [
     "Term",
@@ -195,9 +195,7 @@ REASONS: Mapping[str, Reason] = MappingProxyType(
                 "row has more fields than the header",
                 "quote values that contain the delimiter",
             ),
-            Reason(
-                "duplicate_row", "exact copy of an earlier row", "delete the repeated row"
-            ),
+            Reason("duplicate_row", "exact copy of an earlier row", "delete the repeated row"),
             Reason(
                 "conflicting_rows",
                 "several different rows for the same episode and day",

@@ -247,14 +247,14 @@ def load_logs(
     ignored = tuple(c for c in frame.columns if c not in CANONICAL_COLUMNS)
     _check_columns(frame, path)
     for column in ("treatment_date", "log_date"):
-        if column in frame.columns and date_format is None:
-            if parse.looks_day_first_or_month_first(frame[column]):
-                raise InputFileError(
-                    path,
-                    f"dates in {column} such as {frame[column].dropna().iloc[0]!r} could be "
-                    "day-first or month-first",
-                    "name the format, e.g. --date-format %d/%m/%Y (or %m/%d/%Y)",
-                )
+        ambiguous = column in frame.columns and date_format is None
+        if ambiguous and parse.looks_day_first_or_month_first(frame[column]):
+            raise InputFileError(
+                path,
+                f"dates in {column} such as {frame[column].dropna().iloc[0]!r} could be "
+                "day-first or month-first",
+                "name the format, e.g. --date-format %d/%m/%Y (or %m/%d/%Y)",
+            )
     today = today or dt.date.today()
     typed, codes = _parse_columns(frame, raw.decimal, date_format, today)
     keep = ~merged
@@ -401,9 +401,9 @@ def _row_rules(
     limit = pd.Timestamp(today)
     for column in ("treatment_date", "log_date"):
         future = (out[column] > limit).to_numpy(dtype=bool, na_value=False)
-        codes[column] = np.where(future, "future_date", codes.get(column, None))
+        codes[column] = np.where(future, "future_date", codes.get(column))
     before = (out["day"] < 0).to_numpy(dtype=bool, na_value=False)
-    codes[blame] = np.where(before, "log_before_treatment", codes.get(blame, None))
+    codes[blame] = np.where(before, "log_before_treatment", codes.get(blame))
 
 
 def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -465,7 +465,9 @@ def _problems(
                     "column": cross_column[hit],
                     "code": cross_code[hit],
                     "value": (
-                        typed["episode_id"].iloc[hit] + " day " + typed["day"].iloc[hit].astype("str")
+                        typed["episode_id"].iloc[hit]
+                        + " day "
+                        + typed["day"].iloc[hit].astype("str")
                     ).to_numpy(),
                 }
             )
@@ -504,8 +506,6 @@ def _quarantine(raw: Any, failed_index: pd.Index, problems: pd.DataFrame) -> pd.
         bad = pd.DataFrame({"source_row": raw.bad_rows["source_row"].to_numpy()})
         bad["raw_text"] = raw.bad_rows["text"].to_numpy()
         original = pd.concat([original, bad], ignore_index=True)
-    reasons = (
-        (problems["column"] + ":" + problems["code"]).groupby(problems["row"]).agg("; ".join)
-    )
+    reasons = (problems["column"] + ":" + problems["code"]).groupby(problems["row"]).agg("; ".join)
     original["reasons"] = original["source_row"].map(reasons).astype("str")
     return original.sort_values("source_row", ignore_index=True)

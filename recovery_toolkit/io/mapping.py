@@ -65,8 +65,8 @@ class RedcapLayout:
     baseline_event : str, optional
         Event whose row holds the episode fields (treatment type and date, site, ...).
     baseline_day : int, optional
-        Day the baseline row's diary answers belong to (e.g. 0). Without it, a baseline row
-        holds no diary answers and is merged into the record's diary rows.
+        Day the baseline row's diary answers belong to (e.g. 0). A baseline row with no diary
+        answers at all is merged into the record's diary rows (counted, never lost).
     carry : tuple of str
         Canonical columns copied from the baseline row to the diary rows where they are blank.
     """
@@ -115,7 +115,11 @@ class Mapping:
             str(f): {str(k): str(v) for k, v in (codes or {}).items()}
             for f, codes in (data.get("checkboxes") or {}).items()
         }
-        targets = [*columns.values(), *values, *(c for t in checkboxes.values() for c in t.values())]
+        targets = [
+            *columns.values(),
+            *values,
+            *(c for t in checkboxes.values() for c in t.values()),
+        ]
         _refuse_unknown(source, "target column", set(targets) - _TARGETS, _TARGETS)
         redcap = None
         if "redcap" in data:
@@ -249,9 +253,10 @@ def _apply_redcap(
             out[col] = pd.Series(pd.NA, index=out.index, dtype="str")
         base_values = out.loc[is_base, [layout.record, col]].dropna().drop_duplicates(layout.record)
         lookup = base_values.set_index(layout.record)[col]
-        out[col] = out[col].fillna(out[layout.record].map(lookup))
+        carried = out[layout.record].map(lookup).astype("str")
+        out[col] = out[col].astype("str").fillna(carried)
     merged = np.zeros(len(out), dtype=bool)
-    if layout.baseline_day is None and layout.baseline_event is not None:
+    if layout.baseline_event is not None:
         diary = [c for c in _DIARY if c in out.columns]
         merged = is_base & out[diary].isna().all(axis=1).to_numpy()
     return out.drop(columns=[layout.record, layout.event]), merged

@@ -1,0 +1,162 @@
+"""The ``recovery-toolkit`` command.
+
+``validate`` checks an export and explains every problem; ``sample`` writes synthetic sample
+files. With no PATH, commands use the bundled sample. A file that cannot be used at all gives
+one line on stderr (``recovery-toolkit: error: <file>: <problem>; <fix>``) and exit status 2;
+no traceback reaches the user.
+
+Examples
+--------
+>>> main(["validate", "--json"])  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, vocab
+from .errors import RecoveryToolkitError
+from .io import load_logs, write_csv
+from .io.load import LoadResult
+from .samples import sample_path, write_samples
+
+__all__ = ["main", "build_parser"]
+
+_PROG = "recovery-toolkit"
+_SHOWN_PROBLEMS = 20
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``recovery-toolkit`` command.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["validate", "x.csv", "--json"]).json
+    True
+    """
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Soreness-log analysis after spine-focused care.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a soreness-log export and explain every problem",
+        description="Load PATH (default: the bundled sample), validate it and report problems.",
+    )
+    _add_loader_options(validate)
+    validate.add_argument("--json", action="store_true", help="print a JSON object instead")
+    validate.add_argument(
+        "--quarantine", metavar="OUT.csv", type=Path, help="write quarantined rows to this CSV"
+    )
+    validate.set_defaults(run=_run_validate)
+
+    sample = commands.add_parser(
+        "sample",
+        help="write synthetic sample files (canonical, messy EHR, REDCap)",
+        description="Write synthetic sample data and the mapping files that read it.",
+    )
+    sample.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    sample.add_argument("--episodes", type=_positive_int, default=400, metavar="N")
+    sample.add_argument("--seed", type=int, default=20251106, metavar="S")
+    sample.set_defaults(run=_run_sample)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_loader_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", type=Path, metavar="PATH", help="CSV/TSV/XLSX/Parquet")
+    parser.add_argument("--mapping", type=Path, metavar="F", help="mapping file (YAML or TOML)")
+    parser.add_argument("--encoding", metavar="E", help="text encoding, e.g. latin-1")
+    parser.add_argument(
+        "--date-format", metavar="F", help="format of non-ISO dates, e.g. %%d/%%m/%%Y"
+    )
+    parser.add_argument("--delimiter", metavar="D", help="field delimiter (default: sniffed)")
+    parser.add_argument("--sheet", default=0, metavar="S", help="Excel worksheet name or index")
+
+
+def _load(args: argparse.Namespace) -> LoadResult:
+    sheet = int(args.sheet) if str(args.sheet).isdigit() else args.sheet
+    return load_logs(
+        args.path or sample_path(),
+        mapping=args.mapping,
+        encoding=args.encoding,
+        date_format=args.date_format,
+        delimiter=args.delimiter,
+        sheet=sheet,
+    )
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    result = _load(args)
+    if args.quarantine is not None:
+        write_csv(result.quarantine, args.quarantine, sep=result.options["delimiter"] or ",")
+    if args.json:
+        print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+        return 0
+    print(str(result))
+    problems = result.problems
+    if len(problems):
+        print(f"\nfirst {min(len(problems), _SHOWN_PROBLEMS)} of {len(problems):,} problems:")
+        for p in problems.head(_SHOWN_PROBLEMS).itertuples(index=False):
+            value = "(blank)" if p.value is None or p.value != p.value else repr(p.value)
+            print(f"  row {p.row:>6}  {p.column:<22} {p.code:<24} {value}")
+        print("\nfixes:")
+        for code in result.problem_counts():
+            print(f"  {code}: {vocab.REASONS[code].fix}")
+        if args.quarantine is None:
+            print("\nwrite the quarantined rows with --quarantine OUT.csv to correct them")
+    if args.quarantine is not None:
+        print(f"\nquarantined rows written to {args.quarantine}")
+    return 0
+
+
+def _run_sample(args: argparse.Namespace) -> int:
+    for path in write_samples(args.out, episodes=args.episodes, rng=args.seed):
+        print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +SKIP
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except RecoveryToolkitError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{_PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never show a traceback to a clinic user
+        if os.environ.get("RECOVERY_TOOLKIT_DEBUG"):
+            raise
+        print(
+            f"{_PROG}: error: unexpected {type(exc).__name__}: {exc}; "
+            "rerun with RECOVERY_TOOLKIT_DEBUG=1 and report the output",
+            file=sys.stderr,
+        )
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
