@@ -127,6 +127,44 @@ class LoadResult:
         counts = self.problems["code"].value_counts()
         return {str(k): int(v) for k, v in counts.items()}
 
+    def problem_table(self) -> pd.DataFrame:
+        """Problems counted by column and reason code, with the fix to apply.
+
+        Examples
+        --------
+        >>> from recovery_toolkit.samples import sample_path
+        >>> load_logs(sample_path()).problem_table().columns.tolist()
+        ['column', 'code', 'rows', 'fix']
+        """
+        table = self.problems.groupby(["column", "code"]).size().rename("rows").reset_index()
+        table["fix"] = table["code"].map(lambda code: vocab.REASONS[code].fix).astype("str")
+        return table.sort_values(["rows", "column"], ascending=[False, True], ignore_index=True)
+
+    def overview(self) -> pd.DataFrame:
+        """A first look at the valid logs: one row per treatment type.
+
+        Columns: episodes, patients, sites, logs, first and last treatment date.
+
+        Examples
+        --------
+        >>> from recovery_toolkit.samples import sample_path
+        >>> int(load_logs(sample_path()).overview()["episodes"].sum())
+        400
+        """
+        logs = self.logs
+        return (
+            logs.groupby(SorenessLog.treatment_type, observed=False)
+            .agg(
+                episodes=(SorenessLog.episode_id, "nunique"),
+                patients=(SorenessLog.patient_id, "nunique"),
+                sites=(SorenessLog.site, "nunique"),
+                logs=(SorenessLog.day, "size"),
+                first_treatment=(SorenessLog.treatment_date, "min"),
+                last_treatment=(SorenessLog.treatment_date, "max"),
+            )
+            .reset_index()
+        )
+
     def __str__(self) -> str:
         lines = [
             f"{self.source}",
