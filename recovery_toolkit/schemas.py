@@ -82,6 +82,11 @@ class SorenessLog(pa.DataFrameModel):
     def _day_matches_dates(cls, df: pd.DataFrame) -> Series[bool]:
         return (df["log_date"] - df["treatment_date"]).dt.days == df["day"]
 
+    @pa.dataframe_check(name="no_future_dates")
+    @classmethod
+    def _no_future_dates(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["log_date"] <= pd.Timestamp.today().normalize()
+
     @pa.dataframe_check(name="episode_attributes_consistent")
     @classmethod
     def _episode_consistent(cls, df: pd.DataFrame) -> Series[bool]:

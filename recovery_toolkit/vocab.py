@@ -176,6 +176,11 @@ REASONS: Mapping[str, Reason] = MappingProxyType(
             Reason("not_an_integer", "not a whole number", "round to a whole number"),
             Reason("out_of_range", "outside the allowed range", "correct the value"),
             Reason("invalid_date", "not a date in the expected format", "write YYYY-MM-DD"),
+            Reason(
+                "ambiguous_date",
+                "a date like 03/04/2024 could be day-first or month-first",
+                "write YYYY-MM-DD, or name the format with --date-format",
+            ),
             Reason("future_date", "date lies in the future", "correct the date"),
             Reason(
                 "log_before_treatment",

@@ -33,11 +33,12 @@ from ..schemas import (
     BOOLEAN_COLUMNS,
     CANONICAL_COLUMNS,
     REQUIRED_COLUMNS,
+    Problems,
     SorenessLog,
 )
 from . import parse
 from .mapping import Mapping, apply_mapping, load_mapping
-from .readers import read_raw
+from .readers import RawTable, read_raw
 
 __all__ = ["LoadResult", "load_logs", "file_sha256"]
 
@@ -295,15 +296,17 @@ def load_logs(
             )
     today = today or dt.date.today()
     typed, codes = _parse_columns(frame, raw.decimal, date_format, today)
-    keep = ~merged
-    typed, codes, frame = typed.loc[keep], {c: v[keep] for c, v in codes.items()}, frame.loc[keep]
-    source_rows = raw.source_rows[keep]
+    if merged.any():
+        keep = ~merged
+        typed, frame = typed.loc[keep], frame.loc[keep]
+        codes = {c: v[keep] for c, v in codes.items()}
+    source_rows = raw.source_rows[~merged]
     row_failed = np.zeros(len(typed), dtype=bool)
     for value in codes.values():
-        row_failed |= value != None  # noqa: E711 - elementwise on object array
+        row_failed |= value != 0
     cross = _cross_row_codes(typed, ~row_failed)
+    failed = row_failed | (cross != 0)
     problems = _problems(codes, cross, frame, typed, source_rows, raw)
-    failed = row_failed | (cross[0] != None)  # noqa: E711
     logs = typed.loc[~failed, list(CANONICAL_COLUMNS)].reset_index(drop=True)
     logs = logs.astype({"day": "int64", "soreness": "int64"})
     logs = SorenessLog.validate(logs)
@@ -313,7 +316,7 @@ def load_logs(
         quarantine=quarantine,
         problems=problems,
         source=str(path),
-        sha256=file_sha256(path),
+        sha256=raw.sha256 or file_sha256(path),
         rows_read=len(raw.frame) + len(raw.bad_rows),
         rows_merged=int(merged.sum()),
         blank_rows=raw.blank_rows,
@@ -379,7 +382,8 @@ def _parse_columns(
         if column in frame.columns:
             take(column, parse.parse_boolean(frame[column]))
         else:
-            out[column] = pd.Series(pd.array([pd.NA] * n, dtype="boolean"), index=frame.index)
+            empty = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+            out[column] = pd.Series(empty, index=frame.index)
     for column in ("site", "clinician", "notes"):
         if column in frame.columns:
             out[column] = parse.parse_text(frame[column], strip=column != "notes").values
@@ -424,7 +428,7 @@ def _dates_and_days(
         day = parsed_day.values
         if "log_date" in out:
             mismatch = (day.notna() & from_dates.notna() & (day != from_dates)).to_numpy(bool)
-            codes["day"] = np.where(mismatch, "day_mismatch", codes["day"])
+            codes["day"] = _mark(codes["day"], mismatch, "day_mismatch")
             day = from_dates.fillna(day)
         out["day"] = day
         out.setdefault("log_date", treated + pd.to_timedelta(day.astype("float"), unit="D"))
@@ -439,48 +443,66 @@ def _row_rules(
     limit = pd.Timestamp(today)
     for column in ("treatment_date", "log_date"):
         future = (out[column] > limit).to_numpy(dtype=bool, na_value=False)
-        codes[column] = np.where(future, "future_date", codes.get(column))
+        codes[column] = _mark(codes.get(column), future, "future_date")
     before = (out["day"] < 0).to_numpy(dtype=bool, na_value=False)
-    codes[blame] = np.where(before, "log_before_treatment", codes.get(blame))
+    codes[blame] = _mark(codes.get(blame), before, "log_before_treatment")
 
 
-def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Duplicates, conflicts and inconsistent episodes among rows that passed row checks."""
-    code = np.full(len(typed), None, dtype=object)
-    column = np.full(len(typed), None, dtype=object)
-    valid = typed.loc[ok]
+def _mark(codes: np.ndarray | None, where: np.ndarray, code: str) -> np.ndarray:
+    """Set reason ``code`` where ``where`` holds, keeping earlier reasons elsewhere."""
+    base = np.zeros(len(where), dtype=np.int8) if codes is None else codes
+    return np.where(where, np.int8(parse.reason_index(code)), base).astype(np.int8)
+
+
+def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
+    """Duplicates, conflicts and inconsistent episodes among rows that passed row checks.
+
+    Returns a reason index per row (0 = fine). Works on integer codes: one factorisation of
+    ``episode_id``, then integer keys, so millions of rows cost a few tenths of a second.
+    """
+    reason = np.zeros(len(typed), dtype=np.int8)
     positions = np.flatnonzero(ok)
-    same_day = valid.duplicated(["episode_id", "day"], keep=False).to_numpy()
+    episode = pd.factorize(typed["episode_id"].to_numpy()[positions])[0].astype(np.int64)
+    day = typed["day"].to_numpy(dtype="int64", na_value=0)[positions]
+    key = episode * (int(day.max(initial=0)) + 1) + day
+    same_day = pd.Series(key).duplicated(keep=False).to_numpy()
     if same_day.any():
-        group = valid.loc[same_day, list(CANONICAL_COLUMNS)]
+        group = typed.iloc[positions[same_day]].loc[:, list(CANONICAL_COLUMNS)]
         exact = group.astype("str").duplicated(keep="first").to_numpy()
         where = positions[same_day]
-        code[where[exact]] = "duplicate_row"
+        reason[where[exact]] = parse.reason_index("duplicate_row")
         rest = group.loc[~exact]
         conflict = rest.duplicated(["episode_id", "day"], keep=False).to_numpy()
-        code[where[~exact][conflict]] = "conflicting_rows"
-        column[where] = "episode_id"
-    still = ok & (code == None)  # noqa: E711
-    attrs = typed.loc[still, ["episode_id", *_EPISODE_KEYS]].drop_duplicates()
-    bad_episodes = attrs.loc[attrs["episode_id"].duplicated(), "episode_id"].unique()
-    if len(bad_episodes):
-        inconsistent = still & typed["episode_id"].isin(bad_episodes).to_numpy()
-        code[inconsistent] = "inconsistent_episode"
-        column[inconsistent] = "episode_id"
-    return code, column
+        reason[where[~exact][conflict]] = parse.reason_index("conflicting_rows")
+    still = ok & (reason == 0)
+    positions = np.flatnonzero(still)
+    episode = pd.factorize(typed["episode_id"].to_numpy()[positions])[0]
+    attributes = pd.DataFrame({"episode": episode})
+    for column in _EPISODE_KEYS:
+        attributes[column] = pd.factorize(typed[column].to_numpy()[positions])[0]
+    spread = attributes.groupby("episode", sort=False).agg(["min", "max"])
+    differs = np.zeros(len(spread), dtype=bool)
+    for column in _EPISODE_KEYS:
+        differs |= (spread[(column, "min")] != spread[(column, "max")]).to_numpy()
+    if differs.any():
+        bad_episode = np.zeros(episode.max(initial=-1) + 1, dtype=bool)
+        bad_episode[spread.index.to_numpy()[differs]] = True
+        reason[positions[bad_episode[episode]]] = parse.reason_index("inconsistent_episode")
+    return reason
 
 
 def _problems(
     codes: dict[str, np.ndarray],
-    cross: tuple[np.ndarray, np.ndarray],
+    cross: np.ndarray,
     frame: pd.DataFrame,
     typed: pd.DataFrame,
     source_rows: np.ndarray,
-    raw: Any,
+    raw: RawTable,
 ) -> pd.DataFrame:
+    names = np.array(parse.REASON_CODES, dtype=object)
     parts = []
     for column, value in codes.items():
-        hit = np.flatnonzero(value != None)  # noqa: E711
+        hit = np.flatnonzero(value)
         if len(hit):
             original = frame[column].iloc[hit] if column in frame.columns else None
             parts.append(
@@ -488,25 +510,21 @@ def _problems(
                     {
                         "row": source_rows[hit],
                         "column": column,
-                        "code": value[hit],
+                        "code": names[value[hit]],
                         "value": _as_text(original, len(hit)),
                     }
                 )
             )
-    cross_code, cross_column = cross
-    hit = np.flatnonzero(cross_code != None)  # noqa: E711
+    hit = np.flatnonzero(cross)
     if len(hit):
+        where = typed["episode_id"].iloc[hit] + " day " + typed["day"].iloc[hit].astype("str")
         parts.append(
             pd.DataFrame(
                 {
                     "row": source_rows[hit],
-                    "column": cross_column[hit],
-                    "code": cross_code[hit],
-                    "value": (
-                        typed["episode_id"].iloc[hit]
-                        + " day "
-                        + typed["day"].iloc[hit].astype("str")
-                    ).to_numpy(),
+                    "column": "episode_id",
+                    "code": names[cross[hit]],
+                    "value": where.to_numpy(),
                 }
             )
         )
@@ -527,7 +545,8 @@ def _problems(
         )
     problems = pd.concat(parts, ignore_index=True)
     problems = problems.astype({"row": "int64", "column": "str", "code": "str", "value": "str"})
-    return problems.sort_values(["row", "column"], kind="stable", ignore_index=True)
+    problems = problems.sort_values(["row", "column"], kind="stable", ignore_index=True)
+    return Problems.validate(problems)
 
 
 def _as_text(values: pd.Series | None, n: int) -> Any:
@@ -536,7 +555,7 @@ def _as_text(values: pd.Series | None, n: int) -> Any:
     return values.astype("str").to_numpy()
 
 
-def _quarantine(raw: Any, failed_index: pd.Index, problems: pd.DataFrame) -> pd.DataFrame:
+def _quarantine(raw: RawTable, failed_index: pd.Index, problems: pd.DataFrame) -> pd.DataFrame:
     """Failed rows with their original values, source row number and reasons."""
     original = raw.frame.loc[failed_index].astype("str")
     original.insert(0, "source_row", raw.source_rows[failed_index])

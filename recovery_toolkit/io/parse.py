@@ -1,24 +1,25 @@
 """Turn raw cells into typed canonical values, one column at a time.
 
 Each parser returns a :class:`Parsed`: the typed values (missing where a cell could not be
-read) and, per row, the reason code of a failed cell (``None`` when the cell is fine). Parsing
-works on a column's distinct values and maps the results back, so a 1.5-million-row column with
-a few hundred distinct values costs little more than one pass to factorise it.
+read) and, per row, a small integer naming the reason a cell failed (0 when the cell is fine;
+:data:`REASON_CODES` turns it back into a code). Parsing works on a column's distinct values and
+maps the results back with array indexing, so a 1.5-million-row column with a few hundred
+distinct values costs little more than one pass to factorise it.
 
 Examples
 --------
 >>> import pandas as pd
 >>> from recovery_toolkit.io.parse import parse_integer
 >>> p = parse_integer(pd.Series(["3", "7,5", "seven", None]), low=0, high=10, decimal=",")
->>> p.values.tolist(), p.codes.tolist()
+>>> p.values.tolist(), p.reasons().tolist()
 ([3, <NA>, <NA>, <NA>], [None, 'not_an_integer', 'not_a_number', 'missing_required'])
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,8 @@ from ..schemas import TREATMENT_DTYPE
 
 __all__ = [
     "Parsed",
+    "REASON_CODES",
+    "reason_index",
     "parse_text",
     "parse_integer",
     "parse_boolean",
@@ -36,41 +39,58 @@ __all__ = [
     "looks_day_first_or_month_first",
 ]
 
+#: Reason codes by index; index 0 means "no problem".
+REASON_CODES: tuple[str | None, ...] = (None, *vocab.REASONS)
+_INDEX = {code: i for i, code in enumerate(REASON_CODES) if code}
+
 _SLASH_DATE = re.compile(r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*$")
 _ISO_DATETIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$")
+_MISSING = object()  # what a parser returns for a blank cell
+
+
+def reason_index(code: str) -> int:
+    """The small integer that stands for reason ``code`` in :attr:`Parsed.codes`.
+
+    Examples
+    --------
+    >>> REASON_CODES[reason_index("out_of_range")]
+    'out_of_range'
+    """
+    return _INDEX[code]
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """Typed values of one column and the reason code of each failed cell."""
+    """Typed values of one column and, per row, the reason index of a failed cell (0 = fine)."""
 
     values: pd.Series
-    codes: np.ndarray  # object array: reason code or None, one per row
+    codes: np.ndarray
 
-
-def _blank(values: pd.Series) -> np.ndarray:
-    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        text = values.astype("str")
-        return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool)
-    return values.isna().to_numpy(dtype=bool)
+    def reasons(self) -> np.ndarray:
+        """The reason codes as strings (``None`` where the cell is fine)."""
+        return np.array(REASON_CODES, dtype=object)[self.codes]
 
 
 def _by_uniques(
-    values: pd.Series, parse_one: Callable[[object], tuple[object, str | None]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse each distinct non-missing value once, then broadcast to rows."""
+    values: pd.Series, parse_one: Callable[[object], tuple[object, str | None]], fill: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse each distinct value once; return per-row values, missing mask and reason index.
+
+    ``parse_one`` returns ``(value, None)``, ``(_MISSING, None)`` for a blank cell, or
+    ``(_MISSING, code)`` for a cell that fails.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     parsed = [parse_one(u) for u in uniques]
-    out_values = np.array([p[0] for p in parsed] + [None], dtype=object)
-    out_codes = np.array([p[1] for p in parsed] + [None], dtype=object)
-    return out_values[codes], out_codes[codes]  # -1 picks the trailing None
+    u_missing = np.array([v is _MISSING for v, _ in parsed] + [True], dtype=bool)
+    u_reason = np.array([_INDEX[c] if c else 0 for _, c in parsed] + [0], dtype=np.int8)
+    u_values = [fill if v is _MISSING else v for v, _ in parsed] + [fill]
+    return np.asarray(u_values)[codes], u_missing[codes], u_reason[codes]
 
 
-def _required(codes: np.ndarray, blank: np.ndarray, required: bool) -> np.ndarray:
+def _required(reason: np.ndarray, missing: np.ndarray, required: bool) -> np.ndarray:
     if required:
-        codes = codes.copy()
-        codes[blank] = "missing_required"
-    return codes
+        reason = np.where(missing & (reason == 0), _INDEX["missing_required"], reason)
+    return reason.astype(np.int8, copy=False)
 
 
 def parse_text(values: pd.Series, *, strip: bool = True, required: bool = False) -> Parsed:
@@ -84,9 +104,11 @@ def parse_text(values: pd.Series, *, strip: bool = True, required: bool = False)
     text = values.astype("str")
     if strip:
         text = text.str.strip()
-    blank = _blank(text)
-    text = text.where(~blank)
-    return Parsed(text, _required(np.full(len(text), None, dtype=object), blank, required))
+    blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    if blank.any():
+        text = text.where(~blank)
+    reason = _required(np.zeros(len(text), dtype=np.int8), blank, required)
+    return Parsed(text, reason)
 
 
 def parse_integer(
@@ -96,32 +118,31 @@ def parse_integer(
 
     Examples
     --------
-    >>> parse_integer(pd.Series(["11", "-1"]), low=0, high=10).codes.tolist()
+    >>> parse_integer(pd.Series(["11", "-1"]), low=0, high=10).reasons().tolist()
     ['out_of_range', 'out_of_range']
     """
 
     def one(raw: object) -> tuple[object, str | None]:
         text = str(raw).strip()
         if text == "":
-            return None, None
+            return _MISSING, None
         if decimal == ",":
             text = text.replace(",", ".")
         try:
             number = float(text)
         except ValueError:
-            return None, "not_a_number"
+            return _MISSING, "not_a_number"
         if not np.isfinite(number):
-            return None, "not_a_number"
+            return _MISSING, "not_a_number"
         if number != int(number):
-            return None, "not_an_integer"
+            return _MISSING, "not_an_integer"
         if number < low or (high is not None and number > high):
-            return None, "out_of_range"
+            return _MISSING, "out_of_range"
         return int(number), None
 
-    parsed, codes = _by_uniques(values, one)
-    blank = pd.isna(parsed) & (codes == None)  # noqa: E711 - elementwise on object array
-    typed = pd.array(parsed, dtype="Int64")
-    return Parsed(pd.Series(typed, index=values.index), _required(codes, blank, required))
+    parsed, missing, reason = _by_uniques(values, one, 0)
+    typed = pd.arrays.IntegerArray(parsed.astype(np.int64), missing)
+    return Parsed(pd.Series(typed, index=values.index), _required(reason, missing, required))
 
 
 def parse_boolean(values: pd.Series) -> Parsed:
@@ -130,24 +151,25 @@ def parse_boolean(values: pd.Series) -> Parsed:
     Examples
     --------
     >>> p = parse_boolean(pd.Series(["Y", "TRUE", "1", "maybe", None]))
-    >>> p.values.tolist(), p.codes.tolist()
+    >>> p.values.tolist(), p.reasons().tolist()
     ([True, True, True, <NA>, <NA>], [None, None, None, 'invalid_boolean', None])
     """
     if pd.api.types.is_bool_dtype(values.dtype):
-        return Parsed(values.astype("boolean"), np.full(len(values), None, dtype=object))
+        return Parsed(values.astype("boolean"), np.zeros(len(values), dtype=np.int8))
 
     def one(raw: object) -> tuple[object, str | None]:
         word = str(raw).strip().lower()
         if word == "":
-            return None, None
+            return _MISSING, None
         if word in vocab.TRUE_WORDS:
             return True, None
         if word in vocab.FALSE_WORDS:
             return False, None
-        return None, "invalid_boolean"
+        return _MISSING, "invalid_boolean"
 
-    parsed, codes = _by_uniques(values, one)
-    return Parsed(pd.Series(pd.array(parsed, dtype="boolean"), index=values.index), codes)
+    parsed, missing, reason = _by_uniques(values, one, False)
+    typed = pd.arrays.BooleanArray(parsed.astype(bool), missing)
+    return Parsed(pd.Series(typed, index=values.index), reason)
 
 
 def parse_treatment_type(values: pd.Series) -> Parsed:
@@ -155,20 +177,23 @@ def parse_treatment_type(values: pd.Series) -> Parsed:
 
     Examples
     --------
-    >>> parse_treatment_type(pd.Series(["PT", "ESI", "yoga"])).codes.tolist()
+    >>> parse_treatment_type(pd.Series(["PT", "ESI", "yoga"])).reasons().tolist()
     [None, None, 'unknown_treatment_type']
     """
+    categories = list(TREATMENT_DTYPE.categories)
 
     def one(raw: object) -> tuple[object, str | None]:
         if str(raw).strip() == "":
-            return None, None
+            return _MISSING, None
         code = vocab.normalise_treatment_type(str(raw))
-        return code, (None if code else "unknown_treatment_type")
+        if code is None:
+            return _MISSING, "unknown_treatment_type"
+        return categories.index(code), None
 
-    parsed, codes = _by_uniques(values, one)
-    blank = pd.isna(parsed) & (codes == None)  # noqa: E711
-    typed = pd.Series(pd.Categorical(parsed, dtype=TREATMENT_DTYPE), index=values.index)
-    return Parsed(typed, _required(codes, blank, True))
+    parsed, missing, reason = _by_uniques(values, one, -1)
+    category_codes = np.where(missing, -1, parsed).astype(np.int8)
+    typed = pd.Categorical.from_codes(category_codes, dtype=TREATMENT_DTYPE)
+    return Parsed(pd.Series(typed, index=values.index), _required(reason, missing, True))
 
 
 def parse_date(
@@ -181,7 +206,7 @@ def parse_date(
 
     Examples
     --------
-    >>> parse_date(pd.Series(["2024-03-04", "03/04/2024"])).codes.tolist()
+    >>> parse_date(pd.Series(["2024-03-04", "03/04/2024"])).reasons().tolist()
     [None, 'ambiguous_date']
     >>> parse_date(pd.Series(["03/04/2024"]), date_format="%d/%m/%Y").values.dt.month.tolist()
     [4]
@@ -190,32 +215,33 @@ def parse_date(
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
         typed = values.dt.normalize().astype("datetime64[us]")
-        blank = typed.isna().to_numpy()
-        return Parsed(typed, _required(np.full(len(typed), None, dtype=object), blank, required))
+        missing = typed.isna().to_numpy()
+        return Parsed(typed, _required(np.zeros(len(typed), dtype=np.int8), missing, required))
 
     def one(raw: object) -> tuple[object, str | None]:
         text = str(raw).strip()
         if text == "":
-            return None, None
+            return _MISSING, None
         if date_format is not None:
             stamp = pd.to_datetime(text, format=date_format, errors="coerce")
         else:
             match = _ISO_DATETIME.match(text)
-            stamp = pd.to_datetime(match.group(1), errors="coerce") if match else pd.NaT
-            if match is None and _SLASH_DATE.match(text):
-                return None, "ambiguous_date"
+            if match is None:
+                return _MISSING, "ambiguous_date" if _SLASH_DATE.match(text) else "invalid_date"
+            stamp = pd.to_datetime(match.group(1), format="%Y-%m-%d", errors="coerce")
         if pd.isna(stamp):
-            return None, "invalid_date"
-        return stamp.normalize().to_datetime64(), None
+            return _MISSING, "invalid_date"
+        return stamp.normalize().to_datetime64().astype("datetime64[us]"), None
 
-    parsed, codes = _by_uniques(values, one)
-    blank = pd.isna(parsed) & (codes == None)  # noqa: E711
-    typed = pd.Series(pd.to_datetime(parsed).astype("datetime64[us]"), index=values.index)
-    return Parsed(typed, _required(codes, blank, required))
+    not_a_time = np.datetime64("NaT", "us")
+    parsed, missing, reason = _by_uniques(values, one, not_a_time)
+    parsed = parsed.astype("datetime64[us]")
+    typed = pd.Series(parsed, index=values.index)
+    return Parsed(typed, _required(reason, missing, required))
 
 
 def looks_day_first_or_month_first(values: pd.Series) -> bool:
-    """True when most filled cells are slash dates like ``03/04/2024`` (D/M/Y or M/D/Y).
+    """True when most distinct filled cells are slash dates like ``03/04/2024``.
 
     Examples
     --------

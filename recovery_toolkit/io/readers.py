@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import zipfile
@@ -69,6 +70,7 @@ class RawTable:
     delimiter: str | None = None
     decimal: str = "."
     encoding: str | None = None
+    sha256: str | None = None
 
 
 def read_raw(
@@ -196,6 +198,76 @@ def _read_text(
     sep = delimiter or _sniff_delimiter(head)
     header = _header_fields(path, head, sep)
     dec = decimal or ("," if sep == ";" else ".")
+    sha256, regular = _scan(path)
+    frame = None
+    bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
+    if regular and enc in ("utf-8-sig", "utf-8"):
+        frame = _read_text_fast(path, sep, len(header))
+    if frame is None:
+        frame, bad = _read_text_exact(path, enc, sep, header, encoding)
+    frame.columns = header
+    blank = frame.isna().all(axis=1).to_numpy()
+    source_rows = np.flatnonzero(~blank) + 1
+    if blank.any():
+        frame = frame.loc[~blank].reset_index(drop=True)
+    return RawTable(
+        frame=frame,
+        source_rows=source_rows,
+        bad_rows=bad,
+        blank_rows=int(blank.sum()),
+        delimiter=sep,
+        decimal=dec,
+        encoding=enc,
+        sha256=sha256,
+    )
+
+
+def _scan(path: Path) -> tuple[str, bool]:
+    """One pass over the bytes: SHA-256, and whether the fast reader can be trusted.
+
+    The fast reader skips blank lines (which would shift row numbers) and accepts a quote left
+    open at the end of the file; an odd number of ``"`` or an empty line sends the file to the
+    exact reader instead.
+    """
+    digest = hashlib.sha256()
+    blank = False
+    quotes = 0
+    previous = b""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+            quotes += block.count(b'"')
+            if not blank:
+                joined = previous + block
+                blank = b"\n\n" in joined or b"\n\r\n" in joined
+                previous = block[-2:]
+    return digest.hexdigest(), not blank and quotes % 2 == 0
+
+
+def _read_text_fast(path: Path, sep: str, width: int) -> pd.DataFrame | None:
+    """Multi-threaded Arrow reader; ``None`` when the file needs the exact reader.
+
+    Arrow skips blank lines (the caller only comes here when there are none) and refuses
+    malformed rows, undecodable bytes and unclosed quotes: the exact reader then explains them.
+    """
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype="str",
+            keep_default_na=False,
+            na_values=[""],
+            engine="pyarrow",
+        )
+    except Exception:  # noqa: BLE001 - any Arrow failure: the exact reader gives the reason
+        return None
+    return frame if frame.shape[1] == width else None
+
+
+def _read_text_exact(
+    path: Path, enc: str, sep: str, header: list[str], encoding: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Row-exact reader: keeps blank lines for numbering, sets malformed rows aside."""
     try:
         frame = pd.read_csv(
             path,
@@ -215,20 +287,9 @@ def _read_text(
         if "EOF inside string" in str(exc):
             raise _unclosed_quote(path, str(exc)) from None
         frame, bad = _read_text_tolerant(path, enc, sep, header)
-    frame.columns = header
-    blank = frame.isna().all(axis=1).to_numpy()
-    source_rows = np.flatnonzero(~blank) + 1
-    if blank.any():
-        frame = frame.loc[~blank].reset_index(drop=True)
-    return RawTable(
-        frame=frame,
-        source_rows=source_rows,
-        bad_rows=bad,
-        blank_rows=int(blank.sum()),
-        delimiter=sep,
-        decimal=dec,
-        encoding=enc,
-    )
+    if frame.shape[1] != len(header):
+        raise InputFileError(path, "the header and the rows disagree on the columns", _EXPORT_FIX)
+    return frame, bad
 
 
 def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str | None) -> InputFileError:
