@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
 import hashlib
 import html
 import re
@@ -35,6 +36,7 @@ from ..schemas import (
     REQUIRED_COLUMNS,
     Problems,
     SorenessLog,
+    inconsistent_episode_rows,
 )
 from . import parse
 from .mapping import Mapping, apply_mapping, load_mapping
@@ -42,7 +44,6 @@ from .readers import RawTable, read_raw
 
 __all__ = ["LoadResult", "load_logs", "file_sha256"]
 
-_EPISODE_KEYS = ["patient_id", "treatment_type", "treatment_date"]
 _PROBLEM_COLUMNS = ["row", "column", "code", "value"]
 
 
@@ -270,13 +271,27 @@ def load_logs(
         mapping = load_mapping(mapping)
     encoding = encoding or (mapping.encoding if mapping else None)
     date_format = date_format or (mapping.date_format if mapping else None)
-    raw = read_raw(
-        path,
-        encoding=encoding,
-        delimiter=delimiter or (mapping.delimiter if mapping else None),
-        decimal=mapping.decimal if mapping else None,
-        sheet=sheet,
-    )
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hash while reading (GIL released)
+        digest = pool.submit(file_sha256, path) if Path(path).is_file() else None
+        raw = read_raw(
+            path,
+            encoding=encoding,
+            delimiter=delimiter or (mapping.delimiter if mapping else None),
+            decimal=mapping.decimal if mapping else None,
+            sheet=sheet,
+        )
+        return _validate(raw, path, mapping, date_format, today, digest)
+
+
+def _validate(
+    raw: RawTable,
+    path: str | Path,
+    mapping: Mapping | None,
+    date_format: str | None,
+    today: dt.date | None,
+    digest: Future[str] | None,
+) -> LoadResult:
+    """Map, parse and check a raw table; split it into logs and quarantine."""
     frame = raw.frame
     merged = np.zeros(len(frame), dtype=bool)
     if mapping is not None:
@@ -316,7 +331,7 @@ def load_logs(
         quarantine=quarantine,
         problems=problems,
         source=str(path),
-        sha256=raw.sha256 or file_sha256(path),
+        sha256=digest.result() if digest else file_sha256(path),
         rows_read=len(raw.frame) + len(raw.bad_rows),
         rows_merged=int(merged.sum()),
         blank_rows=raw.blank_rows,
@@ -393,14 +408,17 @@ def _parse_columns(
         episode = parse.parse_text(frame["episode_id"]).values
     else:
         episode = pd.Series(pd.NA, index=frame.index, dtype="str")
-    derived = (
-        out["patient_id"]
-        + "|"
-        + out["treatment_date"].dt.strftime("%Y-%m-%d")
-        + "|"
-        + out["treatment_type"].astype("str")
-    )
-    out["episode_id"] = episode.fillna(derived)
+    blank = episode.isna().to_numpy()
+    if blank.any():
+        derived = (
+            out["patient_id"][blank]
+            + "|"
+            + out["treatment_date"][blank].dt.strftime("%Y-%m-%d")
+            + "|"
+            + out["treatment_type"][blank].astype("str")
+        )
+        episode = episode.fillna(derived)
+    out["episode_id"] = episode
     _dates_and_days(frame, out, codes, date_format, decimal)
     _row_rules(out, codes, today, blame="log_date" if "log_date" in frame.columns else "day")
     typed = pd.DataFrame(out, index=frame.index)
@@ -462,7 +480,7 @@ def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
     """
     reason = np.zeros(len(typed), dtype=np.int8)
     positions = np.flatnonzero(ok)
-    episode = pd.factorize(typed["episode_id"].to_numpy()[positions])[0].astype(np.int64)
+    episode = pd.factorize(typed["episode_id"].iloc[positions])[0].astype(np.int64)
     day = typed["day"].to_numpy(dtype="int64", na_value=0)[positions]
     key = episode * (int(day.max(initial=0)) + 1) + day
     same_day = pd.Series(key).duplicated(keep=False).to_numpy()
@@ -474,20 +492,9 @@ def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
         rest = group.loc[~exact]
         conflict = rest.duplicated(["episode_id", "day"], keep=False).to_numpy()
         reason[where[~exact][conflict]] = parse.reason_index("conflicting_rows")
-    still = ok & (reason == 0)
-    positions = np.flatnonzero(still)
-    episode = pd.factorize(typed["episode_id"].to_numpy()[positions])[0]
-    attributes = pd.DataFrame({"episode": episode})
-    for column in _EPISODE_KEYS:
-        attributes[column] = pd.factorize(typed[column].to_numpy()[positions])[0]
-    spread = attributes.groupby("episode", sort=False).agg(["min", "max"])
-    differs = np.zeros(len(spread), dtype=bool)
-    for column in _EPISODE_KEYS:
-        differs |= (spread[(column, "min")] != spread[(column, "max")]).to_numpy()
-    if differs.any():
-        bad_episode = np.zeros(episode.max(initial=-1) + 1, dtype=bool)
-        bad_episode[spread.index.to_numpy()[differs]] = True
-        reason[positions[bad_episode[episode]]] = parse.reason_index("inconsistent_episode")
+    still = np.flatnonzero(ok & (reason == 0))
+    inconsistent = inconsistent_episode_rows(typed.iloc[still])
+    reason[still[inconsistent]] = parse.reason_index("inconsistent_episode")
     return reason
 
 

@@ -16,7 +16,6 @@ Examples
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import zipfile
@@ -70,7 +69,6 @@ class RawTable:
     delimiter: str | None = None
     decimal: str = "."
     encoding: str | None = None
-    sha256: str | None = None
 
 
 def read_raw(
@@ -198,7 +196,7 @@ def _read_text(
     sep = delimiter or _sniff_delimiter(head)
     header = _header_fields(path, head, sep)
     dec = decimal or ("," if sep == ";" else ".")
-    sha256, regular = _scan(path)
+    regular = _fast_reader_safe(path)
     frame = None
     bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
     if regular and enc in ("utf-8-sig", "utf-8"):
@@ -218,30 +216,27 @@ def _read_text(
         delimiter=sep,
         decimal=dec,
         encoding=enc,
-        sha256=sha256,
     )
 
 
-def _scan(path: Path) -> tuple[str, bool]:
-    """One pass over the bytes: SHA-256, and whether the fast reader can be trusted.
+def _fast_reader_safe(path: Path) -> bool:
+    """One pass over the bytes: can the fast reader be trusted with this file?
 
     The fast reader skips blank lines (which would shift row numbers) and accepts a quote left
     open at the end of the file; an odd number of ``"`` or an empty line sends the file to the
     exact reader instead.
     """
-    digest = hashlib.sha256()
     blank = False
     quotes = 0
     previous = b""
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
             quotes += block.count(b'"')
             if not blank:
                 joined = previous + block
                 blank = b"\n\n" in joined or b"\n\r\n" in joined
                 previous = block[-2:]
-    return digest.hexdigest(), not blank and quotes % 2 == 0
+    return not blank and quotes % 2 == 0
 
 
 def _read_text_fast(path: Path, sep: str, width: int) -> pd.DataFrame | None:
