@@ -363,3 +363,23 @@ def test_loader_never_modifies_its_input(tmp_path):
     load_logs(copy, mapping=sample_path("messy_mapping.yaml"), today=TODAY)
     assert (copy.read_bytes(), copy.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["messy.csv"]
+
+
+def test_multi_line_values_keep_row_numbers(write):
+    text = (
+        HEADER
+        + ",notes\n"
+        + GOOD
+        + ',"first line\nsecond line"\n'
+        + "P2,PT,2025-03-01,2025-03-02,seven,\n"
+    )
+    result = load(write("m.csv", text))
+    assert result.logs["notes"].tolist() == ["first line\nsecond line"]
+    assert codes_by_row(result) == {2: {"not_a_number"}}
+
+
+def test_crlf_line_endings(write):
+    text = HEADER + "\r\n" + GOOD + "\r\n" + "P2,PT,2025-03-01,2025-03-02,eleven\r\n"
+    result = load(write("crlf.csv", text))
+    assert result.logs["soreness"].tolist() == [5]
+    assert codes_by_row(result) == {2: {"not_a_number"}}

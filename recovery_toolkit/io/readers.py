@@ -196,11 +196,15 @@ def _read_text(
     sep = delimiter or _sniff_delimiter(head)
     header = _header_fields(path, head, sep)
     dec = decimal or ("," if sep == ";" else ".")
-    regular = _fast_reader_safe(path)
     frame = None
     bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
-    if regular and enc in ("utf-8-sig", "utf-8"):
-        frame = _read_text_fast(path, sep, len(header))
+    if enc in ("utf-8-sig", "utf-8"):
+        newlines, ends_with_newline, balanced = _line_shape(path)
+        if balanced:
+            frame = _read_text_fast(path, sep, len(header))
+        lines = newlines + (0 if ends_with_newline else 1)
+        if frame is not None and lines != len(frame) + 1:
+            frame = None  # blank lines or multi-line values: row numbers need the exact reader
     if frame is None:
         frame, bad = _read_text_exact(path, enc, sep, header, encoding)
     frame.columns = header
@@ -219,24 +223,22 @@ def _read_text(
     )
 
 
-def _fast_reader_safe(path: Path) -> bool:
-    """One pass over the bytes: can the fast reader be trusted with this file?
+def _line_shape(path: Path) -> tuple[int, bool, bool]:
+    """Count line breaks and quotes in one pass over the bytes.
 
-    The fast reader skips blank lines (which would shift row numbers) and accepts a quote left
-    open at the end of the file; an odd number of ``"`` or an empty line sends the file to the
-    exact reader instead.
+    Returns the number of ``\\n``, whether the last byte is one, and whether the quotes
+    balance. The fast reader skips blank lines and accepts a quote left open at the end of the
+    file, so its result is only trusted when every line is one record (no blank lines, no
+    multi-line values) and the quotes balance.
     """
-    blank = False
-    quotes = 0
-    previous = b""
+    newlines = quotes = 0
+    last = b""
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
+            newlines += block.count(b"\n")
             quotes += block.count(b'"')
-            if not blank:
-                joined = previous + block
-                blank = b"\n\n" in joined or b"\n\r\n" in joined
-                previous = block[-2:]
-    return not blank and quotes % 2 == 0
+            last = block[-1:]
+    return newlines, last == b"\n", quotes % 2 == 0
 
 
 def _read_text_fast(path: Path, sep: str, width: int) -> pd.DataFrame | None:
@@ -254,7 +256,7 @@ def _read_text_fast(path: Path, sep: str, width: int) -> pd.DataFrame | None:
             na_values=[""],
             engine="pyarrow",
         )
-    except Exception:  # noqa: BLE001 - any Arrow failure: the exact reader gives the reason
+    except Exception:  # any Arrow failure: the exact reader finds and explains it
         return None
     return frame if frame.shape[1] == width else None
 
