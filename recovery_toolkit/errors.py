@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["RecoveryToolkitError", "InputFileError", "MappingError"]
+__all__ = ["RecoveryToolkitError", "InputFileError", "MappingError", "RecoveryToolkitWarning"]
 
 
 class RecoveryToolkitError(Exception):
@@ -43,3 +43,7 @@ class InputFileError(RecoveryToolkitError):
 
 class MappingError(InputFileError):
     """A mapping file is missing, malformed, or names things that do not exist."""
+
+
+class RecoveryToolkitWarning(UserWarning):
+    """A result is empty or undefined for a reason the user should know (e.g. one episode)."""

@@ -1,0 +1,137 @@
+"""Recovery curves: soreness by day after treatment, per treatment type.
+
+The curve is the only cohort table computed from the long logs (it needs every log, not one
+row per episode). Per treatment type and day of the window: ``n`` logs, the mean with its 95 %
+t-interval (empty when n < 2) and the 10th, 25th, 50th, 75th and 90th percentiles (linear
+interpolation, pandas' default). The percentiles double as reference bands (p10–p90 and
+p25–p75) against which a clinician can place one patient's trajectory.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> logs = rt.load_logs(rt.sample_path()).logs
+>>> curve = recovery_curve(logs)
+>>> curve.columns.tolist()[:4]
+['treatment_type', 'day', 'n', 'mean']
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RecoveryToolkitWarning
+from ..schemas import SorenessLog
+from .episodes import WINDOW_DAYS, in_window
+from .intervals import t_interval
+
+__all__ = ["QUANTILES", "recovery_curve", "reference_band", "episode_trajectory"]
+
+#: Percentile columns of the curve and the probabilities behind them.
+QUANTILES: dict[str, float] = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
+_CURVE_COLUMNS = ["n", "mean", "ci_low", "ci_high", *QUANTILES]
+
+
+def recovery_curve(
+    logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """Soreness per group and day of the window: n, mean, 95 % t-interval, percentiles.
+
+    Parameters
+    ----------
+    logs : DataFrame
+        Canonical logs; not modified.
+    window_days : int, default 14
+        Days ``0..window_days`` are summarised.
+    by : str, default "treatment_type"
+        Grouping column (e.g. ``"site"``).
+
+    Returns
+    -------
+    DataFrame
+        ``by, day, n, mean, ci_low, ci_high, p10, p25, median, p75, p90`` sorted by group and
+        day; only days with at least one log appear.
+
+    Examples
+    --------
+    >>> logs = pd.DataFrame({"treatment_type": ["pt"] * 5, "day": [1] * 5,
+    ...                      "soreness": [1, 2, 3, 4, 10]})
+    >>> row = recovery_curve(logs).iloc[0]
+    >>> float(row["median"]), round(float(row["p90"]), 6), float(row["mean"])
+    (3.0, 7.6, 4.0)
+    """
+    window = in_window(logs, window_days=window_days)
+    if window.empty:
+        warnings.warn(
+            "no logs in the window: the recovery curve is empty",
+            RecoveryToolkitWarning,
+            stacklevel=2,
+        )
+        return pd.DataFrame(columns=[by, "day", *_CURVE_COLUMNS])
+    grouped = window.groupby([by, SorenessLog.day], observed=True, sort=True)[SorenessLog.soreness]
+    table = grouped.agg(n="count", mean="mean", sd="std")
+    quantiles = grouped.quantile(list(QUANTILES.values())).unstack()
+    quantiles.columns = list(QUANTILES)
+    table = table.join(quantiles)
+    table["ci_low"], table["ci_high"] = t_interval(table["mean"], table["sd"], table["n"])
+    table = table.reset_index()
+    return table[[by, "day", *_CURVE_COLUMNS]]
+
+
+def reference_band(curve: pd.DataFrame, group: str, *, by: str = "treatment_type") -> pd.DataFrame:
+    """The p10–p90 and p25–p75 band (and median) of one group, by day.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> curve = recovery_curve(rt.load_logs(rt.sample_path()).logs)
+    >>> reference_band(curve, "injection").columns.tolist()
+    ['day', 'n', 'p10', 'p25', 'median', 'p75', 'p90']
+    """
+    band = curve.loc[curve[by] == group, ["day", "n", *QUANTILES]]
+    return band.reset_index(drop=True)
+
+
+def episode_trajectory(
+    logs: pd.DataFrame,
+    episode_id: str,
+    *,
+    curve: pd.DataFrame | None = None,
+    window_days: int = WINDOW_DAYS,
+) -> pd.DataFrame:
+    """One episode's daily soreness beside the reference band of its treatment type.
+
+    Returns one row per day of the window: ``day``, ``soreness`` (missing where not logged),
+    ``any_flag`` (a reported red flag that day), the band columns and ``above_p90``.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> logs = rt.load_logs(rt.sample_path()).logs
+    >>> traj = episode_trajectory(logs, "E0000001")
+    >>> len(traj), "above_p90" in traj
+    (15, True)
+    """
+    rows = logs.loc[logs[SorenessLog.episode_id] == episode_id]
+    if rows.empty:
+        raise KeyError(f"no logs for episode {episode_id!r}")
+    kind = rows[SorenessLog.treatment_type].iloc[0]
+    if curve is None:
+        same_type = logs.loc[logs[SorenessLog.treatment_type] == kind]
+        curve = recovery_curve(same_type, window_days=window_days)
+    band = reference_band(curve, kind).drop(columns="n")
+    flags = [c for c in SorenessLog.flag_columns() if c in rows.columns]
+    own = pd.DataFrame(
+        {
+            "day": rows[SorenessLog.day].to_numpy(),
+            "soreness": rows[SorenessLog.soreness].to_numpy(dtype=float),
+            "any_flag": rows[flags].fillna(False).any(axis=1).to_numpy(dtype=bool),
+        }
+    )
+    days = pd.DataFrame({"day": np.arange(window_days + 1)})
+    out = days.merge(own, on="day", how="left").merge(band, on="day", how="left")
+    out["any_flag"] = out["any_flag"].astype("boolean").fillna(False).astype(bool)
+    out["above_p90"] = (out["soreness"] > out["p90"]).fillna(False).astype(bool)
+    return out

@@ -1,0 +1,292 @@
+"""The narrow waist: one row per episode, computed once from the long log table.
+
+Every cohort table except the recovery curve is a group-by over :func:`episode_table`. It holds
+per episode: treatment type, site, month, baseline soreness, resolution (day and event), first
+day of each red flag, follow-up (days logged, last day, completeness), escalation, and the
+answered / adherent day counts of every home-care item.
+
+Definitions (see ``docs/methods.md``):
+
+* window: days ``0..window_days``; later logs stay in the data but not in metrics. An episode
+  counts when it has at least one log in the window.
+* resolution (``definition="default"``): the first logged day with soreness ``<= resolved_at``
+  such that every later logged day in the window is also ``<= resolved_at``; otherwise
+  censored at the last logged day in the window.
+* resolution (``definition="pace"``): the first of 7 consecutive calendar days with soreness
+  0-1 (Williams et al. 2014); otherwise censored at the last logged day in the window.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> logs = rt.load_logs(rt.sample_path()).logs
+>>> episodes = episode_table(logs)
+>>> len(episodes)
+400
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .. import vocab
+from ..errors import RecoveryToolkitWarning
+from ..schemas import SorenessLog
+
+__all__ = [
+    "WINDOW_DAYS",
+    "RESOLVED_AT",
+    "DEFINITIONS",
+    "REPORTED_FLAGS",
+    "ALL_FLAGS",
+    "ADHERENCE_ITEMS",
+    "HIGH_ADHERENCE",
+    "LOW_ADHERENCE",
+    "in_window",
+    "episode_table",
+]
+
+WINDOW_DAYS = 14
+RESOLVED_AT = 2
+DEFINITIONS = ("default", "pace")
+PACE_DAYS = 7
+PACE_LEVEL = 1
+REPORTED_FLAGS: tuple[str, ...] = tuple(vocab.RED_FLAGS)
+ALL_FLAGS: tuple[str, ...] = (*REPORTED_FLAGS, *vocab.DERIVED_FLAGS)
+ADHERENCE_ITEMS: tuple[str, ...] = (
+    *(c for c in vocab.CARE_ITEMS if c not in ("care_cold", "care_heat")),
+    "cold_then_heat",
+)
+HIGH_ADHERENCE = 0.8
+LOW_ADHERENCE = 0.5
+WORSENING_FROM_DAY = 3
+_NONE = np.iinfo(np.int64).max  # "no such day" while reducing
+
+
+def in_window(logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS) -> pd.DataFrame:
+    """Rows with ``0 <= day <= window_days`` (the metrics window).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> logs = rt.load_logs(rt.sample_path()).logs
+    >>> int(in_window(logs)["day"].max())
+    14
+    """
+    day = logs[SorenessLog.day]
+    return logs.loc[(day >= 0) & (day <= window_days)]
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, RecoveryToolkitWarning, stacklevel=3)
+
+
+def episode_table(
+    logs: pd.DataFrame,
+    *,
+    window_days: int = WINDOW_DAYS,
+    resolved_at: int = RESOLVED_AT,
+    definition: str = "default",
+    worsening_from_day: int = WORSENING_FROM_DAY,
+    high_adherence: float = HIGH_ADHERENCE,
+    low_adherence: float = LOW_ADHERENCE,
+) -> pd.DataFrame:
+    """One row per episode with at least one log in the window, sorted by ``episode_id``.
+
+    Parameters
+    ----------
+    logs : DataFrame
+        Canonical logs (:class:`~recovery_toolkit.schemas.SorenessLog`). Not modified.
+    window_days : int, default 14
+        Last day of the metrics window (day 0 = treatment day).
+    resolved_at : int, default 2
+        Soreness at or below which a day counts as resolved (default definition).
+    definition : {"default", "pace"}
+        Resolution definition.
+    worsening_from_day : int, default 3
+        First day on which the derived persistent-worsening flag can fire.
+    high_adherence, low_adherence : float
+        Adherence score thresholds of the high (>=) and low (<) groups.
+
+    Returns
+    -------
+    DataFrame
+        Columns: identity (``episode_id``, ``patient_id``, ``treatment_type``,
+        ``treatment_date``, ``treatment_month``, ``site``, ``clinician``), follow-up
+        (``first_day``, ``last_day``, ``days_logged``, ``completeness``,
+        ``lost_to_follow_up``), ``baseline_soreness``, resolution (``resolved``, ``time``),
+        ``first_<flag>`` for each flag plus ``first_any_flag`` and ``first_reported_flag``,
+        ``escalated``, ``answered_<item>`` / ``adherent_<item>`` per adherence item,
+        ``adherence_score`` and ``adherence_group``.
+
+    Examples
+    --------
+    >>> logs = pd.DataFrame({
+    ...     "episode_id": ["e"] * 4, "patient_id": ["p"] * 4,
+    ...     "treatment_type": pd.Categorical(["injection"] * 4),
+    ...     "treatment_date": pd.to_datetime(["2025-01-01"] * 4),
+    ...     "day": [0, 1, 2, 3], "soreness": [5, 2, 4, 1]})
+    >>> row = episode_table(logs).iloc[0]
+    >>> bool(row["resolved"]), int(row["time"])
+    (True, 3)
+    """
+    if definition not in DEFINITIONS:
+        raise ValueError(f"definition must be one of {DEFINITIONS}, not {definition!r}")
+    window = in_window(logs, window_days=window_days)
+    if window.empty:
+        _warn(f"no logs between day 0 and day {window_days}: every table will be empty")
+        placeholder = logs.head(1) if len(logs) else None
+        if placeholder is None:
+            raise ValueError("the log table has no rows at all")
+        return episode_table(
+            placeholder.assign(day=0),
+            window_days=window_days,
+            resolved_at=resolved_at,
+            definition=definition,
+            worsening_from_day=worsening_from_day,
+            high_adherence=high_adherence,
+            low_adherence=low_adherence,
+        ).iloc[0:0]
+    codes, ids = pd.factorize(window[SorenessLog.episode_id], sort=True)
+    day_all = window[SorenessLog.day].to_numpy(dtype=np.int64)
+    order = np.lexsort((day_all, codes))
+    e = codes[order]
+    day = day_all[order]
+    sore = window[SorenessLog.soreness].to_numpy(dtype=np.int64)[order]
+    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    first_rows = window.iloc[order[starts]]
+
+    out = pd.DataFrame({SorenessLog.episode_id: pd.Series(ids, dtype="str")})
+    for column in ("patient_id", "treatment_type", "treatment_date", "site", "clinician"):
+        if column in first_rows.columns:
+            out[column] = first_rows[column].to_numpy()
+    out["treatment_type"] = pd.Categorical(
+        out["treatment_type"], dtype=logs["treatment_type"].dtype
+    )
+    out["treatment_month"] = pd.Series(out["treatment_date"]).dt.strftime("%Y-%m")
+    out["first_day"] = day[starts]
+    out["last_day"] = np.maximum.reduceat(day, starts)
+    out["days_logged"] = np.diff(np.r_[starts, len(day)])
+    out["completeness"] = out["days_logged"] / (window_days + 1)
+    baseline = sore[starts]
+    out["baseline_soreness"] = baseline
+
+    if definition == "default":
+        event_day = _resolution_default(e, day, sore, starts, resolved_at)
+    else:
+        event_day = _resolution_pace(e, day, sore, starts)
+    resolved = event_day != _NONE
+    out["resolved"] = resolved
+    out["time"] = np.where(resolved, event_day, out["last_day"])
+    out["lost_to_follow_up"] = (out["last_day"] < 7) & ~resolved
+
+    flag_days = {}
+    for flag in REPORTED_FLAGS:
+        values = _bool_column(window, flag, order)
+        flag_days[flag] = np.minimum.reduceat(np.where(values, day, _NONE), starts)
+    worse = (day >= worsening_from_day) & (sore - baseline[e] >= 2) & (10 * sore > 13 * baseline[e])
+    flag_days["flag_persistent_worsening"] = np.minimum.reduceat(
+        np.where(worse, day, _NONE), starts
+    )
+    reported = np.minimum.reduce([flag_days[f] for f in REPORTED_FLAGS])
+    any_flag = np.minimum(reported, flag_days["flag_persistent_worsening"])
+    for flag, first in {**flag_days, "any_flag": any_flag, "reported_flag": reported}.items():
+        out[f"first_{flag.removeprefix('flag_')}"] = _days_or_nan(first)
+    contact = _bool_column(window, "clinic_contact", order)
+    on_time = contact & ((day == reported[e]) | (day == reported[e] + 1))
+    escalated = np.maximum.reduceat(on_time.astype(np.int8), starts).astype(bool)
+    out["escalated"] = pd.array(np.where(reported != _NONE, escalated, None), dtype="boolean")
+
+    _adherence_columns(out, window, order, e, day, sore, starts, high_adherence, low_adherence)
+    return out
+
+
+def _bool_column(window: pd.DataFrame, column: str, order: np.ndarray) -> np.ndarray:
+    if column not in window.columns:
+        return np.zeros(len(order), dtype=bool)
+    return window[column].to_numpy(dtype=bool, na_value=False)[order]
+
+
+def _days_or_nan(first: np.ndarray) -> np.ndarray:
+    return np.where(first == _NONE, np.nan, first).astype(float)
+
+
+def _resolution_default(
+    e: np.ndarray, day: np.ndarray, sore: np.ndarray, starts: np.ndarray, resolved_at: int
+) -> np.ndarray:
+    """First logged day after the last day above ``resolved_at`` (``_NONE`` if none)."""
+    last_high = np.maximum.reduceat(np.where(sore > resolved_at, day, -1), starts)
+    after = day > last_high[e]
+    return np.minimum.reduceat(np.where(after, day, _NONE), starts)
+
+
+def _resolution_pace(
+    e: np.ndarray, day: np.ndarray, sore: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """First day of the first run of 7 consecutive calendar days with soreness 0-1."""
+    low = sore <= PACE_LEVEL
+    same = np.r_[False, e[1:] == e[:-1]]
+    next_day = np.r_[False, day[1:] == day[:-1] + 1]
+    continues = low & np.r_[False, low[:-1]] & same & next_day
+    index = np.arange(len(day))
+    run_start = np.maximum.accumulate(np.where(low & ~continues, index, 0))
+    complete = low & (index - run_start >= PACE_DAYS - 1)
+    return np.minimum.reduceat(np.where(complete, day[run_start], _NONE), starts)
+
+
+def _adherence_columns(
+    out: pd.DataFrame,
+    window: pd.DataFrame,
+    order: np.ndarray,
+    e: np.ndarray,
+    day: np.ndarray,
+    sore: np.ndarray,
+    starts: np.ndarray,
+    high: float,
+    low: float,
+) -> None:
+    proportions = []
+    for item in ADHERENCE_ITEMS:
+        scored, adherent = _item_days(window, order, item, day, sore)
+        answered = np.add.reduceat(scored.astype(np.int64), starts)
+        done = np.add.reduceat((scored & adherent).astype(np.int64), starts)
+        out[f"answered_{item}"] = answered
+        out[f"adherent_{item}"] = done
+        with np.errstate(invalid="ignore", divide="ignore"):
+            proportions.append(np.where(answered > 0, done / np.maximum(answered, 1), np.nan))
+    stacked = np.vstack(proportions)
+    counted = np.isfinite(stacked).sum(axis=0)
+    score = np.where(counted > 0, np.nansum(stacked, axis=0) / np.maximum(counted, 1), np.nan)
+    out["adherence_score"] = score
+    group = np.select(
+        [score >= high, score >= low, score < low], ["high", "partial", "low"], "not_reported"
+    )
+    out["adherence_group"] = pd.Categorical(
+        group, categories=["high", "partial", "low", "not_reported"]
+    )
+
+
+def _item_days(
+    window: pd.DataFrame, order: np.ndarray, item: str, day: np.ndarray, sore: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: is the item scored that day, and was it followed?"""
+    if item != "cold_then_heat":
+        coded = _nullable(window, item, order)
+        return coded >= 0, coded == 1
+    cold = _nullable(window, "care_cold", order)
+    heat = _nullable(window, "care_heat", order)
+    early = day <= 1
+    scored = np.where(early, (cold >= 0) & (heat >= 0), (sore >= 3) & (heat >= 0))
+    adherent = np.where(early, (cold == 1) & (heat == 0), heat == 1)
+    return scored, adherent
+
+
+def _nullable(window: pd.DataFrame, column: str, order: np.ndarray) -> np.ndarray:
+    """Boolean column as int8: 1 true, 0 false, -1 missing."""
+    if column not in window.columns:
+        return np.full(len(order), -1, dtype=np.int8)
+    values = window[column].astype("boolean")
+    coded = np.where(values.isna(), -1, values.to_numpy(dtype=bool, na_value=False))
+    return coded.astype(np.int8)[order]

@@ -1,0 +1,259 @@
+"""Time to resolution: Kaplan–Meier estimates per group and the log-rank test.
+
+Input is the episode table (:func:`~recovery_toolkit.analysis.episodes.episode_table`), whose
+``time`` is the resolution day (``resolved`` true) or the censoring day (the last logged day in
+the window). Estimates come from statsmodels' ``SurvfuncRight``:
+
+* median: the smallest day t with S(t) ≤ 0.5 (empty when never reached); its 95 % interval
+  runs from the first day the lower to the first day the upper pointwise 95 % log-log band of
+  S(t) reaches 0.5 (Greenwood variance; the method of R's ``survival`` package);
+* resolved by day t: 1 − S(t);
+* the log-rank test across groups: ``statsmodels.duration.survfunc.survdiff``.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit.analysis.episodes import episode_table
+>>> episodes = episode_table(rt.load_logs(rt.sample_path()).logs)
+>>> table = time_to_resolution(episodes)
+>>> table["treatment_type"].tolist()
+['chiropractic', 'physical_therapy', 'injection', 'minor_procedure']
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+
+from ..errors import RecoveryToolkitWarning
+from .episodes import WINDOW_DAYS
+from .intervals import Z95
+
+__all__ = [
+    "LogRankResult",
+    "km_curve",
+    "time_to_resolution",
+    "logrank",
+    "survival_at",
+    "survival_band",
+]
+
+_TTR_COLUMNS = [
+    "episodes",
+    "resolved",
+    "censored",
+    "median_days",
+    "median_ci_low",
+    "median_ci_high",
+    "resolved_by_day_3",
+    "resolved_by_day_7",
+    "resolved_by_day_14",
+]
+
+
+@dataclass(frozen=True)
+class LogRankResult:
+    """Log-rank test of equal time-to-resolution distributions across groups."""
+
+    statistic: float
+    dof: int
+    p_value: float
+    groups: tuple[str, ...]
+    caution: str = ""
+
+    def _repr_html_(self) -> str:
+        caution = f"<br><em>{html.escape(self.caution)}</em>" if self.caution else ""
+        return (
+            f"<p>Log-rank test across {len(self.groups)} groups: χ² = {self.statistic:.2f} "
+            f"on {self.dof} df, p = {self.p_value:.3g}{caution}</p>"
+        )
+
+
+def _fit(time: np.ndarray, event: np.ndarray) -> SurvfuncRight:
+    return SurvfuncRight(time.astype(float), event.astype(float))
+
+
+def survival_at(fit: SurvfuncRight, days: np.ndarray) -> np.ndarray:
+    """S(t) of a fitted Kaplan–Meier estimate at each day (a right-continuous step).
+
+    Examples
+    --------
+    >>> fit = SurvfuncRight(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 0.0]))
+    >>> survival_at(fit, np.array([0, 1, 2, 3])).round(3).tolist()
+    [1.0, 0.667, 0.333, 0.333]
+    """
+    index = np.searchsorted(fit.surv_times, np.asarray(days, dtype=float), side="right") - 1
+    prob = np.r_[1.0, fit.surv_prob]
+    return prob[index + 1]
+
+
+def _median(fit: SurvfuncRight) -> float:
+    below = np.flatnonzero(fit.surv_prob <= 0.5 + 1e-12)
+    return float(fit.surv_times[below[0]]) if len(below) else np.nan
+
+
+def km_curve(
+    episodes: pd.DataFrame, *, by: str = "treatment_type", window_days: int = WINDOW_DAYS
+) -> pd.DataFrame:
+    """The Kaplan–Meier step curve per group, one row per day ``0..window_days``.
+
+    Columns: ``by, day, at_risk, events, censored, survival, resolved_share`` (1 − S).
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"g": ["a"] * 3, "time": [1, 2, 3], "resolved": [True, True, False]})
+    >>> km_curve(eps, by="g", window_days=3)["survival"].round(3).tolist()
+    [1.0, 0.667, 0.333, 0.333]
+    """
+    parts = []
+    for group, rows in episodes.groupby(by, observed=True, sort=True):
+        time = rows["time"].to_numpy(dtype=float)
+        event = rows["resolved"].to_numpy(dtype=bool)
+        days = np.arange(window_days + 1)
+        survival = survival_at(_fit(time, event), days)
+        parts.append(
+            pd.DataFrame(
+                {
+                    by: group,
+                    "day": days,
+                    "at_risk": (time[None, :] >= days[:, None]).sum(axis=1),
+                    "events": ((time[None, :] == days[:, None]) & event[None, :]).sum(axis=1),
+                    "censored": ((time[None, :] == days[:, None]) & ~event[None, :]).sum(axis=1),
+                    "survival": survival,
+                    "resolved_share": 1 - survival,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            columns=[by, "day", "at_risk", "events", "censored", "survival", "resolved_share"]
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def time_to_resolution(
+    episodes: pd.DataFrame, *, by: str = "treatment_type", days: tuple[int, ...] = (3, 7, 14)
+) -> pd.DataFrame:
+    """Kaplan–Meier summary per group: counts, median days with 95 % CI, resolved by day t.
+
+    Groups with fewer than two episodes, or whose median is never reached, get empty (NaN)
+    medians or intervals and a :class:`~recovery_toolkit.errors.RecoveryToolkitWarning`.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"g": ["a"] * 4, "time": [1, 2, 2, 5],
+    ...                     "resolved": [True, True, False, True]})
+    >>> row = time_to_resolution(eps, by="g").iloc[0]
+    >>> float(row["median_days"]), round(float(row["resolved_by_day_3"]), 3)
+    (2.0, 0.5)
+    """
+    rows = []
+    for group, part in episodes.groupby(by, observed=True, sort=True):
+        time = part["time"].to_numpy(dtype=float)
+        event = part["resolved"].to_numpy(dtype=bool)
+        fit = _fit(time, event)
+        median = _median(fit)
+        low, high = _median_ci(fit, group, len(part))
+        survival = survival_at(fit, np.array(days))
+        rows.append(
+            {
+                by: group,
+                "episodes": len(part),
+                "resolved": int(event.sum()),
+                "censored": int((~event).sum()),
+                "median_days": median,
+                "median_ci_low": low,
+                "median_ci_high": high,
+                **{f"resolved_by_day_{d}": 1 - s for d, s in zip(days, survival, strict=True)},
+            }
+        )
+    if not rows:
+        warnings.warn(
+            "no episodes: time to resolution is empty", RecoveryToolkitWarning, stacklevel=2
+        )
+        return pd.DataFrame(columns=[by, *_TTR_COLUMNS])
+    return pd.DataFrame(rows)
+
+
+def survival_band(fit: SurvfuncRight, *, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log-log confidence band of S(t) at each event time (Greenwood variance).
+
+    ``S^exp(±z·se/(S·|log S|))``; the band is 0 where S is 0.
+
+    Examples
+    --------
+    >>> fit = SurvfuncRight(np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4))
+    >>> low, high = survival_band(fit)
+    >>> low.round(3).tolist(), high.round(3).tolist()
+    ([0.128, 0.058, 0.009, 0.0], [0.961, 0.845, 0.665, 0.0])
+    """
+    surv = fit.surv_prob
+    inner = (surv > 0) & (surv < 1)
+    safe = np.where(inner, surv, 0.5)
+    with np.errstate(all="ignore"):
+        se_theta = fit.surv_prob_se / (safe * np.abs(np.log(safe)))
+        theta = np.log(-np.log(safe))
+        low = np.exp(-np.exp(theta + z * se_theta))
+        high = np.exp(-np.exp(theta - z * se_theta))
+    return np.where(inner, low, surv), np.where(inner, high, surv)
+
+
+def _median_ci(fit: SurvfuncRight, group: object, n: int) -> tuple[float, float]:
+    """Days where the 95 % band of S(t) crosses 0.5 (R survival's method, log-log band)."""
+    if n < 2:
+        warnings.warn(
+            f"{group}: only one episode, so the median has no confidence interval",
+            RecoveryToolkitWarning,
+            stacklevel=3,
+        )
+        return np.nan, np.nan
+    if np.isnan(_median(fit)):
+        warnings.warn(
+            f"{group}: fewer than half of the episodes resolved, so the median is not reached",
+            RecoveryToolkitWarning,
+            stacklevel=3,
+        )
+    low_band, high_band = survival_band(fit)
+    crossings = []
+    for band in (low_band, high_band):  # the lower band reaches 0.5 first
+        below = np.flatnonzero(band <= 0.5 + 1e-12)
+        crossings.append(float(fit.surv_times[below[0]]) if len(below) else np.nan)
+    return crossings[0], crossings[1]
+
+
+def logrank(
+    episodes: pd.DataFrame, *, by: str = "treatment_type", caution: str = ""
+) -> LogRankResult:
+    """Log-rank test that time to resolution is the same in every group.
+
+    Returns NaN statistics and warns when fewer than two groups have episodes.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"g": ["a", "a", "b", "b"], "time": [1, 2, 8, 9],
+    ...                     "resolved": [True] * 4})
+    >>> result = logrank(eps, by="g")
+    >>> result.dof, round(result.statistic, 3), round(result.p_value, 3)
+    (1, 2.882, 0.09)
+    """
+    groups = episodes[by].astype("str")
+    present = tuple(sorted(groups.unique()))
+    if len(present) < 2:
+        warnings.warn(
+            "the log-rank test needs two groups or more", RecoveryToolkitWarning, stacklevel=2
+        )
+        return LogRankResult(np.nan, 0, np.nan, present, caution)
+    statistic, _ = survdiff(
+        episodes["time"].to_numpy(dtype=float),
+        episodes["resolved"].to_numpy(dtype=float),
+        groups.to_numpy(),
+    )
+    dof = len(present) - 1
+    p_value = float(stats.chi2.sf(statistic, dof))  # survdiff's own p underflows to 0
+    return LogRankResult(float(statistic), dof, p_value, present, caution)
