@@ -37,6 +37,7 @@ from .intervals import Z95
 
 __all__ = [
     "LogRankResult",
+    "kaplan_meier",
     "km_curve",
     "time_to_resolution",
     "logrank",
@@ -75,8 +76,15 @@ class LogRankResult:
         )
 
 
-def _fit(time: np.ndarray, event: np.ndarray) -> SurvfuncRight:
-    return SurvfuncRight(time.astype(float), event.astype(float))
+def kaplan_meier(time: np.ndarray, event: np.ndarray) -> SurvfuncRight:
+    """Fit the Kaplan–Meier estimate (statsmodels ``SurvfuncRight``) of time to resolution.
+
+    Examples
+    --------
+    >>> kaplan_meier(np.array([1, 2, 3]), np.array([True, True, False])).surv_prob.round(3)
+    array([0.667, 0.333])
+    """
+    return SurvfuncRight(np.asarray(time, dtype=float), np.asarray(event, dtype=float))
 
 
 def survival_at(fit: SurvfuncRight, days: np.ndarray) -> np.ndarray:
@@ -116,7 +124,7 @@ def km_curve(
         time = rows["time"].to_numpy(dtype=float)
         event = rows["resolved"].to_numpy(dtype=bool)
         days = np.arange(window_days + 1)
-        survival = survival_at(_fit(time, event), days)
+        survival = survival_at(kaplan_meier(time, event), days)
         parts.append(
             pd.DataFrame(
                 {
@@ -157,7 +165,7 @@ def time_to_resolution(
     for group, part in episodes.groupby(by, observed=True, sort=True):
         time = part["time"].to_numpy(dtype=float)
         event = part["resolved"].to_numpy(dtype=bool)
-        fit = _fit(time, event)
+        fit = kaplan_meier(time, event)
         median = _median(fit)
         low, high = _median_ci(fit, group, len(part))
         survival = survival_at(fit, np.array(days))

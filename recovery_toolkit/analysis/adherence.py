@@ -1,0 +1,205 @@
+"""Home-care checklist adherence, and whether following it goes with faster recovery.
+
+Items: the seven ``care_*`` items other than cold and heat, plus the timing-aware
+``cold_then_heat`` ("apply cold for swelling in the first 24–48 hours, then switch to heat if
+stiffness persists"): on days 0–1 a day is adherent when cold was used and heat was not; from
+day 2 it is scored only on days with soreness ≥ 3, adherent when heat was used; other days are
+not scored. Per item, ``days_answered`` counts scored days with an answer and ``days_adherent``
+those followed.
+
+An episode's score is the mean of its item proportions; groups: high (≥ 0.8), partial
+(0.5–0.8), low (< 0.5). Comparisons of recovery between groups are **associations, not
+effects**: patients who follow the checklist may differ in other ways.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit.analysis.episodes import episode_table
+>>> episodes = episode_table(rt.load_logs(rt.sample_path()).logs)
+>>> adherence_table(episodes)["item"].nunique()
+8
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RecoveryToolkitWarning
+from .episodes import ADHERENCE_ITEMS, HIGH_ADHERENCE
+from .intervals import wilson_interval
+from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, survival_at
+
+__all__ = [
+    "CAUTION",
+    "adherence_table",
+    "adherence_scores",
+    "resolution_by_adherence",
+    "item_resolution",
+    "adherence_group_shares",
+]
+
+CAUTION = (
+    "Association, not effect: patients who follow the home-care checklist may differ from "
+    "those who do not in ways the data do not show (severity, age, work, motivation)."
+)
+
+
+def adherence_table(
+    episodes: pd.DataFrame, *, by: str = "treatment_type", items: tuple[str, ...] = ADHERENCE_ITEMS
+) -> pd.DataFrame:
+    """Per group and item: days answered, days adherent and the proportion adherent.
+
+    Items with no answered day get an empty proportion and a warning.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["pt", "pt"],
+    ...                     "answered_cold_then_heat": [2, 3], "adherent_cold_then_heat": [1, 3]})
+    >>> adherence_table(eps, items=("cold_then_heat",))["proportion"].tolist()
+    [0.8]
+    """
+    columns = [c for item in items for c in (f"answered_{item}", f"adherent_{item}")]
+    sums = episodes.groupby(by, observed=True, sort=True)[columns].sum()
+    rows = []
+    for group, totals in sums.iterrows():
+        for item in items:
+            answered = int(totals[f"answered_{item}"])
+            adherent = int(totals[f"adherent_{item}"])
+            rows.append(
+                {
+                    by: group,
+                    "item": item,
+                    "days_answered": answered,
+                    "days_adherent": adherent,
+                    "proportion": adherent / answered if answered else np.nan,
+                }
+            )
+    table = pd.DataFrame(rows, columns=[by, "item", "days_answered", "days_adherent", "proportion"])
+    silent = sorted(table.loc[table["days_answered"] == 0, "item"].unique())
+    if silent:
+        warnings.warn(
+            f"no answers for {', '.join(silent)} in some groups: their adherence is empty",
+            RecoveryToolkitWarning,
+            stacklevel=2,
+        )
+    return table
+
+
+def adherence_scores(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Per episode: the item proportions, the adherence score and its group.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis.episodes import episode_table
+    >>> scores = adherence_scores(episode_table(rt.load_logs(rt.sample_path()).logs))
+    >>> scores.columns[-2:].tolist()
+    ['adherence_score', 'adherence_group']
+    """
+    out = episodes[["episode_id", "patient_id", "treatment_type"]].copy()
+    for item in ADHERENCE_ITEMS:
+        answered = episodes[f"answered_{item}"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[item] = np.where(
+                answered > 0, episodes[f"adherent_{item}"].to_numpy(dtype=float) / answered, np.nan
+            )
+    out["adherence_score"] = episodes["adherence_score"].to_numpy()
+    out["adherence_group"] = episodes["adherence_group"].to_numpy()
+    return out
+
+
+def resolution_by_adherence(
+    episodes: pd.DataFrame, *, window_days: int = 14
+) -> tuple[pd.DataFrame, LogRankResult]:
+    """Kaplan–Meier curves of time to resolution per adherence group, and the log-rank test.
+
+    Episodes with no answered item (group ``not_reported``) are left out. The test result
+    carries :data:`CAUTION`.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis.episodes import episode_table
+    >>> curves, test = resolution_by_adherence(episode_table(rt.load_logs(rt.sample_path()).logs))
+    >>> sorted(curves["adherence_group"].unique())
+    ['high', 'low', 'partial']
+    """
+    scored = episodes.loc[episodes["adherence_group"] != "not_reported"]
+    scored = scored.assign(adherence_group=scored["adherence_group"].cat.remove_unused_categories())
+    curves = km_curve(scored, by="adherence_group", window_days=window_days)
+    return curves, logrank(scored, by="adherence_group", caution=CAUTION)
+
+
+def item_resolution(
+    episodes: pd.DataFrame, *, day: int = 7, threshold: float = HIGH_ADHERENCE
+) -> pd.DataFrame:
+    """Per item: resolved by ``day`` (Kaplan–Meier) among adherent vs non-adherent episodes.
+
+    An episode is adherent to an item when it followed it on at least ``threshold`` of its
+    answered days; episodes that never answered the item are left out.
+
+    Returns ``item, adherent_episodes, other_episodes, resolved_adherent, resolved_other,
+    difference, caution``.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis.episodes import episode_table
+    >>> table = item_resolution(episode_table(rt.load_logs(rt.sample_path()).logs))
+    >>> len(table)
+    8
+    """
+    rows = []
+    for item in ADHERENCE_ITEMS:
+        answered = episodes[f"answered_{item}"].to_numpy(dtype=float)
+        adherent = episodes[f"adherent_{item}"].to_numpy(dtype=float)
+        known = answered > 0
+        follows = known & (adherent >= threshold * answered)
+        shares = []
+        for mask in (follows, known & ~follows):
+            part = episodes.loc[mask]
+            if len(part) == 0:
+                shares.append(np.nan)
+                continue
+            fit = kaplan_meier(
+                part["time"].to_numpy(dtype=float), part["resolved"].to_numpy(dtype=bool)
+            )
+            shares.append(float(1 - survival_at(fit, np.array([day]))[0]))
+        rows.append(
+            {
+                "item": item,
+                "adherent_episodes": int(follows.sum()),
+                "other_episodes": int((known & ~follows).sum()),
+                f"resolved_by_day_{day}_adherent": shares[0],
+                f"resolved_by_day_{day}_other": shares[1],
+                "difference": shares[0] - shares[1],
+                "caution": CAUTION,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def adherence_group_shares(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+    """Episodes per adherence group within each treatment type, with Wilson intervals.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis.episodes import episode_table
+    >>> shares = adherence_group_shares(episode_table(rt.load_logs(rt.sample_path()).logs))
+    >>> shares.columns.tolist()
+    ['treatment_type', 'adherence_group', 'episodes', 'share', 'ci_low', 'ci_high']
+    """
+    counts = (
+        episodes.groupby([by, "adherence_group"], observed=False)
+        .size()
+        .rename("episodes")
+        .reset_index()
+    )
+    totals = counts.groupby(by, observed=True)["episodes"].transform("sum")
+    counts["share"] = counts["episodes"] / totals.where(totals > 0)
+    counts["ci_low"], counts["ci_high"] = wilson_interval(counts["episodes"], totals)
+    return counts

@@ -1,0 +1,166 @@
+"""Red flags: incidence proportions, incidence rates and rate ratios per treatment type.
+
+Flags are the five reported ones (``flag_*`` columns), the derived
+``flag_persistent_worsening`` (any log on day ≥ 3 with soreness s, baseline b: s − b ≥ 2 and
+10·s > 13·b, i.e. more than 30 % worse, after Rubinstein 2007) and ``any`` (any of those six).
+An episode has a flag when it is true on any log in the window; a missing answer counts as not
+reported.
+
+* proportion: episodes with the flag / episodes, with the Wilson 95 % interval;
+* rate: first occurrences per 100 episode-days at risk, with the exact Poisson interval. An
+  episode is at risk from day 0 through the day of its first flag, or through its last logged
+  day in the window when it has none (both days included);
+* rate ratio of each type against a reference type, with the exact conditional interval.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit.analysis.episodes import episode_table
+>>> episodes = episode_table(rt.load_logs(rt.sample_path()).logs)
+>>> table = red_flag_incidence(episodes)
+>>> sorted(table["flag"].unique())[:2]
+['any', 'bladder_bowel']
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RecoveryToolkitWarning
+from .episodes import ALL_FLAGS
+from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
+
+__all__ = ["FLAG_NAMES", "red_flag_incidence", "rate_ratios", "flag_days_at_risk"]
+
+#: Flag names used in output tables: the column names without ``flag_``, plus ``any``.
+FLAG_NAMES: tuple[str, ...] = (*(f.removeprefix("flag_") for f in ALL_FLAGS), "any")
+_FIRST = {name: f"first_{'any_flag' if name == 'any' else name}" for name in FLAG_NAMES}
+
+
+def flag_days_at_risk(episodes: pd.DataFrame, flag: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per episode: whether ``flag`` occurred, and its days at risk (day 0 to first flag or
+    last logged day, inclusive).
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"first_any_flag": [2.0, np.nan], "last_day": [14, 9]})
+    >>> happened, days = flag_days_at_risk(eps, "any")
+    >>> happened.tolist(), days.tolist()
+    ([True, False], [3.0, 10.0])
+    """
+    first = episodes[_FIRST[flag]].to_numpy(dtype=float)
+    happened = ~np.isnan(first)
+    days = np.where(happened, first, episodes["last_day"].to_numpy(dtype=float)) + 1
+    return happened, days
+
+
+def red_flag_incidence(
+    episodes: pd.DataFrame, *, by: str = "treatment_type", flags: tuple[str, ...] = FLAG_NAMES
+) -> pd.DataFrame:
+    """Incidence proportion (Wilson CI) and rate per 100 episode-days (exact Poisson CI).
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        The episode table. Not modified.
+    by : str, default "treatment_type"
+        Grouping column.
+    flags : tuple of str
+        Flag names (:data:`FLAG_NAMES`).
+
+    Returns
+    -------
+    DataFrame
+        ``by, flag, episodes, episodes_with_flag, proportion, ci_low, ci_high,
+        rate_per_100_days, rate_ci_low, rate_ci_high`` in group then flag order.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["pt"] * 4,
+    ...                     "first_any_flag": [1.0, np.nan, np.nan, np.nan],
+    ...                     "last_day": [14, 14, 14, 4]})
+    >>> row = red_flag_incidence(eps, flags=("any",)).iloc[0]
+    >>> float(row["proportion"]), round(float(row["rate_per_100_days"]), 3)  # 1 / (2+15+15+5)
+    (0.25, 2.703)
+    """
+    rows = []
+    for group, part in episodes.groupby(by, observed=True, sort=True):
+        for flag in flags:
+            happened, days = flag_days_at_risk(part, flag)
+            rows.append(
+                {
+                    by: group,
+                    "flag": flag,
+                    "episodes": len(part),
+                    "episodes_with_flag": int(happened.sum()),
+                    "days_at_risk": float(days.sum()),
+                }
+            )
+    if not rows:
+        warnings.warn(
+            "no episodes: red-flag incidence is empty", RecoveryToolkitWarning, stacklevel=2
+        )
+    table = pd.DataFrame(
+        rows, columns=[by, "flag", "episodes", "episodes_with_flag", "days_at_risk"]
+    )
+    k = table["episodes_with_flag"].to_numpy()
+    n = table["episodes"].to_numpy()
+    time = table["days_at_risk"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["proportion"] = k / n
+        table["ci_low"], table["ci_high"] = wilson_interval(k, n)
+        low, high = poisson_interval(k)
+        table["rate_per_100_days"] = 100 * k / time
+        table["rate_ci_low"] = 100 * low / time
+        table["rate_ci_high"] = 100 * high / time
+    return table.drop(columns="days_at_risk")
+
+
+def rate_ratios(
+    episodes: pd.DataFrame,
+    *,
+    reference: str = "chiropractic",
+    flag: str = "any",
+    by: str = "treatment_type",
+) -> pd.DataFrame:
+    """Rate ratio of the first ``flag`` for each group against ``reference``, exact CI.
+
+    Returns ``by, flag, events, days_at_risk, rate_ratio, ci_low, ci_high``; the reference row
+    has ratio 1 and no interval.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["a"] * 2 + ["b"] * 2,
+    ...                     "first_any_flag": [1.0, np.nan, 1.0, 3.0],
+    ...                     "last_day": [9, 9, 9, 9]})
+    >>> rate_ratios(eps, reference="a")["rate_ratio"].tolist()  # (2 / 6) / (1 / 12)
+    [1.0, 4.0]
+    """
+    groups = {}
+    for group, part in episodes.groupby(by, observed=True, sort=True):
+        happened, days = flag_days_at_risk(part, flag)
+        groups[group] = (int(happened.sum()), float(days.sum()))
+    if reference not in groups:
+        raise ValueError(f"reference {reference!r} has no episodes; choose one of {list(groups)}")
+    ref_events, ref_time = groups[reference]
+    rows = []
+    for group, (events, time) in groups.items():
+        ratio, low, high = rate_ratio_interval(
+            np.array([events]), np.array([time]), np.array([ref_events]), np.array([ref_time])
+        )
+        is_ref = group == reference
+        rows.append(
+            {
+                by: group,
+                "flag": flag,
+                "events": events,
+                "days_at_risk": time,
+                "rate_ratio": 1.0 if is_ref else float(ratio[0]),
+                "ci_low": np.nan if is_ref else float(low[0]),
+                "ci_high": np.nan if is_ref else float(high[0]),
+            }
+        )
+    return pd.DataFrame(rows)
