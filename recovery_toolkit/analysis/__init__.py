@@ -1,0 +1,72 @@
+"""Pure analysis functions over the canonical log table (DESIGN §4).
+
+Logs go in, tidy frames come out; nothing here plots, prints or modifies its input. Most
+functions take the episode table (:func:`episode_table`, one row per episode, computed once);
+the recovery curve and alerts also read the long logs.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit import analysis
+>>> logs = rt.load_logs(rt.sample_path()).logs
+>>> episodes = analysis.episode_table(logs)
+>>> analysis.time_to_resolution(episodes)["episodes"].sum()
+np.int64(400)
+"""
+
+from .adherence import (
+    CAUTION,
+    adherence_group_shares,
+    adherence_scores,
+    adherence_table,
+    item_resolution,
+    resolution_by_adherence,
+)
+from .alerts import alerts
+from .curves import episode_trajectory, recovery_curve, reference_band
+from .episodes import (
+    ADHERENCE_ITEMS,
+    ALL_FLAGS,
+    REPORTED_FLAGS,
+    RESOLVED_AT,
+    WINDOW_DAYS,
+    episode_table,
+    in_window,
+)
+from .followup import completeness, escalation
+from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
+from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
+from .spc import p_chart
+from .table_one import table_one
+
+__all__ = [
+    "ADHERENCE_ITEMS",
+    "ALL_FLAGS",
+    "CAUTION",
+    "FLAG_NAMES",
+    "LogRankResult",
+    "REPORTED_FLAGS",
+    "RESOLVED_AT",
+    "WINDOW_DAYS",
+    "adherence_group_shares",
+    "adherence_scores",
+    "adherence_table",
+    "alerts",
+    "completeness",
+    "episode_table",
+    "episode_trajectory",
+    "escalation",
+    "in_window",
+    "item_resolution",
+    "kaplan_meier",
+    "km_curve",
+    "logrank",
+    "p_chart",
+    "rate_ratios",
+    "recovery_curve",
+    "red_flag_incidence",
+    "reference_band",
+    "resolution_by_adherence",
+    "table_one",
+    "time_to_resolution",
+]

@@ -1,0 +1,225 @@
+"""Per-episode alerts for clinicians, each with severity, reason code, day and explanation.
+
+Severities and reasons:
+
+* **urgent** — a reported ``bladder_bowel``, ``neuro_deficit`` or ``cardiopulmonary`` flag;
+* **prompt** — ``infection_signs``, ``worsening_pain``, or the derived ``persistent_worsening``;
+* **review** — ``above_p90``: soreness above the treatment type's day-specific 90th
+  percentile on 2 or more days from day 3 (the day is the second such day);
+  ``unresolved_at_window_end``: not resolved and still logging on the last day of the window;
+  ``stopped_logging``: not resolved and the last log is before the end of the window;
+  ``low_adherence``: the adherence score is in the low group.
+
+Explanations quote the patient guidance of the domain source, so the words a clinician reads
+are the words the patient was given.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> logs = rt.load_logs(rt.sample_path()).logs
+>>> table = alerts(logs)
+>>> table["severity"].iloc[0]
+'urgent'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import vocab
+from ..schemas import SorenessLog
+from .curves import recovery_curve
+from .episodes import RESOLVED_AT, WINDOW_DAYS, episode_table, in_window
+
+__all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts"]
+
+SEVERITIES = ("urgent", "prompt", "review")
+FLAG_SEVERITY = {
+    "bladder_bowel": "urgent",
+    "neuro_deficit": "urgent",
+    "cardiopulmonary": "urgent",
+    "infection_signs": "prompt",
+    "worsening_pain": "prompt",
+    "persistent_worsening": "prompt",
+}
+_ACTION = {
+    "urgent": "Contact the patient now; urgent medical evaluation may be needed.",
+    "prompt": "Contact the patient within a day for a clinician's assessment.",
+}
+_COLUMNS = [
+    "episode_id",
+    "patient_id",
+    "treatment_type",
+    "severity",
+    "reason",
+    "day",
+    "explanation",
+]
+
+
+def _terms() -> dict[str, vocab.Term]:
+    terms = {**vocab.RED_FLAGS, **vocab.DERIVED_FLAGS}
+    return {code.removeprefix("flag_"): term for code, term in terms.items()}
+
+
+def alerts(
+    logs: pd.DataFrame,
+    episodes: pd.DataFrame | None = None,
+    *,
+    curve: pd.DataFrame | None = None,
+    window_days: int = WINDOW_DAYS,
+    resolved_at: int = RESOLVED_AT,
+    above_p90_days: int = 2,
+    above_p90_from_day: int = 3,
+) -> pd.DataFrame:
+    """List every alert of every episode, most severe first, then by day and episode.
+
+    Parameters
+    ----------
+    logs : DataFrame
+        Canonical logs; not modified.
+    episodes : DataFrame, optional
+        The episode table of ``logs`` (computed when not given).
+    curve : DataFrame, optional
+        The recovery curve of ``logs`` that supplies the p90 reference (computed when not given).
+    window_days, resolved_at : int
+        As in :func:`~recovery_toolkit.analysis.episodes.episode_table`.
+    above_p90_days, above_p90_from_day : int
+        How many days above p90, counted from which day, make an ``above_p90`` alert.
+
+    Returns
+    -------
+    DataFrame
+        ``episode_id, patient_id, treatment_type, severity, reason, day, explanation``.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> table = alerts(rt.load_logs(rt.sample_path()).logs)
+    >>> sorted(table["severity"].unique())
+    ['prompt', 'review', 'urgent']
+    """
+    if episodes is None:
+        episodes = episode_table(logs, window_days=window_days, resolved_at=resolved_at)
+    if curve is None:
+        curve = recovery_curve(logs, window_days=window_days)
+    parts = [_flag_alerts(episodes)]
+    parts.append(
+        _p90_alerts(logs, episodes, curve, window_days, above_p90_days, above_p90_from_day)
+    )
+    parts.extend(_course_alerts(episodes, window_days, resolved_at))
+    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    if table.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
+    rank = table["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    table = table.assign(_rank=rank).sort_values(
+        ["_rank", "day", "episode_id", "reason"], kind="stable", ignore_index=True
+    )
+    table["day"] = table["day"].astype("int64")
+    return table[_COLUMNS]
+
+
+def _base(episodes: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    rows = episodes.loc[mask, ["episode_id", "patient_id", "treatment_type"]]
+    return rows.assign(treatment_type=rows["treatment_type"].astype("str"))
+
+
+def _flag_alerts(episodes: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for flag, term in _terms().items():
+        first = episodes[f"first_{flag}"]
+        mask = first.notna().to_numpy()
+        if not mask.any():
+            continue
+        severity = FLAG_SEVERITY[flag]
+        days = first[mask].astype(int)
+        rows = _base(episodes, mask)
+        rows["severity"] = severity
+        rows["reason"] = f"flag_{flag}"
+        rows["day"] = days.to_numpy()
+        rows["explanation"] = (
+            f"{term.label} on day "
+            + days.astype("str")
+            + f': "{term.guidance}". '
+            + _ACTION[severity]
+        )
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _p90_alerts(
+    logs: pd.DataFrame,
+    episodes: pd.DataFrame,
+    curve: pd.DataFrame,
+    window_days: int,
+    needed: int,
+    from_day: int,
+) -> pd.DataFrame:
+    window = in_window(logs, window_days=window_days)
+    window = window.loc[window[SorenessLog.day] >= from_day]
+    p90 = curve.set_index(["treatment_type", "day"])["p90"]
+    keys = pd.MultiIndex.from_arrays(
+        [window[SorenessLog.treatment_type].astype("str"), window[SorenessLog.day]]
+    )
+    threshold = p90.reindex(keys).to_numpy(dtype=float)
+    above = window.loc[window[SorenessLog.soreness].to_numpy() > threshold]
+    if above.empty:
+        return pd.DataFrame()
+    above = above.sort_values([SorenessLog.episode_id, SorenessLog.day])
+    rank = above.groupby(SorenessLog.episode_id).cumcount() + 1
+    count = above.groupby(SorenessLog.episode_id)[SorenessLog.day].transform("size")
+    hits = above.loc[(rank == needed).to_numpy()]
+    counts = count.loc[hits.index]
+    mask = episodes["episode_id"].isin(hits[SorenessLog.episode_id]).to_numpy()
+    rows = _base(episodes, mask).set_index("episode_id")
+    day = hits.set_index(SorenessLog.episode_id)[SorenessLog.day]
+    n_days = pd.Series(counts.to_numpy(), index=hits[SorenessLog.episode_id].to_numpy())
+    rows["severity"] = "review"
+    rows["reason"] = "above_p90"
+    rows["day"] = day.reindex(rows.index).to_numpy()
+    rows["explanation"] = (
+        "Soreness above the 90th percentile of patients after the same treatment on "
+        + n_days.reindex(rows.index).astype("str")
+        + f" days from day {from_day}: "
+        + '"Symptoms that persist or worsen after the initial few days of soreness" deserve '
+        "a clinician's assessment."
+    )
+    return rows.reset_index()
+
+
+def _course_alerts(
+    episodes: pd.DataFrame, window_days: int, resolved_at: int
+) -> list[pd.DataFrame]:
+    unresolved = ~episodes["resolved"].to_numpy(dtype=bool)
+    last = episodes["last_day"].to_numpy()
+    parts = []
+    specs = [
+        (
+            "unresolved_at_window_end",
+            unresolved & (last >= window_days),
+            f"Soreness still above {resolved_at}/10 at day {window_days}: seek professional "
+            'input "if red flags appear or recovery stalls or reverses".',
+        ),
+        (
+            "stopped_logging",
+            unresolved & (last < window_days),
+            'Stopped logging before recovery: check in with the patient ("if soreness worsens, '
+            'lasts beyond a few days ... seek advice promptly").',
+        ),
+        (
+            "low_adherence",
+            (episodes["adherence_group"] == "low").to_numpy(),
+            "Followed less than half of the home-care checklist: review the plan with the "
+            'patient ("if a plan with your clinician exists, follow it consistently").',
+        ),
+    ]
+    for reason, mask, text in specs:
+        if mask.any():
+            rows = _base(episodes, mask)
+            rows["severity"] = "review"
+            rows["reason"] = reason
+            rows["day"] = last[mask]
+            rows["explanation"] = text
+            parts.append(rows)
+    return parts
