@@ -17,14 +17,17 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, vocab
-from .errors import RecoveryToolkitError
+from .analysis import RESOLVED_AT, WINDOW_DAYS
+from .errors import RecoveryToolkitError, RecoveryToolkitWarning
 from .io import load_logs, write_csv
 from .io.load import LoadResult
 from .samples import sample_path, write_samples
+from .summary import SummarySettings, write_summary
 
 __all__ = ["main", "build_parser"]
 
@@ -59,6 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(run=_run_validate)
 
+    summary = commands.add_parser(
+        "summary",
+        help="write the summary tables (CSV) and a manifest",
+        description="Compute recovery curves, time to resolution, red-flag incidence, "
+        "adherence, completeness, SPC and alerts, and write them as CSV files.",
+    )
+    _add_loader_options(summary)
+    summary.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    _add_method_options(summary)
+    summary.set_defaults(run=_run_summary)
+
     sample = commands.add_parser(
         "sample",
         help="write synthetic sample files (canonical, messy EHR, REDCap)",
@@ -87,6 +101,52 @@ def _add_loader_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--delimiter", metavar="D", help="field delimiter (default: sniffed)")
     parser.add_argument("--sheet", default=0, metavar="S", help="Excel worksheet name or index")
+
+
+def _add_method_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--window",
+        type=_positive_int,
+        default=WINDOW_DAYS,
+        metavar="N",
+        help=f"last day of the metrics window (default {WINDOW_DAYS})",
+    )
+    parser.add_argument(
+        "--resolved-at",
+        type=int,
+        default=RESOLVED_AT,
+        choices=range(0, 11),
+        metavar="N",
+        help=f"soreness at or below which a day counts as resolved (default {RESOLVED_AT})",
+    )
+    parser.add_argument(
+        "--definition",
+        choices=("default", "pace"),
+        default="default",
+        help="resolution definition: default, or PACE (0-1 on 7 consecutive days)",
+    )
+
+
+def _settings(args: argparse.Namespace) -> SummarySettings:
+    return SummarySettings(
+        window_days=args.window, resolved_at=args.resolved_at, definition=args.definition
+    )
+
+
+def _run_summary(args: argparse.Namespace) -> int:
+    result = _load(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecoveryToolkitWarning)
+        paths = write_summary(result, args.out, settings=_settings(args))
+    for warning in caught:
+        print(f"{_PROG}: note: {warning.message}", file=sys.stderr)
+    print(
+        f"{Path(result.source).name}: {result.rows_valid:,} valid rows, {result.episodes:,} "
+        f"episodes ({result.rows_quarantined:,} rows quarantined)"
+    )
+    for path in paths:
+        print(f"  wrote {path}")
+    return 0
 
 
 def _load(args: argparse.Namespace) -> LoadResult:

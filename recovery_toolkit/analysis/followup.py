@@ -30,8 +30,9 @@ def completeness(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.Da
     --------
     >>> eps = pd.DataFrame({"site": ["a", "a"], "completeness": [1.0, 0.2],
     ...                     "lost_to_follow_up": [False, True]})
-    >>> completeness(eps, by="site").to_dict("records")
-    [{'site': 'a', 'episodes': 2, 'mean_completeness': 0.6, 'lost_to_follow_up': 1, 'lost_share': 0.5}]
+    >>> completeness(eps, by="site").iloc[0].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'site': 'a', 'episodes': 2, 'mean_completeness': 0.6,
+     'lost_to_follow_up': 1, 'lost_share': 0.5}
     """
     table = episodes.groupby(by, observed=True, sort=True).agg(
         episodes=("completeness", "size"),
