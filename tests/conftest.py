@@ -48,3 +48,55 @@ def codes_by_row(result) -> dict[int, set[str]]:
 
 def frame_equal_ignoring_ids(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def make_logs(*episodes: dict) -> pd.DataFrame:
+    """Build a canonical, schema-valid log frame from small episode specs.
+
+    Each spec: ``id``, ``type``, ``soreness`` (list, one per day from ``first_day``; ``None``
+    skips the day), optional ``days`` (explicit day numbers instead), ``date``, ``patient``,
+    ``site`` and ``cells`` ({column: {day: value}}) for flags, care items and contact.
+    """
+    from recovery_toolkit.schemas import (
+        BOOLEAN_COLUMNS,
+        CANONICAL_COLUMNS,
+        TREATMENT_DTYPE,
+        SorenessLog,
+    )
+
+    rows = []
+    for spec in episodes:
+        days = spec.get("days") or list(range(len(spec["soreness"])))
+        for day, score in zip(days, spec["soreness"], strict=True):
+            if score is None:
+                continue
+            row = {
+                "patient_id": spec.get("patient", f"p-{spec['id']}"),
+                "episode_id": spec["id"],
+                "treatment_type": spec.get("type", "physical_therapy"),
+                "treatment_date": pd.Timestamp(spec.get("date", "2025-01-06")),
+                "day": day,
+                "soreness": score,
+                "site": spec.get("site", "North"),
+                "clinician": "c1",
+                "notes": None,
+            }
+            for column, by_day in spec.get("cells", {}).items():
+                row[column] = by_day.get(day)
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["log_date"] = frame["treatment_date"] + pd.to_timedelta(frame["day"], "D")
+    for column in BOOLEAN_COLUMNS:
+        values = frame[column] if column in frame else pd.Series([None] * len(frame))
+        frame[column] = pd.array(values.tolist(), dtype="boolean")
+    frame["treatment_type"] = pd.Categorical(frame["treatment_type"], dtype=TREATMENT_DTYPE)
+    for column in ("patient_id", "episode_id", "site", "clinician", "notes"):
+        frame[column] = frame[column].astype("str")
+    frame["treatment_date"] = frame["treatment_date"].astype("datetime64[us]")
+    frame["log_date"] = frame["log_date"].astype("datetime64[us]")
+    frame = frame.astype({"day": "int64", "soreness": "int64"})
+    return SorenessLog.validate(frame[list(CANONICAL_COLUMNS)])
+
+
+def constant(value, days: int) -> list:
+    return [value] * days

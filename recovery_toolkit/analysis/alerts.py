@@ -109,9 +109,10 @@ def alerts(
         _p90_alerts(logs, episodes, curve, window_days, above_p90_days, above_p90_from_day)
     )
     parts.extend(_course_alerts(episodes, window_days, resolved_at))
-    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    if table.empty:
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
+    table = pd.concat(parts, ignore_index=True)
     rank = table["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     table = table.assign(_rank=rank).sort_values(
         ["_rank", "day", "episode_id", "reason"], kind="stable", ignore_index=True
