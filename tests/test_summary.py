@@ -1,0 +1,120 @@
+"""recovery-toolkit summary: the DESIGN §5 files, byte-stable, with a manifest."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from recovery_toolkit import analysis, load_logs
+from recovery_toolkit.cli import main
+from recovery_toolkit.samples import sample_path
+from recovery_toolkit.schemas import OUTPUT_SCHEMAS
+
+EXPECTED_COLUMNS = {
+    "recovery_curve": "treatment_type,day,n,mean,ci_low,ci_high,p10,p25,median,p75,p90",
+    "time_to_resolution": "treatment_type,episodes,resolved,censored,median_days,median_ci_low,"
+    "median_ci_high,resolved_by_day_3,resolved_by_day_7,resolved_by_day_14",
+    "red_flag_incidence": "treatment_type,flag,episodes,episodes_with_flag,proportion,ci_low,"
+    "ci_high,rate_per_100_days,rate_ci_low,rate_ci_high",
+    "adherence": "treatment_type,item,days_answered,days_adherent,proportion",
+    "completeness": "treatment_type,episodes,mean_completeness,lost_to_follow_up,lost_share",
+    "spc": "treatment_type,month,n,events,p,center,lcl,ucl,signal",
+    "alerts": "episode_id,patient_id,treatment_type,severity,reason,day",
+}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("summary")
+    assert main(["summary", "--out", str(out / "a")]) == 0
+    assert main(["summary", "--out", str(out / "b")]) == 0
+    return out
+
+
+def test_writes_every_design_file_with_exact_columns(written):
+    names = sorted(p.name for p in (written / "a").iterdir())
+    assert names == sorted([f"{n}.csv" for n in EXPECTED_COLUMNS] + ["manifest.json"])
+    for name, header in EXPECTED_COLUMNS.items():
+        text = (written / "a" / f"{name}.csv").read_text()
+        assert text.splitlines()[0] == header
+        frame = pd.read_csv(written / "a" / f"{name}.csv")
+        assert len(frame) > 0, name
+
+
+def test_two_runs_are_byte_identical(written):
+    for path in (written / "a").iterdir():
+        assert path.read_bytes() == (written / "b" / path.name).read_bytes(), path.name
+
+
+def test_floats_have_a_fixed_format(written):
+    line = (written / "a" / "recovery_curve.csv").read_text().splitlines()[1]
+    assert all(len(cell.split(".")[1]) == 6 for cell in line.split(",")[3:])
+
+
+def test_manifest(written):
+    manifest = json.loads((written / "a" / "manifest.json").read_text())
+    assert manifest["input"]["file"] == "soreness_logs.csv"
+    assert len(manifest["input"]["sha256"]) == 64
+    rows = manifest["rows"]
+    assert rows["read"] == rows["valid"] + rows["quarantined"] + rows["merged"] == 5204
+    assert manifest["parameters"] == {"window_days": 14, "resolved_at": 2, "definition": "default"}
+    assert {"pandas", "statsmodels", "recovery-toolkit"} <= set(manifest["package_versions"])
+
+
+def test_tables_agree_with_the_analysis_functions(written):
+    logs = load_logs(sample_path()).logs
+    episodes = analysis.episode_table(logs)
+    ttr = pd.read_csv(written / "a" / "time_to_resolution.csv")
+    direct = analysis.time_to_resolution(episodes)
+    assert ttr["median_days"].tolist() == direct["median_days"].tolist()
+    curve = pd.read_csv(written / "a" / "recovery_curve.csv")
+    assert curve["n"].sum() == len(analysis.in_window(logs))
+
+
+def test_options_change_the_results(tmp_path):
+    assert (
+        main(
+            [
+                "summary",
+                "--out",
+                str(tmp_path / "w"),
+                "--window",
+                "7",
+                "--resolved-at",
+                "1",
+                "--definition",
+                "pace",
+            ]
+        )
+        == 0
+    )
+    curve = pd.read_csv(tmp_path / "w" / "recovery_curve.csv")
+    assert curve["day"].max() == 7
+    manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
+    assert manifest["parameters"] == {"window_days": 7, "resolved_at": 1, "definition": "pace"}
+
+
+def test_messy_export_through_its_mapping(tmp_path):
+    code = main(
+        [
+            "summary",
+            str(sample_path("messy_export.csv")),
+            "--mapping",
+            str(sample_path("messy_mapping.yaml")),
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["rows"]["quarantined"] == 10
+    assert manifest["loader_options"]["mapping"] == "messy_mapping.yaml"
+
+
+def test_output_tables_follow_their_schemas(written):
+    for name, schema in OUTPUT_SCHEMAS.items():
+        frame = pd.read_csv(written / "a" / f"{name}.csv", keep_default_na=True)
+        frame = frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
+        assert list(frame.columns) == list(schema.to_schema().columns)
