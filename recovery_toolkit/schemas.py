@@ -40,6 +40,7 @@ __all__ = [
     "SpcTable",
     "AlertsTable",
     "OUTPUT_SCHEMAS",
+    "empty_table",
 ]
 
 #: Columns that must not vary between the rows of one episode.
@@ -281,3 +282,15 @@ OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "spc": SpcTable,
     "alerts": AlertsTable,
 }
+
+
+def empty_table(model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of ``model``.
+
+    Examples
+    --------
+    >>> empty_table(AlertsTable).dtypes["day"]
+    dtype('int64')
+    """
+    columns = model.to_schema().columns
+    return pd.DataFrame({name: pd.Series([], dtype=str(c.dtype)) for name, c in columns.items()})

@@ -27,7 +27,7 @@ import pandas as pd
 from . import analysis
 from .io.load import LoadResult
 from .io.writers import write_csv, write_text
-from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE
+from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
 
 __all__ = ["SummarySettings", "summary_tables", "write_summary", "FLOAT_FORMAT"]
 
@@ -106,7 +106,15 @@ def summary_tables(
         "spc": _type_order(analysis.p_chart(episodes), "month"),
         "alerts": alerts.drop(columns="explanation").reset_index(drop=True),
     }
-    return {name: OUTPUT_SCHEMAS[name].validate(table) for name, table in tables.items()}
+    return {name: _conform(name, table) for name, table in tables.items()}
+
+
+def _conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Validate against the output schema; an empty table gets the schema's dtypes."""
+    schema = OUTPUT_SCHEMAS[name]
+    if table.empty:
+        return empty_table(schema)
+    return schema.validate(table)
 
 
 def _versions() -> dict[str, str]:

@@ -118,3 +118,23 @@ def test_output_tables_follow_their_schemas(written):
         frame = pd.read_csv(written / "a" / f"{name}.csv", keep_default_na=True)
         frame = frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
         assert list(frame.columns) == list(schema.to_schema().columns)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"id": "late", "soreness": [5], "days": [30]},  # no logs in the window
+        {"id": "one", "soreness": [5, 1]},  # one episode, two logs
+        {"id": "flat", "soreness": [5] * 15},  # never resolves
+    ],
+)
+def test_degenerate_inputs_give_tables_and_warnings_not_exceptions(spec):
+    from recovery_toolkit.errors import RecoveryToolkitWarning
+    from recovery_toolkit.summary import summary_tables
+
+    from .conftest import make_logs
+
+    with pytest.warns(RecoveryToolkitWarning):
+        tables = summary_tables(make_logs(spec))
+    for name, table in tables.items():
+        OUTPUT_SCHEMAS[name].validate(table)
