@@ -151,7 +151,8 @@ def markdown(results: dict) -> str:
         columns.append("peak_rss_mb")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in frame[columns].itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in row) + " |")
+        cells = (f"{v:,}" if isinstance(v, int) else str(v) for v in row)
+        lines.append("| " + " | ".join(cells) + " |")
     machine = results["machine"]
     lines.append(
         f"\nMachine: {machine['platform']}, {machine['cpus']} CPUs, Python {machine['python']}, "

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import __version__, vocab
 from .analysis import RESOLVED_AT, WINDOW_DAYS
-from .errors import RecoveryToolkitError, RecoveryToolkitWarning
+from .errors import OptionError, RecoveryToolkitError, RecoveryToolkitWarning
 from .io import load_logs, write_csv
 from .io.load import LoadResult
 from .samples import sample_path, write_samples
@@ -134,6 +134,8 @@ def _settings(args: argparse.Namespace) -> SummarySettings:
 
 
 def _run_summary(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise OptionError("--out", str(args.out), "is a file", "name a folder for the tables")
     result = _load(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
@@ -161,7 +163,24 @@ def _load(args: argparse.Namespace) -> LoadResult:
     )
 
 
+def _output_path(path: Path, option: str, inputs: list[Path | None]) -> Path:
+    """Refuse an output that is a folder or one of the inputs (inputs are never modified)."""
+    if path.is_dir():
+        raise OptionError(option, str(path), "is a folder", "name a file, e.g. fix_me.csv")
+    for source in inputs:
+        if source is not None and path.resolve() == Path(source).resolve():
+            raise OptionError(
+                option,
+                str(path),
+                "is an input file, which is never overwritten",
+                "name another file",
+            )
+    return path
+
+
 def _run_validate(args: argparse.Namespace) -> int:
+    if args.quarantine is not None:
+        _output_path(args.quarantine, "--quarantine", [args.path or sample_path(), args.mapping])
     result = _load(args)
     if args.quarantine is not None:
         write_csv(result.quarantine, args.quarantine, sep=result.options["delimiter"] or ",")
@@ -207,6 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{_PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as exc:  # never show a traceback to a clinic user
         if os.environ.get("RECOVERY_TOOLKIT_DEBUG"):
             raise

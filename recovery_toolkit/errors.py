@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["RecoveryToolkitError", "InputFileError", "MappingError", "RecoveryToolkitWarning"]
+__all__ = [
+    "RecoveryToolkitError",
+    "InputFileError",
+    "MappingError",
+    "OptionError",
+    "RecoveryToolkitWarning",
+]
 
 
 class RecoveryToolkitError(Exception):
@@ -39,6 +45,19 @@ class InputFileError(RecoveryToolkitError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{self.path}: {problem}; {fix}")
+
+
+class OptionError(RecoveryToolkitError):
+    """An option (argument or mapping setting) has a value that cannot work.
+
+    Examples
+    --------
+    >>> str(OptionError("--date-format", "%Q", "'Q' is not a date directive", "use e.g. %d/%m/%Y"))
+    "--date-format '%Q': 'Q' is not a date directive; use e.g. %d/%m/%Y"
+    """
+
+    def __init__(self, option: str, value: object, problem: str, fix: str) -> None:
+        super().__init__(f"{option} {value!r}: {problem}; {fix}")
 
 
 class MappingError(InputFileError):

@@ -15,6 +15,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -41,6 +46,7 @@ __all__ = [
     "AlertsTable",
     "OUTPUT_SCHEMAS",
     "empty_table",
+    "as_of",
 ]
 
 #: Columns that must not vary between the rows of one episode.
@@ -71,6 +77,30 @@ def inconsistent_episode_rows(df: pd.DataFrame) -> np.ndarray:
     bad = np.zeros(episode.max(initial=-1) + 2, dtype=bool)
     bad[spread.index.to_numpy()[differs]] = True
     return bad[episode]
+
+
+_TODAY: ContextVar[dt.date | None] = ContextVar("recovery_toolkit_today", default=None)
+
+
+@contextlib.contextmanager
+def as_of(today: dt.date | None) -> Iterator[None]:
+    """Validate as if the date were ``today`` (for the no-future-dates check).
+
+    Examples
+    --------
+    >>> with as_of(dt.date(2030, 1, 1)):
+    ...     _reference_today()
+    Timestamp('2030-01-01 00:00:00')
+    """
+    token = _TODAY.set(today)
+    try:
+        yield
+    finally:
+        _TODAY.reset(token)
+
+
+def _reference_today() -> pd.Timestamp:
+    return pd.Timestamp(_TODAY.get() or dt.date.today())
 
 
 #: Categorical dtype of ``treatment_type``, in the vocabulary's order.
@@ -127,7 +157,7 @@ class SorenessLog(pa.DataFrameModel):
     @pa.dataframe_check(name="no_future_dates")
     @classmethod
     def _no_future_dates(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["log_date"] <= pd.Timestamp.today().normalize()
+        return df["log_date"] <= _reference_today()
 
     @pa.dataframe_check(name="episode_attributes_consistent")
     @classmethod

@@ -207,6 +207,11 @@ REASONS: Mapping[str, Reason] = MappingProxyType(
                 "keep the one correct row",
             ),
             Reason(
+                "episode_without_logs",
+                "a baseline row whose episode has no valid diary row",
+                "add the episode's diary rows, or remove the record",
+            ),
+            Reason(
                 "inconsistent_episode",
                 "rows of one episode disagree on patient, treatment type or treatment date",
                 "make the episode's rows agree, or give them different episode_id values",

@@ -29,13 +29,14 @@ import numpy as np
 import pandas as pd
 
 from .. import vocab
-from ..errors import InputFileError
+from ..errors import InputFileError, OptionError
 from ..schemas import (
     BOOLEAN_COLUMNS,
     CANONICAL_COLUMNS,
     REQUIRED_COLUMNS,
     Problems,
     SorenessLog,
+    as_of,
     inconsistent_episode_rows,
 )
 from . import parse
@@ -45,6 +46,8 @@ from .readers import RawTable, read_raw
 __all__ = ["LoadResult", "load_logs", "file_sha256"]
 
 _PROBLEM_COLUMNS = ["row", "column", "code", "value"]
+_EPISODE_KEYS = ("patient_id", "treatment_type", "treatment_date")
+_MAX_DAY = 3650  # ten years after treatment: anything larger is a data error
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,12 @@ class LoadResult:
             "problem_counts": self.problem_counts(),
             "options": self.options,
             "problems": [
-                {"row": int(r.row), "column": r.column, "code": r.code, "value": r.value}
+                {
+                    "row": int(r.row),
+                    "column": r.column,
+                    "code": r.code,
+                    "value": None if pd.isna(r.value) else r.value,
+                }
                 for r in problems.itertuples(index=False)
             ],
         }
@@ -271,12 +279,14 @@ def load_logs(
         mapping = load_mapping(mapping)
     encoding = encoding or (mapping.encoding if mapping else None)
     date_format = date_format or (mapping.date_format if mapping else None)
+    delimiter = delimiter or (mapping.delimiter if mapping else None)
+    _check_options(date_format, delimiter)
     with ThreadPoolExecutor(max_workers=1) as pool:  # hash while reading (GIL released)
         digest = pool.submit(file_sha256, path) if Path(path).is_file() else None
         raw = read_raw(
             path,
             encoding=encoding,
-            delimiter=delimiter or (mapping.delimiter if mapping else None),
+            delimiter=delimiter,
             decimal=mapping.decimal if mapping else None,
             sheet=sheet,
         )
@@ -296,8 +306,7 @@ def _validate(
     merged = np.zeros(len(frame), dtype=bool)
     if mapping is not None:
         frame, merged = apply_mapping(frame, mapping)
-    else:
-        frame = frame.rename(columns=_canonical_header(frame.columns, path))
+    frame = frame.rename(columns=_canonical_header(frame.columns, path))
     ignored = tuple(c for c in frame.columns if c not in CANONICAL_COLUMNS)
     _check_columns(frame, path)
     for column in ("treatment_date", "log_date"):
@@ -311,20 +320,22 @@ def _validate(
             )
     today = today or dt.date.today()
     typed, codes = _parse_columns(frame, raw.decimal, date_format, today)
-    if merged.any():
-        keep = ~merged
-        typed, frame = typed.loc[keep], frame.loc[keep]
-        codes = {c: v[keep] for c, v in codes.items()}
-    source_rows = raw.source_rows[~merged]
+    if merged.any():  # baseline rows hold episode fields only: diary checks do not apply
+        for column in codes:
+            if column not in _EPISODE_KEYS:
+                codes[column] = np.where(merged, 0, codes[column]).astype(np.int8)
     row_failed = np.zeros(len(typed), dtype=bool)
     for value in codes.values():
         row_failed |= value != 0
-    cross = _cross_row_codes(typed, ~row_failed)
+    attributes_ok = np.logical_and.reduce([codes[c] == 0 for c in _EPISODE_KEYS])
+    cross = _cross_row_codes(typed, row_failed, attributes_ok, merged)
     failed = row_failed | (cross != 0)
-    problems = _problems(codes, cross, frame, typed, source_rows, raw)
-    logs = typed.loc[~failed, list(CANONICAL_COLUMNS)].reset_index(drop=True)
+    problems = _problems(codes, cross, frame, typed, raw.source_rows, raw)
+    is_log = ~failed & ~merged
+    logs = typed.loc[is_log, list(CANONICAL_COLUMNS)].reset_index(drop=True)
     logs = logs.astype({"day": "int64", "soreness": "int64"})
-    logs = SorenessLog.validate(logs)
+    with as_of(today):
+        logs = SorenessLog.validate(logs)
     quarantine = _quarantine(raw, frame.index[failed], problems)
     return LoadResult(
         logs=logs,
@@ -333,7 +344,7 @@ def _validate(
         source=str(path),
         sha256=digest.result() if digest else file_sha256(path),
         rows_read=len(raw.frame) + len(raw.bad_rows),
-        rows_merged=int(merged.sum()),
+        rows_merged=int((merged & ~failed).sum()),
         blank_rows=raw.blank_rows,
         ignored_columns=ignored,
         options={
@@ -344,6 +355,31 @@ def _validate(
             "date_format": date_format,
         },
     )
+
+
+def _check_options(date_format: str | None, delimiter: str | None) -> None:
+    """Refuse option values that cannot work, before reading anything."""
+    if date_format is not None:
+        sample = dt.datetime(2024, 11, 23)
+        try:
+            text = sample.strftime(date_format)
+            back = dt.datetime.strptime(text, date_format)
+        except (ValueError, TypeError) as exc:
+            raise OptionError("--date-format", date_format, str(exc), _DATE_FIX) from None
+        if back.date() != sample.date():
+            raise OptionError(
+                "--date-format", date_format, "needs a day, a month and a year", _DATE_FIX
+            )
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise OptionError(
+            "--delimiter",
+            delimiter,
+            "must be one character (not a quote or a line break)",
+            "use , or ; or a tab",
+        )
+
+
+_DATE_FIX = "name a format such as %d/%m/%Y or %m/%d/%Y"
 
 
 def _fold(name: str) -> str:
@@ -440,7 +476,11 @@ def _dates_and_days(
         from_dates = (parsed.values - treated).dt.days.astype("Int64")
     if "day" in frame.columns:
         parsed_day = parse.parse_integer(
-            frame["day"], low=-100_000, high=None, decimal=decimal, required="log_date" not in out
+            frame["day"],
+            low=-_MAX_DAY,
+            high=_MAX_DAY,
+            decimal=decimal,
+            required="log_date" not in out,
         )
         codes["day"] = parsed_day.codes
         day = parsed_day.values
@@ -472,14 +512,22 @@ def _mark(codes: np.ndarray | None, where: np.ndarray, code: str) -> np.ndarray:
     return np.where(where, np.int8(parse.reason_index(code)), base).astype(np.int8)
 
 
-def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
-    """Duplicates, conflicts and inconsistent episodes among rows that passed row checks.
+def _cross_row_codes(
+    typed: pd.DataFrame, row_failed: np.ndarray, attributes_ok: np.ndarray, baseline: np.ndarray
+) -> np.ndarray:
+    """Reasons that involve several rows; a reason index per row (0 = fine).
 
-    Returns a reason index per row (0 = fine). Works on integer codes: one factorisation of
-    ``episode_id``, then integer keys, so millions of rows cost a few tenths of a second.
+    * duplicates and conflicts, among diary rows that passed their own checks;
+    * inconsistent episodes, among every row whose episode fields could be read (a row that
+      failed another check still shows that its episode disagrees with itself), baseline rows
+      included; every such row of the episode is quarantined;
+    * baseline rows whose episode has no valid diary row.
+
+    Works on integer codes (one factorisation of ``episode_id``), so millions of rows cost a
+    few tenths of a second.
     """
     reason = np.zeros(len(typed), dtype=np.int8)
-    positions = np.flatnonzero(ok)
+    positions = np.flatnonzero(~row_failed & ~baseline)
     episode = pd.factorize(typed["episode_id"].iloc[positions])[0].astype(np.int64)
     day = typed["day"].to_numpy(dtype="int64", na_value=0)[positions]
     key = episode * (int(day.max(initial=0)) + 1) + day
@@ -492,9 +540,14 @@ def _cross_row_codes(typed: pd.DataFrame, ok: np.ndarray) -> np.ndarray:
         rest = group.loc[~exact]
         conflict = rest.duplicated(["episode_id", "day"], keep=False).to_numpy()
         reason[where[~exact][conflict]] = parse.reason_index("conflicting_rows")
-    still = np.flatnonzero(ok & (reason == 0))
-    inconsistent = inconsistent_episode_rows(typed.iloc[still])
-    reason[still[inconsistent]] = parse.reason_index("inconsistent_episode")
+    readable = np.flatnonzero(attributes_ok & (reason == 0))
+    inconsistent = inconsistent_episode_rows(typed.iloc[readable])
+    reason[readable[inconsistent]] = parse.reason_index("inconsistent_episode")
+    if baseline.any():
+        logged = ~row_failed & (reason == 0) & ~baseline
+        has_logs = typed["episode_id"].isin(typed["episode_id"][logged]).to_numpy()
+        orphan = baseline & ~row_failed & (reason == 0) & ~has_logs
+        reason[orphan] = parse.reason_index("episode_without_logs")
     return reason
 
 

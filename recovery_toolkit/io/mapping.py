@@ -106,27 +106,38 @@ class Mapping:
         if not isinstance(data, dict):
             raise MappingError(source, "is not a mapping of keys to values", _SEE_DOCS)
         _refuse_unknown(source, "key", set(data) - _TOP_KEYS, _TOP_KEYS)
-        columns = {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
+        columns = _table(source, data, "columns")
         values = {
-            str(col): {str(k): str(v) for k, v in (table or {}).items()}
-            for col, table in (data.get("values") or {}).items()
+            col: _table(source, data["values"], col) for col in _table(source, data, "values")
         }
         checkboxes = {
-            str(f): {str(k): str(v) for k, v in (codes or {}).items()}
-            for f, codes in (data.get("checkboxes") or {}).items()
+            name: _table(source, data["checkboxes"], name)
+            for name in _table(source, data, "checkboxes")
         }
-        targets = [
-            *columns.values(),
-            *values,
-            *(c for t in checkboxes.values() for c in t.values()),
-        ]
+        targets = [*columns.values(), *(c for t in checkboxes.values() for c in t.values())]
         _refuse_unknown(source, "target column", set(targets) - _TARGETS, _TARGETS)
+        _refuse_unknown(source, "values column", set(values) - _TARGETS, _TARGETS)
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise MappingError(
+                source,
+                f"several source columns map to {', '.join(map(repr, twice))}",
+                "map one source column to each canonical column",
+            )
         redcap = None
         if "redcap" in data:
-            spec = dict(data["redcap"] or {})
+            spec = data["redcap"] if data["redcap"] is not None else {}
+            if not isinstance(spec, dict):
+                raise MappingError(source, "redcap must be a table of settings", _SEE_DOCS)
+            spec = dict(spec)
             _refuse_unknown(source, "redcap key", set(spec) - _REDCAP_KEYS, _REDCAP_KEYS)
+            for key in ("record", "event", "day_pattern", "baseline_event"):
+                if key in spec and not isinstance(spec[key], str):
+                    raise MappingError(source, f"redcap.{key} must be text", _SEE_DOCS)
+            if "baseline_day" in spec and not isinstance(spec["baseline_day"], int):
+                raise MappingError(source, "redcap.baseline_day must be a whole number", _SEE_DOCS)
             if "carry" in spec:
-                spec["carry"] = tuple(spec["carry"])
+                spec["carry"] = _names(source, spec["carry"], "redcap.carry")
                 _refuse_unknown(source, "carry column", set(spec["carry"]) - _TARGETS, _TARGETS)
             redcap = RedcapLayout(**spec)
             try:
@@ -134,18 +145,53 @@ class Mapping:
                     raise re.error("needs exactly one (group) that captures the day")
             except re.error as exc:
                 raise MappingError(source, f"bad redcap.day_pattern ({exc})", _SEE_DOCS) from None
+        texts = {}
+        for key in ("date_format", "encoding", "delimiter", "decimal"):
+            value = data.get(key)
+            if value is not None and not isinstance(value, str):
+                raise MappingError(source, f"{key} must be text, not {value!r}", _SEE_DOCS)
+            texts[key] = value
         return cls(
             columns=columns,
             values=values,
             checkboxes=checkboxes,
             redcap=redcap,
-            date_format=data.get("date_format"),
-            encoding=data.get("encoding"),
-            delimiter=data.get("delimiter"),
-            decimal=data.get("decimal"),
-            ignore=tuple(str(c) for c in data.get("ignore") or ()),
+            ignore=_names(source, data.get("ignore"), "ignore"),
             source=source,
+            **texts,
         )
+
+
+def _table(source: str, data: dict[str, Any], key: str) -> dict[str, str]:
+    """``data[key]`` as a {text: text} table (absent or empty: {})."""
+    table = data.get(key)
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise MappingError(source, f"{key} must be a table of names, not {table!r}", _SEE_DOCS)
+    for name, value in table.items():
+        if isinstance(value, (dict, list)) and key not in ("values", "checkboxes"):
+            raise MappingError(source, f"{key}.{name} must be text, not {value!r}", _SEE_DOCS)
+    if key in ("values", "checkboxes"):
+        return table
+    return {str(k): _text(v) for k, v in table.items()}
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):  # YAML reads yes/no as booleans
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _names(source: str, value: object, key: str) -> tuple[str, ...]:
+    """A list of names; a single name is a one-item list."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list):
+        raise MappingError(source, f"{key} must be a list of column names", _SEE_DOCS)
+    return tuple(str(v) for v in value)
 
 
 _SEE_DOCS = "see docs/mapping.md for the format"
@@ -203,14 +249,21 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, 
     for field_name, codes in mapping.checkboxes.items():
         for code, target in codes.items():
             renames[f"{field_name}___{code}"] = target
-    missing = [c for c in renames if c not in frame.columns]
+    missing = [c for c in [*renames, *mapping.ignore] if c not in frame.columns]
     if missing:
         raise MappingError(
             mapping.source,
             f"names column(s) {', '.join(map(repr, missing))} that the file does not have",
             f"the file's columns are {', '.join(map(repr, frame.columns))}",
         )
-    out = frame.drop(columns=[c for c in mapping.ignore if c in frame.columns])
+    clash = sorted(set(renames.values()) & (set(frame.columns) - set(renames)))
+    if clash:
+        raise MappingError(
+            mapping.source,
+            f"maps a column to {', '.join(map(repr, clash))}, which the file already has",
+            "map only one column to each canonical name, or ignore the other",
+        )
+    out = frame.drop(columns=list(mapping.ignore))
     out = out.rename(columns=renames)
     for column, table in mapping.values.items():
         if column in out.columns:

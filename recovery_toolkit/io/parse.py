@@ -43,6 +43,7 @@ __all__ = [
 REASON_CODES: tuple[str | None, ...] = (None, *vocab.REASONS)
 _INDEX = {code: i for i, code in enumerate(REASON_CODES) if code}
 
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 _SLASH_DATE = re.compile(r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*$")
 _ISO_DATETIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$")
 _MISSING = object()  # what a parser returns for a blank cell
@@ -101,6 +102,10 @@ def parse_text(values: pd.Series, *, strip: bool = True, required: bool = False)
     >>> parse_text(pd.Series([" 123 ", "00123"])).values.tolist()
     ['123', '00123']
     """
+    if pd.api.types.is_float_dtype(values.dtype):  # e.g. integer IDs with gaps in Parquet
+        whole = values.dropna()
+        if (whole == np.floor(whole)).all():
+            values = values.astype("Int64")
     text = values.astype("str")
     if strip:
         text = text.str.strip()
@@ -128,12 +133,9 @@ def parse_integer(
             return _MISSING, None
         if decimal == ",":
             text = text.replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
+        if not _NUMBER.match(text):  # plain ASCII decimals only: no 1e1, 1_0 or other digits
             return _MISSING, "not_a_number"
-        if not np.isfinite(number):
-            return _MISSING, "not_a_number"
+        number = float(text)
         if number != int(number):
             return _MISSING, "not_an_integer"
         if number < low or (high is not None and number > high):
@@ -199,7 +201,8 @@ def parse_treatment_type(values: pd.Series) -> Parsed:
 def parse_date(
     values: pd.Series, *, date_format: str | None = None, required: bool = True
 ) -> Parsed:
-    """Parse calendar dates: ISO ``YYYY-MM-DD`` (a time part is ignored), or ``date_format``.
+    """Parse calendar dates: ISO ``YYYY-MM-DD`` always (a time part is ignored), and other
+    dates in ``date_format`` when one is named.
 
     A slash date such as ``03/04/2024`` is never guessed: without a named format it fails with
     the code ``ambiguous_date``.
@@ -222,13 +225,13 @@ def parse_date(
         text = str(raw).strip()
         if text == "":
             return _MISSING, None
-        if date_format is not None:
+        match = _ISO_DATETIME.match(text)  # ISO dates are always read, format or not
+        if match is not None:
+            stamp = pd.to_datetime(match.group(1), format="%Y-%m-%d", errors="coerce")
+        elif date_format is not None:
             stamp = pd.to_datetime(text, format=date_format, errors="coerce")
         else:
-            match = _ISO_DATETIME.match(text)
-            if match is None:
-                return _MISSING, "ambiguous_date" if _SLASH_DATE.match(text) else "invalid_date"
-            stamp = pd.to_datetime(match.group(1), format="%Y-%m-%d", errors="coerce")
+            return _MISSING, "ambiguous_date" if _SLASH_DATE.match(text) else "invalid_date"
         if pd.isna(stamp):
             return _MISSING, "invalid_date"
         return stamp.normalize().to_datetime64().astype("datetime64[us]"), None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +112,9 @@ def read_raw(
     ','
     """
     path = Path(path)
-    kind = _detect_kind(path)
+    if encoding is not None and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # a byte-order mark is never part of the data
+    kind = _detect_kind(path, encoding)
     if kind == "parquet":
         table = _read_parquet(path)
     elif kind == "excel":
@@ -123,7 +126,7 @@ def read_raw(
     return table
 
 
-def _detect_kind(path: Path) -> str:
+def _detect_kind(path: Path, encoding: str | None = None) -> str:
     if not path.exists():
         raise InputFileError(path, "no such file", "check the path and the file name")
     if not path.is_file():
@@ -143,7 +146,13 @@ def _detect_kind(path: Path) -> str:
             "macro-enabled or legacy Excel workbooks are not read",
             "save the sheet as .xlsx (Excel Workbook) or CSV",
         )
-    content = _content_kind(head)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding is None:
+        raise InputFileError(
+            path,
+            "is UTF-16 text (it starts with a UTF-16 byte-order mark)",
+            "add --encoding utf-16",
+        )
+    content = "text" if encoding and encoding.lower().startswith("utf-16") else _content_kind(head)
     expected = (
         "parquet"
         if suffix in PARQUET_SUFFIXES
@@ -208,15 +217,17 @@ def _read_text(
     if frame is None:
         frame, bad = _read_text_exact(path, enc, sep, header, encoding)
     frame.columns = header
-    blank = frame.isna().all(axis=1).to_numpy()
-    source_rows = np.flatnonzero(~blank) + 1
-    if blank.any():
-        frame = frame.loc[~blank].reset_index(drop=True)
+    empty = frame.isna().all(axis=1).to_numpy()
+    set_aside = np.zeros(len(frame), dtype=bool)
+    set_aside[bad["source_row"].to_numpy(dtype=int) - 1] = True  # placeholders of bad rows
+    source_rows = np.flatnonzero(~empty) + 1
+    if empty.any():
+        frame = frame.loc[~empty].reset_index(drop=True)
     return RawTable(
-        frame=frame,
+        frame=_drop_empty_unnamed(frame),
         source_rows=source_rows,
         bad_rows=bad,
-        blank_rows=int(blank.sum()),
+        blank_rows=int((empty & ~set_aside).sum()),
         delimiter=sep,
         decimal=dec,
         encoding=enc,
@@ -266,21 +277,25 @@ def _read_text_exact(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Row-exact reader: keeps blank lines for numbering, sets malformed rows aside."""
     try:
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-            encoding=enc,
-            encoding_errors="strict",
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            # pandas only warns when a row has more fields than the header: treat it as an error
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=False,
+                encoding=enc,
+                encoding_errors="strict",
+                engine="c",
+                index_col=False,
+            )
         bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
     except UnicodeDecodeError as exc:
         raise _decode_error(path, exc, encoding) from None
-    except pd.errors.ParserError as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         if "EOF inside string" in str(exc):
             raise _unclosed_quote(path, str(exc)) from None
         frame, bad = _read_text_tolerant(path, enc, sep, header)
@@ -331,8 +346,21 @@ def _header_fields(path: Path, head: str, sep: str) -> list[str]:
     header = [name.strip() for name in header]
     if not any(header):
         raise InputFileError(path, "has no header row (the first line is blank)", _EXPORT_FIX)
+    header = _name_columns(header)
     _refuse_duplicate_columns(path, header)
     return header
+
+
+def _name_columns(header: list[str]) -> list[str]:
+    """Give blank header cells a name (``unnamed_<position>``) so no column is lost."""
+    return [name or f"unnamed_{i}" for i, name in enumerate(header, start=1)]
+
+
+def _drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop columns without a header that hold nothing (e.g. from a trailing delimiter)."""
+    unnamed = [c for c in frame.columns if str(c).startswith("unnamed_")]
+    empty = [c for c in unnamed if frame[c].isna().all()]
+    return frame.drop(columns=empty) if empty else frame
 
 
 def _refuse_duplicate_columns(path: Path, header: list[str]) -> None:
@@ -354,11 +382,15 @@ def _read_text_tolerant(
     bad_rows: list[int] = []
     bad_text: list[str] = []
     width = len(header)
+    if not _line_shape(path)[2]:  # an odd number of quotes: one is never closed
+        raise _unclosed_quote(path, "")
     with path.open("r", encoding=enc, newline="") as handle:
-        reader = csv.reader(handle, delimiter=sep, strict=True)
+        reader = csv.reader(handle, delimiter=sep)  # lenient on stray quotes, as pandas is
         try:
             next(reader)
             for number, fields in enumerate(reader, start=1):
+                if len(fields) > width and not any(f.strip() for f in fields[width:]):
+                    fields = fields[:width]  # only empty extra fields: nothing is lost
                 if len(fields) > width:
                     bad_rows.append(number)
                     bad_text.append(sep.join(fields))
@@ -366,8 +398,10 @@ def _read_text_tolerant(
                     continue
                 padded = [f if f != "" else None for f in fields] + [None] * (width - len(fields))
                 good.append(padded)
-        except csv.Error:
-            raise _unclosed_quote(path, f"starting at row {len(good) + 1}") from None
+        except csv.Error as exc:
+            raise InputFileError(
+                path, f"data row {len(good) + 1} cannot be read ({exc})", _EXPORT_FIX
+            ) from None
     frame = pd.DataFrame(good, columns=pd.Index(range(width)), dtype="str")
     bad = pd.DataFrame({"source_row": pd.Series(bad_rows, dtype="int64"), "text": bad_text})
     return frame, bad
@@ -397,18 +431,19 @@ def _read_excel(path: Path, sheet: str | int) -> RawTable:
         raise InputFileError(path, f"cannot read sheet {sheet!r} ({exc})", "name a sheet") from None
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise InputFileError(path, f"is not a readable workbook ({exc})", _EXPORT_FIX) from None
-    if grid.empty:
+    filled = np.flatnonzero(grid.notna().any(axis=1).to_numpy())
+    if len(filled) == 0:
         raise InputFileError(path, "the sheet is empty", _EXPORT_FIX)
-    header = ["" if pd.isna(h) else str(h).strip() for h in grid.iloc[0]]
-    _refuse_duplicate_columns(path, [h for h in header if h])
-    frame = grid.iloc[1:].reset_index(drop=True)
+    top = int(filled[0])  # leading blank rows above the header are skipped
+    header = _name_columns(["" if pd.isna(h) else str(h).strip() for h in grid.iloc[top]])
+    _refuse_duplicate_columns(path, header)
+    frame = grid.iloc[top + 1 :].reset_index(drop=True)
     frame.columns = header
-    frame = frame.loc[:, [bool(h) for h in header]]
     frame = frame.mask(frame.apply(lambda c: c.str.strip() == ""))
     blank = frame.isna().all(axis=1).to_numpy()
     frame = frame.loc[~blank].reset_index(drop=True)
     return RawTable(
-        frame=frame,
+        frame=_drop_empty_unnamed(frame),
         source_rows=np.flatnonzero(~blank) + 1,
         blank_rows=int(blank.sum()),
     )
