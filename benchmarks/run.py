@@ -56,9 +56,10 @@ def data_files(episodes: int) -> tuple[Path, Path]:
 
 
 def all_analyses(logs: pd.DataFrame) -> None:
-    """Every analysis of DESIGN §4 on one frame, sharing the episode table."""
-    summary_tables(logs)
+    """Every analysis of DESIGN §4 on one frame, sharing the episode table and the curve."""
     episodes = analysis.episode_table(logs)
+    curve = analysis.recovery_curve(logs)
+    summary_tables(logs, episodes=episodes, curve=curve)
     analysis.table_one(episodes)
     analysis.logrank(episodes)
     analysis.rate_ratios(episodes)

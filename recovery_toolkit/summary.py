@@ -70,9 +70,16 @@ def _type_order(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:
 
 
 def summary_tables(
-    logs: pd.DataFrame, *, settings: SummarySettings | None = None
+    logs: pd.DataFrame,
+    *,
+    settings: SummarySettings | None = None,
+    episodes: pd.DataFrame | None = None,
+    curve: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The seven DESIGN §5 tables, validated against their schemas and sorted.
+
+    ``episodes`` and ``curve`` may be passed when already computed from ``logs`` with the same
+    settings (the episode table and recovery curve are then not computed again).
 
     Examples
     --------
@@ -83,13 +90,15 @@ def summary_tables(
     400
     """
     settings = settings or SummarySettings()
-    episodes = analysis.episode_table(
-        logs,
-        window_days=settings.window_days,
-        resolved_at=settings.resolved_at,
-        definition=settings.definition,
-    )
-    curve = analysis.recovery_curve(logs, window_days=settings.window_days)
+    if episodes is None:
+        episodes = analysis.episode_table(
+            logs,
+            window_days=settings.window_days,
+            resolved_at=settings.resolved_at,
+            definition=settings.definition,
+        )
+    if curve is None:
+        curve = analysis.recovery_curve(logs, window_days=settings.window_days)
     alerts = analysis.alerts(
         logs,
         episodes,

@@ -30,7 +30,7 @@ import pandas as pd
 from .. import vocab
 from ..schemas import SorenessLog
 from .curves import recovery_curve
-from .episodes import RESOLVED_AT, WINDOW_DAYS, episode_table, in_window
+from .episodes import RESOLVED_AT, WINDOW_DAYS, episode_table
 
 __all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts"]
 
@@ -157,36 +157,45 @@ def _p90_alerts(
     needed: int,
     from_day: int,
 ) -> pd.DataFrame:
-    window = in_window(logs, window_days=window_days)
-    window = window.loc[window[SorenessLog.day] >= from_day]
-    p90 = curve.set_index(["treatment_type", "day"])["p90"]
-    keys = pd.MultiIndex.from_arrays(
-        [window[SorenessLog.treatment_type].astype("str"), window[SorenessLog.day]]
-    )
-    threshold = p90.reindex(keys).to_numpy(dtype=float)
-    above = window.loc[window[SorenessLog.soreness].to_numpy() > threshold]
-    if above.empty:
+    """Episodes above their type's day-specific p90 on ``needed`` days from ``from_day``."""
+    types = list(logs[SorenessLog.treatment_type].cat.categories)
+    p90 = np.full((len(types), window_days + 1), np.inf)  # no reference: never above
+    known = curve["treatment_type"].astype("str").isin(types).to_numpy()
+    p90[
+        [types.index(t) for t in curve.loc[known, "treatment_type"].astype("str")],
+        curve.loc[known, "day"].to_numpy(dtype=int),
+    ] = curve.loc[known, "p90"].to_numpy(dtype=float)
+    day = logs[SorenessLog.day].to_numpy(dtype=np.int64)
+    kind = logs[SorenessLog.treatment_type].cat.codes.to_numpy()
+    candidate = np.flatnonzero((day >= from_day) & (day <= window_days) & (kind >= 0))
+    sore = logs[SorenessLog.soreness].to_numpy()[candidate]
+    hit = candidate[sore > p90[kind[candidate], day[candidate]]]
+    if len(hit) == 0:
         return pd.DataFrame()
-    above = above.sort_values([SorenessLog.episode_id, SorenessLog.day])
-    rank = above.groupby(SorenessLog.episode_id).cumcount() + 1
-    count = above.groupby(SorenessLog.episode_id)[SorenessLog.day].transform("size")
-    hits = above.loc[(rank == needed).to_numpy()]
-    counts = count.loc[hits.index]
-    mask = episodes["episode_id"].isin(hits[SorenessLog.episode_id]).to_numpy()
-    rows = _base(episodes, mask).set_index("episode_id")
-    day = hits.set_index(SorenessLog.episode_id)[SorenessLog.day]
-    n_days = pd.Series(counts.to_numpy(), index=hits[SorenessLog.episode_id].to_numpy())
+    above = pd.DataFrame(
+        {
+            "episode_id": logs[SorenessLog.episode_id].iloc[hit].to_numpy(),
+            "day": day[hit],
+        }
+    ).sort_values(["episode_id", "day"], ignore_index=True)
+    grouped = above.groupby("episode_id", sort=False)["day"]
+    above["rank"] = grouped.cumcount() + 1
+    above["count"] = grouped.transform("size")
+    hits = above.loc[above["rank"] == needed].set_index("episode_id")
+    mask = episodes["episode_id"].isin(hits.index).to_numpy()
+    rows = _base(episodes, mask)
+    found = hits.reindex(rows["episode_id"])
     rows["severity"] = "review"
     rows["reason"] = "above_p90"
-    rows["day"] = day.reindex(rows.index).to_numpy()
+    rows["day"] = found["day"].to_numpy()
     rows["explanation"] = (
         "Soreness above the 90th percentile of patients after the same treatment on "
-        + n_days.reindex(rows.index).astype("str")
+        + found["count"].astype("str").to_numpy()
         + f" days from day {from_day}: "
         + '"Symptoms that persist or worsen after the initial few days of soreness" deserve '
         "a clinician's assessment."
     )
-    return rows.reset_index()
+    return rows
 
 
 def _course_alerts(

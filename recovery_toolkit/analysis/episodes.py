@@ -134,8 +134,9 @@ def episode_table(
     """
     if definition not in DEFINITIONS:
         raise ValueError(f"definition must be one of {DEFINITIONS}, not {definition!r}")
-    window = in_window(logs, window_days=window_days)
-    if window.empty:
+    day_all = logs[SorenessLog.day].to_numpy(dtype=np.int64)
+    selected = np.flatnonzero((day_all >= 0) & (day_all <= window_days))
+    if len(selected) == 0:
         _warn(f"no logs between day 0 and day {window_days}: every table will be empty")
         placeholder = logs.head(1) if len(logs) else None
         if placeholder is None:
@@ -149,14 +150,17 @@ def episode_table(
             high_adherence=high_adherence,
             low_adherence=low_adherence,
         ).iloc[0:0]
-    codes, ids = pd.factorize(window[SorenessLog.episode_id], sort=True)
-    day_all = window[SorenessLog.day].to_numpy(dtype=np.int64)
-    order = np.lexsort((day_all, codes))
+    episode_ids = logs[SorenessLog.episode_id]
+    if len(selected) < len(logs):
+        episode_ids = episode_ids.iloc[selected]
+    codes, ids = pd.factorize(episode_ids, sort=True)
+    order = np.lexsort((day_all[selected], codes))
+    rows = selected[order]  # positions in logs, sorted by episode then day
     e = codes[order]
-    day = day_all[order]
-    sore = window[SorenessLog.soreness].to_numpy(dtype=np.int64)[order]
+    day = day_all[rows]
+    sore = logs[SorenessLog.soreness].to_numpy(dtype=np.int64)[rows]
     starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    first_rows = window.iloc[order[starts]]
+    first_rows = logs.iloc[rows[starts]]
 
     out = pd.DataFrame({SorenessLog.episode_id: pd.Series(ids, dtype="str")})
     for column in ("patient_id", "treatment_type", "treatment_date", "site", "clinician"):
@@ -184,7 +188,7 @@ def episode_table(
 
     flag_days = {}
     for flag in REPORTED_FLAGS:
-        values = _bool_column(window, flag, order)
+        values = _bool_column(logs, flag, rows)
         flag_days[flag] = np.minimum.reduceat(np.where(values, day, _NONE), starts)
     worse = (day >= worsening_from_day) & (sore - baseline[e] >= 2) & (10 * sore > 13 * baseline[e])
     flag_days["flag_persistent_worsening"] = np.minimum.reduceat(
@@ -194,19 +198,20 @@ def episode_table(
     any_flag = np.minimum(reported, flag_days["flag_persistent_worsening"])
     for flag, first in {**flag_days, "any_flag": any_flag, "reported_flag": reported}.items():
         out[f"first_{flag.removeprefix('flag_')}"] = _days_or_nan(first)
-    contact = _bool_column(window, "clinic_contact", order)
+    contact = _bool_column(logs, "clinic_contact", rows)
     on_time = contact & ((day == reported[e]) | (day == reported[e] + 1))
     escalated = np.maximum.reduceat(on_time.astype(np.int8), starts).astype(bool)
     out["escalated"] = pd.array(np.where(reported != _NONE, escalated, None), dtype="boolean")
 
-    _adherence_columns(out, window, order, e, day, sore, starts, high_adherence, low_adherence)
+    _adherence_columns(out, logs, rows, day, sore, starts, high_adherence, low_adherence)
     return out
 
 
-def _bool_column(window: pd.DataFrame, column: str, order: np.ndarray) -> np.ndarray:
-    if column not in window.columns:
-        return np.zeros(len(order), dtype=bool)
-    return window[column].to_numpy(dtype=bool, na_value=False)[order]
+def _bool_column(logs: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """A yes/no column at ``rows``; missing counts as no."""
+    if column not in logs.columns:
+        return np.zeros(len(rows), dtype=bool)
+    return logs[column].to_numpy(dtype=bool, na_value=False)[rows]
 
 
 def _days_or_nan(first: np.ndarray) -> np.ndarray:
@@ -238,9 +243,8 @@ def _resolution_pace(
 
 def _adherence_columns(
     out: pd.DataFrame,
-    window: pd.DataFrame,
-    order: np.ndarray,
-    e: np.ndarray,
+    logs: pd.DataFrame,
+    rows: np.ndarray,
     day: np.ndarray,
     sore: np.ndarray,
     starts: np.ndarray,
@@ -249,7 +253,7 @@ def _adherence_columns(
 ) -> None:
     proportions = []
     for item in ADHERENCE_ITEMS:
-        scored, adherent = _item_days(window, order, item, day, sore)
+        scored, adherent = _item_days(logs, rows, item, day, sore)
         answered = np.add.reduceat(scored.astype(np.int64), starts)
         done = np.add.reduceat((scored & adherent).astype(np.int64), starts)
         out[f"answered_{item}"] = answered
@@ -269,24 +273,25 @@ def _adherence_columns(
 
 
 def _item_days(
-    window: pd.DataFrame, order: np.ndarray, item: str, day: np.ndarray, sore: np.ndarray
+    logs: pd.DataFrame, rows: np.ndarray, item: str, day: np.ndarray, sore: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row: is the item scored that day, and was it followed?"""
     if item != "cold_then_heat":
-        coded = _nullable(window, item, order)
+        coded = _nullable(logs, item, rows)
         return coded >= 0, coded == 1
-    cold = _nullable(window, "care_cold", order)
-    heat = _nullable(window, "care_heat", order)
+    cold = _nullable(logs, "care_cold", rows)
+    heat = _nullable(logs, "care_heat", rows)
     early = day <= 1
     scored = np.where(early, (cold >= 0) & (heat >= 0), (sore >= 3) & (heat >= 0))
     adherent = np.where(early, (cold == 1) & (heat == 0), heat == 1)
     return scored, adherent
 
 
-def _nullable(window: pd.DataFrame, column: str, order: np.ndarray) -> np.ndarray:
-    """Boolean column as int8: 1 true, 0 false, -1 missing."""
-    if column not in window.columns:
-        return np.full(len(order), -1, dtype=np.int8)
-    values = window[column].astype("boolean")
-    coded = np.where(values.isna(), -1, values.to_numpy(dtype=bool, na_value=False))
-    return coded.astype(np.int8)[order]
+def _nullable(logs: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """A yes/no column at ``rows`` as int8: 1 yes, 0 no, -1 missing."""
+    if column not in logs.columns:
+        return np.full(len(rows), -1, dtype=np.int8)
+    values = logs[column].astype("boolean")
+    yes = values.to_numpy(dtype=bool, na_value=False)[rows]
+    missing = values.isna().to_numpy()[rows]
+    return np.where(missing, -1, yes).astype(np.int8)
