@@ -154,6 +154,13 @@ def markdown(results: dict) -> str:
     for row in frame[columns].itertuples(index=False):
         cells = (f"{v:,}" if isinstance(v, int) else str(v) for v in row)
         lines.append("| " + " | ".join(cells) + " |")
+    seconds = frame.set_index(["episodes", "stage"])["seconds"]
+    for episodes in sorted(frame["episodes"].unique()):
+        ratio = seconds[(episodes, "all analyses")] / seconds[(episodes, "load_logs csv")]
+        lines.append(
+            f"\nAt {episodes:,} episodes all analyses together take {ratio:.2f}x the time of "
+            "`load_logs` on the CSV."
+        )
     machine = results["machine"]
     lines.append(
         f"\nMachine: {machine['platform']}, {machine['cpus']} CPUs, Python {machine['python']}, "

@@ -19,6 +19,7 @@ from .adherence import (
     adherence_group_shares,
     adherence_scores,
     adherence_table,
+    episode_checklist,
     item_resolution,
     resolution_by_adherence,
 )
@@ -33,7 +34,7 @@ from .episodes import (
     episode_table,
     in_window,
 )
-from .followup import completeness, escalation
+from .followup import completeness, escalation, logging_by_day
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
 from .spc import p_chart
@@ -53,6 +54,7 @@ __all__ = [
     "adherence_table",
     "alerts",
     "completeness",
+    "episode_checklist",
     "episode_table",
     "episode_trajectory",
     "escalation",
@@ -60,6 +62,7 @@ __all__ = [
     "item_resolution",
     "kaplan_meier",
     "km_curve",
+    "logging_by_day",
     "logrank",
     "p_chart",
     "rate_ratios",

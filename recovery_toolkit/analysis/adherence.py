@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
-from .episodes import ADHERENCE_ITEMS, HIGH_ADHERENCE
+from .episodes import ADHERENCE_ITEMS, HIGH_ADHERENCE, WINDOW_DAYS
 from .intervals import wilson_interval
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, survival_at
 
@@ -39,6 +39,7 @@ __all__ = [
     "resolution_by_adherence",
     "item_resolution",
     "adherence_group_shares",
+    "episode_checklist",
 ]
 
 CAUTION = (
@@ -203,3 +204,49 @@ def adherence_group_shares(episodes: pd.DataFrame, *, by: str = "treatment_type"
     counts["share"] = counts["episodes"] / totals.where(totals > 0)
     counts["ci_low"], counts["ci_high"] = wilson_interval(counts["episodes"], totals)
     return counts
+
+
+def episode_checklist(logs: pd.DataFrame, episode_id: str) -> pd.DataFrame:
+    """One episode's checklist as a long table: day, item, status.
+
+    Status is ``followed``, ``not followed``, ``not answered`` or, for ``cold_then_heat`` on
+    days the timing rule does not score, ``not scored``. Days without a log are left out.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> grid = episode_checklist(rt.load_logs(rt.sample_path()).logs, "E0000001")
+    >>> sorted(grid["status"].unique())[:2]
+    ['followed', 'not answered']
+    """
+    rows = logs.loc[logs["episode_id"] == episode_id].sort_values("day")
+    rows = rows.loc[(rows["day"] >= 0) & (rows["day"] <= WINDOW_DAYS)]
+    days = rows["day"].to_numpy()
+    sore = rows["soreness"].to_numpy()
+    parts = []
+    for item in ADHERENCE_ITEMS:
+        if item == "cold_then_heat":
+            cold = rows["care_cold"].astype("boolean")
+            heat = rows["care_heat"].astype("boolean")
+            early = days <= 1
+            answered = np.where(early, cold.notna() & heat.notna(), heat.notna())
+            scored = early | (sore >= 3)
+            done = np.where(
+                early,
+                (cold.fillna(False) & ~heat.fillna(True)).to_numpy(bool),
+                heat.fillna(False).to_numpy(bool),
+            )
+            status = np.where(
+                ~scored,
+                "not scored",
+                np.where(~answered, "not answered", np.where(done, "followed", "not followed")),
+            )
+        else:
+            values = rows[item].astype("boolean")
+            status = np.where(
+                values.isna(),
+                "not answered",
+                np.where(values.fillna(False), "followed", "not followed"),
+            )
+        parts.append(pd.DataFrame({"day": days, "item": item, "status": status}))
+    return pd.concat(parts, ignore_index=True)

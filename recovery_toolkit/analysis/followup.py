@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .episodes import WINDOW_DAYS, in_window
 from .intervals import wilson_interval
 
-__all__ = ["completeness", "escalation"]
+__all__ = ["completeness", "escalation", "logging_by_day"]
 
 
 def completeness(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
@@ -65,3 +66,25 @@ def escalation(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.Data
     table["share"] = table["escalated"] / n.where(n > 0)
     table["ci_low"], table["ci_high"] = wilson_interval(table["escalated"], n)
     return table.reset_index()
+
+
+def logging_by_day(
+    logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """Per group and day of the window: episodes with a log that day, and their share.
+
+    The share's denominator is every episode of the group with a log in the window.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> table = logging_by_day(rt.load_logs(rt.sample_path()).logs)
+    >>> table.columns.tolist()
+    ['treatment_type', 'day', 'logged', 'episodes', 'share']
+    """
+    window = in_window(logs, window_days=window_days)
+    logged = window.groupby([by, "day"], observed=True).size().rename("logged").reset_index()
+    episodes = window.groupby(by, observed=True)["episode_id"].nunique().rename("episodes")
+    logged = logged.merge(episodes.reset_index(), on=by)
+    logged["share"] = logged["logged"] / logged["episodes"]
+    return logged
