@@ -1,0 +1,137 @@
+"""Charts through to_dict(): marks, encodings, layers, theme, and data that stays small."""
+
+from __future__ import annotations
+
+import re
+
+import altair as alt
+import pytest
+
+from recovery_toolkit import analysis, charts, generate_logs
+
+
+def _data_rows(spec: dict) -> int:
+    return sum(len(rows) for rows in spec.get("datasets", {}).values())
+
+
+@pytest.fixture(scope="module")
+def small():
+    logs = generate_logs(400, rng=3)
+    return logs, analysis.episode_table(logs)
+
+
+@pytest.fixture(scope="module")
+def large():
+    logs = generate_logs(40_000, rng=4)
+    return logs, analysis.episode_table(logs)
+
+
+def _builders(logs, episodes):
+    incidence = analysis.red_flag_incidence(episodes)
+    return {
+        "curve": charts.recovery_curve_chart(analysis.recovery_curve(logs)),
+        "km": charts.km_chart(analysis.km_curve(episodes)),
+        "incidence": charts.incidence_chart(incidence),
+        "rate": charts.incidence_chart(incidence, view="rate"),
+        "adherence": charts.adherence_heatmap(analysis.adherence_table(episodes)),
+        "logging": charts.logging_chart(analysis.logging_by_day(logs)),
+        "spc": charts.spc_chart(analysis.p_chart(episodes)),
+    }
+
+
+def test_embedded_data_does_not_grow_with_the_number_of_logs(small, large):
+    specs_small = {k: c.to_dict() for k, c in _builders(*small).items()}
+    specs_large = {k: c.to_dict() for k, c in _builders(*large).items()}
+    for name in specs_small:
+        rows_small, rows_large = _data_rows(specs_small[name]), _data_rows(specs_large[name])
+        assert rows_small > 0
+        if name != "spc":  # months differ only if treatment dates span other months
+            assert rows_small == rows_large, name
+    assert _data_rows(specs_large["spc"]) <= 5 * 15
+
+
+def test_theme_is_registered_and_applied(small):
+    assert alt.theme.active == charts.THEME
+    spec = charts.recovery_curve_chart(analysis.recovery_curve(small[0])).to_dict()
+    assert spec["config"]["range"]["category"] == list(charts.TYPE_COLORS.values())
+
+
+def test_recovery_curve_layers_and_encodings(small):
+    spec = charts.recovery_curve_chart(analysis.recovery_curve(small[0])).to_dict()
+    band, line, points = spec["layer"]
+    assert band["mark"]["type"] == "area"
+    assert (band["encoding"]["y"]["field"], band["encoding"]["y2"]["field"]) == (
+        "ci_low",
+        "ci_high",
+    )
+    assert line["encoding"]["y"]["field"] == "mean"
+    assert line["encoding"]["x"]["field"] == "day"
+    color = line["encoding"]["color"]["scale"]
+    assert color["range"] == list(charts.TYPE_COLORS.values())
+    assert {t["field"] for t in points["encoding"]["tooltip"]} >= {"n", "mean", "day"}
+
+
+def test_trajectory_marks_red_flag_days(small):
+    logs, episodes = small
+    flagged = episodes.loc[episodes["first_reported_flag"].notna(), "episode_id"].iloc[0]
+    traj = analysis.episode_trajectory(logs, flagged)
+    spec = charts.trajectory_chart(traj).to_dict()
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["area", "area", "line", "line", "point"]
+    assert spec["layer"][4]["mark"]["shape"] == "triangle-up"
+    assert _data_rows(spec) == 15
+    assert traj["any_flag"].any()
+
+
+def test_km_is_a_step_curve(small):
+    spec = charts.km_chart(analysis.km_curve(small[1])).to_dict()
+    assert spec["layer"][0]["mark"]["interpolate"] == "step-after"
+    assert spec["layer"][0]["encoding"]["y"]["field"] == "resolved_share"
+
+
+def test_incidence_error_bars(small):
+    spec = charts.incidence_chart(analysis.red_flag_incidence(small[1])).to_dict()
+    rule = spec["layer"][0]
+    assert rule["mark"]["type"] == "rule"
+    assert (rule["encoding"]["x"]["field"], rule["encoding"]["x2"]["field"]) == (
+        "ci_low",
+        "ci_high",
+    )
+    with pytest.raises(ValueError):
+        charts.incidence_chart(analysis.red_flag_incidence(small[1]), view="odds")
+
+
+def test_spc_highlights_signals(small):
+    spec = charts.spc_chart(analysis.p_chart(small[1])).to_dict()
+    fields = [layer["encoding"].get("y", {}).get("field") for layer in spec["layer"]]
+    assert fields == ["center", "ucl", "lcl", "p", "p"]
+    assert spec["layer"][4]["encoding"]["color"]["scale"]["domain"] == ["in control", "signal"]
+
+
+def test_checklist_grid_for_one_episode(small):
+    logs, episodes = small
+    grid = analysis.episode_checklist(logs, episodes["episode_id"].iloc[0])
+    spec = charts.checklist_grid(grid).to_dict()
+    assert spec["mark"]["type"] == "rect"
+    assert set(grid["item"]) == set(analysis.ADHERENCE_ITEMS)
+    assert _data_rows(spec) == len(grid) <= 15 * len(analysis.ADHERENCE_ITEMS)
+
+
+def test_charts_compose(small):
+    logs, episodes = small
+    combined = charts.recovery_curve_chart(analysis.recovery_curve(logs)) | charts.km_chart(
+        analysis.km_curve(episodes)
+    )
+    assert "hconcat" in combined.to_dict()
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".png", ".html"])
+def test_export_works_offline(small, tmp_path, suffix):
+    chart = charts.km_chart(analysis.km_curve(small[1]))
+    path = charts.save_chart(chart, tmp_path / f"km{suffix}")
+    data = path.read_bytes()
+    assert len(data) > 1000
+    if suffix == ".png":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    if suffix == ".html":  # the Vega libraries are inlined, never loaded from a server
+        assert not re.search(rb"<script[^>]+src=", data)
