@@ -1,0 +1,123 @@
+"""Explorers without a browser: change a control's value, check what is shown."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from recovery_toolkit import load_logs
+from recovery_toolkit.samples import sample_path
+from recovery_toolkit.widgets import AdherenceExplorer, CohortExplorer, PatientExplorer
+
+from .conftest import TODAY
+
+
+def _rows(spec: dict) -> list[dict]:
+    return [row for rows in spec["datasets"].values() for row in rows]
+
+
+@pytest.fixture(scope="module")
+def result():
+    return load_logs(sample_path(), today=TODAY)
+
+
+def test_patient_explorer_follows_the_chosen_patient(result):
+    explorer = PatientExplorer(result)
+    first_spec = explorer.trajectory_view.spec
+    first_episode = explorer.episode_id
+    patient = explorer.patient.options[10]
+    explorer.patient.value = patient
+    assert explorer.episode_id != first_episode
+    assert explorer.episode_id in [value for _, value in explorer.episode.options]
+    spec = explorer.trajectory_view.spec
+    assert patient in str(spec["title"]) and spec != first_spec
+    shown = [r["soreness"] for r in _rows(spec) if r["soreness"] is not None]
+    own = result.logs.loc[result.logs["episode_id"] == explorer.episode_id]
+    assert shown == own.loc[own["day"] <= 14, "soreness"].tolist()
+    assert f"Patient {patient}" in explorer.header.value
+
+
+def test_patient_with_two_episodes_can_switch(result):
+    explorer = PatientExplorer(result)
+    counts = explorer.episodes.groupby("patient_id").size()
+    patient = counts[counts > 1].index[0]
+    explorer.patient.value = patient
+    options = [value for _, value in explorer.episode.options]
+    assert len(options) >= 2
+    explorer.episode.value = options[0]
+    assert explorer.episode_id == options[0]
+    assert explorer.trajectory["day"].tolist() == list(range(15))
+
+
+def test_alerts_are_shown_with_explanations_and_escaped(result):
+    logs = result.logs.copy()
+    logs["patient_id"] = logs["patient_id"].where(logs["patient_id"] != "P000073", "<b>x</b>")
+    explorer = PatientExplorer(logs)
+    explorer.patient.value = "<b>x</b>"
+    assert (
+        "&lt;b&gt;x&lt;/b&gt;" in explorer.header.value and "<b>x</b>" not in explorer.header.value
+    )
+    assert "URGENT" in explorer.alerts_view.value
+    assert "tingling" in explorer.alerts_view.value
+
+
+def test_patient_explorer_on_a_users_own_export():
+    messy = load_logs(sample_path("messy_export.csv"), mapping=sample_path("messy_mapping.yaml"))
+    explorer = PatientExplorer(messy)
+    assert explorer.patient.options[0] == "P000001"
+    assert "days logged" in explorer.follow_up.value
+
+
+def test_cohort_explorer_filters_every_view(result):
+    explorer = CohortExplorer(result)
+    explorer.types.value = ("injection",)
+    for name in ("recovery_curve", "time_to_resolution", "red_flag_incidence"):
+        labels = {row["type_label"] for row in _rows(explorer.views[name].spec)}
+        assert labels == {"Injection"}, name
+    assert set(explorer.tables["time_to_resolution"]["treatment_type"].astype(str)) == {"injection"}
+    explorer.sites.value = ("Harbor",)
+    episodes = explorer.selection()["episode_id"].nunique()
+    assert f"<b>{episodes:,}</b> episodes" in explorer.summary.value
+
+
+def test_cohort_explorer_window_and_threshold(result):
+    explorer = CohortExplorer(result)
+    explorer.window.value = 7
+    assert explorer.tables["recovery_curve"]["day"].max() == 7
+    before = explorer.tables["time_to_resolution"]["resolved"].sum()
+    explorer.resolved_at.value = 0
+    assert explorer.tables["time_to_resolution"]["resolved"].sum() < before
+
+
+def test_cohort_table_tab_offers_the_shown_table_as_csv(result):
+    explorer = CohortExplorer(result)
+    explorer.table_choice.value = "red_flag_incidence"
+    assert 'download="red_flag_incidence.csv"' in explorer.table_view.value
+    assert "data:text/csv;base64," in explorer.table_view.value
+    assert "<th>rate_per_100_days</th>" in explorer.table_view.value
+
+
+def test_cohort_explorer_with_nothing_selected(result):
+    explorer = CohortExplorer(result)
+    explorer.sites.value = ()
+    assert "No episodes" in explorer.summary.value
+
+
+def test_adherence_explorer_items_groups_and_drill_down(result):
+    explorer = AdherenceExplorer(result)
+    explorer.items.value = ("care_sleep", "cold_then_heat")
+    items = {row["item"] for row in _rows(explorer.heatmap_view.spec)}
+    assert items == {"care_sleep", "cold_then_heat"}
+    explorer.groups.value = ("high", "low")
+    groups = {row["adherence_group"] for row in _rows(explorer.km_view.spec)}
+    assert groups == {"high", "low"}
+    assert "Log-rank" in explorer.test_view.value
+    explorer.groups.value = ("high",)
+    assert explorer.test is None
+    explorer.drill_item.value = "care_posture"
+    explorer.drill_type.value = "minor_procedure"
+    drilled = explorer.drilled
+    assert set(drilled["treatment_type"].astype(str)) == {"minor_procedure"}
+    episodes = explorer.episodes
+    assert len(drilled) == (episodes["treatment_type"] == "minor_procedure").sum()
+    assert pd.Series(drilled["proportion"].dropna()).is_monotonic_increasing
