@@ -43,6 +43,7 @@ __all__ = [
     "incidence_chart",
     "adherence_heatmap",
     "checklist_grid",
+    "checklist_frame",
     "logging_chart",
     "spc_chart",
 ]
@@ -220,7 +221,7 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
         .encode(y="soreness:Q", tooltip=tooltip)
     )
     return (outer + inner + median + line + flags).properties(
-        title=title or "Soreness compared with patients after the same treatment"
+        title=title or "Soreness compared with patients after the same treatment", width=520
     )
 
 
@@ -353,6 +354,20 @@ def adherence_heatmap(adherence: pd.DataFrame, *, column: str = "treatment_type"
         color=alt.condition("datum.proportion > 0.6", alt.value("white"), alt.value("#222")),
     )
     return (cells + text).properties(title="Home-care checklist adherence")
+
+
+def checklist_frame(checklist: pd.DataFrame) -> pd.DataFrame:
+    """The data :func:`checklist_grid` plots: the checklist with readable item labels.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"day": [0], "item": ["care_sleep"], "status": ["followed"]})
+    >>> checklist_frame(frame)["item_label"].tolist()
+    ['Restful sleep']
+    """
+    return checklist.assign(
+        item_label=checklist["item"].map(_ITEM_LABELS).fillna(checklist["item"])
+    )
 
 
 def checklist_grid(checklist: pd.DataFrame) -> alt.Chart:

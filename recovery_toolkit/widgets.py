@@ -246,7 +246,7 @@ class PatientExplorer:
         self.chart = _with_data(self._trajectory_template, self.trajectory, title)
         self._checklist_chart = _with_data(
             self._checklist_template,
-            analysis.episode_checklist(rows, episode_id),
+            charts.checklist_frame(analysis.episode_checklist(rows, episode_id)),
             "Home-care checklist by day",
         )
         status = (

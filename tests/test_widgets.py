@@ -35,6 +35,9 @@ def test_patient_explorer_follows_the_chosen_patient(result):
     own = result.logs.loc[result.logs["episode_id"] == explorer.episode_id]
     assert shown == own.loc[own["day"] <= 14, "soreness"].tolist()
     assert f"Patient {patient}" in explorer.header.value
+    checklist = _rows(explorer.checklist_view.spec)
+    assert {row["item_label"] for row in checklist} >= {"Restful sleep", "Cold first, then heat"}
+    assert {row["day"] for row in checklist} <= set(range(15))
 
 
 def test_patient_with_two_episodes_can_switch(result):
