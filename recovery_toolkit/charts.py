@@ -45,6 +45,7 @@ __all__ = [
     "checklist_grid",
     "checklist_frame",
     "logging_chart",
+    "completeness_grid",
     "spc_chart",
 ]
 
@@ -436,6 +437,41 @@ def logging_chart(logging: pd.DataFrame) -> alt.LayerChart:
     ]
     return (base.mark_line() + base.mark_point().encode(tooltip=tooltip)).properties(
         title="Follow-up: daily logging"
+    )
+
+
+def completeness_grid(grid: pd.DataFrame) -> alt.Chart:
+    """Episode × day view of follow-up: logged days shaded by soreness, gaps left empty.
+
+    ``grid`` is :func:`recovery_toolkit.analysis.logging_grid`'s table (a bounded number of
+    episodes, for a quality review).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> grid = analysis.logging_grid(rt.load_logs(rt.sample_path()).logs, max_episodes=10)
+    >>> completeness_grid(grid).to_dict()["encoding"]["y"]["field"]
+    'episode_id'
+    """
+    return (
+        alt.Chart(grid)
+        .mark_rect(stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("day:O", title="Days since treatment", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("episode_id:N", title=None, sort=None),
+            color=alt.condition(
+                "datum.logged",
+                alt.Color(
+                    "soreness:Q",
+                    title="Soreness",
+                    scale=alt.Scale(scheme="oranges", domain=[0, 10]),
+                ),
+                alt.value("#f0f0f0"),
+            ),
+            tooltip=["episode_id:N", "day:O", "logged:N", "soreness:Q"],
+        )
+        .properties(title="Follow-up by episode and day (grey: no log)", height=alt.Step(12))
     )
 
 

@@ -135,3 +135,13 @@ def test_export_works_offline(small, tmp_path, suffix):
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
     if suffix == ".html":  # the Vega libraries are inlined, never loaded from a server
         assert not re.search(rb"<script[^>]+src=", data)
+
+
+def test_completeness_grid_is_bounded(small):
+    logs, _ = small
+    grid = analysis.logging_grid(logs, max_episodes=25)
+    spec = charts.completeness_grid(grid).to_dict()
+    assert _data_rows(spec) == 25 * 15
+    assert spec["mark"]["type"] == "rect"
+    chosen = grid["episode_id"].unique()[:3].tolist()
+    assert analysis.logging_grid(logs, chosen)["episode_id"].nunique() == 3

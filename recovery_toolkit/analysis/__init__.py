@@ -34,7 +34,7 @@ from .episodes import (
     episode_table,
     in_window,
 )
-from .followup import completeness, escalation, logging_by_day
+from .followup import completeness, escalation, logging_by_day, logging_grid
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
 from .spc import p_chart
@@ -63,6 +63,7 @@ __all__ = [
     "kaplan_meier",
     "km_curve",
     "logging_by_day",
+    "logging_grid",
     "logrank",
     "p_chart",
     "rate_ratios",

@@ -21,7 +21,7 @@ import pandas as pd
 from .episodes import WINDOW_DAYS, in_window
 from .intervals import wilson_interval
 
-__all__ = ["completeness", "escalation", "logging_by_day"]
+__all__ = ["completeness", "escalation", "logging_by_day", "logging_grid"]
 
 
 def completeness(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
@@ -88,3 +88,37 @@ def logging_by_day(
     logged = logged.merge(episodes.reset_index(), on=by)
     logged["share"] = logged["logged"] / logged["episodes"]
     return logged
+
+
+def logging_grid(
+    logs: pd.DataFrame,
+    episode_ids: list[str] | None = None,
+    *,
+    window_days: int = WINDOW_DAYS,
+    max_episodes: int = 60,
+) -> pd.DataFrame:
+    """Which days each episode logged: one row per episode and day of the window.
+
+    For a quality review of a handful of episodes (at most ``max_episodes``, the most recent
+    treatments first when ``episode_ids`` is not given). Columns: ``episode_id``, ``day``,
+    ``logged`` and ``soreness`` (missing on days without a log).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> grid = logging_grid(rt.load_logs(rt.sample_path()).logs, max_episodes=5)
+    >>> len(grid), grid["episode_id"].nunique()
+    (75, 5)
+    """
+    window = in_window(logs, window_days=window_days)
+    if episode_ids is None:
+        latest = window.drop_duplicates("episode_id").sort_values(
+            ["treatment_date", "episode_id"], ascending=[False, True]
+        )
+        episode_ids = latest["episode_id"].head(max_episodes).tolist()
+    chosen = list(episode_ids)[:max_episodes]
+    rows = window.loc[window["episode_id"].isin(chosen), ["episode_id", "day", "soreness"]]
+    full = pd.MultiIndex.from_product([chosen, range(window_days + 1)], names=["episode_id", "day"])
+    grid = rows.set_index(["episode_id", "day"]).reindex(full).reset_index()
+    grid["logged"] = grid["soreness"].notna()
+    return grid[["episode_id", "day", "logged", "soreness"]]
