@@ -26,6 +26,7 @@ from .analysis import RESOLVED_AT, WINDOW_DAYS
 from .errors import OptionError, RecoveryToolkitError, RecoveryToolkitWarning
 from .io import load_logs, write_csv
 from .io.load import LoadResult
+from .report import write_report
 from .samples import sample_path, write_samples
 from .summary import SummarySettings, write_summary
 
@@ -61,6 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--quarantine", metavar="OUT.csv", type=Path, help="write quarantined rows to this CSV"
     )
     validate.set_defaults(run=_run_validate)
+
+    report = commands.add_parser(
+        "report",
+        help="write the HTML report (one self-contained file, readable offline)",
+        description="Write a self-contained HTML report of PATH (default: the bundled sample).",
+    )
+    _add_loader_options(report)
+    report.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("report.html"),
+        metavar="FILE",
+        help="report file (default: report.html)",
+    )
+    report.add_argument("--force", action="store_true", help="overwrite an existing report")
+    _add_method_options(report)
+    report.set_defaults(run=_run_report)
 
     summary = commands.add_parser(
         "summary",
@@ -148,6 +167,21 @@ def _run_summary(args: argparse.Namespace) -> int:
     )
     for path in paths:
         print(f"  wrote {path}")
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    output = _output_path(args.output, "--output", [args.path or sample_path(), args.mapping])
+    if output.exists() and not args.force:
+        raise OptionError("--output", str(output), "already exists", "pass --force to overwrite it")
+    result = _load(args)
+    if result.rows_read > 100_000:
+        print(f"{_PROG}: {result.rows_read:,} rows loaded; building the report...", file=sys.stderr)
+    write_report(result, output, overwrite=True, settings=_settings(args))
+    print(
+        f"{Path(result.source).name}: {result.rows_valid:,} valid rows, {result.episodes:,} "
+        f"episodes ({result.rows_quarantined:,} rows quarantined)\n  wrote {output}"
+    )
     return 0
 
 

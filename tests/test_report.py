@@ -1,0 +1,131 @@
+"""The HTML report: every section, escaped text, offline, atomic and never overwritten."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from recovery_toolkit import load_logs
+from recovery_toolkit.cli import main
+from recovery_toolkit.io.writers import OutputExistsError, atomic_write
+from recovery_toolkit.report import build_report, write_report
+from recovery_toolkit.samples import sample_path
+
+from .conftest import HEADER, TODAY
+
+SECTIONS = [
+    "Data and validation",
+    "Cohort",
+    "Recovery curves",
+    "Time to resolution",
+    "Red-flag incidence",
+    "Home-care adherence",
+    "Follow-up and escalation",
+    "Control chart",
+    "Alerts",
+    "Methods and parameters",
+]
+
+
+@pytest.fixture(scope="module")
+def sample_report():
+    return build_report(load_logs(sample_path(), today=TODAY), generated_at=dt.datetime(2026, 1, 2))
+
+
+def test_every_section_with_charts(sample_report):
+    for title in SECTIONS:
+        assert f"<h2>{title}</h2>" in sample_report
+    assert (
+        sample_report.count("<svg") == 9
+    )  # curves x2, KM, incidence x2, adherence x2, logging, SPC
+    assert "Every row passed every check." in sample_report
+    assert "1dcb319a" in sample_report  # the input's SHA-256 is in the methods
+
+
+def test_report_needs_no_network(sample_report):
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", sample_report)
+    assert "<script" not in sample_report
+
+
+def test_same_input_same_report_but_the_timestamp():
+    result = load_logs(sample_path(), today=TODAY)
+    first = build_report(result, generated_at=dt.datetime(2026, 1, 2, 3, 4))
+    second = build_report(result, generated_at=dt.datetime(2027, 5, 6, 7, 8))
+    differ = [
+        (a, b) for a, b in zip(first.splitlines(), second.splitlines(), strict=True) if a != b
+    ]
+    assert len(first) == len(second) and first != second
+    assert all("Generated" in a for a, _ in differ)
+
+
+def test_text_from_the_data_is_escaped(write):
+    hostile = "<script>alert(1)</script>"
+    text = HEADER + ",site,notes\n"
+    text += f'"{hostile}",PT,2025-03-01,2025-03-01,5,"<b>site</b>","=HYPERLINK(""x"")"\n'
+    text += f'"{hostile}",PT,2025-03-01,2025-03-02,9,"<b>site</b>",\n'
+    report = build_report(load_logs(write("h.csv", text), today=TODAY))
+    assert hostile not in report and "<b>site</b>" not in report
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in report  # the patient id in the alerts
+    assert "HYPERLINK" not in report  # notes never appear in a report
+
+
+def test_cli_report_defaults_to_the_sample(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report"]) == 0
+    report = (tmp_path / "report.html").read_text()
+    assert "soreness_logs.csv" in report and "400 episodes" in report
+    assert main(["report"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    before = (tmp_path / "report.html").stat().st_mtime_ns
+    time.sleep(0.01)
+    assert main(["report", "--force", "--window", "7"]) == 0
+    assert (tmp_path / "report.html").stat().st_mtime_ns != before
+    assert "window days 0–7" in (tmp_path / "report.html").read_text()
+
+
+def test_report_never_overwrites_its_input(tmp_path, capsys):
+    source = tmp_path / "logs.csv"
+    source.write_bytes(sample_path().read_bytes())
+    assert main(["report", str(source), "-o", str(source), "--force"]) == 2
+    assert source.read_bytes() == sample_path().read_bytes()
+
+
+def test_write_report_refuses_to_overwrite(tmp_path):
+    result = load_logs(sample_path(), today=TODAY)
+    path = write_report(result, tmp_path / "r.html")
+    with pytest.raises(OutputExistsError):
+        write_report(result, path)
+    assert write_report(result, path, overwrite=True) == path
+
+
+def test_a_failed_write_leaves_no_file(tmp_path):
+    target = tmp_path / "report.html"
+    with pytest.raises(RuntimeError), atomic_write(target) as handle:
+        handle.write("<html>half")
+        raise RuntimeError("disk full")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_killing_the_process_mid_write_leaves_no_partial_report(tmp_path):
+    target = tmp_path / "report.html"
+    script = (
+        "import sys, time\n"
+        "from recovery_toolkit.io.writers import atomic_write\n"
+        f"with atomic_write({str(target)!r}) as handle:\n"
+        "    handle.write('<html>' * 1000); handle.flush()\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "writing"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not target.exists()  # only a hidden temporary file may remain
+    assert all(p.name.startswith(".report.html.") for p in tmp_path.iterdir())
