@@ -119,3 +119,38 @@ def test_patient_explorer_in_voila(voila_url):
     outside = [u for u in requests if urlparse(u).hostname not in (None, "127.0.0.1")]
     assert not outside, f"requests left the machine: {outside}"
     assert (ARTIFACTS / "patient_explorer.png").stat().st_size > 20_000
+
+
+def test_report_in_a_browser_with_the_network_off(tmp_path):
+    from recovery_toolkit import load_logs
+    from recovery_toolkit.report import write_report
+    from recovery_toolkit.samples import sample_path
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    report = write_report(load_logs(sample_path()), tmp_path / "report.html")
+    requests: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(offline=True, viewport={"width": 1200, "height": 1400})
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(report.as_uri())
+        headings = page.locator("h2").all_inner_texts()
+        assert headings == [
+            "Data and validation",
+            "Cohort",
+            "Recovery curves",
+            "Time to resolution",
+            "Red-flag incidence",
+            "Home-care adherence",
+            "Follow-up and escalation",
+            "Control chart",
+            "Alerts",
+            "Methods and parameters",
+        ]
+        for section in ("curves", "resolution", "flags", "adherence", "followup", "spc"):
+            box = page.locator(f"#{section} svg").first.bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 150, section
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        browser.close()
+    assert all(url.startswith("file:") for url in requests), requests
