@@ -26,6 +26,7 @@ from .analysis import RESOLVED_AT, WINDOW_DAYS
 from .errors import OptionError, RecoveryToolkitError, RecoveryToolkitWarning
 from .io import load_logs, write_csv
 from .io.load import LoadResult
+from .privacy import MIN_CELL, load_key
 from .report import write_report
 from .samples import sample_path, write_samples
 from .summary import SummarySettings, write_summary
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_loader_options(summary)
     summary.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     _add_method_options(summary)
+    _add_share_options(summary)
     summary.set_defaults(run=_run_summary)
 
     sample = commands.add_parser(
@@ -146,6 +148,40 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_share_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--share",
+        action="store_true",
+        help="make the output safe to leave the clinic (small counts suppressed, no IDs)",
+    )
+    parser.add_argument(
+        "--min-cell",
+        type=int,
+        default=MIN_CELL,
+        metavar="N",
+        help=f"with --share: smallest count shown (default {MIN_CELL})",
+    )
+    parser.add_argument(
+        "--pseudonym-key-file",
+        type=Path,
+        metavar="F",
+        help="with --share: secret key file for HMAC-SHA256 pseudonyms of patients",
+    )
+
+
+def _share_key(args: argparse.Namespace) -> bytes | None:
+    if args.pseudonym_key_file is None:
+        return None
+    if not args.share:
+        raise OptionError(
+            "--pseudonym-key-file",
+            str(args.pseudonym_key_file),
+            "only applies with --share",
+            "add --share, or leave the key out",
+        )
+    return load_key(args.pseudonym_key_file)
+
+
 def _settings(args: argparse.Namespace) -> SummarySettings:
     return SummarySettings(
         window_days=args.window, resolved_at=args.resolved_at, definition=args.definition
@@ -155,10 +191,18 @@ def _settings(args: argparse.Namespace) -> SummarySettings:
 def _run_summary(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise OptionError("--out", str(args.out), "is a file", "name a folder for the tables")
+    key = _share_key(args)
     result = _load(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
-        paths = write_summary(result, args.out, settings=_settings(args))
+        paths = write_summary(
+            result,
+            args.out,
+            settings=_settings(args),
+            share=args.share,
+            min_cell=args.min_cell,
+            key=key,
+        )
     for warning in caught:
         print(f"{_PROG}: note: {warning.message}", file=sys.stderr)
     print(

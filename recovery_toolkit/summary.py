@@ -27,9 +27,17 @@ import pandas as pd
 from . import analysis
 from .io.load import LoadResult
 from .io.writers import write_csv, write_text
+from .privacy import MIN_CELL, pseudonymise, suppress_pairs
 from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
 
-__all__ = ["SummarySettings", "summary_tables", "write_summary", "FLOAT_FORMAT"]
+__all__ = [
+    "SummarySettings",
+    "summary_tables",
+    "share_tables",
+    "SHARE_RULES",
+    "write_summary",
+    "FLOAT_FORMAT",
+]
 
 #: Every float in a summary CSV is written with this format (missing values as empty cells).
 FLOAT_FORMAT = "%.6f"
@@ -126,6 +134,91 @@ def _conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
     return schema.validate(table)
 
 
+#: Per table: (count, whole) pairs; values that would reveal a hidden count; statistics that
+#: need at least ``min_cell`` episodes or logs; plain count columns.
+SHARE_RULES: dict[str, tuple[list[tuple[str, str]], list[str], list[str], list[str]]] = {
+    "recovery_curve": (
+        [],
+        [],
+        ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75", "p90"],
+        ["n"],
+    ),
+    "time_to_resolution": (
+        [("resolved", "episodes"), ("censored", "episodes")],
+        ["resolved_by_day_3", "resolved_by_day_7", "resolved_by_day_14"],
+        ["median_days", "median_ci_low", "median_ci_high"],
+        [],
+    ),
+    "red_flag_incidence": (
+        [("episodes_with_flag", "episodes")],
+        ["proportion", "ci_low", "ci_high", "rate_per_100_days", "rate_ci_low", "rate_ci_high"],
+        [],
+        [],
+    ),
+    "adherence": ([("days_adherent", "days_answered")], ["proportion"], [], []),
+    "completeness": (
+        [("lost_to_follow_up", "episodes")],
+        ["lost_share"],
+        ["mean_completeness"],
+        [],
+    ),
+    "spc": ([("events", "n")], ["p", "lcl", "ucl"], [], []),
+}
+
+
+def share_tables(
+    tables: dict[str, pd.DataFrame],
+    *,
+    min_cell: int = MIN_CELL,
+    key: bytes | None = None,
+    numeric: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """The summary tables made safe to leave the clinic (DESIGN §6).
+
+    Small counts and what is derived from them are suppressed with their complements
+    (:func:`recovery_toolkit.privacy.suppress_pairs`). Alerts name patients: they are left out,
+    or kept with HMAC-SHA256 pseudonyms for patient and episode when ``key`` is given.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> shared = share_tables(summary_tables(rt.load_logs(rt.sample_path()).logs))
+    >>> "alerts" in shared, bool((shared["time_to_resolution"]["censored"] == "<11").any())
+    (False, True)
+    """
+    out = {}
+    for name, table in tables.items():
+        if name == "alerts":
+            if key is not None:
+                out[name] = table.assign(
+                    episode_id=pseudonymise(table["episode_id"], key),
+                    patient_id=pseudonymise(table["patient_id"], key),
+                )
+            continue
+        pairs, derived, statistics, counts = SHARE_RULES[name]
+        out[name] = suppress_pairs(
+            table,
+            pairs,
+            derived,
+            min_cell=min_cell,
+            denominators=counts,
+            statistics=statistics,
+            numeric=numeric,
+        )
+    return out
+
+
+def _fixed_floats(table: pd.DataFrame) -> pd.DataFrame:
+    """Floats inside text columns (shared tables mix numbers and ``<11``) in the fixed format."""
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = [
+                FLOAT_FORMAT % v if isinstance(v, float) and v == v else v for v in out[column]
+            ]
+    return out
+
+
 def _versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in _VERSIONED:
@@ -142,8 +235,15 @@ def write_summary(
     *,
     settings: SummarySettings | None = None,
     overwrite: bool = True,
+    share: bool = False,
+    min_cell: int = MIN_CELL,
+    key: bytes | None = None,
 ) -> list[Path]:
     """Write the summary CSVs and ``manifest.json`` to ``out_dir``; return the paths.
+
+    With ``share=True`` the tables are made safe to leave the clinic (:func:`share_tables`):
+    small counts become ``<11`` (with ``min_cell=11``) and what they would reveal
+    ``suppressed``; ``alerts.csv`` is left out, or written with pseudonyms when ``key`` is given.
 
     Examples
     --------
@@ -156,8 +256,15 @@ def write_summary(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = summary_tables(result.logs, settings=settings)
+    if share:
+        tables = share_tables(tables, min_cell=min_cell, key=key)
     paths = [
-        write_csv(table, out / f"{name}.csv", overwrite=overwrite, float_format=FLOAT_FORMAT)
+        write_csv(
+            _fixed_floats(table),
+            out / f"{name}.csv",
+            overwrite=overwrite,
+            float_format=FLOAT_FORMAT,
+        )
         for name, table in tables.items()
     ]
     manifest = {
@@ -178,6 +285,15 @@ def write_summary(
             else None
         },
         "outputs": [p.name for p in paths],
+        "share": (
+            {
+                "min_cell": min_cell,
+                "small_counts": f"1 to {min_cell - 1} shown as <{min_cell}, with complements",
+                "alerts": "pseudonymised (HMAC-SHA256)" if key else "left out",
+            }
+            if share
+            else None
+        ),
         "package_versions": _versions(),
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"

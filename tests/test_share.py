@@ -1,0 +1,128 @@
+"""--share: no small count is visible, none can be recovered, no patient is named."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from recovery_toolkit.cli import main
+from recovery_toolkit.errors import OptionError
+from recovery_toolkit.privacy import is_small, load_key, pseudonymise
+from recovery_toolkit.samples import sample_path
+
+COUNTS = {
+    "recovery_curve": ["n"],
+    "time_to_resolution": ["episodes", "resolved", "censored"],
+    "red_flag_incidence": ["episodes", "episodes_with_flag"],
+    "adherence": ["days_answered", "days_adherent"],
+    "completeness": ["episodes", "lost_to_follow_up"],
+    "spc": ["n", "events"],
+}
+
+
+def _read(folder, name):
+    return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("shared")
+    assert main(["summary", "--share", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def internal(tmp_path_factory):
+    out = tmp_path_factory.mktemp("internal")
+    assert main(["summary", "--out", str(out)]) == 0
+    return out
+
+
+def test_no_small_count_is_visible(shared, internal):
+    hidden_somewhere = 0
+    for name, columns in COUNTS.items():
+        table = _read(shared, name)
+        for column in columns:
+            values = pd.to_numeric(table[column], errors="coerce")
+            assert not is_small(values).any(), (name, column)
+            hidden_somewhere += int((table[column] == "<11").sum())
+        original = _read(internal, name)
+        assert len(original) == len(table)
+    assert hidden_somewhere > 20  # the sample has many small cells: the rule was exercised
+
+
+def test_what_a_hidden_count_would_reveal_is_hidden(shared):
+    incidence = _read(shared, "red_flag_incidence")
+    hidden = incidence["episodes_with_flag"] == "<11"
+    assert (incidence.loc[hidden, "proportion"] == "suppressed").all()
+    assert (incidence.loc[hidden, "rate_ci_high"] == "suppressed").all()
+    ttr = _read(shared, "time_to_resolution")
+    assert ((ttr["resolved"] == "<11") == (ttr["censored"] == "<11")).all()
+    assert (ttr.loc[ttr["censored"] == "<11", "resolved_by_day_14"] == "suppressed").all()
+
+
+def test_no_hidden_count_can_be_recovered_by_subtraction(shared):
+    incidence = _read(shared, "red_flag_incidence")
+    for _, rows in incidence.groupby("treatment_type"):
+        flags = rows[rows["flag"] != "any"]
+        any_row = rows[rows["flag"] == "any"].iloc[0]
+        if any_row["episodes_with_flag"] != "<11":
+            assert (flags["episodes_with_flag"] == "<11").sum() != 1
+    spc = _read(shared, "spc")
+    for _, rows in spc.groupby("month"):
+        types = rows[rows["treatment_type"] != "all"]
+        total = rows[rows["treatment_type"] == "all"].iloc[0]
+        for column in ("events", "n"):
+            if total[column] != "<11":
+                assert (types[column] == "<11").sum() != 1, (rows["month"].iloc[0], column)
+    for name, pairs in {"completeness": ("lost_to_follow_up", "episodes")}.items():
+        table = _read(shared, name)
+        part, whole = pairs
+        shown = (table[part] != "<11") & (table[whole] != "<11")
+        rest = table.loc[shown, whole].astype(int) - table.loc[shown, part].astype(int)
+        assert not is_small(rest).any()
+
+
+def test_alerts_are_left_out_without_a_key(shared):
+    assert not (shared / "alerts.csv").exists()
+    text = "".join(p.read_text() for p in shared.iterdir())
+    assert "P0000" not in text and "E0000" not in text
+
+
+def test_pseudonyms_are_stable_under_a_key_and_differ_across_keys(tmp_path):
+    keys = []
+    for name, secret in (("a", "first clinic secret 0123456789"), ("b", "other secret 9876543210")):
+        key = tmp_path / f"{name}.key"
+        key.write_text(secret)
+        keys.append(key)
+    outs = []
+    for i, key in enumerate([keys[0], keys[0], keys[1]]):
+        out = tmp_path / f"out{i}"
+        assert (
+            main(["summary", "--share", "--pseudonym-key-file", str(key), "--out", str(out)]) == 0
+        )
+        outs.append(_read(out, "alerts"))
+    assert outs[0]["patient_id"].tolist() == outs[1]["patient_id"].tolist()
+    assert set(outs[0]["patient_id"]).isdisjoint(outs[2]["patient_id"])
+    assert outs[0]["patient_id"].str.match(r"^ps-[0-9a-f]{16}$").all()
+    raw = pd.read_csv(sample_path(), dtype=str)["patient_id"]
+    assert set(outs[0]["patient_id"]).isdisjoint(raw)
+
+
+def test_pseudonymising_without_a_key_is_refused(tmp_path, capsys):
+    with pytest.raises(OptionError, match="refused"):
+        pseudonymise(pd.Series(["P1"]), None)
+    short = tmp_path / "short.key"
+    short.write_text("abc")
+    with pytest.raises(OptionError, match="fewer than 16 bytes"):
+        load_key(short)
+    assert main(["summary", "--out", str(tmp_path / "x"), "--pseudonym-key-file", str(short)]) == 2
+    assert "only applies with --share" in capsys.readouterr().err
+
+
+def test_min_cell_is_an_option(tmp_path):
+    assert main(["summary", "--share", "--min-cell", "50", "--out", str(tmp_path)]) == 0
+    table = _read(tmp_path, "red_flag_incidence")
+    values = pd.to_numeric(table["episodes_with_flag"], errors="coerce")
+    assert not is_small(values, 50).any()
+    assert (table["episodes_with_flag"] == "<50").any()
