@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--force", action="store_true", help="overwrite an existing report")
     _add_method_options(report)
+    _add_share_options(report)
     report.set_defaults(run=_run_report)
 
     summary = commands.add_parser(
@@ -218,10 +219,19 @@ def _run_report(args: argparse.Namespace) -> int:
     output = _output_path(args.output, "--output", [args.path or sample_path(), args.mapping])
     if output.exists() and not args.force:
         raise OptionError("--output", str(output), "already exists", "pass --force to overwrite it")
+    key = _share_key(args)
     result = _load(args)
     if result.rows_read > 100_000:
         print(f"{_PROG}: {result.rows_read:,} rows loaded; building the report...", file=sys.stderr)
-    write_report(result, output, overwrite=True, settings=_settings(args))
+    write_report(
+        result,
+        output,
+        overwrite=True,
+        settings=_settings(args),
+        share=args.share,
+        min_cell=args.min_cell,
+        pseudonym_key=key,
+    )
     print(
         f"{Path(result.source).name}: {result.rows_valid:,} valid rows, {result.episodes:,} "
         f"episodes ({result.rows_quarantined:,} rows quarantined)\n  wrote {output}"

@@ -42,6 +42,7 @@ __all__ = [
     "suppress_pairs",
     "suppress_row_totals",
     "suppress_within_groups",
+    "suppress_singletons",
     "load_key",
     "pseudonymise",
 ]
@@ -190,6 +191,42 @@ def suppress_within_groups(
         shown = pd.to_numeric(members.loc[~hidden, count], errors="coerce")
         shown = shown[shown > 0]
         target = shown.idxmin() if len(shown) else totals.index[0]
+        out.loc[target, count] = label
+        out.loc[target, derived] = SUPPRESSED
+    return out
+
+
+def suppress_singletons(
+    table: pd.DataFrame,
+    *,
+    count: str,
+    derived: list[str],
+    by: str | None = None,
+    min_cell: int = MIN_CELL,
+) -> pd.DataFrame:
+    """Never leave exactly one hidden count in a set whose total may be shown elsewhere.
+
+    Within each ``by`` group (or the whole table), when exactly one ``count`` is hidden, the
+    smallest shown count (a zero included) is hidden too, with its ``derived`` values. Works on
+    a table whose small counts are already shown as ``<min_cell``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"type": ["a", "b", "c"], "k": ["<11", 40, 0], "p": ["x", 0.4, 0.0]})
+    >>> suppress_singletons(t, count="k", derived=["p"])["k"].tolist()
+    ['<11', 40, '<11']
+    """
+    out = table.copy()
+    label = _label(min_cell)
+    groups = [out] if by is None else [rows for _, rows in out.groupby(by, sort=False)]
+    for rows in groups:
+        hidden = rows[count].astype(str) == label
+        if hidden.sum() != 1 or hidden.all():
+            continue
+        shown = pd.to_numeric(rows.loc[~hidden, count], errors="coerce").dropna()
+        if shown.empty:
+            continue
+        target = shown.idxmin()
         out.loc[target, count] = label
         out.loc[target, derived] = SUPPRESSED
     return out

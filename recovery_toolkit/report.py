@@ -19,9 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import vl_convert
 
@@ -29,7 +32,8 @@ from . import __version__, analysis, charts
 from .errors import RecoveryToolkitWarning
 from .io.load import LoadResult
 from .io.writers import atomic_write
-from .summary import SummarySettings, summary_tables
+from .privacy import MIN_CELL, is_small, pseudonymise, suppress_pairs, suppress_row_totals
+from .summary import SHARE_RULES, SummarySettings, share_tables, summary_tables
 
 __all__ = ["build_report", "write_report"]
 
@@ -93,12 +97,53 @@ def _section(key: str, title: str, body: str) -> str:
     return f'<section id="{key}"><h2>{html.escape(title)}</h2>{body}</section>'
 
 
+@dataclass(frozen=True)
+class _Privacy:
+    """How a report shows numbers: as they are (internal) or suppressed (``--share``)."""
+
+    share: bool = False
+    min_cell: int = MIN_CELL
+    key: bytes | None = None
+
+    def count(self, value: int) -> str:
+        small = self.share and is_small(np.array([value]), self.min_cell)[0]
+        return f"<{self.min_cell}" if small else f"{value:,}"
+
+    def table(self, frame: pd.DataFrame, **rules: Any) -> pd.DataFrame:
+        if not self.share:
+            return frame
+        return suppress_pairs(
+            frame,
+            rules.get("pairs", []),
+            rules.get("derived", []),
+            min_cell=self.min_cell,
+            denominators=rules.get("counts"),
+            statistics=rules.get("statistics"),
+        )
+
+    def chart(self, frame: pd.DataFrame, **rules: Any) -> pd.DataFrame:
+        if not self.share:
+            return frame
+        return suppress_pairs(
+            frame,
+            rules.get("pairs", []),
+            rules.get("derived", []),
+            min_cell=self.min_cell,
+            denominators=rules.get("counts"),
+            statistics=rules.get("statistics"),
+            numeric=True,
+        )
+
+
 def build_report(
     result: LoadResult,
     *,
     settings: SummarySettings | None = None,
     generated_at: dt.datetime | None = None,
     max_alerts: int = 100,
+    share: bool = False,
+    min_cell: int = MIN_CELL,
+    pseudonym_key: bytes | None = None,
 ) -> str:
     """Build the report of a loaded file as one HTML string.
 
@@ -112,7 +157,16 @@ def build_report(
         The timestamp printed in the header (default: now). It is the only line that differs
         between two reports of the same input.
     max_alerts : int, default 100
-        Alerts listed (most severe first).
+        Alerts listed (most severe first; internal reports only).
+    share : bool, default False
+        Make the report safe to leave the clinic (DESIGN §6): counts from 1 to
+        ``min_cell - 1`` shown as ``<min_cell`` with complementary suppression, what they
+        would reveal hidden, no patient IDs, no notes, no dates, no alerts; a banner says so.
+    min_cell : int, default 11
+        Smallest count shown in a shared report.
+    pseudonym_key : bytes, optional
+        With ``share``: list the alerts under HMAC-SHA256 pseudonyms made with this secret
+        key (see :func:`recovery_toolkit.privacy.load_key`); without a key they are left out.
 
     Examples
     --------
@@ -123,6 +177,7 @@ def build_report(
     """
     settings = settings or SummarySettings()
     generated_at = generated_at or dt.datetime.now()
+    privacy = _Privacy(share, min_cell, pseudonym_key if share else None)
     logs = result.logs
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
@@ -134,26 +189,27 @@ def build_report(
         )
         curve = analysis.recovery_curve(logs, window_days=settings.window_days)
         tables = summary_tables(logs, settings=settings, episodes=episodes, curve=curve)
+        shown = share_tables(tables, min_cell=min_cell) if share else tables
         body = [
-            _data_section(result),
-            _section("cohort", "Cohort", _table(analysis.table_one(episodes))),
-            _curves_section(curve),
-            _resolution_section(episodes, tables, settings),
-            _flags_section(tables["red_flag_incidence"], episodes),
-            _adherence_section(episodes, tables["adherence"], settings),
-            _followup_section(logs, episodes, tables["completeness"], settings),
-            _spc_section(tables["spc"]),
-            _alerts_section(tables["alerts"], logs, episodes, curve, settings, max_alerts),
+            _data_section(result, privacy),
+            _cohort_section(episodes, privacy),
+            _curves_section(curve, privacy),
+            _resolution_section(episodes, shown, settings, privacy),
+            _flags_section(tables["red_flag_incidence"], shown["red_flag_incidence"], privacy),
+            _adherence_section(episodes, tables["adherence"], settings, privacy),
+            _followup_section(logs, episodes, shown["completeness"], settings, privacy),
+            _spc_section(tables["spc"], shown["spc"], privacy),
+            _alerts_section(logs, episodes, curve, settings, max_alerts, privacy),
         ]
     notes = sorted({str(w.message) for w in caught})
-    body.append(_methods_section(result, settings, notes))
+    body.append(_methods_section(result, settings, notes, privacy))
     nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title in _SECTIONS)
     header = (
         "<h1>Recovery after spine-focused care</h1>"
         f'<p class="meta">Input {html.escape(Path(result.source).name)} · '
-        f"{result.episodes:,} episodes · window days 0–{settings.window_days} · "
+        f"{privacy.count(result.episodes)} episodes · window days 0–{settings.window_days} · "
         f"recovery-toolkit {html.escape(__version__)}<br>"
-        f"Generated {generated_at:%Y-%m-%d %H:%M}</p><nav>{nav}</nav>"
+        f"Generated {generated_at:%Y-%m-%d %H:%M}</p>{_banner(privacy)}<nav>{nav}</nav>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -163,9 +219,30 @@ def build_report(
     )
 
 
-def _data_section(result: LoadResult) -> str:
+def _banner(privacy: _Privacy) -> str:
+    if privacy.key is not None:
+        pseudonyms = "Patients appear only under HMAC-SHA256 pseudonyms in the alerts. "
+    else:
+        pseudonyms = "No patient IDs or alerts appear. "
+    if not privacy.share:
+        return (
+            '<p class="caution"><b>Internal report.</b> It lists patient IDs in the alerts: do '
+            "not circulate it outside the clinic (use <code>--share</code> for that).</p>"
+        )
+    m = privacy.min_cell
+    return (
+        f'<p class="caution"><b>Shared version.</b> Counts from 1 to {m - 1} are shown as '
+        f"&lt;{m}; where a hidden count could be worked out from a total, another count is "
+        "hidden too; proportions, rates and intervals that would reveal a hidden count, and "
+        f"means or percentiles of fewer than {m} episodes or logs, are shown as "
+        f"<i>suppressed</i> or left out of the charts. {pseudonyms}No notes and no dates "
+        "appear in this report.</p>"
+    )
+
+
+def _data_section(result: LoadResult, privacy: _Privacy) -> str:
     kpis = "".join(
-        f'<div class="kpi"><b>{value:,}</b>{html.escape(label)}</div>'
+        f'<div class="kpi"><b>{privacy.count(value)}</b>{html.escape(label)}</div>'
         for label, value in (
             ("rows read", result.rows_read),
             ("rows valid", result.rows_valid),
@@ -173,7 +250,7 @@ def _data_section(result: LoadResult) -> str:
             ("episodes", result.episodes),
         )
     )
-    problems = result.problem_table()
+    problems = privacy.table(result.problem_table(), counts=["rows"])
     detail = (
         _table(problems.head(20))
         if len(problems)
@@ -182,21 +259,46 @@ def _data_section(result: LoadResult) -> str:
     return _section("data", "Data and validation", f'<div class="kpis">{kpis}</div>{detail}')
 
 
-def _curves_section(curve: pd.DataFrame) -> str:
+def _cohort_section(episodes: pd.DataFrame, privacy: _Privacy) -> str:
+    if not privacy.share:
+        return _section("cohort", "Cohort", _table(analysis.table_one(episodes)))
+    counts = analysis.table_one_counts(episodes)
+    groups = [c for c in counts.columns if c not in ("characteristic", "overall")]
+    shown = suppress_row_totals(counts, groups, "overall", min_cell=privacy.min_cell)
+    label = f"<{privacy.min_cell}"
+    partial = (shown[groups].astype(str) == label).any(axis=1)
+    shown.loc[partial, "overall"] = label  # other tables show the parts: hide their total too
+    return _section(
+        "cohort",
+        "Cohort",
+        _table(shown) + '<p class="note">Counts of episodes and patients by treatment type.</p>',
+    )
+
+
+def _curves_section(curve: pd.DataFrame, privacy: _Privacy) -> str:
+    data = privacy.chart(curve, **_CURVE_RULES)
     body = (
-        _svg(charts.recovery_curve_chart(curve))
+        _svg(charts.recovery_curve_chart(data))
         + '<p class="note">Mean soreness by day with its 95 % confidence band (t-interval).</p>'
-        + _svg(charts.recovery_curve_chart(curve, statistic="median"))
+        + _svg(charts.recovery_curve_chart(data, statistic="median"))
     )
     return _section("curves", "Recovery curves", body)
 
 
+def _km_data(km: pd.DataFrame, privacy: _Privacy) -> pd.DataFrame:
+    return privacy.chart(km, counts=["at_risk", "events", "censored"])
+
+
 def _resolution_section(
-    episodes: pd.DataFrame, tables: dict[str, pd.DataFrame], settings: SummarySettings
+    episodes: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    settings: SummarySettings,
+    privacy: _Privacy,
 ) -> str:
     test = analysis.logrank(episodes)
+    km = _km_data(analysis.km_curve(episodes, window_days=settings.window_days), privacy)
     body = (
-        _svg(charts.km_chart(analysis.km_curve(episodes, window_days=settings.window_days)))
+        _svg(charts.km_chart(km))
         + _table(tables["time_to_resolution"])
         + f'<p class="note">Log-rank test across treatment types: χ² = {test.statistic:.2f} '
         f"on {test.dof} df, p = {test.p_value:.3g}.</p>"
@@ -204,26 +306,45 @@ def _resolution_section(
     return _section("resolution", "Time to resolution", body)
 
 
-def _flags_section(incidence: pd.DataFrame, episodes: pd.DataFrame) -> str:
+def _flags_section(incidence: pd.DataFrame, shown: pd.DataFrame, privacy: _Privacy) -> str:
+    pairs, derived, _, _ = SHARE_RULES["red_flag_incidence"]
+    data = incidence
+    if privacy.share:  # chart only what the shared table shows
+        data = privacy.chart(incidence, pairs=pairs, derived=derived)
+        hidden = shown["proportion"].astype(str) == "suppressed"
+        data.loc[hidden.to_numpy(), derived] = np.nan
     body = (
-        _svg(charts.incidence_chart(incidence))
-        + _svg(charts.incidence_chart(incidence, view="rate"))
-        + _table(incidence)
+        _svg(charts.incidence_chart(data))
+        + _svg(charts.incidence_chart(data, view="rate"))
+        + _table(shown)
     )
     return _section("flags", "Red-flag incidence", body)
 
 
 def _adherence_section(
-    episodes: pd.DataFrame, adherence: pd.DataFrame, settings: SummarySettings
+    episodes: pd.DataFrame, adherence: pd.DataFrame, settings: SummarySettings, privacy: _Privacy
 ) -> str:
     km, test = analysis.resolution_by_adherence(episodes, window_days=settings.window_days)
+    items = analysis.item_resolution(episodes).drop(columns="caution")
     body = (
-        _svg(charts.adherence_heatmap(adherence))
-        + _svg(charts.km_chart(km, by="adherence_group"))
+        _svg(
+            charts.adherence_heatmap(
+                privacy.chart(
+                    adherence, pairs=[("days_adherent", "days_answered")], derived=["proportion"]
+                )
+            )
+        )
+        + _svg(charts.km_chart(_km_data(km, privacy), by="adherence_group"))
         + f'<p class="caution">{html.escape(analysis.CAUTION)}</p>'
         + f'<p class="note">Log-rank test across adherence groups: χ² = {test.statistic:.2f} '
         f"on {test.dof} df, p = {test.p_value:.3g}.</p>"
-        + _table(analysis.item_resolution(episodes).drop(columns="caution"))
+        + _table(
+            privacy.table(
+                items,
+                counts=["adherent_episodes", "other_episodes"],
+                statistics=[c for c in items.columns if c.startswith("resolved")] + ["difference"],
+            )
+        )
     )
     return _section("adherence", "Home-care adherence", body)
 
@@ -233,35 +354,64 @@ def _followup_section(
     episodes: pd.DataFrame,
     completeness: pd.DataFrame,
     settings: SummarySettings,
+    privacy: _Privacy,
 ) -> str:
+    logging = analysis.logging_by_day(logs, window_days=settings.window_days)
+    by_site = analysis.completeness(episodes, by="site")
+    pairs, derived, statistics, _ = SHARE_RULES["completeness"]
     body = (
-        _svg(charts.logging_chart(analysis.logging_by_day(logs, window_days=settings.window_days)))
+        _svg(
+            charts.logging_chart(
+                privacy.chart(logging, pairs=[("logged", "episodes")], derived=["share"])
+            )
+        )
         + "<h3>Completeness by treatment type</h3>"
         + _table(completeness)
         + "<h3>Completeness by site</h3>"
-        + _table(analysis.completeness(episodes, by="site"))
+        + _table(privacy.table(by_site, pairs=pairs, derived=derived, statistics=statistics))
         + "<h3>Escalation of red flags (contact on the flag day or the next)</h3>"
-        + _table(analysis.escalation(episodes))
+        + _table(
+            privacy.table(
+                analysis.escalation(episodes),
+                pairs=[("escalated", "episodes_with_flag")],
+                derived=["share", "ci_low", "ci_high"],
+            )
+        )
     )
     return _section("followup", "Follow-up and escalation", body)
 
 
-def _spc_section(spc: pd.DataFrame) -> str:
-    signals = spc.loc[spc["signal"]]
-    body = _svg(charts.spc_chart(spc)) + (
+def _spc_section(spc: pd.DataFrame, shown: pd.DataFrame, privacy: _Privacy) -> str:
+    data = spc
+    if privacy.share:
+        data = spc.assign(
+            **{
+                c: pd.to_numeric(shown[c], errors="coerce")
+                for c in ("n", "events", "p", "lcl", "ucl")
+            }
+        )
+    signals = shown.loc[spc["signal"].to_numpy()]
+    body = _svg(charts.spc_chart(data)) + (
         _table(signals) if len(signals) else '<p class="note">No month signals in any series.</p>'
     )
     return _section("spc", "Control chart", body)
 
 
 def _alerts_section(
-    alerts: pd.DataFrame,
     logs: pd.DataFrame,
     episodes: pd.DataFrame,
     curve: pd.DataFrame,
     settings: SummarySettings,
     max_alerts: int,
+    privacy: _Privacy,
 ) -> str:
+    if privacy.share and privacy.key is None:
+        return _section(
+            "alerts",
+            "Alerts",
+            '<p class="note">Alerts name patients: a shared report lists them only under '
+            "pseudonyms, with <code>--pseudonym-key-file</code>.</p>",
+        )
     detailed = analysis.alerts(
         logs,
         episodes,
@@ -269,12 +419,19 @@ def _alerts_section(
         window_days=settings.window_days,
         resolved_at=settings.resolved_at,
     )
-    counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
-    body = _table(counts) + _table(detailed.head(max_alerts))
+    counts = detailed.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
+    if privacy.key is not None:
+        detailed = detailed.assign(
+            episode_id=pseudonymise(detailed["episode_id"], privacy.key),
+            patient_id=pseudonymise(detailed["patient_id"], privacy.key),
+        )
+    body = _table(privacy.table(counts, counts=["episodes"])) + _table(detailed.head(max_alerts))
     return _section("alerts", "Alerts", body)
 
 
-def _methods_section(result: LoadResult, settings: SummarySettings, notes: list[str]) -> str:
+def _methods_section(
+    result: LoadResult, settings: SummarySettings, notes: list[str], privacy: _Privacy
+) -> str:
     rows = pd.DataFrame(
         [
             ("Input file", Path(result.source).name),
@@ -285,6 +442,12 @@ def _methods_section(result: LoadResult, settings: SummarySettings, notes: list[
             (
                 "Mapping file",
                 Path(result.options["mapping"]).name if result.options.get("mapping") else "none",
+            ),
+            (
+                "Shared version",
+                f"yes (smallest count shown: {privacy.min_cell})"
+                if privacy.share
+                else "no (internal)",
             ),
             ("recovery-toolkit", __version__),
         ],
@@ -297,9 +460,15 @@ def _methods_section(result: LoadResult, settings: SummarySettings, notes: list[
         "first logged day at or below the threshold after which soreness stays there; "
         "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with 3-sigma limits "
         "and the 8-point run rule.</p>"
-        + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes else "")
+        + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not privacy.share else "")
     )
     return _section("methods", "Methods and parameters", body)
+
+
+_CURVE_RULES: dict[str, Any] = {
+    "counts": ["n"],
+    "statistics": ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75", "p90"],
+}
 
 
 def write_report(

@@ -126,3 +126,122 @@ def test_min_cell_is_an_option(tmp_path):
     values = pd.to_numeric(table["episodes_with_flag"], errors="coerce")
     assert not is_small(values, 50).any()
     assert (table["episodes_with_flag"] == "<50").any()
+
+
+class _Tables(__import__("html.parser").parser.HTMLParser):
+    """Collect every HTML table as (header, rows)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[str], list[list[str]]]] = []
+        self._cell: list[str] | None = None
+        self._row: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "tr":
+            self._row = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self.tables:
+            header, rows = self.tables[-1]
+            if not header:
+                header.extend(self._row)
+            else:
+                rows.append(self._row)
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+COUNT_HEADERS = {
+    "n",
+    "episodes",
+    "patients",
+    "resolved",
+    "censored",
+    "episodes_with_flag",
+    "events",
+    "lost_to_follow_up",
+    "days_answered",
+    "days_adherent",
+    "rows",
+    "escalated",
+    "adherent_episodes",
+    "other_episodes",
+    "chiropractic",
+    "physical_therapy",
+    "injection",
+    "minor_procedure",
+    "overall",
+}
+
+
+def _shared_report(**kwargs):
+    from recovery_toolkit import load_logs
+    from recovery_toolkit.report import build_report
+
+    return build_report(load_logs(sample_path()), share=True, **kwargs)
+
+
+def test_shared_report_shows_no_small_count_and_no_patient():
+    report = _shared_report()
+    parser = _Tables()
+    parser.feed(report)
+    checked = 0
+    for header, rows in parser.tables:
+        for j, name in enumerate(header):
+            if name in COUNT_HEADERS:
+                values = pd.to_numeric(
+                    pd.Series([r[j] for r in rows]).str.replace(",", ""), errors="coerce"
+                )
+                assert not is_small(values).any(), (name, header)
+                checked += len(values)
+    assert checked > 100
+    assert "Shared version" in report and "&lt;11" in report
+    assert "P0000" not in report and "E0000" not in report and "ps-" not in report
+
+
+def test_shared_report_cohort_totals_hide_with_their_parts():
+    parser = _Tables()
+    parser.feed(_shared_report())
+    header, rows = next(t for t in parser.tables if t[0][:1] == ["characteristic"])
+    for row in rows:
+        parts = row[1:-1]
+        if any(cell == "<11" for cell in parts):
+            assert row[-1] == "<11", row
+
+
+def test_shared_report_with_a_key_lists_alerts_under_pseudonyms():
+    report = _shared_report(pseudonym_key=b"a long clinic secret for tests")
+    assert "ps-" in report and "P0000" not in report
+
+
+def test_report_cli_share_options(tmp_path, capsys):
+    key = tmp_path / "k.key"
+    key.write_text("another long secret for the report")
+    out = tmp_path / "shared.html"
+    assert (
+        main(
+            [
+                "report",
+                "--share",
+                "--min-cell",
+                "20",
+                "--pseudonym-key-file",
+                str(key),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    text = out.read_text()
+    assert "&lt;20" in text and "ps-" in text and "P0000" not in text

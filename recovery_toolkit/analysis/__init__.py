@@ -38,7 +38,7 @@ from .followup import completeness, escalation, logging_by_day, logging_grid
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
 from .spc import p_chart
-from .table_one import table_one
+from .table_one import table_one, table_one_counts
 
 __all__ = [
     "ADHERENCE_ITEMS",
@@ -72,5 +72,6 @@ __all__ = [
     "reference_band",
     "resolution_by_adherence",
     "table_one",
+    "table_one_counts",
     "time_to_resolution",
 ]

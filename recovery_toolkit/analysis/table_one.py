@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["table_one"]
+__all__ = ["table_one", "table_one_counts"]
 
 
 def _mean_sd(values: pd.Series) -> str:
@@ -81,4 +81,36 @@ def table_one(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataF
         row = {"characteristic": label, "statistic": statistic}
         row.update({name: compute(part) for name, part in groups})
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+_COUNTS: list[tuple[str, Callable[[pd.DataFrame], int]]] = [
+    ("Episodes", len),
+    ("Patients", lambda e: e["patient_id"].nunique()),
+    ("Resolved in the window", lambda e: int(e["resolved"].sum())),
+    ("Any red flag", lambda e: int(e["first_any_flag"].notna().sum())),
+    ("Lost to follow-up", lambda e: int(e["lost_to_follow_up"].sum())),
+    ("High adherence (≥ 0.8)", lambda e: int((e["adherence_group"] == "high").sum())),
+    ("Low adherence (< 0.5)", lambda e: int((e["adherence_group"] == "low").sum())),
+]
+
+
+def table_one_counts(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+    """The counts of Table 1 as numbers (for suppression before sharing): one row per
+    characteristic, one column per group and ``overall``.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis.episodes import episode_table
+    >>> counts = table_one_counts(episode_table(rt.load_logs(rt.sample_path()).logs))
+    >>> int(counts.set_index("characteristic").loc["Episodes", "overall"])
+    400
+    """
+    groups = [(str(g), part) for g, part in episodes.groupby(by, observed=True, sort=True)]
+    groups.append(("overall", episodes))
+    rows = [
+        {"characteristic": label, **{name: int(count(part)) for name, part in groups}}
+        for label, count in _COUNTS
+    ]
     return pd.DataFrame(rows)
