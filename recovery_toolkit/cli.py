@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_loader_options(summary)
     summary.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    summary.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        default="csv",
+        help="CSV files, or one Excel workbook (summary.xlsx) with a sheet per table",
+    )
+    summary.add_argument("--force", action="store_true", help="replace existing output files")
     _add_method_options(summary)
     _add_share_options(summary)
     summary.set_defaults(run=_run_summary)
@@ -203,6 +210,8 @@ def _run_summary(args: argparse.Namespace) -> int:
             share=args.share,
             min_cell=args.min_cell,
             key=key,
+            overwrite=args.force,
+            file_format=args.format,
         )
     for warning in caught:
         print(f"{_PROG}: note: {warning.message}", file=sys.stderr)

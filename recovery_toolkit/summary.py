@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import analysis
 from .io.load import LoadResult
-from .io.writers import write_csv, write_text
+from .io.writers import OutputExistsError, write_csv, write_text, write_xlsx
 from .privacy import MIN_CELL, pseudonymise, suppress_pairs
 from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
 
@@ -238,12 +238,16 @@ def write_summary(
     share: bool = False,
     min_cell: int = MIN_CELL,
     key: bytes | None = None,
+    file_format: str = "csv",
 ) -> list[Path]:
     """Write the summary CSVs and ``manifest.json`` to ``out_dir``; return the paths.
 
     With ``share=True`` the tables are made safe to leave the clinic (:func:`share_tables`):
     small counts become ``<11`` (with ``min_cell=11``) and what they would reveal
     ``suppressed``; ``alerts.csv`` is left out, or written with pseudonyms when ``key`` is given.
+    With ``file_format="xlsx"`` the tables go to one workbook, ``summary.xlsx``, a sheet each.
+    Every text cell that a spreadsheet would run as a formula is prefixed with ``'``. Nothing is
+    written when a target exists and ``overwrite`` is false.
 
     Examples
     --------
@@ -255,18 +259,26 @@ def write_summary(
     settings = settings or SummarySettings()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if file_format not in ("csv", "xlsx"):
+        raise ValueError("file_format must be 'csv' or 'xlsx'")
     tables = summary_tables(result.logs, settings=settings)
     if share:
         tables = share_tables(tables, min_cell=min_cell, key=key)
-    paths = [
-        write_csv(
-            _fixed_floats(table),
-            out / f"{name}.csv",
-            overwrite=overwrite,
-            float_format=FLOAT_FORMAT,
+    targets = (
+        [out / f"{name}.csv" for name in tables] if file_format == "csv" else [out / "summary.xlsx"]
+    )
+    existing = [p.name for p in [*targets, out / "manifest.json"] if p.exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{out}: {', '.join(existing)} already exist(s); pass --force to replace them"
         )
-        for name, table in tables.items()
-    ]
+    if file_format == "csv":
+        paths = [
+            write_csv(_fixed_floats(table), path, float_format=FLOAT_FORMAT)
+            for path, table in zip(targets, tables.values(), strict=True)
+        ]
+    else:
+        paths = [write_xlsx(tables, targets[0])]
     manifest = {
         "tool": "recovery-toolkit summary",
         "input": {"file": Path(result.source).name, "sha256": result.sha256},
@@ -297,5 +309,5 @@ def write_summary(
         "package_versions": _versions(),
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    paths.append(write_text(text, out / "manifest.json", overwrite=overwrite))
+    paths.append(write_text(text, out / "manifest.json"))
     return paths

@@ -213,3 +213,14 @@ def test_excel_with_leading_blank_rows_and_unnamed_columns(tmp_path):
 def test_only_plain_decimal_numbers_are_scores(csv_rows, value):
     result = load_logs(csv_rows(f"P1,PT,2025-03-01,2025-03-02,{value}"), today=TODAY)
     assert codes_by_row(result) == {1: {"not_a_number"}}
+
+
+def test_reloading_a_quarantine_file_keeps_its_columns_apart(tmp_path):
+    fix_me = tmp_path / "q.csv"
+    fix_me.write_text(
+        "source_row,patient_id,treatment_type,treatment_date,log_date,soreness,reasons\n"
+        "4,P1,PT,2025-03-01,2025-03-02,eleven,soreness:not_a_number\n"
+    )
+    result = load_logs(fix_me, today=TODAY)
+    assert result.quarantine.columns[0] == "source_row"
+    assert {"input_source_row", "input_reasons", "reasons"} <= set(result.quarantine.columns)

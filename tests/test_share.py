@@ -10,6 +10,8 @@ from recovery_toolkit.errors import OptionError
 from recovery_toolkit.privacy import is_small, load_key, pseudonymise
 from recovery_toolkit.samples import sample_path
 
+from .conftest import HEADER
+
 COUNTS = {
     "recovery_curve": ["n"],
     "time_to_resolution": ["episodes", "resolved", "censored"],
@@ -245,3 +247,65 @@ def test_report_cli_share_options(tmp_path, capsys):
     )
     text = out.read_text()
     assert "&lt;20" in text and "ps-" in text and "P0000" not in text
+
+
+def test_xlsx_workbook_has_a_sheet_per_table_and_neutralised_text(tmp_path, write):
+    import openpyxl
+
+    text = (
+        HEADER
+        + ",site\n"
+        + "\n".join(
+            f"P{i},PT,2025-03-01,2025-03-0{d},{s},=cmd|calc"
+            for i in range(3)
+            for d, s in [(1, 5), (2, 3)]
+        )
+    )
+    path = write("x.csv", text + "\n")
+    assert main(["summary", str(path), "--out", str(tmp_path / "o"), "--format", "xlsx"]) == 0
+    book = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")
+    assert book.sheetnames == list(COUNTS) + ["alerts"]
+    cells = [c.value for row in book["alerts"].iter_rows() for c in row]
+    assert all(not (isinstance(v, str) and v.startswith(("=", "+", "-", "@"))) for v in cells)
+
+
+def test_summary_refuses_to_overwrite_without_force(tmp_path, capsys):
+    assert main(["summary", "--out", str(tmp_path)]) == 0
+    before = (tmp_path / "spc.csv").read_bytes()
+    assert main(["summary", "--out", str(tmp_path), "--window", "7"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "spc.csv").read_bytes() == before
+    assert main(["summary", "--out", str(tmp_path), "--window", "7", "--force"]) == 0
+
+
+def test_quarantine_can_be_corrected_and_loaded_again(tmp_path):
+    from recovery_toolkit import load_logs
+
+    fix_me = tmp_path / "fix_me.csv"
+    assert (
+        main(
+            [
+                "validate",
+                str(sample_path("messy_export.csv")),
+                "--mapping",
+                str(sample_path("messy_mapping.yaml")),
+                "--quarantine",
+                str(fix_me),
+            ]
+        )
+        == 0
+    )
+    table = pd.read_csv(fix_me, sep=";", dtype=str, keep_default_na=False)
+    fixed = table.assign(
+        **{
+            "Pain (0-10)": "4",
+            "Treatment": "PT",
+            "Worse pain": "No",
+            "Date": table["Treatment Date"],
+        }
+    )
+    fixed = fixed.drop_duplicates(["Patient ID", "Treatment Date", "Date"])
+    fixed.to_csv(tmp_path / "fixed.csv", sep=";", index=False)
+    again = load_logs(tmp_path / "fixed.csv", mapping=sample_path("messy_mapping.yaml"))
+    assert again.rows_quarantined == 0 and again.rows_valid == len(fixed)
+    assert set(again.ignored_columns) == {"source_row", "reasons"}

@@ -618,6 +618,8 @@ def _as_text(values: pd.Series | None, n: int) -> Any:
 def _quarantine(raw: RawTable, failed_index: pd.Index, problems: pd.DataFrame) -> pd.DataFrame:
     """Failed rows with their original values, source row number and reasons."""
     original = raw.frame.loc[failed_index].astype("str")
+    taken = {"source_row", "reasons", "raw_text"} & set(original.columns)
+    original = original.rename(columns={c: f"input_{c}" for c in taken})  # e.g. a re-import
     original.insert(0, "source_row", raw.source_rows[failed_index])
     if len(raw.bad_rows):
         bad = pd.DataFrame({"source_row": raw.bad_rows["source_row"].to_numpy()})

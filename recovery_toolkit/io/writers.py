@@ -25,7 +25,14 @@ import pandas as pd
 
 from ..errors import RecoveryToolkitError
 
-__all__ = ["atomic_write", "write_text", "write_csv", "neutralise_formulas", "OutputExistsError"]
+__all__ = [
+    "atomic_write",
+    "write_text",
+    "write_csv",
+    "write_xlsx",
+    "neutralise_formulas",
+    "OutputExistsError",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -129,4 +136,26 @@ def write_csv(
     safe = neutralise_formulas(frame)
     with atomic_write(path, overwrite=overwrite) as handle:
         safe.to_csv(handle, sep=sep, index=False, lineterminator="\n", float_format=float_format)
+    return Path(path)
+
+
+def write_xlsx(
+    sheets: dict[str, pd.DataFrame], path: str | Path, *, overwrite: bool = True
+) -> Path:
+    """Write one workbook with a sheet per table, atomically, with formulas neutralised.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, openpyxl
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = write_xlsx({"t": pd.DataFrame({"a": ["=1"]})}, pathlib.Path(tmp) / "a.xlsx")
+    ...     openpyxl.load_workbook(p)["t"]["A2"].value
+    "'=1"
+    """
+    with (
+        atomic_write(path, mode="wb", overwrite=overwrite) as handle,
+        pd.ExcelWriter(handle, engine="openpyxl") as book,
+    ):
+        for name, table in sheets.items():
+            neutralise_formulas(table).to_excel(book, sheet_name=name[:31], index=False)
     return Path(path)
