@@ -252,21 +252,14 @@ def test_report_cli_share_options(tmp_path, capsys):
 def test_xlsx_workbook_has_a_sheet_per_table_and_neutralised_text(tmp_path, write):
     import openpyxl
 
-    text = (
-        HEADER
-        + ",site\n"
-        + "\n".join(
-            f"P{i},PT,2025-03-01,2025-03-0{d},{s},=cmd|calc"
-            for i in range(3)
-            for d, s in [(1, 5), (2, 3)]
-        )
-    )
-    path = write("x.csv", text + "\n")
+    rows = [f'"=cmd|calc{i}",PT,2025-03-01,2025-03-{d:02d},8' for i in range(3) for d in (1, 16)]
+    path = write("x.csv", HEADER + "\n" + "\n".join(rows) + "\n")
     assert main(["summary", str(path), "--out", str(tmp_path / "o"), "--format", "xlsx"]) == 0
     book = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")
     assert book.sheetnames == list(COUNTS) + ["alerts"]
     cells = [c.value for row in book["alerts"].iter_rows() for c in row]
-    assert all(not (isinstance(v, str) and v.startswith(("=", "+", "-", "@"))) for v in cells)
+    assert "'=cmd|calc0" in cells  # the patient ID, neutralised
+    assert not any(isinstance(v, str) and v.startswith(("=", "+", "-", "@")) for v in cells)
 
 
 def test_summary_refuses_to_overwrite_without_force(tmp_path, capsys):
