@@ -425,7 +425,14 @@ def _alerts_section(
             episode_id=pseudonymise(detailed["episode_id"], privacy.key),
             patient_id=pseudonymise(detailed["patient_id"], privacy.key),
         )
-    body = _table(privacy.table(counts, counts=["episodes"])) + _table(detailed.head(max_alerts))
+    pressing = detailed.loc[detailed["severity"] != "review"]
+    body = (
+        _table(privacy.table(counts, counts=["episodes"]))
+        + "<h3>Urgent and prompt alerts</h3>"
+        + '<p class="note">Review alerts (slow recovery, stopped logging, low adherence) are '
+        "counted above and listed in the patient explorer and in <code>alerts.csv</code>.</p>"
+        + _table(pressing.head(max_alerts))
+    )
     return _section("alerts", "Alerts", body)
 
 

@@ -67,9 +67,9 @@ def test_same_input_same_report_but_the_timestamp():
 
 def test_text_from_the_data_is_escaped(write):
     hostile = "<script>alert(1)</script>"
-    text = HEADER + ",site,notes\n"
-    text += f'"{hostile}",PT,2025-03-01,2025-03-01,5,"<b>site</b>","=HYPERLINK(""x"")"\n'
-    text += f'"{hostile}",PT,2025-03-01,2025-03-02,9,"<b>site</b>",\n'
+    text = HEADER + ",site,notes,flag_neuro_deficit\n"
+    text += f'"{hostile}",PT,2025-03-01,2025-03-01,5,"<b>site</b>","=HYPERLINK(""x"")",no\n'
+    text += f'"{hostile}",PT,2025-03-01,2025-03-02,9,"<b>site</b>",,yes\n'
     report = build_report(load_logs(write("h.csv", text), today=TODAY))
     assert hostile not in report and "<b>site</b>" not in report
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in report  # the patient id in the alerts
