@@ -110,18 +110,14 @@ class _Privacy:
         return f"<{self.min_cell}" if small else f"{value:,}"
 
     def table(self, frame: pd.DataFrame, **rules: Any) -> pd.DataFrame:
-        if not self.share:
-            return frame
-        return suppress_pairs(
-            frame,
-            rules.get("pairs", []),
-            rules.get("derived", []),
-            min_cell=self.min_cell,
-            denominators=rules.get("counts"),
-            statistics=rules.get("statistics"),
-        )
+        """For a table: hidden cells read ``<11`` or ``suppressed``."""
+        return self._suppress(frame, numeric=False, **rules)
 
     def chart(self, frame: pd.DataFrame, **rules: Any) -> pd.DataFrame:
+        """For chart data: hidden cells are missing, so they are not drawn."""
+        return self._suppress(frame, numeric=True, **rules)
+
+    def _suppress(self, frame: pd.DataFrame, *, numeric: bool, **rules: Any) -> pd.DataFrame:
         if not self.share:
             return frame
         return suppress_pairs(
@@ -131,7 +127,7 @@ class _Privacy:
             min_cell=self.min_cell,
             denominators=rules.get("counts"),
             statistics=rules.get("statistics"),
-            numeric=True,
+            numeric=numeric,
         )
 
 
