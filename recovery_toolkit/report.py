@@ -45,8 +45,8 @@ h1 { font-size: 26px; margin-bottom: 4px; } h2 { font-size: 20px; margin-top: 36
 .meta { color: #555; font-size: 13px; } .note { color: #555; font-size: 13px; }
 .caution { background: #fff4e0; border-left: 5px solid #E69F00; padding: 8px 12px; }
 table { border-collapse: collapse; margin: 10px 0; font-size: 13px; }
-th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: right; }
-th { background: #f3f6f9; } td:first-child, th:first-child { text-align: left; }
+th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
+th { background: #f3f6f9; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chart { margin: 12px 0; } .chart svg { max-width: 100%; height: auto; }
 .kpis { display: flex; gap: 16px; flex-wrap: wrap; }
 .kpi { background: #f3f6f9; padding: 10px 16px; border-radius: 6px; }
@@ -81,8 +81,15 @@ def _table(frame: pd.DataFrame, *, max_rows: int = 200) -> str:
         return html.escape(str(value))
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+
+    def td(value: object) -> str:
+        numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, bool
+        )
+        return f'<td class="num">{cell(value)}</td>' if numeric else f"<td>{cell(value)}</td>"
+
     rows = "".join(
-        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(td(v) for v in row) + "</tr>"
         for row in frame.head(max_rows).itertuples(index=False)
     )
     more = (
