@@ -52,7 +52,11 @@ th { background: #f3f6f9; } td.num { text-align: right; font-variant-numeric: ta
 .kpi { background: #f3f6f9; padding: 10px 16px; border-radius: 6px; }
 .kpi b { display: block; font-size: 22px; }
 nav a { margin-right: 12px; font-size: 13px; }
-@media print { nav { display: none; } .chart, tr, .kpis { break-inside: avoid; } h2 { break-after: avoid; } }
+@media print {
+  nav { display: none; }
+  .chart, tr, .kpis { break-inside: avoid; }
+  h2 { break-after: avoid; }
+}
 """
 _SECTIONS = (
     ("data", "Data and validation"),
