@@ -229,7 +229,8 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
 def km_chart(km: pd.DataFrame, *, by: str = "treatment_type") -> alt.LayerChart:
     """Kaplan–Meier step curves: share of episodes resolved by each day.
 
-    ``km`` is :func:`recovery_toolkit.analysis.km_curve`'s table.
+    ``km`` is :func:`recovery_toolkit.analysis.km_curve`'s table, or its shared version
+    (:func:`recovery_toolkit.share.coarsen_km`, without counts).
 
     Examples
     --------
@@ -257,9 +258,12 @@ def km_chart(km: pd.DataFrame, *, by: str = "treatment_type") -> alt.LayerChart:
     tooltip = [
         alt.Tooltip("day:Q", title="Day"),
         alt.Tooltip("resolved_share:Q", title="Resolved", format=".0%"),
-        alt.Tooltip("at_risk:Q", title="Still sore (at risk)"),
-        alt.Tooltip("events:Q", title="Resolved that day"),
     ]
+    if "at_risk" in km.columns:  # a shared (coarsened) curve carries no counts
+        tooltip += [
+            alt.Tooltip("at_risk:Q", title="Still sore (at risk)"),
+            alt.Tooltip("events:Q", title="Resolved that day"),
+        ]
     step = base.mark_line(interpolate="step-after")
     points = base.mark_point(size=25, opacity=0.7).encode(tooltip=tooltip)
     return (step + points).properties(title="Time to resolution (Kaplan–Meier)")

@@ -21,7 +21,6 @@ import html
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import altair as alt
 import numpy as np
@@ -32,8 +31,9 @@ from . import __version__, analysis, charts
 from .errors import RecoveryToolkitWarning
 from .io.load import LoadResult
 from .io.writers import atomic_write
-from .privacy import MIN_CELL, is_small, pseudonymise, suppress_pairs, suppress_row_totals
-from .summary import SHARE_RULES, SummarySettings, share_tables, summary_tables
+from .privacy import MIN_CELL, SUPPRESSED, is_small, pseudonymise
+from .share import SharePlan, coarsen_km
+from .summary import SummarySettings, summary_tables
 
 __all__ = ["build_report", "write_report"]
 
@@ -110,36 +110,39 @@ def _section(key: str, title: str, body: str) -> str:
 
 @dataclass(frozen=True)
 class _Privacy:
-    """How a report shows numbers: as they are (internal) or suppressed (``--share``)."""
+    """How a report shows numbers: as they are (internal) or by a share plan (``--share``)."""
 
-    share: bool = False
-    min_cell: int = MIN_CELL
+    plan: SharePlan | None = None
     key: bytes | None = None
 
-    def count(self, value: int) -> str:
-        small = self.share and is_small(np.array([value]), self.min_cell)[0]
-        return f"<{self.min_cell}" if small else f"{value:,}"
+    @property
+    def share(self) -> bool:
+        return self.plan is not None
 
-    def table(self, frame: pd.DataFrame, **rules: Any) -> pd.DataFrame:
-        """For a table: hidden cells read ``<11`` or ``suppressed``."""
-        return self._suppress(frame, numeric=False, **rules)
+    @property
+    def min_cell(self) -> int:
+        return self.plan.min_cell if self.plan is not None else MIN_CELL
 
-    def chart(self, frame: pd.DataFrame, **rules: Any) -> pd.DataFrame:
-        """For chart data: hidden cells are missing, so they are not drawn."""
-        return self._suppress(frame, numeric=True, **rules)
-
-    def _suppress(self, frame: pd.DataFrame, *, numeric: bool, **rules: Any) -> pd.DataFrame:
+    def counts(self, values: dict[str, int], whole: str | None = None) -> dict[str, str]:
+        """Display counts; with ``whole``, the others are its parts and hide together."""
         if not self.share:
-            return frame
-        return suppress_pairs(
-            frame,
-            rules.get("pairs", []),
-            rules.get("derived", []),
-            min_cell=self.min_cell,
-            denominators=rules.get("counts"),
-            statistics=rules.get("statistics"),
-            numeric=numeric,
-        )
+            return {label: f"{value:,}" for label, value in values.items()}
+        parts = [v for label, v in values.items() if label != whole]
+        together = bool(is_small(np.array(parts), self.min_cell).any()) and whole is not None
+        shown = {}
+        for label, value in values.items():
+            if is_small(np.array([value]), self.min_cell)[0]:
+                shown[label] = f"<{self.min_cell}"
+            elif together and label != whole:
+                shown[label] = SUPPRESSED
+            else:
+                shown[label] = f"{value:,}"
+        return shown
+
+
+def _numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Chart data from a shared table: hidden cells become missing, so they are not drawn."""
+    return table.assign(**{c: pd.to_numeric(table[c], errors="coerce") for c in columns})
 
 
 def build_report(
@@ -184,7 +187,6 @@ def build_report(
     """
     settings = settings or SummarySettings()
     generated_at = generated_at or dt.datetime.now()
-    privacy = _Privacy(share, min_cell, pseudonym_key if share else None)
     logs = result.logs
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
@@ -195,18 +197,21 @@ def build_report(
             definition=settings.definition,
         )
         curve = analysis.recovery_curve(logs, window_days=settings.window_days)
+        km = analysis.km_curve(episodes, window_days=settings.window_days)
         tables = summary_tables(logs, settings=settings, episodes=episodes, curve=curve)
-        shown = share_tables(tables, min_cell=min_cell) if share else tables
+        plan = SharePlan.from_tables(tables, min_cell=min_cell) if share else None
+        privacy = _Privacy(plan, pseudonym_key if share else None)
+        shown = plan.tables(tables, km=km) if plan is not None else tables
         body = [
             _data_section(result, privacy),
             _cohort_section(episodes, privacy),
-            _curves_section(curve, privacy),
-            _resolution_section(episodes, shown, settings, privacy),
-            _flags_section(tables["red_flag_incidence"], shown["red_flag_incidence"], privacy),
-            _adherence_section(episodes, tables["adherence"], settings, privacy),
+            _curves_section(shown["recovery_curve"]),
+            _resolution_section(episodes, km, shown["time_to_resolution"], privacy),
+            _flags_section(shown["red_flag_incidence"]),
+            _adherence_section(episodes, shown["adherence"], settings, privacy),
             _followup_section(logs, episodes, shown["completeness"], settings, privacy),
-            _spc_section(tables["spc"], shown["spc"], privacy),
-            _alerts_section(logs, episodes, curve, settings, max_alerts, privacy),
+            _spc_section(shown["spc"], privacy),
+            _alerts_section(tables["alerts"], logs, episodes, curve, settings, max_alerts, privacy),
         ]
     notes = sorted({str(w.message) for w in caught})
     body.append(_methods_section(result, settings, notes, privacy))
@@ -214,7 +219,8 @@ def build_report(
     header = (
         "<h1>Recovery after spine-focused care</h1>"
         f'<p class="meta">Input {html.escape(Path(result.source).name)} · '
-        f"{privacy.count(result.episodes)} episodes · window days 0–{settings.window_days} · "
+        f"{privacy.counts({'e': result.episodes})['e']} episodes · "
+        f"window days 0–{settings.window_days} · "
         f"recovery-toolkit {html.escape(__version__)}<br>"
         f"Generated {generated_at:%Y-%m-%d %H:%M}</p>{_banner(privacy)}<nav>{nav}</nav>"
     )
@@ -248,16 +254,26 @@ def _banner(privacy: _Privacy) -> str:
 
 
 def _data_section(result: LoadResult, privacy: _Privacy) -> str:
+    shown = privacy.counts(
+        {
+            "rows read": result.rows_read,
+            "rows valid": result.rows_valid,
+            "rows quarantined": result.rows_quarantined,
+        },
+        whole="rows read",
+    ) | privacy.counts({"episodes": result.episodes})
     kpis = "".join(
-        f'<div class="kpi"><b>{privacy.count(value)}</b>{html.escape(label)}</div>'
-        for label, value in (
-            ("rows read", result.rows_read),
-            ("rows valid", result.rows_valid),
-            ("rows quarantined", result.rows_quarantined),
-            ("episodes", result.episodes),
-        )
+        f'<div class="kpi"><b>{value}</b>{html.escape(label)}</div>'
+        for label, value in shown.items()
     )
-    problems = privacy.table(result.problem_table(), counts=["rows"])
+    problems = result.problem_table()
+    if privacy.share:
+        hidden = shown["rows quarantined"] in (f"<{privacy.min_cell}", SUPPRESSED)
+        small = is_small(problems["rows"], privacy.min_cell)
+        rows = problems["rows"].astype(object)
+        rows[small] = f"<{privacy.min_cell}"
+        rows[~small & hidden] = SUPPRESSED  # they would reveal the hidden quarantine count
+        problems = problems.assign(rows=rows)
     detail = (
         _table(problems.head(20))
         if len(problems)
@@ -267,14 +283,9 @@ def _data_section(result: LoadResult, privacy: _Privacy) -> str:
 
 
 def _cohort_section(episodes: pd.DataFrame, privacy: _Privacy) -> str:
-    if not privacy.share:
+    if privacy.plan is None:
         return _section("cohort", "Cohort", _table(analysis.table_one(episodes)))
-    counts = analysis.table_one_counts(episodes)
-    groups = [c for c in counts.columns if c not in ("characteristic", "overall")]
-    shown = suppress_row_totals(counts, groups, "overall", min_cell=privacy.min_cell)
-    label = f"<{privacy.min_cell}"
-    partial = (shown[groups].astype(str) == label).any(axis=1)
-    shown.loc[partial, "overall"] = label  # other tables show the parts: hide their total too
+    shown = privacy.plan.table_one(analysis.table_one_counts(episodes))
     return _section(
         "cohort",
         "Cohort",
@@ -282,8 +293,8 @@ def _cohort_section(episodes: pd.DataFrame, privacy: _Privacy) -> str:
     )
 
 
-def _curves_section(curve: pd.DataFrame, privacy: _Privacy) -> str:
-    data = privacy.chart(curve, **_CURVE_RULES)
+def _curves_section(curve: pd.DataFrame) -> str:
+    data = _numeric(curve, ["n", *_CURVE_STATISTICS])
     body = (
         _svg(charts.recovery_curve_chart(data))
         + '<p class="note">Mean soreness by day with its 95 % confidence band (t-interval).</p>'
@@ -292,38 +303,44 @@ def _curves_section(curve: pd.DataFrame, privacy: _Privacy) -> str:
     return _section("curves", "Recovery curves", body)
 
 
-def _km_data(km: pd.DataFrame, privacy: _Privacy) -> pd.DataFrame:
-    return privacy.chart(km, counts=["at_risk", "events", "censored"])
+def _km_data(km: pd.DataFrame, privacy: _Privacy, by: str = "treatment_type") -> pd.DataFrame:
+    if privacy.plan is None:
+        return km
+    return coarsen_km(km, by=by, min_cell=privacy.min_cell)
+
+
+def _km_note(privacy: _Privacy) -> str:
+    if not privacy.share:
+        return ""
+    return (
+        f'<p class="note">Shared version: steps merged so that each holds at least '
+        f"{privacy.min_cell} resolutions; the curve ends where fewer remain.</p>"
+    )
 
 
 def _resolution_section(
-    episodes: pd.DataFrame,
-    tables: dict[str, pd.DataFrame],
-    settings: SummarySettings,
-    privacy: _Privacy,
+    episodes: pd.DataFrame, km: pd.DataFrame, table: pd.DataFrame, privacy: _Privacy
 ) -> str:
     test = analysis.logrank(episodes)
-    km = _km_data(analysis.km_curve(episodes, window_days=settings.window_days), privacy)
     body = (
-        _svg(charts.km_chart(km))
-        + _table(tables["time_to_resolution"])
+        _svg(charts.km_chart(_km_data(km, privacy)))
+        + _km_note(privacy)
+        + _table(table)
         + f'<p class="note">Log-rank test across treatment types: χ² = {test.statistic:.2f} '
         f"on {test.dof} df, p = {test.p_value:.3g}.</p>"
     )
     return _section("resolution", "Time to resolution", body)
 
 
-def _flags_section(incidence: pd.DataFrame, shown: pd.DataFrame, privacy: _Privacy) -> str:
-    pairs, derived, _, _ = SHARE_RULES["red_flag_incidence"]
-    data = incidence
-    if privacy.share:  # chart only what the shared table shows
-        data = privacy.chart(incidence, pairs=pairs, derived=derived)
-        hidden = shown["proportion"].astype(str) == "suppressed"
-        data.loc[hidden.to_numpy(), derived] = np.nan
+def _flags_section(incidence: pd.DataFrame) -> str:
+    data = _numeric(
+        incidence,
+        ["proportion", "ci_low", "ci_high", "rate_per_100_days", "rate_ci_low", "rate_ci_high"],
+    )
     body = (
         _svg(charts.incidence_chart(data))
         + _svg(charts.incidence_chart(data, view="rate"))
-        + _table(shown)
+        + _table(incidence)
     )
     return _section("flags", "Red-flag incidence", body)
 
@@ -333,25 +350,16 @@ def _adherence_section(
 ) -> str:
     km, test = analysis.resolution_by_adherence(episodes, window_days=settings.window_days)
     items = analysis.item_resolution(episodes).drop(columns="caution")
+    if privacy.plan is not None:
+        items = privacy.plan.item_resolution(items)
+    data = _numeric(adherence, ["days_answered", "days_adherent", "proportion"])
     body = (
-        _svg(
-            charts.adherence_heatmap(
-                privacy.chart(
-                    adherence, pairs=[("days_adherent", "days_answered")], derived=["proportion"]
-                )
-            )
-        )
-        + _svg(charts.km_chart(_km_data(km, privacy), by="adherence_group"))
+        _svg(charts.adherence_heatmap(data))
+        + _svg(charts.km_chart(_km_data(km, privacy, "adherence_group"), by="adherence_group"))
+        + _km_note(privacy)
         + f'<p class="caution">{html.escape(analysis.CAUTION)}</p>'
         + f'<p class="note">Log-rank test across adherence groups: χ² = {test.statistic:.2f} '
-        f"on {test.dof} df, p = {test.p_value:.3g}.</p>"
-        + _table(
-            privacy.table(
-                items,
-                counts=["adherent_episodes", "other_episodes"],
-                statistics=[c for c in items.columns if c.startswith("resolved")] + ["difference"],
-            )
-        )
+        f"on {test.dof} df, p = {test.p_value:.3g}.</p>" + _table(items)
     )
     return _section("adherence", "Home-care adherence", body)
 
@@ -365,46 +373,46 @@ def _followup_section(
 ) -> str:
     logging = analysis.logging_by_day(logs, window_days=settings.window_days)
     by_site = analysis.completeness(episodes, by="site")
-    pairs, derived, statistics, _ = SHARE_RULES["completeness"]
+    escalation = analysis.escalation(episodes)
+    if privacy.plan is not None:
+        logging = privacy.plan.counts_by_day(logging, count="logged", derived=("share",))
+        by_site = privacy.plan.completeness(by_site, by="site")
+        escalation = privacy.plan.escalation(escalation)
     body = (
-        _svg(
-            charts.logging_chart(
-                privacy.chart(logging, pairs=[("logged", "episodes")], derived=["share"])
-            )
-        )
+        _svg(charts.logging_chart(_numeric(logging, ["logged", "episodes", "share"])))
         + "<h3>Completeness by treatment type</h3>"
         + _table(completeness)
         + "<h3>Completeness by site</h3>"
-        + _table(privacy.table(by_site, pairs=pairs, derived=derived, statistics=statistics))
+        + _table(by_site)
         + "<h3>Escalation of red flags (contact on the flag day or the next)</h3>"
-        + _table(
-            privacy.table(
-                analysis.escalation(episodes),
-                pairs=[("escalated", "episodes_with_flag")],
-                derived=["share", "ci_low", "ci_high"],
-            )
-        )
+        + _table(escalation)
     )
     return _section("followup", "Follow-up and escalation", body)
 
 
-def _spc_section(spc: pd.DataFrame, shown: pd.DataFrame, privacy: _Privacy) -> str:
-    data = spc
-    if privacy.share:
-        data = spc.assign(
-            **{
-                c: pd.to_numeric(shown[c], errors="coerce")
-                for c in ("n", "events", "p", "lcl", "ucl")
-            }
+def _spc_section(spc: pd.DataFrame, privacy: _Privacy) -> str:
+    data = _numeric(spc, ["n", "events", "p", "center", "lcl", "ucl"])
+    signals = spc.loc[spc["signal"].astype("str") == "True"]
+    note = ""
+    if privacy.share and data["p"].notna().mean() < 0.5:
+        note = (
+            f'<p class="note">Shared version: most monthly counts are below {privacy.min_cell}, '
+            "so most points are hidden; the internal report shows them all.</p>"
         )
-    signals = shown.loc[spc["signal"].to_numpy()]
-    body = _svg(charts.spc_chart(data)) + (
-        _table(signals) if len(signals) else '<p class="note">No month signals in any series.</p>'
+    body = (
+        _svg(charts.spc_chart(data))
+        + note
+        + (
+            _table(signals)
+            if len(signals)
+            else '<p class="note">No month signals in any series.</p>'
+        )
     )
     return _section("spc", "Control chart", body)
 
 
 def _alerts_section(
+    alerts: pd.DataFrame,
     logs: pd.DataFrame,
     episodes: pd.DataFrame,
     curve: pd.DataFrame,
@@ -416,8 +424,8 @@ def _alerts_section(
         return _section(
             "alerts",
             "Alerts",
-            '<p class="note">Alerts name patients: a shared report lists them only under '
-            "pseudonyms, with <code>--pseudonym-key-file</code>.</p>",
+            '<p class="note">Alerts are about single patients: a shared report leaves them out '
+            "(with <code>--pseudonym-key-file</code> it lists them under pseudonyms).</p>",
         )
     detailed = analysis.alerts(
         logs,
@@ -427,14 +435,21 @@ def _alerts_section(
         resolved_at=settings.resolved_at,
     )
     counts = detailed.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
+    caution = ""
     if privacy.key is not None:
         detailed = detailed.assign(
             episode_id=pseudonymise(detailed["episode_id"], privacy.key),
             patient_id=pseudonymise(detailed["patient_id"], privacy.key),
         )
+        caution = (
+            '<p class="caution"><b>Record-level list.</b> Each alert is one patient under an '
+            "HMAC-SHA256 pseudonym; its counts are not suppressed. Share this report only with "
+            "people allowed to see pseudonymised patient records.</p>"
+        )
     pressing = detailed.loc[detailed["severity"] != "review"]
     body = (
-        _table(privacy.table(counts, counts=["episodes"]))
+        caution
+        + _table(counts)
         + "<h3>Urgent and prompt alerts</h3>"
         + '<p class="note">Review alerts (slow recovery, stopped logging, low adherence) are '
         "counted above and listed in the patient explorer and in <code>alerts.csv</code>.</p>"
@@ -479,10 +494,7 @@ def _methods_section(
     return _section("methods", "Methods and parameters", body)
 
 
-_CURVE_RULES: dict[str, Any] = {
-    "counts": ["n"],
-    "statistics": ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75", "p90"],
-}
+_CURVE_STATISTICS = ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75", "p90"]
 
 
 def write_report(

@@ -27,14 +27,13 @@ import pandas as pd
 from . import analysis
 from .io.load import LoadResult
 from .io.writers import OutputExistsError, write_csv, write_text, write_xlsx
-from .privacy import MIN_CELL, pseudonymise, suppress_pairs
+from .privacy import MIN_CELL
 from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
+from .share import SharePlan
 
 __all__ = [
     "SummarySettings",
     "summary_tables",
-    "share_tables",
-    "SHARE_RULES",
     "write_summary",
     "FLOAT_FORMAT",
 ]
@@ -134,80 +133,6 @@ def _conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
     return schema.validate(table)
 
 
-#: Per table: (count, whole) pairs; values that would reveal a hidden count; statistics that
-#: need at least ``min_cell`` episodes or logs; plain count columns.
-SHARE_RULES: dict[str, tuple[list[tuple[str, str]], list[str], list[str], list[str]]] = {
-    "recovery_curve": (
-        [],
-        [],
-        ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75", "p90"],
-        ["n"],
-    ),
-    "time_to_resolution": (
-        [("resolved", "episodes"), ("censored", "episodes")],
-        ["resolved_by_day_3", "resolved_by_day_7", "resolved_by_day_14"],
-        ["median_days", "median_ci_low", "median_ci_high"],
-        [],
-    ),
-    "red_flag_incidence": (
-        [("episodes_with_flag", "episodes")],
-        ["proportion", "ci_low", "ci_high", "rate_per_100_days", "rate_ci_low", "rate_ci_high"],
-        [],
-        [],
-    ),
-    "adherence": ([("days_adherent", "days_answered")], ["proportion"], [], []),
-    "completeness": (
-        [("lost_to_follow_up", "episodes")],
-        ["lost_share"],
-        ["mean_completeness"],
-        [],
-    ),
-    "spc": ([("events", "n")], ["p", "lcl", "ucl"], [], []),
-}
-
-
-def share_tables(
-    tables: dict[str, pd.DataFrame],
-    *,
-    min_cell: int = MIN_CELL,
-    key: bytes | None = None,
-    numeric: bool = False,
-) -> dict[str, pd.DataFrame]:
-    """The summary tables made safe to leave the clinic (DESIGN §6).
-
-    Small counts and what is derived from them are suppressed with their complements
-    (:func:`recovery_toolkit.privacy.suppress_pairs`). Alerts name patients: they are left out,
-    or kept with HMAC-SHA256 pseudonyms for patient and episode when ``key`` is given.
-
-    Examples
-    --------
-    >>> import recovery_toolkit as rt
-    >>> shared = share_tables(summary_tables(rt.load_logs(rt.sample_path()).logs))
-    >>> "alerts" in shared, bool((shared["time_to_resolution"]["censored"] == "<11").any())
-    (False, True)
-    """
-    out = {}
-    for name, table in tables.items():
-        if name == "alerts":
-            if key is not None:
-                out[name] = table.assign(
-                    episode_id=pseudonymise(table["episode_id"], key),
-                    patient_id=pseudonymise(table["patient_id"], key),
-                )
-            continue
-        pairs, derived, statistics, counts = SHARE_RULES[name]
-        out[name] = suppress_pairs(
-            table,
-            pairs,
-            derived,
-            min_cell=min_cell,
-            denominators=counts,
-            statistics=statistics,
-            numeric=numeric,
-        )
-    return out
-
-
 def _fixed_floats(table: pd.DataFrame) -> pd.DataFrame:
     """Floats inside text columns (shared tables mix numbers and ``<11``) in the fixed format."""
     out = table.copy()
@@ -242,9 +167,11 @@ def write_summary(
 ) -> list[Path]:
     """Write the summary CSVs and ``manifest.json`` to ``out_dir``; return the paths.
 
-    With ``share=True`` the tables are made safe to leave the clinic (:func:`share_tables`):
-    small counts become ``<11`` (with ``min_cell=11``) and what they would reveal
-    ``suppressed``; ``alerts.csv`` is left out, or written with pseudonyms when ``key`` is given.
+    With ``share=True`` the tables are made safe to leave the clinic
+    (:class:`~recovery_toolkit.share.SharePlan`): small counts become ``<11`` (with
+    ``min_cell=11``) and what they would reveal ``suppressed``; ``alerts.csv`` is left out,
+    or written with pseudonyms when ``key`` is given (a record-level file: its counts are not
+    suppressed).
     With ``file_format="xlsx"`` the tables go to one workbook, ``summary.xlsx``, a sheet each.
     Every text cell that a spreadsheet would run as a formula is prefixed with ``'``. Nothing is
     written when a target exists and ``overwrite`` is false.
@@ -261,9 +188,16 @@ def write_summary(
     out.mkdir(parents=True, exist_ok=True)
     if file_format not in ("csv", "xlsx"):
         raise ValueError("file_format must be 'csv' or 'xlsx'")
-    tables = summary_tables(result.logs, settings=settings)
+    episodes = analysis.episode_table(
+        result.logs,
+        window_days=settings.window_days,
+        resolved_at=settings.resolved_at,
+        definition=settings.definition,
+    )
+    tables = summary_tables(result.logs, settings=settings, episodes=episodes)
     if share:
-        tables = share_tables(tables, min_cell=min_cell, key=key)
+        km = analysis.km_curve(episodes, window_days=settings.window_days)
+        tables = SharePlan.from_tables(tables, min_cell=min_cell).tables(tables, km=km, key=key)
     targets = (
         [out / f"{name}.csv" for name in tables] if file_format == "csv" else [out / "summary.xlsx"]
     )

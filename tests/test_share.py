@@ -40,6 +40,13 @@ def internal(tmp_path_factory):
     return out
 
 
+HIDDEN = ("<11", "suppressed")
+
+
+def _is_hidden(values) -> pd.Series:
+    return pd.Series(values).astype(str).isin(HIDDEN)
+
+
 def test_no_small_count_is_visible(shared, internal):
     hidden_somewhere = 0
     for name, columns in COUNTS.items():
@@ -53,36 +60,124 @@ def test_no_small_count_is_visible(shared, internal):
     assert hidden_somewhere > 20  # the sample has many small cells: the rule was exercised
 
 
+def test_a_large_count_hidden_as_a_complement_reads_suppressed(shared, internal):
+    shared_t = _read(shared, "time_to_resolution").set_index("treatment_type")
+    internal_t = _read(internal, "time_to_resolution").set_index("treatment_type")
+    # chiropractic: 5 censored of 142, so 137 resolved is hidden too, but it is not "<11"
+    assert internal_t.loc["chiropractic", "censored"] == "5"
+    assert shared_t.loc["chiropractic", "censored"] == "<11"
+    assert shared_t.loc["chiropractic", "resolved"] == "suppressed"
+
+
 def test_what_a_hidden_count_would_reveal_is_hidden(shared):
     incidence = _read(shared, "red_flag_incidence")
-    hidden = incidence["episodes_with_flag"] == "<11"
+    hidden = _is_hidden(incidence["episodes_with_flag"])
     assert (incidence.loc[hidden, "proportion"] == "suppressed").all()
     assert (incidence.loc[hidden, "rate_ci_high"] == "suppressed").all()
     ttr = _read(shared, "time_to_resolution")
-    assert ((ttr["resolved"] == "<11") == (ttr["censored"] == "<11")).all()
-    assert (ttr.loc[ttr["censored"] == "<11", "resolved_by_day_14"] == "suppressed").all()
+    assert (_is_hidden(ttr["resolved"]) == _is_hidden(ttr["censored"])).all()
+    assert (ttr.loc[_is_hidden(ttr["censored"]), "resolved_by_day_14"] == "suppressed").all()
 
 
-def test_no_hidden_count_can_be_recovered_by_subtraction(shared):
-    incidence = _read(shared, "red_flag_incidence")
-    for _, rows in incidence.groupby("treatment_type"):
-        flags = rows[rows["flag"] != "any"]
-        any_row = rows[rows["flag"] == "any"].iloc[0]
-        if any_row["episodes_with_flag"] != "<11":
-            assert (flags["episodes_with_flag"] == "<11").sum() != 1
-    spc = _read(shared, "spc")
-    for _, rows in spc.groupby("month"):
-        types = rows[rows["treatment_type"] != "all"]
-        total = rows[rows["treatment_type"] == "all"].iloc[0]
-        for column in ("events", "n"):
-            if total[column] != "<11":
-                assert (types[column] == "<11").sum() != 1, (rows["month"].iloc[0], column)
-    for name, pairs in {"completeness": ("lost_to_follow_up", "episodes")}.items():
-        table = _read(shared, name)
-        part, whole = pairs
-        shown = (table[part] != "<11") & (table[whole] != "<11")
-        rest = table.loc[shown, whole].astype(int) - table.loc[shown, part].astype(int)
-        assert not is_small(rest).any()
+def _cohort(seed: int, episodes: int) -> tuple:
+    from recovery_toolkit import analysis, generate_logs
+    from recovery_toolkit.share import SharePlan
+    from recovery_toolkit.summary import summary_tables
+
+    logs = generate_logs(episodes, rng=seed, notes=False, months=3)
+    ep = analysis.episode_table(logs)
+    tables = summary_tables(logs, episodes=ep)
+    plan = SharePlan.from_tables(tables)
+    km = analysis.km_curve(ep)
+    return tables, plan.tables(tables, km=km), plan.table_one(analysis.table_one_counts(ep)), km
+
+
+def _lone(cells: list, total_shown: bool) -> bool:
+    """True when a set of cells adding up to a shown total has exactly one hidden cell."""
+    return total_shown and int(_is_hidden(cells).sum()) == 1
+
+
+def _assert_nothing_recoverable(shared: dict, table_one: pd.DataFrame) -> None:
+    """Every linear relation a reader of the shared outputs knows leaves no hidden count alone."""
+    ttr = shared["time_to_resolution"].set_index("treatment_type")
+    for _, row in ttr.iterrows():  # episodes = resolved + censored
+        assert not _lone([row["resolved"], row["censored"]], not _is_hidden([row["episodes"]])[0])
+    t1 = table_one.set_index("characteristic")
+    types = [c for c in t1.columns if c != "overall"]
+    for name, row in t1.iterrows():  # the overall column is the sum of the types (not patients)
+        if name != "Patients":
+            assert not _lone(row[types].tolist(), not _is_hidden([row["overall"]])[0]), name
+    flags = shared["red_flag_incidence"]
+    for flag, rows in flags.groupby("flag"):  # a flag's count over types: shown in Table 1
+        assert not _lone(rows["episodes_with_flag"].tolist(), True), flag
+    any_rows = flags[flags["flag"] == "any"].set_index("treatment_type")["episodes_with_flag"]
+    # the same count hides in every table that shows it
+    pairs = [
+        (any_rows, t1.loc["Any red flag", types]),
+        (ttr["resolved"], t1.loc["Resolved in the window", types]),
+        (
+            shared["completeness"].set_index("treatment_type")["lost_to_follow_up"],
+            t1.loc["Lost to follow-up", types],
+        ),
+    ]
+    for left, right in pairs:
+        assert (_is_hidden(left.reindex(types)).to_numpy() == _is_hidden(right).to_numpy()).all()
+    spc = shared["spc"]
+    for column in ("n", "events"):  # a month's types add up to its "all" row
+        for _, rows in spc.groupby("month"):
+            total = rows[rows["treatment_type"] == "all"][column]
+            members = rows[rows["treatment_type"] != "all"][column].tolist()
+            assert not _lone(members, not _is_hidden(total).all())
+        for _, rows in spc.groupby("treatment_type"):  # a series adds up to a shown total
+            assert not _lone(rows[column].tolist(), True)
+    centre = spc.drop_duplicates("treatment_type").set_index("treatment_type")["center"]
+    for kind in any_rows.index:  # centre × episodes is the count of episodes with a flag
+        assert _is_hidden([centre[kind]])[0] == _is_hidden([any_rows[kind]])[0]
+
+
+def test_no_hidden_count_can_be_recovered_in_the_sample(shared):
+    from recovery_toolkit import analysis, load_logs
+    from recovery_toolkit.share import SharePlan
+    from recovery_toolkit.summary import summary_tables
+
+    logs = load_logs(sample_path()).logs
+    tables = summary_tables(logs)
+    plan = SharePlan.from_tables(tables)
+    t1 = plan.table_one(analysis.table_one_counts(analysis.episode_table(logs)))
+    files = {name: _read(shared, name) for name in COUNTS}
+    _assert_nothing_recoverable(files, t1)
+
+
+@pytest.mark.parametrize("seed, episodes", [(1, 40), (2, 90), (3, 150), (4, 25)])
+def test_no_hidden_count_can_be_recovered_in_small_cohorts(seed, episodes):
+    _, shared, table_one, _ = _cohort(seed, episodes)
+    _assert_nothing_recoverable(shared, table_one)
+    for name, columns in COUNTS.items():
+        for column in columns:
+            values = pd.to_numeric(shared[name][column].astype(str), errors="coerce")
+            assert not is_small(values).any(), (seed, name, column)
+
+
+@pytest.mark.parametrize("seed, episodes", [(5, 60), (6, 400)])
+def test_shared_km_steps_hold_at_least_min_cell_resolutions(seed, episodes):
+    from recovery_toolkit.share import coarsen_km
+
+    tables, shared, _, km = _cohort(seed, episodes)
+    coarse = coarsen_km(km)
+    assert not {"at_risk", "events", "censored"} & set(coarse.columns)
+    for kind, rows in km.groupby("treatment_type", observed=True):
+        cumulative = rows.set_index("day")["events"].cumsum()
+        drawn = coarse.loc[coarse["treatment_type"] == kind, "day"].tolist()
+        total = [int(rows["events"].sum())] if drawn else []  # the remainder after a step
+        reached = [0, *cumulative.loc[drawn].tolist(), *total]
+        steps = pd.Series(reached).diff().dropna()
+        assert not is_small(steps).any(), (kind, reached)
+        shown = shared["time_to_resolution"].set_index("treatment_type").loc[str(kind)]
+        values = set(coarse.loc[coarse["treatment_type"] == kind, "resolved_share"].round(9))
+        for day in (3, 7, 14):
+            value = shown[f"resolved_by_day_{day}"]
+            if value != "suppressed":  # a shown share is one the chart draws
+                assert round(float(value), 9) in values, (kind, day)
 
 
 def test_alerts_are_left_out_without_a_key(shared):
@@ -211,19 +306,25 @@ def test_shared_report_shows_no_small_count_and_no_patient():
     assert "P0000" not in report and "E0000" not in report and "ps-" not in report
 
 
-def test_shared_report_cohort_totals_hide_with_their_parts():
+def test_shared_report_cohort_table_leaves_no_lone_hidden_cell():
     parser = _Tables()
     parser.feed(_shared_report())
     header, rows = next(t for t in parser.tables if t[0][:1] == ["characteristic"])
     for row in rows:
-        parts = row[1:-1]
-        if any(cell == "<11" for cell in parts):
-            assert row[-1] == "<11", row
+        if row[0] != "Patients":
+            assert not _lone(row[1:-1], not _is_hidden([row[-1]])[0]), row
+
+
+def test_shared_report_km_charts_hold_no_counts():
+    report = _shared_report()
+    assert "Still sore (at risk)" not in report and "Resolved that day" not in report
+    assert "steps merged so that each holds at least 11 resolutions" in report
 
 
 def test_shared_report_with_a_key_lists_alerts_under_pseudonyms():
     report = _shared_report(pseudonym_key=b"a long clinic secret for tests")
     assert "ps-" in report and "P0000" not in report
+    assert "Record-level list." in report  # the reader is told its counts are not suppressed
 
 
 def test_report_cli_share_options(tmp_path, capsys):

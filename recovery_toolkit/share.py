@@ -1,0 +1,555 @@
+"""Shared outputs (DESIGN §6): one plan decides which counts hide, in every table and chart.
+
+A shared report or summary shows the same count in several places (episodes with a red flag
+are in Table 1, in the incidence table and behind the control chart's centre line). Suppressing
+each table on its own would leave a count hidden in one place and shown, or derivable, in
+another. :class:`SharePlan` therefore decides once, per treatment type, from the summary tables,
+and every shared table and chart asks it:
+
+* a count from 1 to ``min_cell - 1`` shows as ``<11``; a count hidden only so that a small one
+  cannot be worked out shows as ``suppressed``;
+* a part of a whole (resolved of episodes, flagged of episodes, logged of episodes) hides when
+  it, the rest of the whole, or the whole is hidden;
+* across treatment types (whose total is shown elsewhere), across the months of a control-chart
+  series, and within a month (whose ``all`` row is the sum), never exactly one count hides;
+* Kaplan–Meier curves are drawn in merged steps of at least ``min_cell`` resolutions, and the
+  "resolved by day 3/7/14" shares are shown only where they equal a drawn step;
+* means and percentiles of fewer than ``min_cell`` episodes or logs are suppressed.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit import analysis
+>>> from recovery_toolkit.summary import summary_tables
+>>> logs = rt.load_logs(rt.sample_path()).logs
+>>> tables = summary_tables(logs)
+>>> plan = SharePlan.from_tables(tables)
+>>> shared = plan.tables(tables, km=analysis.km_curve(analysis.episode_table(logs)))
+>>> shared["time_to_resolution"]["censored"].tolist()
+['<11', '<11', '<11', 15]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .privacy import MIN_CELL, SUPPRESSED, is_small, pseudonymise
+
+__all__ = ["SharePlan", "complete", "coarsen_km", "hidden"]
+
+_TYPE = "treatment_type"
+_MILESTONES = (3, 7, 14)
+
+
+def hidden(values: pd.Series, min_cell: int = MIN_CELL) -> np.ndarray:
+    """True where a shared table shows ``<min_cell`` or ``suppressed`` instead of a value.
+
+    Examples
+    --------
+    >>> hidden(pd.Series([12, "<11", "suppressed"])).tolist()
+    [False, True, True]
+    """
+    return np.asarray(values.astype("str").isin([f"<{min_cell}", SUPPRESSED]))
+
+
+def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Never exactly one hidden count in a set whose total is shown: hide the smallest shown
+    count (a zero included) as well.
+
+    Examples
+    --------
+    >>> complete(np.array([40, 5, 30, 0]), np.array([False, True, False, False])).tolist()
+    [False, True, False, True]
+    """
+    mask = np.asarray(mask, dtype=bool).copy()
+    if mask.sum() == 1 and not mask.all():
+        shown = np.where(mask, np.inf, np.asarray(values, dtype=float))
+        mask[int(np.argmin(shown))] = True
+    return mask
+
+
+def _numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+    return pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").to_numpy(dtype=float)
+
+
+def _label(values: pd.Series, mask: np.ndarray, min_cell: int) -> pd.Series:
+    """``<min_cell`` for a hidden small count, ``suppressed`` for any other hidden count."""
+    out = values.astype(object).copy()
+    fresh = np.asarray(mask, dtype=bool) & ~hidden(values, min_cell)
+    small = is_small(values, min_cell)
+    out[fresh & small] = f"<{min_cell}"
+    out[fresh & ~small] = SUPPRESSED
+    return out
+
+
+def _hide(
+    table: pd.DataFrame,
+    column: str,
+    mask: np.ndarray,
+    min_cell: int,
+    derived: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    mask = np.asarray(mask, dtype=bool)
+    out = table.astype({column: object, **{c: object for c in derived}})
+    out[column] = _label(table[column], mask, min_cell)
+    for name in derived:
+        out.loc[mask, name] = SUPPRESSED
+    return out
+
+
+def coarsen_km(km: pd.DataFrame, *, by: str = _TYPE, min_cell: int = MIN_CELL) -> pd.DataFrame:
+    """A Kaplan–Meier table fit to share: steps merged so that each holds at least
+    ``min_cell`` resolutions (and so does what is left after the last one); counts dropped.
+
+    Examples
+    --------
+    >>> km = pd.DataFrame({"g": ["a"] * 4, "day": [0, 1, 2, 3], "at_risk": [40, 35, 20, 16],
+    ...                    "events": [5, 15, 4, 12], "censored": [0, 0, 0, 4],
+    ...                    "survival": [0.875, 0.5, 0.4, 0.1], "resolved_share": [0, 0, 0, 0]})
+    >>> coarsen_km(km, by="g")["day"].tolist()
+    [1, 3]
+    """
+    kept = []
+    for _, rows in km.groupby(by, observed=True, sort=False):
+        cumulative = rows["events"].cumsum().to_numpy()
+        ends, last = [], 0
+        for i, total in enumerate(cumulative):
+            if total - last >= min_cell:
+                ends.append(i)
+                last = total
+        if ends and is_small(np.array([cumulative[-1] - last]), min_cell)[0]:
+            ends.pop()  # the remainder after the last step would be a small count
+        kept.append(rows.iloc[ends])
+    columns = [c for c in km.columns if c not in ("at_risk", "events", "censored")]
+    if not kept:
+        return km.loc[[], columns]
+    return pd.concat(kept)[columns].reset_index(drop=True)
+
+
+def _milestones_shown(km: pd.DataFrame, coarse: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Per type and milestone day: True where the share resolved by then equals a drawn step."""
+    rows = []
+    for group, part in km.groupby(_TYPE, observed=True, sort=False):
+        steps = coarse.loc[coarse[_TYPE] == group, "day"].to_numpy()
+        cumulative = part.set_index("day")["events"].cumsum()
+        for day in _MILESTONES:
+            before = steps[steps <= day]
+            at = cumulative.loc[:day]
+            reached = int(at.iloc[-1]) if len(at) else 0
+            step = int(cumulative.loc[before[-1]]) if len(before) else 0
+            rows.append({_TYPE: str(group), "day": day, "shown": reached == step})
+    return pd.DataFrame(rows, columns=[_TYPE, "day", "shown"])
+
+
+@dataclass(frozen=True)
+class SharePlan:
+    """Which counts a shared output hides, decided once from the internal summary tables.
+
+    Build it with :meth:`from_tables`; every method returns a table ready to share (text
+    labels) from the internal one.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.summary import summary_tables
+    >>> plan = SharePlan.from_tables(summary_tables(rt.load_logs(rt.sample_path()).logs))
+    >>> plan.episodes_hidden.any()
+    np.False_
+    """
+
+    episodes: pd.Series
+    episodes_hidden: pd.Series
+    any_flag: pd.Series
+    any_flag_hidden: pd.Series
+    min_cell: int = MIN_CELL
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], *, min_cell: int = MIN_CELL) -> SharePlan:
+        """Decide from ``time_to_resolution`` (episodes) and ``red_flag_incidence`` (any flag).
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit.summary import summary_tables
+        >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
+        >>> int(SharePlan.from_tables(t).any_flag["minor_procedure"])
+        9
+        """
+        episodes = tables["time_to_resolution"].set_index(_TYPE)["episodes"].astype(int)
+        ep_hidden = complete(episodes.to_numpy(), is_small(episodes, min_cell))
+        ep_hidden = pd.Series(ep_hidden, index=episodes.index)
+        flags = tables["red_flag_incidence"]
+        any_flag = flags.loc[flags["flag"] == "any"].set_index(_TYPE)["episodes_with_flag"]
+        any_flag = any_flag.reindex(episodes.index).fillna(0).astype(int)
+        plan = cls(episodes, ep_hidden, any_flag, ep_hidden, min_cell)
+        return cls(episodes, ep_hidden, any_flag, plan.part(any_flag), min_cell)
+
+    def part(
+        self,
+        part: pd.Series,
+        whole: pd.Series | None = None,
+        whole_hidden: pd.Series | None = None,
+    ) -> pd.Series:
+        """Hidden mask of a per-type count that is part of a per-type whole (episodes by
+        default): small, a small rest, a hidden whole, then never a lone hidden type.
+
+        Examples
+        --------
+        >>> plan = SharePlan(pd.Series({"a": 40, "b": 30}), pd.Series({"a": False, "b": False}),
+        ...                  pd.Series({"a": 0, "b": 0}), pd.Series({"a": False, "b": False}))
+        >>> plan.part(pd.Series({"a": 35, "b": 12})).tolist()
+        [True, True]
+        """
+        whole = self.episodes if whole is None else whole
+        whole_hidden = self.episodes_hidden if whole_hidden is None else whole_hidden
+        part = part.rename(index=str).reindex(whole.index).fillna(0)
+        mask = (
+            is_small(part, self.min_cell)
+            | is_small(whole - part, self.min_cell)
+            | whole_hidden.reindex(whole.index).to_numpy(dtype=bool)
+        )
+        return pd.Series(complete(part.to_numpy(), mask), index=whole.index)
+
+    def _few(self, types: pd.Series) -> np.ndarray:
+        """Rows of types with fewer than ``min_cell`` episodes (their statistics hide)."""
+        small = pd.Series(is_small(self.episodes, self.min_cell), index=self.episodes.index)
+        return types.astype("str").map(small).fillna(False).to_numpy(dtype=bool)
+
+    def _by_type(self, mask: pd.Series, types: pd.Series) -> np.ndarray:
+        return types.astype("str").map(mask).fillna(False).to_numpy(dtype=bool)
+
+    # --- the summary tables -------------------------------------------------------------
+
+    def tables(
+        self,
+        tables: dict[str, pd.DataFrame],
+        *,
+        km: pd.DataFrame,
+        key: bytes | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """The summary tables made safe to share; alerts only under pseudonyms with ``key``.
+
+        ``km`` is :func:`recovery_toolkit.analysis.km_curve` of the same episodes (it says
+        which "resolved by day" shares equal a drawn step).
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit import analysis
+        >>> from recovery_toolkit.summary import summary_tables
+        >>> logs = rt.load_logs(rt.sample_path()).logs
+        >>> t = summary_tables(logs)
+        >>> shared = SharePlan.from_tables(t).tables(t, km=analysis.km_curve(
+        ...     analysis.episode_table(logs)))
+        >>> "alerts" in shared
+        False
+        """
+        out = {
+            "recovery_curve": self.counts_by_day(tables["recovery_curve"], count="n"),
+            "time_to_resolution": self.time_to_resolution(tables["time_to_resolution"], km),
+            "red_flag_incidence": self.red_flag_incidence(tables["red_flag_incidence"]),
+            "adherence": self.adherence(tables["adherence"]),
+            "completeness": self.completeness(tables["completeness"]),
+            "spc": self.spc(tables["spc"]),
+        }
+        if key is not None:
+            alerts = tables["alerts"]
+            out["alerts"] = alerts.assign(
+                episode_id=pseudonymise(alerts["episode_id"], key),
+                patient_id=pseudonymise(alerts["patient_id"], key),
+            )
+        return out
+
+    def counts_by_day(
+        self, table: pd.DataFrame, *, count: str, derived: tuple[str, ...] = ()
+    ) -> pd.DataFrame:
+        """Per type and day, ``count`` episodes of the type's episodes (the recovery curve's
+        ``n``, the logging chart's ``logged``); statistics of fewer than ``min_cell`` hide.
+
+        Examples
+        --------
+        >>> plan = SharePlan(pd.Series({"a": 40}), pd.Series({"a": False}),
+        ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
+        >>> t = pd.DataFrame({"treatment_type": ["a"] * 3, "day": [0, 1, 2], "n": [38, 20, 5],
+        ...                   "mean": [6.0, 4.0, 2.0]})
+        >>> plan.counts_by_day(t, count="n").values.tolist()
+        [['a', 0, 'suppressed', 6.0], ['a', 1, 20, 4.0], ['a', 2, '<11', 'suppressed']]
+        """
+        types = table[_TYPE].astype("str")
+        whole = types.map(self.episodes).to_numpy(dtype=float)
+        values = table[count].to_numpy(dtype=float)
+        mask = (
+            is_small(values, self.min_cell)
+            | is_small(whole - values, self.min_cell)
+            | self._by_type(self.episodes_hidden, types)
+        )
+        out = _hide(table, count, mask, self.min_cell, derived)
+        if "episodes" in table.columns:
+            out = self._episodes_column(out)
+        statistics = [c for c in table.columns if c not in (_TYPE, "day", count, *derived)]
+        statistics = [c for c in statistics if pd.api.types.is_float_dtype(table[c])]
+        few = is_small(values, self.min_cell) | self._few(types)
+        out = out.astype({c: object for c in statistics})
+        out.loc[few, statistics] = SUPPRESSED
+        return out
+
+    def time_to_resolution(self, table: pd.DataFrame, km: pd.DataFrame) -> pd.DataFrame:
+        """Resolved and censored as parts of episodes; medians of fewer than ``min_cell``
+        episodes hide; a "resolved by day" share shows only where it equals a drawn step.
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit import analysis
+        >>> from recovery_toolkit.summary import summary_tables
+        >>> logs = rt.load_logs(rt.sample_path()).logs
+        >>> t = summary_tables(logs)
+        >>> shown = SharePlan.from_tables(t).time_to_resolution(
+        ...     t["time_to_resolution"], analysis.km_curve(analysis.episode_table(logs)))
+        >>> shown.loc[3, ["resolved", "resolved_by_day_3"]].tolist()
+        [31, 'suppressed']
+        """
+        indexed = table.set_index(_TYPE)
+        out = self._episodes_column(table)
+        for column in ("resolved", "censored"):
+            mask = self.part(indexed[column]).to_numpy()
+            out = _hide(out, column, mask, self.min_cell)
+        few = self._few(table[_TYPE])
+        medians = ["median_days", "median_ci_low", "median_ci_high"]
+        out = out.astype({c: object for c in medians})
+        out.loc[few, medians] = SUPPRESSED
+        shown = _milestones_shown(km, coarsen_km(km, min_cell=self.min_cell), self.min_cell)
+        for day in _MILESTONES:
+            column = f"resolved_by_day_{day}"
+            ok = shown.loc[shown["day"] == day].set_index(_TYPE)["shown"]
+            mask = ~table[_TYPE].astype("str").map(ok).fillna(False).to_numpy(dtype=bool)
+            out = out.astype({column: object})
+            out.loc[mask | few | self._by_type(self.episodes_hidden, table[_TYPE]), column] = (
+                SUPPRESSED
+            )
+        return out
+
+    def _episodes_column(self, table: pd.DataFrame) -> pd.DataFrame:
+        return _hide(
+            table, "episodes", self._by_type(self.episodes_hidden, table[_TYPE]), self.min_cell
+        )
+
+    def red_flag_incidence(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Each flag's episodes as a part of episodes, types completed per flag; the ``any``
+        row hides exactly as :attr:`any_flag_hidden` (also behind the control chart).
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit.summary import summary_tables
+        >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
+        >>> shown = SharePlan.from_tables(t).red_flag_incidence(t["red_flag_incidence"])
+        >>> shown.loc[shown["flag"] == "any", "episodes_with_flag"].tolist()
+        [15, 20, 16, 'suppressed']
+        """
+        derived = tuple(c for c in table.columns if c.startswith(("proportion", "ci_", "rate")))
+        mask = np.zeros(len(table), dtype=bool)
+        for _, rows in table.groupby("flag", sort=False):
+            counts = rows.set_index(_TYPE)["episodes_with_flag"]
+            hide = self.part(counts)
+            mask[table.index.get_indexer(rows.index)] = hide.reindex(
+                rows[_TYPE].astype("str")
+            ).to_numpy()
+        out = _hide(
+            self._episodes_column(table), "episodes_with_flag", mask, self.min_cell, derived
+        )
+        return out
+
+    def adherence(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Adherent days as a part of answered days, per type and checklist item.
+
+        Examples
+        --------
+        >>> plan = SharePlan(pd.Series({"a": 40}), pd.Series({"a": False}),
+        ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
+        >>> t = pd.DataFrame({"treatment_type": ["a"], "item": ["ice"], "days_answered": [50],
+        ...                   "days_adherent": [45], "proportion": [0.9]})
+        >>> plan.adherence(t).iloc[0].tolist()
+        ['a', 'ice', 50, 'suppressed', 'suppressed']
+        """
+        answered = table["days_answered"].to_numpy(dtype=float)
+        adherent = table["days_adherent"].to_numpy(dtype=float)
+        small_whole = is_small(answered, self.min_cell)
+        mask = is_small(adherent, self.min_cell) | is_small(answered - adherent, self.min_cell)
+        out = _hide(table, "days_answered", small_whole, self.min_cell)
+        return _hide(out, "days_adherent", mask | small_whole, self.min_cell, ("proportion",))
+
+    def completeness(self, table: pd.DataFrame, *, by: str = _TYPE) -> pd.DataFrame:
+        """Lost to follow-up as a part of episodes; ``by="site"`` for the table by site
+        (episodes and lost completed across sites, whose totals are shown elsewhere).
+
+        Examples
+        --------
+        >>> plan = SharePlan(pd.Series({"a": 40}), pd.Series({"a": False}),
+        ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
+        >>> t = pd.DataFrame({"site": ["x", "y"], "episodes": [30, 25], "mean_completeness":
+        ...                   [0.9, 0.8], "lost_to_follow_up": [3, 0], "lost_share": [0.1, 0]})
+        >>> plan.completeness(t, by="site")["lost_to_follow_up"].tolist()
+        ['<11', 'suppressed']
+        """
+        episodes = table["episodes"].to_numpy(dtype=float)
+        lost = table["lost_to_follow_up"].to_numpy(dtype=float)
+        if by == _TYPE:
+            indexed = table.set_index(_TYPE)
+            mask = self.part(indexed["lost_to_follow_up"]).to_numpy()
+            out = self._episodes_column(table)
+        else:
+            ep_mask = complete(episodes, is_small(episodes, self.min_cell))
+            mask = (
+                ep_mask | is_small(lost, self.min_cell) | is_small(episodes - lost, self.min_cell)
+            )
+            mask = complete(lost, mask)
+            out = _hide(table, "episodes", ep_mask, self.min_cell)
+        out = _hide(out, "lost_to_follow_up", mask, self.min_cell, ("lost_share",))
+        few = is_small(episodes, self.min_cell)
+        out = out.astype({"mean_completeness": object})
+        out.loc[few, "mean_completeness"] = SUPPRESSED
+        return out
+
+    def escalation(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Flagged episodes (of the five reported flags) as a part of episodes with any flag;
+        escalated as a part of flagged.
+
+        Examples
+        --------
+        >>> plan = SharePlan(pd.Series({"a": 90}), pd.Series({"a": False}),
+        ...                  pd.Series({"a": 40}), pd.Series({"a": False}))
+        >>> t = pd.DataFrame({"treatment_type": ["a"], "episodes_with_flag": [38],
+        ...                   "escalated": [30], "share": [0.79], "ci_low": [0.6],
+        ...                   "ci_high": [0.9]})
+        >>> plan.escalation(t).iloc[0].tolist()[1:]
+        ['suppressed', 'suppressed', 'suppressed', 'suppressed', 'suppressed']
+        """
+        indexed = table.set_index(_TYPE)["episodes_with_flag"]
+        flagged = self.part(indexed, self.any_flag, self.any_flag_hidden).to_numpy()
+        escalated = self.part(
+            table.set_index(_TYPE)["escalated"],
+            indexed.rename(index=str),
+            pd.Series(flagged, index=indexed.index.astype(str)),
+        )
+        out = _hide(table, "episodes_with_flag", flagged, self.min_cell)
+        return _hide(
+            out, "escalated", escalated.to_numpy(), self.min_cell, ("share", "ci_low", "ci_high")
+        )
+
+    def spc(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Control chart: month counts hidden when small, never alone in a month (whose
+        ``all`` row is their sum) nor in a series (whose sum is shown elsewhere); a type's
+        centre line (its share of episodes with any flag) hides with that count.
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit.summary import summary_tables
+        >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
+        >>> shown = SharePlan.from_tables(t).spc(t["spc"])
+        >>> shown.loc[shown["treatment_type"] == "minor_procedure", "center"].iloc[0]
+        'suppressed'
+        """
+        n = table["n"].to_numpy(dtype=float)
+        events = table["events"].to_numpy(dtype=float)
+        n_mask = is_small(n, self.min_cell)
+        ev_mask = n_mask | is_small(events, self.min_cell) | is_small(n - events, self.min_cell)
+        groups = [table.groupby("month", sort=False).indices.values()]
+        groups.append(table.groupby(_TYPE, sort=False).indices.values())
+        changed = True
+        while changed:
+            before = (n_mask.sum(), ev_mask.sum())
+            for grouping in groups:
+                for rows in grouping:
+                    n_mask[rows] = complete(n[rows], n_mask[rows])
+                    ev_mask[rows] = complete(events[rows], ev_mask[rows])
+            ev_mask |= n_mask
+            changed = before != (n_mask.sum(), ev_mask.sum())
+        types = table[_TYPE].astype("str")
+        all_rows = (types == "all").to_numpy()
+        total_n, total_any = self.episodes.sum(), self.any_flag.sum()
+        all_hidden = is_small(np.array([total_any, total_n - total_any]), self.min_cell).any()
+        center_mask = np.where(all_rows, all_hidden, self._by_type(self.any_flag_hidden, types))
+        out = _hide(table, "n", n_mask, self.min_cell)
+        out = _hide(out, "events", ev_mask, self.min_cell, ("p", "signal"))
+        out = out.astype({c: object for c in ("center", "lcl", "ucl")})
+        out.loc[center_mask, "center"] = SUPPRESSED
+        out.loc[center_mask | n_mask, ["lcl", "ucl"]] = SUPPRESSED
+        return out
+
+    # --- report pieces ---------------------------------------------------------------------
+
+    def table_one(self, counts: pd.DataFrame) -> pd.DataFrame:
+        """Table 1 counts (:func:`recovery_toolkit.analysis.table_one_counts`): every row a
+        part of episodes per type, hidden as in the other tables; ``overall`` hides with a
+        hidden type (it is their sum) or when small.
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit import analysis
+        >>> from recovery_toolkit.summary import summary_tables
+        >>> logs = rt.load_logs(rt.sample_path()).logs
+        >>> plan = SharePlan.from_tables(summary_tables(logs))
+        >>> t1 = plan.table_one(analysis.table_one_counts(analysis.episode_table(logs)))
+        >>> t1.set_index("characteristic").loc["Lost to follow-up", "overall"]
+        'suppressed'
+        """
+        types = [c for c in counts.columns if c not in ("characteristic", "overall")]
+        out = counts.astype({c: object for c in [*types, "overall"]})
+        overall_n = float(self.episodes.sum())
+        for i, row in counts.iterrows():
+            values = counts.loc[i, types].astype(int)
+            if row["characteristic"] == "Episodes":
+                mask = self.episodes_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
+            elif row["characteristic"] == "Any red flag":
+                mask = self.any_flag_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
+            else:
+                mask = self.part(values).reindex(types).to_numpy(dtype=bool)
+            total = int(row["overall"])
+            out.loc[i, types] = _label(values, mask, self.min_cell).to_numpy()
+            if is_small(np.array([total, overall_n - total]), self.min_cell).any():
+                out.loc[i, "overall"] = _label(pd.Series([total]), np.array([True]), self.min_cell)[
+                    0
+                ]
+        return out
+
+    def item_resolution(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Per checklist item: adherent and other episodes (hidden together when either is
+        small) and their shares resolved by day 7, hidden where the resolved or unresolved
+        episodes they imply are fewer than ``min_cell``.
+
+        Examples
+        --------
+        >>> plan = SharePlan(pd.Series({"a": 40}), pd.Series({"a": False}),
+        ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
+        >>> t = pd.DataFrame({"item": ["ice"], "adherent_episodes": [60], "other_episodes": [40],
+        ...                   "resolved_by_day_7_adherent": [0.9], "resolved_by_day_7_other":
+        ...                   [0.5], "difference": [0.4]})
+        >>> plan.item_resolution(t).iloc[0].tolist()[3:]
+        ['suppressed', 0.5, 'suppressed']
+        """
+        groups = {"adherent": "adherent_episodes", "other": "other_episodes"}
+        sizes = table[list(groups.values())].to_numpy(dtype=float)
+        pair = is_small(sizes[:, 0], self.min_cell) | is_small(sizes[:, 1], self.min_cell)
+        out = table
+        for column in groups.values():
+            out = _hide(out, column, pair, self.min_cell)
+        out = out.astype({c: object for c in out.columns if c.startswith("resolved")})
+        any_hidden = pair.copy()
+        for suffix, size in groups.items():
+            column = next(
+                c for c in table.columns if c.startswith("resolved") and c.endswith(suffix)
+            )
+            resolved = np.round(table[column].to_numpy(dtype=float) * table[size].to_numpy())
+            rest = table[size].to_numpy() - resolved
+            mask = pair | is_small(resolved, self.min_cell) | is_small(rest, self.min_cell)
+            out.loc[mask, column] = SUPPRESSED
+            any_hidden |= mask
+        out = out.astype({"difference": object})
+        out.loc[any_hidden, "difference"] = SUPPRESSED
+        return out
