@@ -348,7 +348,7 @@ class SharePlan:
         >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
         >>> shown = SharePlan.from_tables(t).red_flag_incidence(t["red_flag_incidence"])
         >>> shown.loc[shown["flag"] == "any", "episodes_with_flag"].tolist()
-        [15, 20, 16, 'suppressed']
+        ['suppressed', 20, 16, '<11']
         """
         derived = tuple(c for c in table.columns if c.startswith(("proportion", "ci_", "rate")))
         mask = np.zeros(len(table), dtype=bool)
@@ -497,7 +497,7 @@ class SharePlan:
         >>> plan = SharePlan.from_tables(summary_tables(logs))
         >>> t1 = plan.table_one(analysis.table_one_counts(analysis.episode_table(logs)))
         >>> t1.set_index("characteristic").loc["Lost to follow-up", "overall"]
-        'suppressed'
+        '<11'
         """
         types = [c for c in counts.columns if c not in ("characteristic", "overall")]
         out = counts.astype({c: object for c in [*types, "overall"]})
