@@ -226,11 +226,14 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
     )
 
 
-def km_chart(km: pd.DataFrame, *, by: str = "treatment_type") -> alt.LayerChart:
+def km_chart(
+    km: pd.DataFrame, *, by: str = "treatment_type", window_days: int | None = None
+) -> alt.LayerChart:
     """Kaplan–Meier step curves: share of episodes resolved by each day.
 
     ``km`` is :func:`recovery_toolkit.analysis.km_curve`'s table, or its shared version
-    (:func:`recovery_toolkit.share.coarsen_km`, without counts).
+    (:func:`recovery_toolkit.share.coarsen_km`, without counts). The x axis runs from day 0 to
+    ``window_days`` (default: the last day in ``km``).
 
     Examples
     --------
@@ -245,8 +248,14 @@ def km_chart(km: pd.DataFrame, *, by: str = "treatment_type") -> alt.LayerChart:
     else:
         data = km.assign(**{by: km[by].astype("str")})
         color = alt.Color(f"{by}:N", title=by.replace("_", " ").capitalize())
+    last = window_days if window_days is not None else int(km["day"].max() if len(km) else 0)
     base = alt.Chart(data).encode(
-        x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X(
+            "day:Q",
+            title="Days since treatment",
+            axis=alt.Axis(tickMinStep=1),
+            scale=alt.Scale(domain=[0, last], nice=False),
+        ),
         y=alt.Y(
             "resolved_share:Q",
             title="Resolved",
@@ -301,7 +310,7 @@ def incidence_chart(incidence: pd.DataFrame, *, view: str = "proportion") -> alt
     data["flag_label"] = data["flag"].map(_FLAG_LABELS).fillna(data["flag"])
     order = [_FLAG_LABELS[f] for f in _FLAG_LABELS if f in set(data["flag"])]
     base = alt.Chart(data).encode(
-        y=alt.Y("flag_label:N", title=None, sort=order),
+        y=alt.Y("flag_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
         yOffset=alt.YOffset("type_label:N", sort=[_LABELS[t] for t in TYPE_COLORS]),
         color=_type_color(),
     )
@@ -335,9 +344,20 @@ def adherence_heatmap(adherence: pd.DataFrame, *, column: str = "treatment_type"
     data = _with_labels(adherence, column) if column == "treatment_type" else adherence.copy()
     x_field = "type_label" if column == "treatment_type" else column
     data["item_label"] = data["item"].map(_ITEM_LABELS).fillna(data["item"])
+    columns = [_LABELS[t] for t in _LABELS] if column == "treatment_type" else "ascending"
     base = alt.Chart(data).encode(
-        x=alt.X(f"{x_field}:N", title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("item_label:N", title=None),
+        x=alt.X(
+            f"{x_field}:N",
+            title=None,
+            sort=columns,
+            axis=alt.Axis(labelAngle=0, labelLimit=120, orient="top", grid=False, ticks=False),
+        ),
+        y=alt.Y(
+            "item_label:N",
+            title=None,
+            sort=list(_ITEM_LABELS.values()),
+            axis=alt.Axis(grid=False, ticks=False),
+        ),
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
@@ -354,11 +374,17 @@ def adherence_heatmap(adherence: pd.DataFrame, *, column: str = "treatment_type"
             alt.Tooltip("proportion:Q", title="Adherent", format=".0%"),
         ],
     )
-    text = base.mark_text(fontSize=12).encode(
-        text=alt.Text("proportion:Q", format=".0%"),
-        color=alt.condition("datum.proportion > 0.6", alt.value("white"), alt.value("#222")),
+    text = (
+        base.mark_text(fontSize=12)
+        .encode(
+            text=alt.Text("proportion:Q", format=".0%"),
+            color=alt.condition("datum.proportion > 0.5", alt.value("white"), alt.value("#222")),
+        )
+        .transform_filter("isValid(datum.proportion)")
     )
-    return (cells + text).properties(title="Home-care checklist adherence")
+    return (cells + text).properties(
+        title="Home-care checklist adherence", width=alt.Step(125), height=alt.Step(26)
+    )
 
 
 def checklist_frame(checklist: pd.DataFrame) -> pd.DataFrame:

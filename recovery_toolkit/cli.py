@@ -85,9 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser(
         "summary",
-        help="write the summary tables (CSV) and a manifest",
+        help="write the summary tables (CSV or Excel) and a manifest",
         description="Compute recovery curves, time to resolution, red-flag incidence, "
-        "adherence, completeness, SPC and alerts, and write them as CSV files.",
+        "adherence, completeness, SPC and alerts, and write them as CSV files or one Excel "
+        "workbook, with manifest.json.",
     )
     _add_loader_options(summary)
     summary.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
@@ -165,7 +166,7 @@ def _add_share_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-cell",
         type=int,
-        default=MIN_CELL,
+        default=None,
         metavar="N",
         help=f"with --share: smallest count shown (default {MIN_CELL})",
     )
@@ -178,6 +179,19 @@ def _add_share_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _share_key(args: argparse.Namespace) -> bytes | None:
+    """Check the share options (``args.min_cell`` gets its default); return the key if any."""
+    if args.min_cell is not None and not args.share:
+        raise OptionError(
+            "--min-cell", str(args.min_cell), "only applies with --share", "add --share"
+        )
+    if args.min_cell is not None and args.min_cell < 2:
+        raise OptionError(
+            "--min-cell",
+            str(args.min_cell),
+            "must be at least 2 (1 would hide nothing)",
+            f"use the default {MIN_CELL} or your data-sharing agreement's threshold",
+        )
+    args.min_cell = MIN_CELL if args.min_cell is None else args.min_cell
     if args.pseudonym_key_file is None:
         return None
     if not args.share:

@@ -206,7 +206,9 @@ def build_report(
             _data_section(result, privacy),
             _cohort_section(episodes, privacy),
             _curves_section(shown["recovery_curve"]),
-            _resolution_section(episodes, km, shown["time_to_resolution"], privacy),
+            _resolution_section(
+                episodes, km, shown["time_to_resolution"], settings.window_days, privacy
+            ),
             _flags_section(shown["red_flag_incidence"]),
             _adherence_section(episodes, shown["adherence"], settings, privacy),
             _followup_section(logs, episodes, shown["completeness"], settings, privacy),
@@ -319,11 +321,15 @@ def _km_note(privacy: _Privacy) -> str:
 
 
 def _resolution_section(
-    episodes: pd.DataFrame, km: pd.DataFrame, table: pd.DataFrame, privacy: _Privacy
+    episodes: pd.DataFrame,
+    km: pd.DataFrame,
+    table: pd.DataFrame,
+    window_days: int,
+    privacy: _Privacy,
 ) -> str:
     test = analysis.logrank(episodes)
     body = (
-        _svg(charts.km_chart(_km_data(km, privacy)))
+        _svg(charts.km_chart(_km_data(km, privacy), window_days=window_days))
         + _km_note(privacy)
         + _table(table)
         + f'<p class="note">Log-rank test across treatment types: χ² = {test.statistic:.2f} '
@@ -335,7 +341,16 @@ def _resolution_section(
 def _flags_section(incidence: pd.DataFrame) -> str:
     data = _numeric(
         incidence,
-        ["proportion", "ci_low", "ci_high", "rate_per_100_days", "rate_ci_low", "rate_ci_high"],
+        [
+            "episodes",
+            "episodes_with_flag",
+            "proportion",
+            "ci_low",
+            "ci_high",
+            "rate_per_100_days",
+            "rate_ci_low",
+            "rate_ci_high",
+        ],
     )
     body = (
         _svg(charts.incidence_chart(data))
@@ -355,7 +370,13 @@ def _adherence_section(
     data = _numeric(adherence, ["days_answered", "days_adherent", "proportion"])
     body = (
         _svg(charts.adherence_heatmap(data))
-        + _svg(charts.km_chart(_km_data(km, privacy, "adherence_group"), by="adherence_group"))
+        + _svg(
+            charts.km_chart(
+                _km_data(km, privacy, "adherence_group"),
+                by="adherence_group",
+                window_days=settings.window_days,
+            )
+        )
         + _km_note(privacy)
         + f'<p class="caution">{html.escape(analysis.CAUTION)}</p>'
         + f'<p class="note">Log-rank test across adherence groups: χ² = {test.statistic:.2f} '

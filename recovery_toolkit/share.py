@@ -104,13 +104,16 @@ def coarsen_km(km: pd.DataFrame, *, by: str = _TYPE, min_cell: int = MIN_CELL) -
     """A Kaplan–Meier table fit to share: steps merged so that each holds at least
     ``min_cell`` resolutions (and so does what is left after the last one); counts dropped.
 
+    Each group starts from nobody resolved at day 0 (unless day 0 is a step itself), so the
+    curve climbs at the end of each merged step.
+
     Examples
     --------
     >>> km = pd.DataFrame({"g": ["a"] * 4, "day": [0, 1, 2, 3], "at_risk": [40, 35, 20, 16],
     ...                    "events": [5, 15, 4, 12], "censored": [0, 0, 0, 4],
     ...                    "survival": [0.875, 0.5, 0.4, 0.1], "resolved_share": [0, 0, 0, 0]})
-    >>> coarsen_km(km, by="g")["day"].tolist()
-    [1, 3]
+    >>> coarsen_km(km, by="g")[["day", "survival"]].values.tolist()
+    [[0.0, 1.0], [1.0, 0.5], [3.0, 0.1]]
     """
     kept = []
     for _, rows in km.groupby(by, observed=True, sort=False):
@@ -122,7 +125,13 @@ def coarsen_km(km: pd.DataFrame, *, by: str = _TYPE, min_cell: int = MIN_CELL) -
                 last = total
         if ends and is_small(np.array([cumulative[-1] - last]), min_cell)[0]:
             ends.pop()  # the remainder after the last step would be a small count
-        kept.append(rows.iloc[ends])
+        if not ends:
+            continue  # fewer than 2 × min_cell resolutions: the group is not drawn
+        steps = rows.iloc[ends]
+        if 0 not in ends:
+            start = rows.iloc[[0]].assign(day=0, survival=1.0, resolved_share=0.0)
+            steps = pd.concat([start, steps])
+        kept.append(steps)
     columns = [c for c in km.columns if c not in ("at_risk", "events", "censored")]
     if not kept:
         return km.loc[[], columns]
@@ -133,7 +142,8 @@ def _milestones_shown(km: pd.DataFrame, coarse: pd.DataFrame, min_cell: int) -> 
     """Per type and milestone day: True where the share resolved by then equals a drawn step."""
     rows = []
     for group, part in km.groupby(_TYPE, observed=True, sort=False):
-        steps = coarse.loc[coarse[_TYPE] == group, "day"].to_numpy()
+        drawn = coarse.loc[coarse[_TYPE] == group]
+        steps = drawn.loc[drawn["resolved_share"] > 0, "day"].to_numpy()
         cumulative = part.set_index("day")["events"].cumsum()
         for day in _MILESTONES:
             before = steps[steps <= day]

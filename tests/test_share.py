@@ -167,7 +167,9 @@ def test_shared_km_steps_hold_at_least_min_cell_resolutions(seed, episodes):
     assert not {"at_risk", "events", "censored"} & set(coarse.columns)
     for kind, rows in km.groupby("treatment_type", observed=True):
         cumulative = rows.set_index("day")["events"].cumsum()
-        drawn = coarse.loc[coarse["treatment_type"] == kind, "day"].tolist()
+        group = coarse.loc[coarse["treatment_type"] == kind]
+        assert group.empty or group["day"].iloc[0] == 0  # a drawn curve starts from day 0
+        drawn = group.loc[group["resolved_share"] > 0, "day"].tolist()
         total = [int(rows["events"].sum())] if drawn else []  # the remainder after a step
         reached = [0, *cumulative.loc[drawn].tolist(), *total]
         steps = pd.Series(reached).diff().dropna()
@@ -403,3 +405,16 @@ def test_quarantine_can_be_corrected_and_loaded_again(tmp_path):
     again = load_logs(tmp_path / "fixed.csv", mapping=sample_path("messy_mapping.yaml"))
     assert again.rows_quarantined == 0 and again.rows_valid == len(fixed)
     assert set(again.ignored_columns) == {"source_row", "reasons"}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--min-cell", "5"], "only applies with --share"),
+        (["--share", "--min-cell", "1"], "must be at least 2"),
+    ],
+)
+def test_min_cell_is_checked(tmp_path, capsys, args, message):
+    assert main(["report", *args, "-o", str(tmp_path / "r.html")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r.html").exists()
