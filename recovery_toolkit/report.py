@@ -34,6 +34,7 @@ from .io.writers import atomic_write
 from .privacy import MIN_CELL, SUPPRESSED, is_small, pseudonymise
 from .share import SharePlan, coarsen_km
 from .summary import SummarySettings, summary_tables
+from .widgets import table_html
 
 __all__ = ["build_report", "write_report"]
 
@@ -77,31 +78,7 @@ def _svg(chart: alt.TopLevelMixin) -> str:
 
 
 def _table(frame: pd.DataFrame, *, max_rows: int = 200) -> str:
-    def cell(value: object) -> str:
-        if isinstance(value, float):
-            return "" if pd.isna(value) else f"{value:,.3f}".rstrip("0").rstrip(".")
-        if value is None or value is pd.NA:
-            return ""
-        return html.escape(str(value))
-
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-
-    def td(value: object) -> str:
-        numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-            value, bool
-        )
-        return f'<td class="num">{cell(value)}</td>' if numeric else f"<td>{cell(value)}</td>"
-
-    rows = "".join(
-        "<tr>" + "".join(td(v) for v in row) + "</tr>"
-        for row in frame.head(max_rows).itertuples(index=False)
-    )
-    more = (
-        f'<p class="note">Showing {max_rows:,} of {len(frame):,} rows.</p>'
-        if len(frame) > max_rows
-        else ""
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+    return table_html(frame, max_rows=max_rows)
 
 
 def _section(key: str, title: str, body: str) -> str:

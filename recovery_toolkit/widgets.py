@@ -52,27 +52,38 @@ def _logs_of(data: LoadResult | pd.DataFrame) -> pd.DataFrame:
     return data.logs if isinstance(data, LoadResult) else data
 
 
-def table_html(frame: pd.DataFrame, *, max_rows: int = 50, floats: str = "{:.3f}") -> str:
-    """An HTML table with every cell escaped (safe for notes and IDs).
+def table_html(frame: pd.DataFrame, *, max_rows: int = 50, digits: int = 3) -> str:
+    """An HTML table with every cell escaped (safe for notes and IDs), numbers right-aligned
+    (``td.num``) and floats to ``digits`` decimals without trailing zeros.
 
     Examples
     --------
     >>> "<td>&lt;script&gt;</td>" in table_html(pd.DataFrame({"note": ["<script>"]}))
     True
+    >>> table_html(pd.DataFrame({"p": [0.25]})).count('<td class="num">0.25</td>')
+    1
     """
 
     def cell(value: object) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return ""
         if isinstance(value, float):
-            return "" if np.isnan(value) else floats.format(value)
+            return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
         return html.escape(str(value))
+
+    def td(value: object) -> str:
+        number = isinstance(value, (int, float, np.integer, np.floating))
+        if number and not isinstance(value, (bool, np.bool_)):
+            return f'<td class="num">{cell(value)}</td>'
+        return f"<td>{cell(value)}</td>"
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(td(v) for v in row) + "</tr>"
         for row in frame.head(max_rows).itertuples(index=False)
     )
     more = (
-        f"<caption>first {max_rows} of {len(frame):,} rows</caption>"
+        f"<caption>first {max_rows:,} of {len(frame):,} rows</caption>"
         if len(frame) > max_rows
         else ""
     )
@@ -523,4 +534,4 @@ class AdherenceExplorer:
             }
         ).sort_values("proportion", na_position="last")
         self.drilled = table.reset_index(drop=True)
-        self.drill_view.value = table_html(self.drilled, max_rows=30, floats="{:.2f}")
+        self.drill_view.value = table_html(self.drilled, max_rows=30, digits=2)
