@@ -229,6 +229,8 @@ def _run_summary(args: argparse.Namespace) -> int:
         )
     for warning in caught:
         print(f"{_PROG}: note: {warning.message}", file=sys.stderr)
+    if key is not None:
+        print(f"{_PROG}: note: {_RECORD_LEVEL}", file=sys.stderr)
     print(
         f"{Path(result.source).name}: {result.rows_valid:,} valid rows, {result.episodes:,} "
         f"episodes ({result.rows_quarantined:,} rows quarantined)"
@@ -236,6 +238,12 @@ def _run_summary(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"  wrote {path}")
     return 0
+
+
+_RECORD_LEVEL = (
+    "the alerts are listed one patient per row under pseudonyms: their counts are not "
+    "suppressed; share them only with people allowed to see pseudonymised records"
+)
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -255,6 +263,8 @@ def _run_report(args: argparse.Namespace) -> int:
         min_cell=args.min_cell,
         pseudonym_key=key,
     )
+    if key is not None:
+        print(f"{_PROG}: note: {_RECORD_LEVEL}", file=sys.stderr)
     print(
         f"{Path(result.source).name}: {result.rows_valid:,} valid rows, {result.episodes:,} "
         f"episodes ({result.rows_quarantined:,} rows quarantined)\n  wrote {output}"

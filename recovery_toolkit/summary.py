@@ -235,7 +235,11 @@ def write_summary(
             {
                 "min_cell": min_cell,
                 "small_counts": f"1 to {min_cell - 1} shown as <{min_cell}, with complements",
-                "alerts": "pseudonymised (HMAC-SHA256)" if key else "left out",
+                "alerts": (
+                    "record-level under HMAC-SHA256 pseudonyms; its counts are not suppressed"
+                    if key
+                    else "left out"
+                ),
             }
             if share
             else None

@@ -350,6 +350,7 @@ def test_report_cli_share_options(tmp_path, capsys):
     )
     text = out.read_text()
     assert "&lt;20" in text and "ps-" in text and "P0000" not in text
+    assert "counts are not suppressed" in capsys.readouterr().err
 
 
 def test_xlsx_workbook_has_a_sheet_per_table_and_neutralised_text(tmp_path, write):
