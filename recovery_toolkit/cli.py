@@ -20,6 +20,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__, vocab
 from .analysis import RESOLVED_AT, WINDOW_DAYS
@@ -29,6 +30,7 @@ from .io.load import LoadResult
 from .privacy import MIN_CELL, load_key
 from .report import write_report
 from .samples import sample_path, write_samples
+from .scale import summarise_dataset
 from .summary import SummarySettings, write_summary
 
 __all__ = ["main", "build_parser"]
@@ -88,10 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the summary tables (CSV or Excel) and a manifest",
         description="Compute recovery curves, time to resolution, red-flag incidence, "
         "adherence, completeness, SPC and alerts, and write them as CSV files or one Excel "
-        "workbook, with manifest.json.",
+        "workbook, with manifest.json. PATH may be a folder of Parquet files too large for "
+        "memory: it is then split by patient (DuckDB) and summarised part by part.",
     )
     _add_loader_options(summary)
     summary.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    summary.add_argument(
+        "--rows-per-part",
+        type=_positive_int,
+        default=1_000_000,
+        metavar="N",
+        help="when PATH is a folder of Parquet files: rows held in memory at once "
+        "(default 1,000,000)",
+    )
     summary.add_argument(
         "--format",
         choices=("csv", "xlsx"),
@@ -214,9 +225,20 @@ def _run_summary(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise OptionError("--out", str(args.out), "is a file", "name a folder for the tables")
     key = _share_key(args)
-    result = _load(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
+        computed: dict[str, Any] = {}
+        if args.path is not None and args.path.is_dir():
+            result = summarise_dataset(
+                args.path,
+                settings=_settings(args),
+                mapping=args.mapping,
+                date_format=args.date_format,
+                rows_per_part=args.rows_per_part,
+            )
+            computed = {"tables": result.tables, "episodes": result.episode_table}
+        else:
+            result = _load(args)
         paths = write_summary(
             result,
             args.out,
@@ -226,6 +248,7 @@ def _run_summary(args: argparse.Namespace) -> int:
             key=key,
             overwrite=args.force,
             file_format=args.format,
+            **computed,
         )
     for warning in caught:
         print(f"{_PROG}: note: {warning.message}", file=sys.stderr)

@@ -21,6 +21,7 @@ import platform
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -30,6 +31,9 @@ from .io.writers import OutputExistsError, write_csv, write_text, write_xlsx
 from .privacy import MIN_CELL
 from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
 from .share import SharePlan
+
+if TYPE_CHECKING:
+    from .scale import DatasetSummary
 
 __all__ = [
     "SummarySettings",
@@ -77,16 +81,19 @@ def _type_order(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:
 
 
 def summary_tables(
-    logs: pd.DataFrame,
+    logs: pd.DataFrame | None,
     *,
     settings: SummarySettings | None = None,
     episodes: pd.DataFrame | None = None,
     curve: pd.DataFrame | None = None,
+    alerts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The seven DESIGN §5 tables, validated against their schemas and sorted.
 
-    ``episodes`` and ``curve`` may be passed when already computed from ``logs`` with the same
-    settings (the episode table and recovery curve are then not computed again).
+    ``episodes``, ``curve`` and ``alerts`` may be passed when already computed with the same
+    settings (they are then not computed again); with all three, ``logs`` may be ``None`` (the
+    Parquet-folder path, :func:`recovery_toolkit.scale.summarise_dataset`, computes them part
+    by part).
 
     Examples
     --------
@@ -97,6 +104,8 @@ def summary_tables(
     400
     """
     settings = settings or SummarySettings()
+    if logs is None and (episodes is None or curve is None or alerts is None):
+        raise ValueError("without logs, pass episodes, curve and alerts")
     if episodes is None:
         episodes = analysis.episode_table(
             logs,
@@ -106,13 +115,14 @@ def summary_tables(
         )
     if curve is None:
         curve = analysis.recovery_curve(logs, window_days=settings.window_days)
-    alerts = analysis.alerts(
-        logs,
-        episodes,
-        curve=curve,
-        window_days=settings.window_days,
-        resolved_at=settings.resolved_at,
-    )
+    if alerts is None:
+        alerts = analysis.alerts(
+            logs,
+            episodes,
+            curve=curve,
+            window_days=settings.window_days,
+            resolved_at=settings.resolved_at,
+        )
     tables = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(analysis.time_to_resolution(episodes)),
@@ -155,7 +165,7 @@ def _versions() -> dict[str, str]:
 
 
 def write_summary(
-    result: LoadResult,
+    result: LoadResult | DatasetSummary,
     out_dir: str | Path,
     *,
     settings: SummarySettings | None = None,
@@ -164,8 +174,14 @@ def write_summary(
     min_cell: int = MIN_CELL,
     key: bytes | None = None,
     file_format: str = "csv",
+    tables: dict[str, pd.DataFrame] | None = None,
+    episodes: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the summary CSVs and ``manifest.json`` to ``out_dir``; return the paths.
+
+    ``result`` is a :class:`~recovery_toolkit.LoadResult`, or a
+    :class:`~recovery_toolkit.scale.DatasetSummary` passed with its ``tables`` and
+    ``episodes`` (already computed part by part).
 
     With ``share=True`` the tables are made safe to leave the clinic
     (:class:`~recovery_toolkit.share.SharePlan`): small counts become ``<11`` (with
@@ -188,13 +204,14 @@ def write_summary(
     out.mkdir(parents=True, exist_ok=True)
     if file_format not in ("csv", "xlsx"):
         raise ValueError("file_format must be 'csv' or 'xlsx'")
-    episodes = analysis.episode_table(
-        result.logs,
-        window_days=settings.window_days,
-        resolved_at=settings.resolved_at,
-        definition=settings.definition,
-    )
-    tables = summary_tables(result.logs, settings=settings, episodes=episodes)
+    if tables is None or episodes is None:
+        episodes = analysis.episode_table(
+            result.logs,
+            window_days=settings.window_days,
+            resolved_at=settings.resolved_at,
+            definition=settings.definition,
+        )
+        tables = summary_tables(result.logs, settings=settings, episodes=episodes)
     if share:
         km = analysis.km_curve(episodes, window_days=settings.window_days)
         tables = SharePlan.from_tables(tables, min_cell=min_cell).tables(tables, km=km, key=key)

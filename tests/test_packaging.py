@@ -23,12 +23,17 @@ def test_environment_matches_pyproject():
         _normalise(s) for s in project["dependencies"] + project["optional-dependencies"]["dev"]
     )
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = dict(
-        _normalise(s)
-        for s in env["dependencies"]
-        if isinstance(s, str) and not s.startswith(("python", "pip"))
-    )
+    conda = {}
+    for spec in env["dependencies"]:
+        if isinstance(spec, str):
+            name, bound = _normalise(spec)
+            if name not in ("python", "pip"):
+                conda[CONDA_NAMES.get(name, name)] = bound
     assert conda == wanted
+
+
+#: conda-forge names that differ from PyPI's
+CONDA_NAMES = {"python-duckdb": "duckdb"}
 
 
 def test_required_layout_exists():

@@ -23,8 +23,14 @@ from .adherence import (
     item_resolution,
     resolution_by_adherence,
 )
-from .alerts import alerts
-from .curves import episode_trajectory, recovery_curve, reference_band
+from .alerts import alerts, sort_alerts
+from .curves import (
+    curve_from_counts,
+    episode_trajectory,
+    recovery_curve,
+    reference_band,
+    soreness_counts,
+)
 from .episodes import (
     ADHERENCE_ITEMS,
     ALL_FLAGS,
@@ -53,6 +59,9 @@ __all__ = [
     "adherence_scores",
     "adherence_table",
     "alerts",
+    "sort_alerts",
+    "soreness_counts",
+    "curve_from_counts",
     "completeness",
     "episode_checklist",
     "episode_table",

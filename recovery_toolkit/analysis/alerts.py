@@ -32,7 +32,7 @@ from ..schemas import SorenessLog
 from .curves import recovery_curve
 from .episodes import RESOLVED_AT, WINDOW_DAYS, episode_table
 
-__all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts"]
+__all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "sort_alerts"]
 
 SEVERITIES = ("urgent", "prompt", "review")
 FLAG_SEVERITY = {
@@ -112,7 +112,23 @@ def alerts(
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
-    table = pd.concat(parts, ignore_index=True)
+    return sort_alerts(pd.concat(parts, ignore_index=True))
+
+
+def sort_alerts(table: pd.DataFrame) -> pd.DataFrame:
+    """Alerts most severe first, then by day, episode and reason (also for alerts listed part
+    by part and put together).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"episode_id": ["b", "a"], "patient_id": ["p", "q"],
+    ...                   "treatment_type": ["injection"] * 2, "severity": ["review", "urgent"],
+    ...                   "reason": ["x", "y"], "day": [1, 4], "explanation": ["", ""]})
+    >>> sort_alerts(t)["episode_id"].tolist()
+    ['a', 'b']
+    """
+    if table.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
     rank = table["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     table = table.assign(_rank=rank).sort_values(
         ["_rank", "day", "episode_id", "reason"], kind="stable", ignore_index=True

@@ -27,11 +27,81 @@ from ..schemas import SorenessLog
 from .episodes import WINDOW_DAYS, in_window
 from .intervals import t_interval
 
-__all__ = ["QUANTILES", "recovery_curve", "reference_band", "episode_trajectory"]
+__all__ = [
+    "QUANTILES",
+    "recovery_curve",
+    "soreness_counts",
+    "curve_from_counts",
+    "reference_band",
+    "episode_trajectory",
+]
 
 #: Percentile columns of the curve and the probabilities behind them.
 QUANTILES: dict[str, float] = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
 _CURVE_COLUMNS = ["n", "mean", "ci_low", "ci_high", *QUANTILES]
+
+
+def soreness_counts(
+    logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """How many logs had each soreness score, per group and day of the window.
+
+    The recovery curve is computed from these counts (:func:`curve_from_counts`), so counts
+    from parts of a data set can be added up and give exactly the curve of the whole.
+
+    Examples
+    --------
+    >>> logs = pd.DataFrame({"treatment_type": ["pt"] * 3, "day": [1, 1, 2],
+    ...                      "soreness": [4, 4, 2]})
+    >>> soreness_counts(logs).values.tolist()
+    [['pt', 1, 4, 2], ['pt', 2, 2, 1]]
+    """
+    window = in_window(logs, window_days=window_days)
+    keys = [by, SorenessLog.day, SorenessLog.soreness]
+    counts = window.groupby(keys, observed=True, sort=True).size()
+    return counts.rename("count").reset_index()
+
+
+def _sorted_value(values: np.ndarray, cumulative: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """The value at 0-based ``position`` of the sorted sample that ``cumulative`` describes."""
+    return values[np.searchsorted(cumulative, position, side="right")]
+
+
+def curve_from_counts(counts: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+    """The recovery curve from :func:`soreness_counts` (added up over parts if need be).
+
+    Mean and standard deviation are exact; percentiles use linear interpolation between order
+    statistics (pandas' and NumPy's default).
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"treatment_type": ["pt"] * 4, "day": [1] * 4,
+    ...                        "soreness": [1, 2, 3, 10], "count": [1, 1, 2, 1]})
+    >>> row = curve_from_counts(counts).iloc[0]
+    >>> int(row["n"]), float(row["mean"]), float(row["median"]), round(float(row["p90"]), 6)
+    (5, 3.8, 3.0, 7.2)
+    """
+    rows = []
+    probabilities = np.array(list(QUANTILES.values()))
+    ordered = counts.sort_values([by, SorenessLog.day, SorenessLog.soreness], kind="stable")
+    for (group, day), part in ordered.groupby([by, SorenessLog.day], observed=True, sort=False):
+        values = part[SorenessLog.soreness].to_numpy(dtype=float)
+        weights = part["count"].to_numpy(dtype=np.int64)
+        n = int(weights.sum())
+        mean = float((values * weights).sum() / n)
+        sd = float(np.sqrt((weights * (values - mean) ** 2).sum() / (n - 1))) if n > 1 else np.nan
+        cumulative = np.cumsum(weights)
+        h = (n - 1) * probabilities
+        low = np.floor(h)
+        below = _sorted_value(values, cumulative, low)
+        above = _sorted_value(values, cumulative, np.minimum(low + 1, n - 1))
+        rows.append((group, day, n, mean, sd, *(below + (h - low) * (above - below))))
+    table = pd.DataFrame(rows, columns=[by, "day", "n", "mean", "sd", *QUANTILES])
+    if isinstance(counts[by].dtype, pd.CategoricalDtype):
+        table[by] = table[by].astype(counts[by].dtype)
+    table = table.astype({"day": counts[SorenessLog.day].dtype, "n": "int64"})
+    table["ci_low"], table["ci_high"] = t_interval(table["mean"], table["sd"], table["n"])
+    return table[[by, "day", *_CURVE_COLUMNS]]
 
 
 def recovery_curve(
@@ -62,22 +132,15 @@ def recovery_curve(
     >>> float(row["median"]), round(float(row["p90"]), 6), float(row["mean"])
     (3.0, 7.6, 4.0)
     """
-    window = in_window(logs, window_days=window_days)
-    if window.empty:
+    counts = soreness_counts(logs, window_days=window_days, by=by)
+    if counts.empty:
         warnings.warn(
             "no logs in the window: the recovery curve is empty",
             RecoveryToolkitWarning,
             stacklevel=2,
         )
         return pd.DataFrame(columns=[by, "day", *_CURVE_COLUMNS])
-    grouped = window.groupby([by, SorenessLog.day], observed=True, sort=True)[SorenessLog.soreness]
-    table = grouped.agg(n="count", mean="mean", sd="std")
-    quantiles = grouped.quantile(list(QUANTILES.values())).unstack()
-    quantiles.columns = list(QUANTILES)
-    table = table.join(quantiles)
-    table["ci_low"], table["ci_high"] = t_interval(table["mean"], table["sd"], table["n"])
-    table = table.reset_index()
-    return table[[by, "day", *_CURVE_COLUMNS]]
+    return curve_from_counts(counts, by=by)
 
 
 def reference_band(curve: pd.DataFrame, group: str, *, by: str = "treatment_type") -> pd.DataFrame:

@@ -43,7 +43,7 @@ from . import parse
 from .mapping import Mapping, apply_mapping, load_mapping
 from .readers import RawTable, read_raw
 
-__all__ = ["LoadResult", "load_logs", "file_sha256"]
+__all__ = ["LoadResult", "load_logs", "validate_raw", "file_sha256"]
 
 _PROBLEM_COLUMNS = ["row", "column", "code", "value"]
 _EPISODE_KEYS = ("patient_id", "treatment_type", "treatment_date")
@@ -299,9 +299,13 @@ def _validate(
     mapping: Mapping | None,
     date_format: str | None,
     today: dt.date | None,
-    digest: Future[str] | None,
+    digest: Future[str] | str | None,
 ) -> LoadResult:
     """Map, parse and check a raw table; split it into logs and quarantine."""
+    if isinstance(digest, str):
+        done: Future[str] = Future()
+        done.set_result(digest)
+        digest = done
     frame = raw.frame
     merged = np.zeros(len(frame), dtype=bool)
     if mapping is not None:
@@ -355,6 +359,30 @@ def _validate(
             "date_format": date_format,
         },
     )
+
+
+def validate_raw(
+    raw: RawTable,
+    *,
+    source: str | Path,
+    sha256: str,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+    today: dt.date | None = None,
+) -> LoadResult:
+    """Validate rows already read (e.g. one part of a Parquet folder) exactly as
+    :func:`load_logs` validates a file; ``source`` and ``sha256`` describe where they came from.
+
+    Examples
+    --------
+    >>> from recovery_toolkit.samples import sample_path
+    >>> frame = pd.read_csv(sample_path(), dtype=str, keep_default_na=False).head(30)
+    >>> raw = RawTable(frame=frame.replace("", None), source_rows=np.arange(1, 31))
+    >>> validate_raw(raw, source="part-0", sha256="-").rows_valid
+    30
+    """
+    _check_options(date_format, None)
+    return _validate(raw, source, mapping, date_format, today, sha256)
 
 
 def _check_options(date_format: str | None, delimiter: str | None) -> None:

@@ -130,7 +130,12 @@ def _detect_kind(path: Path, encoding: str | None = None) -> str:
     if not path.exists():
         raise InputFileError(path, "no such file", "check the path and the file name")
     if not path.is_file():
-        raise InputFileError(path, "is not a file", "name a file, not a folder")
+        raise InputFileError(
+            path,
+            "is not a file",
+            "name a file (a folder of Parquet files is read by "
+            "'recovery-toolkit summary FOLDER --out DIR')",
+        )
     if path.stat().st_size == 0:
         raise InputFileError(path, "the file is empty", _EXPORT_FIX)
     suffix = path.suffix.lower()

@@ -1,0 +1,103 @@
+"""The Parquet-folder path gives exactly the tables of the in-memory path on the same rows."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from recovery_toolkit import generate_logs, load_logs
+from recovery_toolkit.cli import main
+from recovery_toolkit.errors import InputFileError
+from recovery_toolkit.scale import summarise_dataset
+from recovery_toolkit.summary import summary_tables
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text (missing as None), as a hand-made export would hold it."""
+    text = frame.astype(str).where(frame.notna(), None)
+    return text.astype(object)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """A registry split by the month of the log (so episodes span files), with bad rows."""
+    root = tmp_path_factory.mktemp("registry")
+    rows = _as_text(generate_logs(600, rng=21, notes=False, months=4))
+    rows.loc[5, "soreness"] = "12"  # out of range
+    rows.loc[40, "treatment_type"] = "massage"  # unknown type
+    duplicate = rows.iloc[[100]]  # the same row again, later in the registry
+    rows = pd.concat([rows, duplicate], ignore_index=True)
+    whole = root / "whole.parquet"
+    rows.to_parquet(whole, index=False)
+    folder = root / "by_log_month"
+    folder.mkdir()
+    month = rows["log_date"].str[:7]
+    files = {}
+    for name, part in rows.groupby(month, sort=True):
+        path = folder / f"logs_{name}.parquet"
+        part.to_parquet(path, index=False)
+        files[name] = part
+    return whole, folder, files
+
+
+def test_folder_and_memory_give_identical_tables(registry):
+    whole, folder, _ = registry
+    in_memory = load_logs(whole)
+    expected = summary_tables(in_memory.logs)
+    summary = summarise_dataset(folder, rows_per_part=2_500)  # several parts
+    assert summary.parts >= 3
+    for name, table in expected.items():
+        pd.testing.assert_frame_equal(summary.tables[name], table, check_exact=True)
+    assert (summary.rows_read, summary.rows_valid, summary.rows_quarantined) == (
+        in_memory.rows_read,
+        in_memory.rows_valid,
+        in_memory.rows_quarantined,
+    )
+    assert summary.rows_quarantined >= 3
+
+
+def test_a_quarantined_row_points_to_its_file_and_row(registry):
+    _, folder, files = registry
+    summary = summarise_dataset(folder, rows_per_part=2_500)
+    quarantine = summary.quarantine
+    bad = quarantine.loc[quarantine["soreness"] == "12"].iloc[0]
+    source = pd.read_parquet(folder / bad["source_file"])
+    original = source.iloc[int(bad["source_row"]) - 1]
+    assert original["soreness"] == "12"
+    assert original["patient_id"] == bad["patient_id"]
+    assert {"out_of_range", "unknown_treatment_type", "duplicate_row"} <= set(
+        summary.problems["code"]
+    )
+
+
+def test_cli_summary_of_a_folder_matches_the_file(registry, tmp_path):
+    whole, folder, files = registry
+    assert (
+        main(["summary", str(folder), "--out", str(tmp_path / "f"), "--rows-per-part", "3000"]) == 0
+    )
+    assert main(["summary", str(whole), "--out", str(tmp_path / "w")]) == 0
+    for name in ("recovery_curve", "time_to_resolution", "spc", "alerts"):
+        assert (tmp_path / "f" / f"{name}.csv").read_bytes() == (
+            tmp_path / "w" / f"{name}.csv"
+        ).read_bytes(), name
+    manifest = json.loads((tmp_path / "f" / "manifest.json").read_text())
+    assert manifest["input"]["file"] == folder.name and len(manifest["input"]["sha256"]) == 64
+    assert manifest["loader_options"]["files"] == len(files)
+
+
+def test_a_shared_summary_of_a_folder_works_too(registry, tmp_path):
+    _, folder, _ = registry
+    assert main(["summary", str(folder), "--share", "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "red_flag_incidence.csv", dtype=str)
+    assert table["episodes_with_flag"].isin(["<11"]).any()
+
+
+def test_folders_that_cannot_be_summarised_get_one_line(tmp_path, capsys):
+    with pytest.raises(InputFileError, match="holds no .parquet files"):
+        summarise_dataset(tmp_path)
+    assert main(["summary", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "holds no .parquet files" in capsys.readouterr().err
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    assert "summary FOLDER" in capsys.readouterr().err
