@@ -170,6 +170,27 @@ def test_logrank_against_the_hand_computed_statistic():
     assert result.p_value == pytest.approx(math.erfc(math.sqrt(expected / 2)))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_logrank_matches_statsmodels_survdiff(seed):
+    from statsmodels.duration.survfunc import survdiff
+
+    rng = np.random.default_rng(seed)
+    n = 500
+    episodes = pd.DataFrame(
+        {
+            "g": rng.choice(["a", "b", "c", "d"], size=n),
+            "time": rng.integers(0, 15, size=n),  # many ties, as days are
+            "resolved": rng.random(n) < 0.7,  # the rest censored
+        }
+    )
+    expected, _ = survdiff(
+        episodes["time"].to_numpy(dtype=float),
+        episodes["resolved"].to_numpy(dtype=float),
+        episodes["g"].to_numpy(),
+    )
+    assert analysis.logrank(episodes, by="g").statistic == pytest.approx(expected, rel=1e-10)
+
+
 def test_no_logs_in_the_window_gives_empty_tables_with_a_warning():
     logs = make_logs({"id": "late", "soreness": [5], "days": [30]})
     with pytest.warns(RecoveryToolkitWarning, match="no logs"):

@@ -154,6 +154,8 @@ def item_resolution(
     8
     """
     rows = []
+    time = episodes["time"].to_numpy(dtype=float)
+    resolved = episodes["resolved"].to_numpy(dtype=bool)
     for item in ADHERENCE_ITEMS:
         answered = episodes[f"answered_{item}"].to_numpy(dtype=float)
         adherent = episodes[f"adherent_{item}"].to_numpy(dtype=float)
@@ -161,13 +163,10 @@ def item_resolution(
         follows = known & (adherent >= threshold * answered)
         shares = []
         for mask in (follows, known & ~follows):
-            part = episodes.loc[mask]
-            if len(part) == 0:
+            if not mask.any():
                 shares.append(np.nan)
                 continue
-            fit = kaplan_meier(
-                part["time"].to_numpy(dtype=float), part["resolved"].to_numpy(dtype=bool)
-            )
+            fit = kaplan_meier(time[mask], resolved[mask])
             shares.append(float(1 - survival_at(fit, np.array([day]))[0]))
         rows.append(
             {

@@ -129,10 +129,11 @@ def sort_alerts(table: pd.DataFrame) -> pd.DataFrame:
     """
     if table.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
-    rank = table["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    table = table.assign(_rank=rank).sort_values(
-        ["_rank", "day", "episode_id", "reason"], kind="stable", ignore_index=True
-    )
+    rank = table["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy()
+    episode = pd.factorize(table["episode_id"], sort=True)[0]
+    reason = pd.factorize(table["reason"], sort=True)[0]
+    order = np.lexsort((reason, episode, table["day"].to_numpy(dtype=np.int64), rank))
+    table = table.iloc[order].reset_index(drop=True)
     table["day"] = table["day"].astype("int64")
     return table[_COLUMNS]
 
@@ -198,7 +199,9 @@ def _p90_alerts(
     above["rank"] = grouped.cumcount() + 1
     above["count"] = grouped.transform("size")
     hits = above.loc[above["rank"] == needed].set_index("episode_id")
-    mask = episodes["episode_id"].isin(hits.index).to_numpy()
+    mask = np.zeros(len(episodes), dtype=bool)
+    found_at = pd.Index(episodes["episode_id"]).get_indexer(hits.index)
+    mask[found_at[found_at >= 0]] = True
     rows = _base(episodes, mask)
     found = hits.reindex(rows["episode_id"])
     rows["severity"] = "review"

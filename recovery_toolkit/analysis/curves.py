@@ -56,8 +56,8 @@ def soreness_counts(
     >>> soreness_counts(logs).values.tolist()
     [['pt', 1, 4, 2], ['pt', 2, 2, 1]]
     """
-    window = in_window(logs, window_days=window_days)
     keys = [by, SorenessLog.day, SorenessLog.soreness]
+    window = in_window(logs[keys], window_days=window_days)
     counts = window.groupby(keys, observed=True, sort=True).size()
     return counts.rename("count").reset_index()
 

@@ -169,7 +169,9 @@ def episode_table(
     out["treatment_type"] = pd.Categorical(
         out["treatment_type"], dtype=logs["treatment_type"].dtype
     )
-    out["treatment_month"] = pd.Series(out["treatment_date"]).dt.strftime("%Y-%m")
+    dates, distinct = pd.factorize(pd.Series(out["treatment_date"]))  # few distinct dates
+    months = np.asarray(pd.Series(distinct).dt.strftime("%Y-%m"), dtype=object)
+    out["treatment_month"] = pd.Series(months[dates], dtype="str")
     out["first_day"] = day[starts]
     out["last_day"] = np.maximum.reduceat(day, starts)
     out["days_logged"] = np.diff(np.r_[starts, len(day)])

@@ -41,7 +41,7 @@ from ..schemas import (
 )
 from . import parse
 from .mapping import Mapping, apply_mapping, load_mapping
-from .readers import RawTable, read_raw
+from .readers import RawTable, read_raw, scan_file
 
 __all__ = ["LoadResult", "load_logs", "validate_raw", "file_sha256"]
 
@@ -282,14 +282,16 @@ def load_logs(
     delimiter = delimiter or (mapping.delimiter if mapping else None)
     _check_options(date_format, delimiter)
     with ThreadPoolExecutor(max_workers=1) as pool:  # hash while reading (GIL released)
-        digest = pool.submit(file_sha256, path) if Path(path).is_file() else None
+        scan = pool.submit(scan_file, path) if Path(path).is_file() else None
         raw = read_raw(
             path,
             encoding=encoding,
             delimiter=delimiter,
             decimal=mapping.decimal if mapping else None,
             sheet=sheet,
+            scan=scan,
         )
+        digest = scan.result().sha256 if scan is not None else None
         return _validate(raw, path, mapping, date_format, today, digest)
 
 

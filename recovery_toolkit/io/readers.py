@@ -16,10 +16,12 @@ Examples
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import warnings
 import zipfile
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +81,7 @@ def read_raw(
     delimiter: str | None = None,
     decimal: str | None = None,
     sheet: str | int = 0,
+    scan: Future[FileScan] | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV/TSV/TXT, XLSX or Parquet) into a :class:`RawTable`.
 
@@ -95,6 +98,9 @@ def read_raw(
         Decimal mark of numbers; by default ``,`` in ``;``-delimited files, else ``.``.
     sheet : str or int, default 0
         Worksheet of an Excel workbook.
+    scan : Future of FileScan, optional
+        :func:`scan_file` of ``path`` running in another thread (a text file's line shape is
+        then not read again).
 
     Returns
     -------
@@ -120,7 +126,7 @@ def read_raw(
     elif kind == "excel":
         table = _read_excel(path, sheet)
     else:
-        table = _read_text(path, encoding, delimiter, decimal)
+        table = _read_text(path, encoding, delimiter, decimal, scan)
     if len(table.frame) == 0 and len(table.bad_rows) == 0:
         raise InputFileError(path, "the file has a header but no data rows", _EXPORT_FIX)
     return table
@@ -195,7 +201,11 @@ def _content_kind(head: bytes) -> str:
 
 
 def _read_text(
-    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None
+    path: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    decimal: str | None,
+    scan: Future[FileScan] | None = None,
 ) -> RawTable:
     enc = encoding or "utf-8-sig"
     try:
@@ -213,11 +223,10 @@ def _read_text(
     frame = None
     bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
     if enc in ("utf-8-sig", "utf-8"):
-        newlines, ends_with_newline, balanced = _line_shape(path)
-        if balanced:
-            frame = _read_text_fast(path, sep, len(header))
-        lines = newlines + (0 if ends_with_newline else 1)
-        if frame is not None and lines != len(frame) + 1:
+        frame = _read_text_fast(path, sep, len(header))  # while ``scan`` runs in its thread
+        shape = scan.result() if scan is not None else scan_file(path)
+        lines = shape.newlines + (0 if shape.ends_with_newline else 1)
+        if frame is not None and (not shape.quotes_balanced or lines != len(frame) + 1):
             frame = None  # blank lines or multi-line values: row numbers need the exact reader
     if frame is None:
         frame, bad = _read_text_exact(path, enc, sep, header, encoding)
@@ -239,22 +248,41 @@ def _read_text(
     )
 
 
-def _line_shape(path: Path) -> tuple[int, bool, bool]:
-    """Count line breaks and quotes in one pass over the bytes.
+@dataclass(frozen=True)
+class FileScan:
+    """One pass over a file's bytes: its SHA-256 and the shape of its lines.
 
-    Returns the number of ``\\n``, whether the last byte is one, and whether the quotes
-    balance. The fast reader skips blank lines and accepts a quote left open at the end of the
-    file, so its result is only trusted when every line is one record (no blank lines, no
-    multi-line values) and the quotes balance.
+    The fast reader skips blank lines and accepts a quote left open at the end of the file, so
+    its result is only trusted when every line is one record (no blank lines, no multi-line
+    values) and the quotes balance.
     """
+
+    sha256: str
+    newlines: int
+    ends_with_newline: bool
+    quotes_balanced: bool
+
+
+def scan_file(path: str | Path) -> FileScan:
+    """Hash a file and count its line breaks and quotes, reading it once.
+
+    Examples
+    --------
+    >>> from recovery_toolkit.samples import sample_path
+    >>> scan = scan_file(sample_path())
+    >>> len(scan.sha256), scan.ends_with_newline, scan.quotes_balanced
+    (64, True, True)
+    """
+    digest = hashlib.sha256()
     newlines = quotes = 0
     last = b""
-    with path.open("rb") as handle:
+    with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
             newlines += block.count(b"\n")
             quotes += block.count(b'"')
             last = block[-1:]
-    return newlines, last == b"\n", quotes % 2 == 0
+    return FileScan(digest.hexdigest(), newlines, last == b"\n", quotes % 2 == 0)
 
 
 def _read_text_fast(path: Path, sep: str, width: int) -> pd.DataFrame | None:
@@ -387,7 +415,7 @@ def _read_text_tolerant(
     bad_rows: list[int] = []
     bad_text: list[str] = []
     width = len(header)
-    if not _line_shape(path)[2]:  # an odd number of quotes: one is never closed
+    if not scan_file(path).quotes_balanced:  # an odd number of quotes: one is never closed
         raise _unclosed_quote(path, "")
     with path.open("r", encoding=enc, newline="") as handle:
         reader = csv.reader(handle, delimiter=sep)  # lenient on stray quotes, as pandas is
