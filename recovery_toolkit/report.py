@@ -108,12 +108,8 @@ class _Privacy:
         together = bool(is_small(np.array(parts), self.min_cell).any()) and whole is not None
         shown = {}
         for label, value in values.items():
-            if is_small(np.array([value]), self.min_cell)[0]:
-                shown[label] = f"<{self.min_cell}"
-            elif together and label != whole:
-                shown[label] = SUPPRESSED
-            else:
-                shown[label] = f"{value:,}"
+            small = is_small(np.array([value]), self.min_cell)[0]
+            shown[label] = SUPPRESSED if small or (together and label != whole) else f"{value:,}"
         return shown
 
 
@@ -223,12 +219,11 @@ def _banner(privacy: _Privacy) -> str:
         )
     m = privacy.min_cell
     return (
-        f'<p class="caution"><b>Shared version.</b> Counts from 1 to {m - 1} are shown as '
-        f"&lt;{m}; where a hidden count could be worked out from a total, another count is "
-        "hidden too; proportions, rates and intervals that would reveal a hidden count, and "
-        f"means or percentiles of fewer than {m} episodes or logs, are shown as "
-        f"<i>suppressed</i> or left out of the charts. {pseudonyms}No notes and no dates "
-        "appear in this report.</p>"
+        f'<p class="caution"><b>Shared version.</b> Counts from 1 to {m - 1}, and any count, '
+        "proportion, rate, interval, mean or percentile that would let a reader work one out, "
+        "are shown as <i>suppressed</i> (one label for all, so that it says nothing about the "
+        "value) or left out of the charts; recovery curves are drawn in merged steps, in whole "
+        f"percent. {pseudonyms}No notes and no dates appear in this report.</p>"
     )
 
 
@@ -247,11 +242,9 @@ def _data_section(result: LoadResult, privacy: _Privacy) -> str:
     )
     problems = result.problem_table()
     if privacy.share:
-        hidden = shown["rows quarantined"] in (f"<{privacy.min_cell}", SUPPRESSED)
-        small = is_small(problems["rows"], privacy.min_cell)
+        hidden = shown["rows quarantined"] == SUPPRESSED  # the rows would reveal it
         rows = problems["rows"].astype(object)
-        rows[small] = f"<{privacy.min_cell}"
-        rows[~small & hidden] = SUPPRESSED  # they would reveal the hidden quarantine count
+        rows[is_small(problems["rows"], privacy.min_cell) | hidden] = SUPPRESSED
         problems = problems.assign(rows=rows)
     detail = (
         _table(problems.head(20))

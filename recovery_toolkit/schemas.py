@@ -67,15 +67,13 @@ def inconsistent_episode_rows(df: pd.DataFrame) -> np.ndarray:
     >>> inconsistent_episode_rows(frame).tolist()
     [True, True, False]
     """
-    episode = pd.factorize(df["episode_id"])[0]
-    codes = pd.DataFrame({c: pd.factorize(df[c])[0] for c in EPISODE_ATTRIBUTES})
-    codes["episode"] = episode
-    spread = codes.groupby("episode", sort=False).agg(["min", "max"])
-    differs = np.zeros(len(spread), dtype=bool)
-    for column in EPISODE_ATTRIBUTES:
-        differs |= (spread[(column, "min")] != spread[(column, "max")]).to_numpy()
+    episode = pd.factorize(df["episode_id"])[0].astype(np.int64)  # -1 for a missing ID
     bad = np.zeros(episode.max(initial=-1) + 2, dtype=bool)
-    bad[spread.index.to_numpy()[differs]] = True
+    for column in EPISODE_ATTRIBUTES:
+        value = pd.factorize(df[column])[0].astype(np.int64) + 1  # 0 for a missing value
+        pairs = pd.unique((episode + 1) * (int(value.max(initial=0)) + 1) + value)
+        owners = pairs // (int(value.max(initial=0)) + 1) - 1  # one per distinct value
+        bad[: len(bad) - 1] |= np.bincount(owners[owners >= 0], minlength=len(bad) - 1) > 1
     return bad[episode]
 
 

@@ -6,15 +6,18 @@ each table on its own would leave a count hidden in one place and shown, or deri
 another. :class:`SharePlan` therefore decides once, per treatment type, from the summary tables,
 and every shared table and chart asks it:
 
-* a count from 1 to ``min_cell - 1`` shows as ``<11``; a count hidden only so that a small one
-  cannot be worked out shows as ``suppressed``;
+* a count from 1 to ``min_cell - 1`` is hidden, and so is every count that would let a reader
+  work one out; all read ``suppressed`` (one label, so that a hidden cell's label does not
+  bound its value);
 * a part of a whole (resolved of episodes, flagged of episodes, logged of episodes) hides when
   it, the rest of the whole, or the whole is hidden;
 * across treatment types (whose total is shown elsewhere), across the months of a control-chart
   series, and within a month (whose ``all`` row is the sum), never exactly one count hides;
-* Kaplan–Meier curves are drawn in merged steps of at least ``min_cell`` resolutions, and the
-  "resolved by day 3/7/14" shares are shown only where they equal a drawn step;
-* means and percentiles of fewer than ``min_cell`` episodes or logs are suppressed.
+* Kaplan–Meier curves are drawn in merged steps of at least ``min_cell`` resolutions, with
+  0 or at least ``min_cell`` censored between steps and left at risk after each, in whole
+  percent; the "resolved by day 3/7/14" shares are shown only where they equal a drawn step;
+* means and percentiles are suppressed with their ``n`` (a mean of whole scores reveals its
+  denominator) and wherever fewer than ``min_cell`` episodes or logs are behind them.
 
 Examples
 --------
@@ -26,7 +29,7 @@ Examples
 >>> plan = SharePlan.from_tables(tables)
 >>> shared = plan.tables(tables, km=analysis.km_curve(analysis.episode_table(logs)))
 >>> shared["time_to_resolution"]["censored"].tolist()
-['<11', '<11', '<11', 15]
+['suppressed', 'suppressed', 'suppressed', 15]
 """
 
 from __future__ import annotations
@@ -44,15 +47,15 @@ _TYPE = "treatment_type"
 _MILESTONES = (3, 7, 14)
 
 
-def hidden(values: pd.Series, min_cell: int = MIN_CELL) -> np.ndarray:
-    """True where a shared table shows ``<min_cell`` or ``suppressed`` instead of a value.
+def hidden(values: pd.Series) -> np.ndarray:
+    """True where a shared table shows ``suppressed`` instead of a value.
 
     Examples
     --------
-    >>> hidden(pd.Series([12, "<11", "suppressed"])).tolist()
-    [False, True, True]
+    >>> hidden(pd.Series([12, "suppressed"])).tolist()
+    [False, True]
     """
-    return np.asarray(values.astype("str").isin([f"<{min_cell}", SUPPRESSED]))
+    return np.asarray(values.astype("str") == SUPPRESSED)
 
 
 def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -76,12 +79,11 @@ def _numbers(values: pd.Series | np.ndarray) -> np.ndarray:
 
 
 def _label(values: pd.Series, mask: np.ndarray, min_cell: int) -> pd.Series:
-    """``<min_cell`` for a hidden small count, ``suppressed`` for any other hidden count."""
+    """``suppressed`` for every hidden count, small or hidden as a complement alike: two
+    labels would tell a reader which hidden counts are 1 to ``min_cell - 1`` and which are 0
+    or at least ``min_cell``, and such bounds can solve a table."""
     out = values.astype(object).copy()
-    fresh = np.asarray(mask, dtype=bool) & ~hidden(values, min_cell)
-    small = is_small(values, min_cell)
-    out[fresh & small] = f"<{min_cell}"
-    out[fresh & ~small] = SUPPRESSED
+    out[np.asarray(mask, dtype=bool)] = SUPPRESSED
     return out
 
 
@@ -101,41 +103,54 @@ def _hide(
 
 
 def coarsen_km(km: pd.DataFrame, *, by: str = _TYPE, min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """A Kaplan–Meier table fit to share: steps merged so that each holds at least
-    ``min_cell`` resolutions (and so does what is left after the last one); counts dropped.
+    """A Kaplan–Meier table fit to share: counts dropped, steps merged and values rounded so
+    that no count from 1 to ``min_cell - 1`` can be read off the curve.
 
-    Each group starts from nobody resolved at day 0 (unless day 0 is a step itself), so the
-    curve climbs at the end of each merged step.
+    A drawn step holds at least ``min_cell`` resolutions; the censorings since the previous
+    step (its day included) are 0 or at least ``min_cell``, and so are the episodes left at
+    risk after it; what remains unresolved after the last step is 0 or at least ``min_cell``.
+    Shares are in whole percent. Each group starts from nobody resolved at day 0, so the curve
+    climbs at the end of each merged step; a group with no such step is not drawn.
 
     Examples
     --------
-    >>> km = pd.DataFrame({"g": ["a"] * 4, "day": [0, 1, 2, 3], "at_risk": [40, 35, 20, 16],
-    ...                    "events": [5, 15, 4, 12], "censored": [0, 0, 0, 4],
-    ...                    "survival": [0.875, 0.5, 0.4, 0.1], "resolved_share": [0, 0, 0, 0]})
-    >>> coarsen_km(km, by="g")[["day", "survival"]].values.tolist()
-    [[0.0, 1.0], [1.0, 0.5], [3.0, 0.1]]
+    >>> km = pd.DataFrame({"g": ["a"] * 4, "day": [0, 1, 2, 3], "at_risk": [60, 55, 40, 36],
+    ...                    "events": [5, 15, 4, 12], "censored": [0, 0, 0, 0],
+    ...                    "survival": [0.917, 0.667, 0.6, 0.4]})
+    >>> km["resolved_share"] = 1 - km["survival"]
+    >>> coarsen_km(km, by="g")[["day", "resolved_share"]].values.tolist()
+    [[0.0, 0.0], [1.0, 0.33], [3.0, 0.6]]
     """
     kept = []
     for _, rows in km.groupby(by, observed=True, sort=False):
-        cumulative = rows["events"].cumsum().to_numpy()
-        ends, last = [], 0
-        for i, total in enumerate(cumulative):
-            if total - last >= min_cell:
+        events = rows["events"].cumsum().to_numpy()
+        censored = rows["censored"].cumsum().to_numpy()
+        after = (rows["at_risk"] - rows["events"] - rows["censored"]).to_numpy()
+        ends: list[int] = []
+        for i in range(len(rows)):
+            last = ends[-1] if ends else -1
+            block_events = events[i] - (events[last] if ends else 0)
+            block_censored = censored[i] - (censored[last - 1] if last > 0 else 0)
+            counts = np.array([block_events, block_censored, after[i]])
+            if block_events >= min_cell and not is_small(counts, min_cell).any():
                 ends.append(i)
-                last = total
-        if ends and is_small(np.array([cumulative[-1] - last]), min_cell)[0]:
-            ends.pop()  # the remainder after the last step would be a small count
+        if ends and is_small(np.array([events[-1] - events[ends[-1]]]), min_cell)[0]:
+            ends.pop()  # the resolutions after the last step would be a small count
         if not ends:
-            continue  # fewer than 2 × min_cell resolutions: the group is not drawn
+            continue
         steps = rows.iloc[ends]
         if 0 not in ends:
-            start = rows.iloc[[0]].assign(day=0, survival=1.0, resolved_share=0.0)
-            steps = pd.concat([start, steps])
+            steps = pd.concat(
+                [rows.iloc[[0]].assign(day=0, survival=1.0, resolved_share=0.0), steps]
+            )
         kept.append(steps)
     columns = [c for c in km.columns if c not in ("at_risk", "events", "censored")]
     if not kept:
         return km.loc[[], columns]
-    return pd.concat(kept)[columns].reset_index(drop=True)
+    out = pd.concat(kept)[columns].reset_index(drop=True)
+    out["resolved_share"] = out["resolved_share"].round(2)
+    out["survival"] = 1 - out["resolved_share"]
+    return out
 
 
 def _milestones_shown(km: pd.DataFrame, coarse: pd.DataFrame, min_cell: int) -> pd.DataFrame:
@@ -285,8 +300,8 @@ class SharePlan:
         ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
         >>> t = pd.DataFrame({"treatment_type": ["a"] * 3, "day": [0, 1, 2], "n": [38, 20, 5],
         ...                   "mean": [6.0, 4.0, 2.0]})
-        >>> plan.counts_by_day(t, count="n").values.tolist()
-        [['a', 0, 'suppressed', 6.0], ['a', 1, 20, 4.0], ['a', 2, '<11', 'suppressed']]
+        >>> plan.counts_by_day(t, count="n")["mean"].tolist()
+        ['suppressed', 4.0, 'suppressed']
         """
         types = table[_TYPE].astype("str")
         whole = types.map(self.episodes).to_numpy(dtype=float)
@@ -296,12 +311,14 @@ class SharePlan:
             | is_small(whole - values, self.min_cell)
             | self._by_type(self.episodes_hidden, types)
         )
+        for rows in table.groupby(_TYPE, observed=True, sort=False).indices.values():
+            mask[rows] = complete(values[rows], mask[rows])  # the days add up to a type's logs
         out = _hide(table, count, mask, self.min_cell, derived)
         if "episodes" in table.columns:
             out = self._episodes_column(out)
         statistics = [c for c in table.columns if c not in (_TYPE, "day", count, *derived)]
         statistics = [c for c in statistics if pd.api.types.is_float_dtype(table[c])]
-        few = is_small(values, self.min_cell) | self._few(types)
+        few = mask | self._few(types)  # a mean of whole scores reveals its n
         out = out.astype({c: object for c in statistics})
         out.loc[few, statistics] = SUPPRESSED
         return out
@@ -337,6 +354,7 @@ class SharePlan:
             ok = shown.loc[shown["day"] == day].set_index(_TYPE)["shown"]
             mask = ~table[_TYPE].astype("str").map(ok).fillna(False).to_numpy(dtype=bool)
             out = out.astype({column: object})
+            out[column] = table[column].round(2).astype(object)  # whole percent, as drawn
             out.loc[mask | few | self._by_type(self.episodes_hidden, table[_TYPE]), column] = (
                 SUPPRESSED
             )
@@ -358,13 +376,17 @@ class SharePlan:
         >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
         >>> shown = SharePlan.from_tables(t).red_flag_incidence(t["red_flag_incidence"])
         >>> shown.loc[shown["flag"] == "any", "episodes_with_flag"].tolist()
-        ['suppressed', 20, 16, '<11']
+        ['suppressed', 20, 16, 'suppressed']
         """
         derived = tuple(c for c in table.columns if c.startswith(("proportion", "ci_", "rate")))
         mask = np.zeros(len(table), dtype=bool)
-        for _, rows in table.groupby("flag", sort=False):
-            counts = rows.set_index(_TYPE)["episodes_with_flag"]
+        for flag, rows in table.groupby("flag", sort=False):
+            counts = rows.set_index(_TYPE)["episodes_with_flag"].rename(index=str)
             hide = self.part(counts)
+            if flag != "any":  # a flag is also a part of "any": any - flag must not be small
+                rest = self.any_flag.reindex(counts.index) - counts
+                hide |= pd.Series(is_small(rest, self.min_cell), index=counts.index)
+                hide = pd.Series(complete(counts.to_numpy(), hide.to_numpy()), index=hide.index)
             mask[table.index.get_indexer(rows.index)] = hide.reindex(
                 rows[_TYPE].astype("str")
             ).to_numpy()
@@ -403,7 +425,7 @@ class SharePlan:
         >>> t = pd.DataFrame({"site": ["x", "y"], "episodes": [30, 25], "mean_completeness":
         ...                   [0.9, 0.8], "lost_to_follow_up": [3, 0], "lost_share": [0.1, 0]})
         >>> plan.completeness(t, by="site")["lost_to_follow_up"].tolist()
-        ['<11', 'suppressed']
+        ['suppressed', 'suppressed']
         """
         episodes = table["episodes"].to_numpy(dtype=float)
         lost = table["lost_to_follow_up"].to_numpy(dtype=float)
@@ -507,7 +529,7 @@ class SharePlan:
         >>> plan = SharePlan.from_tables(summary_tables(logs))
         >>> t1 = plan.table_one(analysis.table_one_counts(analysis.episode_table(logs)))
         >>> t1.set_index("characteristic").loc["Lost to follow-up", "overall"]
-        '<11'
+        'suppressed'
         """
         types = [c for c in counts.columns if c not in ("characteristic", "overall")]
         out = counts.astype({c: object for c in [*types, "overall"]})
@@ -529,9 +551,10 @@ class SharePlan:
         return out
 
     def item_resolution(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Per checklist item: adherent and other episodes (hidden together when either is
-        small) and their shares resolved by day 7, hidden where the resolved or unresolved
-        episodes they imply are fewer than ``min_cell``.
+        """Per checklist item: adherent and other episodes (hidden together when either, or
+        the episodes that never answered the item, are small) and their shares resolved by day
+        7, hidden where the resolved or unresolved episodes they imply are fewer than
+        ``min_cell``.
 
         Examples
         --------
@@ -545,7 +568,12 @@ class SharePlan:
         """
         groups = {"adherent": "adherent_episodes", "other": "other_episodes"}
         sizes = table[list(groups.values())].to_numpy(dtype=float)
-        pair = is_small(sizes[:, 0], self.min_cell) | is_small(sizes[:, 1], self.min_cell)
+        never = float(self.episodes.sum()) - sizes.sum(axis=1)  # never answered the item
+        pair = (
+            is_small(sizes[:, 0], self.min_cell)
+            | is_small(sizes[:, 1], self.min_cell)
+            | is_small(never, self.min_cell)
+        )
         out = table
         for column in groups.values():
             out = _hide(out, column, pair, self.min_cell)

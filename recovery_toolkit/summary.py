@@ -23,12 +23,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from . import analysis
 from .io.load import LoadResult
 from .io.writers import OutputExistsError, write_csv, write_text, write_xlsx
-from .privacy import MIN_CELL
+from .privacy import MIN_CELL, SUPPRESSED, is_small
 from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
 from .share import SharePlan
 
@@ -144,7 +145,8 @@ def _conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fixed_floats(table: pd.DataFrame) -> pd.DataFrame:
-    """Floats inside text columns (shared tables mix numbers and ``<11``) in the fixed format."""
+    """Floats inside text columns (shared tables mix numbers and ``suppressed``) in the fixed
+    format."""
     out = table.copy()
     for column in out.columns:
         if out[column].dtype == object:
@@ -152,6 +154,26 @@ def _fixed_floats(table: pd.DataFrame) -> pd.DataFrame:
                 FLOAT_FORMAT % v if isinstance(v, float) and v == v else v for v in out[column]
             ]
     return out
+
+
+def _manifest_rows(
+    result: LoadResult | DatasetSummary, min_cell: int | None
+) -> dict[str, int | str]:
+    """Row counts; in a shared summary valid and quarantined hide together when either is
+    small (the read total would give the other)."""
+    rows: dict[str, int | str] = {
+        "read": result.rows_read,
+        "valid": result.rows_valid,
+        "quarantined": result.rows_quarantined,
+        "merged": result.rows_merged,
+    }
+    if min_cell is not None:
+        parts = np.array([result.rows_valid, result.rows_quarantined, result.rows_merged])
+        if is_small(parts, min_cell).any():
+            rows.update(valid=SUPPRESSED, quarantined=SUPPRESSED, merged=SUPPRESSED)
+        if is_small(np.array([result.rows_read]), min_cell)[0]:
+            rows["read"] = SUPPRESSED
+    return rows
 
 
 def _versions() -> dict[str, str]:
@@ -184,8 +206,8 @@ def write_summary(
     ``episodes`` (already computed part by part).
 
     With ``share=True`` the tables are made safe to leave the clinic
-    (:class:`~recovery_toolkit.share.SharePlan`): small counts become ``<11`` (with
-    ``min_cell=11``) and what they would reveal ``suppressed``; ``alerts.csv`` is left out,
+    (:class:`~recovery_toolkit.share.SharePlan`): counts from 1 to ``min_cell - 1`` and what
+    would reveal them read ``suppressed``; ``alerts.csv`` is left out,
     or written with pseudonyms when ``key`` is given (a record-level file: its counts are not
     suppressed).
     With ``file_format="xlsx"`` the tables go to one workbook, ``summary.xlsx``, a sheet each.
@@ -233,12 +255,7 @@ def write_summary(
     manifest = {
         "tool": "recovery-toolkit summary",
         "input": {"file": Path(result.source).name, "sha256": result.sha256},
-        "rows": {
-            "read": result.rows_read,
-            "valid": result.rows_valid,
-            "quarantined": result.rows_quarantined,
-            "merged": result.rows_merged,
-        },
+        "rows": _manifest_rows(result, min_cell if share else None),
         "episodes": result.episodes,
         "parameters": asdict(settings),
         "loader_options": {k: v for k, v in result.options.items() if k != "mapping"}
@@ -251,7 +268,8 @@ def write_summary(
         "share": (
             {
                 "min_cell": min_cell,
-                "small_counts": f"1 to {min_cell - 1} shown as <{min_cell}, with complements",
+                "small_counts": f"1 to {min_cell - 1}, and what would reveal them, "
+                "shown as 'suppressed'",
                 "alerts": (
                     "record-level under HMAC-SHA256 pseudonyms; its counts are not suppressed"
                     if key

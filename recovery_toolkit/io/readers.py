@@ -21,7 +21,6 @@ import io
 import re
 import warnings
 import zipfile
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +80,7 @@ def read_raw(
     delimiter: str | None = None,
     decimal: str | None = None,
     sheet: str | int = 0,
-    scan: Future[FileScan] | None = None,
+    scan: FileScan | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV/TSV/TXT, XLSX or Parquet) into a :class:`RawTable`.
 
@@ -98,9 +97,9 @@ def read_raw(
         Decimal mark of numbers; by default ``,`` in ``;``-delimited files, else ``.``.
     sheet : str or int, default 0
         Worksheet of an Excel workbook.
-    scan : Future of FileScan, optional
-        :func:`scan_file` of ``path`` running in another thread (a text file's line shape is
-        then not read again).
+    scan : FileScan, optional
+        :func:`scan_file` of ``path``, when the caller has it (a text file's line shape is then
+        not read again).
 
     Returns
     -------
@@ -205,7 +204,7 @@ def _read_text(
     encoding: str | None,
     delimiter: str | None,
     decimal: str | None,
-    scan: Future[FileScan] | None = None,
+    scan: FileScan | None = None,
 ) -> RawTable:
     enc = encoding or "utf-8-sig"
     try:
@@ -223,8 +222,8 @@ def _read_text(
     frame = None
     bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
     if enc in ("utf-8-sig", "utf-8"):
-        frame = _read_text_fast(path, sep, len(header))  # while ``scan`` runs in its thread
-        shape = scan.result() if scan is not None else scan_file(path)
+        shape = scan if scan is not None else scan_file(path)
+        frame = _read_text_fast(path, sep, len(header))
         lines = shape.newlines + (0 if shape.ends_with_newline else 1)
         if frame is not None and (not shape.quotes_balanced or lines != len(frame) + 1):
             frame = None  # blank lines or multi-line values: row numbers need the exact reader
