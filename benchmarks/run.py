@@ -147,9 +147,9 @@ def summarise_folder(folder: Path) -> None:
     )
 
 
-def summarise_file(csv: Path) -> None:
+def summarise_file(path: Path) -> None:
     """The in-memory path as ``recovery-toolkit summary FILE`` runs it."""
-    write_summary(load_logs(csv), _scratch(), overwrite=True)
+    write_summary(load_logs(path), _scratch(), overwrite=True)
 
 
 #: Whole workflows from the file, each run in a fresh interpreter for its peak memory.
@@ -158,6 +158,7 @@ MEMORY_WORKFLOWS = {
     "load_logs csv": "bench.load_logs(csv)",
     "load_logs parquet": "bench.load_logs(parquet)",
     "summary of the CSV (in memory)": "bench.summarise_file(csv)",
+    "summary of the Parquet file (in memory)": "bench.summarise_file(parquet)",
     "summary of the Parquet folder (out of core)": "bench.summarise_folder(folder)",
     "report (HTML)": "bench.build_report(bench.load_logs(csv))",
 }

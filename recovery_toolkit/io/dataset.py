@@ -177,7 +177,9 @@ def load_part(part: list[Path], parted: Partitioned, **options: object) -> LoadR
     frame = pq.read_table([str(p) for p in part], partitioning=None).to_pandas()
     frame = frame.drop(columns=[_PART], errors="ignore").reset_index(drop=True)
     rows = frame.pop(_ROW).to_numpy(dtype=np.int64) + 1
-    frame[_FILE] = [str(Path(f).relative_to(parted.source)) for f in frame[_FILE]]
+    codes, files = pd.factorize(frame[_FILE])  # a few files, many rows
+    names = np.array([str(Path(f).relative_to(parted.source)) for f in files], dtype=object)
+    frame[_FILE] = pd.Series(names[codes], dtype="str")
     raw = RawTable(frame=frame, source_rows=rows)
     return validate_raw(raw, source=parted.source, sha256=parted.sha256, **options)  # type: ignore[arg-type]
 

@@ -333,12 +333,16 @@ def _validate(
     cross = _cross_row_codes(typed, row_failed, attributes_ok, merged)
     failed = row_failed | (cross != 0)
     problems = _problems(codes, cross, frame, typed, raw.source_rows, raw)
+    quarantine = _quarantine(raw, frame.index[failed], problems)
     is_log = ~failed & ~merged
-    logs = typed.loc[is_log, list(CANONICAL_COLUMNS)].reset_index(drop=True)
-    logs = logs.astype({"day": "int64", "soreness": "int64"})
+    columns = list(CANONICAL_COLUMNS)
+    # every row valid (the usual case for a large registry): select columns, which shares the
+    # data (copy-on-write) instead of copying every column as a row mask would
+    logs = typed[columns] if is_log.all() else typed.loc[is_log, columns]
+    del typed
+    logs = logs.reset_index(drop=True).astype({"day": "int64", "soreness": "int64"})
     with as_of(today):
         logs = SorenessLog.validate(logs)
-    quarantine = _quarantine(raw, frame.index[failed], problems)
     return LoadResult(
         logs=logs,
         quarantine=quarantine,
