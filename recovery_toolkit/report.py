@@ -100,11 +100,14 @@ class _Privacy:
     def min_cell(self) -> int:
         return self.plan.min_cell if self.plan is not None else MIN_CELL
 
-    def counts(self, values: dict[str, int], whole: str | None = None) -> dict[str, str]:
-        """Display counts; with ``whole``, the others are its parts and hide together."""
+    def counts(
+        self, values: dict[str, int], whole: str | None = None, unshown: list[int] | None = None
+    ) -> dict[str, str]:
+        """Display counts; with ``whole``, the others (and ``unshown`` parts, which a reader
+        could work out) are its parts and hide together."""
         if not self.share:
             return {label: f"{value:,}" for label, value in values.items()}
-        parts = [v for label, v in values.items() if label != whole]
+        parts = [v for label, v in values.items() if label != whole] + list(unshown or [])
         together = bool(is_small(np.array(parts), self.min_cell).any()) and whole is not None
         shown = {}
         for label, value in values.items():
@@ -235,6 +238,7 @@ def _data_section(result: LoadResult, privacy: _Privacy) -> str:
             "rows quarantined": result.rows_quarantined,
         },
         whole="rows read",
+        unshown=[result.rows_merged],  # read - valid - quarantined gives it
     ) | privacy.counts({"episodes": result.episodes})
     kpis = "".join(
         f'<div class="kpi"><b>{value}</b>{html.escape(label)}</div>'
@@ -278,6 +282,8 @@ def _curves_section(curve: pd.DataFrame) -> str:
 def _km_data(km: pd.DataFrame, privacy: _Privacy, by: str = "treatment_type") -> pd.DataFrame:
     if privacy.plan is None:
         return km
+    if by == "treatment_type":
+        return privacy.plan.km(km)
     return coarsen_km(km, by=by, min_cell=privacy.min_cell)
 
 

@@ -239,12 +239,14 @@ class SharePlan:
         return pd.Series(complete(part.to_numpy(), mask), index=whole.index)
 
     def _few(self, types: pd.Series) -> np.ndarray:
-        """Rows of types with fewer than ``min_cell`` episodes (their statistics hide)."""
-        small = pd.Series(is_small(self.episodes, self.min_cell), index=self.episodes.index)
-        return types.astype("str").map(small).fillna(False).to_numpy(dtype=bool)
+        """Rows of types whose episodes are hidden: their statistics hide too, whether the
+        count is small or hidden as a complement (a mean's decimals bound its denominator, and
+        which statistics hide would tell the two apart)."""
+        return self._by_type(self.episodes_hidden, types)
 
     def _by_type(self, mask: pd.Series, types: pd.Series) -> np.ndarray:
-        return types.astype("str").map(mask).fillna(False).to_numpy(dtype=bool)
+        """``mask`` (per type) at each row; a type the plan does not know is hidden."""
+        return types.astype("str").map(mask).fillna(True).to_numpy(dtype=bool)
 
     # --- the summary tables -------------------------------------------------------------
 
@@ -342,7 +344,7 @@ class SharePlan:
         indexed = table.set_index(_TYPE)
         out = self._episodes_column(table)
         for column in ("resolved", "censored"):
-            mask = self.part(indexed[column]).to_numpy()
+            mask = self._by_type(self.part(indexed[column]), table[_TYPE])
             out = _hide(out, column, mask, self.min_cell)
         few = self._few(table[_TYPE])
         medians = ["median_days", "median_ci_low", "median_ci_high"]
@@ -409,7 +411,8 @@ class SharePlan:
         """
         answered = table["days_answered"].to_numpy(dtype=float)
         adherent = table["days_adherent"].to_numpy(dtype=float)
-        small_whole = is_small(answered, self.min_cell)
+        # a hidden type's answered days hide too: days / (window + 1) bounds its episodes
+        small_whole = is_small(answered, self.min_cell) | self._few(table[_TYPE])
         mask = is_small(adherent, self.min_cell) | is_small(answered - adherent, self.min_cell)
         out = _hide(table, "days_answered", small_whole, self.min_cell)
         return _hide(out, "days_adherent", mask | small_whole, self.min_cell, ("proportion",))
@@ -431,19 +434,17 @@ class SharePlan:
         lost = table["lost_to_follow_up"].to_numpy(dtype=float)
         if by == _TYPE:
             indexed = table.set_index(_TYPE)
-            mask = self.part(indexed["lost_to_follow_up"]).to_numpy()
+            mask = self._by_type(self.part(indexed["lost_to_follow_up"]), table[_TYPE])
             out = self._episodes_column(table)
+            few = self._few(table[_TYPE])
         else:
-            ep_mask = complete(episodes, is_small(episodes, self.min_cell))
-            mask = (
-                ep_mask | is_small(lost, self.min_cell) | is_small(episodes - lost, self.min_cell)
-            )
+            few = complete(episodes, is_small(episodes, self.min_cell))
+            mask = few | is_small(lost, self.min_cell) | is_small(episodes - lost, self.min_cell)
             mask = complete(lost, mask)
-            out = _hide(table, "episodes", ep_mask, self.min_cell)
+            out = _hide(table, "episodes", few, self.min_cell)
         out = _hide(out, "lost_to_follow_up", mask, self.min_cell, ("lost_share",))
-        few = is_small(episodes, self.min_cell)
         out = out.astype({"mean_completeness": object})
-        out.loc[few, "mean_completeness"] = SUPPRESSED
+        out.loc[few, "mean_completeness"] = SUPPRESSED  # its decimals bound the episodes
         return out
 
     def escalation(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -460,17 +461,16 @@ class SharePlan:
         >>> plan.escalation(t).iloc[0].tolist()[1:]
         ['suppressed', 'suppressed', 'suppressed', 'suppressed', 'suppressed']
         """
-        indexed = table.set_index(_TYPE)["episodes_with_flag"]
-        flagged = self.part(indexed, self.any_flag, self.any_flag_hidden).to_numpy()
+        types = table[_TYPE].astype("str")
+        flagged_counts = pd.Series(table["episodes_with_flag"].to_numpy(), index=types)
+        flagged = self.part(flagged_counts, self.any_flag, self.any_flag_hidden)
+        flagged_whole = flagged_counts.reindex(self.any_flag.index).fillna(0)
         escalated = self.part(
-            table.set_index(_TYPE)["escalated"],
-            indexed.rename(index=str),
-            pd.Series(flagged, index=indexed.index.astype(str)),
+            pd.Series(table["escalated"].to_numpy(), index=types), flagged_whole, flagged
         )
-        out = _hide(table, "episodes_with_flag", flagged, self.min_cell)
-        return _hide(
-            out, "escalated", escalated.to_numpy(), self.min_cell, ("share", "ci_low", "ci_high")
-        )
+        out = _hide(table, "episodes_with_flag", self._by_type(flagged, types), self.min_cell)
+        derived = ("share", "ci_low", "ci_high")
+        return _hide(out, "escalated", self._by_type(escalated, types), self.min_cell, derived)
 
     def spc(self, table: pd.DataFrame) -> pd.DataFrame:
         """Control chart: month counts hidden when small, never alone in a month (whose
@@ -514,6 +514,24 @@ class SharePlan:
         return out
 
     # --- report pieces ---------------------------------------------------------------------
+
+    def km(self, km: pd.DataFrame) -> pd.DataFrame:
+        """The Kaplan–Meier curves by treatment type, coarsened (:func:`coarsen_km`), without
+        the types whose episodes are hidden (a step's share bounds its denominator).
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit import analysis
+        >>> from recovery_toolkit.summary import summary_tables
+        >>> logs = rt.load_logs(rt.sample_path()).logs
+        >>> plan = SharePlan.from_tables(summary_tables(logs))
+        >>> drawn = plan.km(analysis.km_curve(analysis.episode_table(logs)))
+        >>> "at_risk" in drawn, drawn["resolved_share"].max() <= 1
+        (False, np.True_)
+        """
+        shown = ~self._by_type(self.episodes_hidden, km[_TYPE])
+        return coarsen_km(km.loc[shown], min_cell=self.min_cell)
 
     def table_one(self, counts: pd.DataFrame) -> pd.DataFrame:
         """Table 1 counts (:func:`recovery_toolkit.analysis.table_one_counts`): every row a

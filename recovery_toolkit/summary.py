@@ -256,7 +256,11 @@ def write_summary(
         "tool": "recovery-toolkit summary",
         "input": {"file": Path(result.source).name, "sha256": result.sha256},
         "rows": _manifest_rows(result, min_cell if share else None),
-        "episodes": result.episodes,
+        "episodes": (
+            SUPPRESSED
+            if share and is_small(np.array([result.episodes]), min_cell)[0]
+            else result.episodes
+        ),
         "parameters": asdict(settings),
         "loader_options": {k: v for k, v in result.options.items() if k != "mapping"}
         | {

@@ -502,3 +502,56 @@ def test_a_shared_manifest_hides_small_row_counts(tmp_path, write):
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["rows"]["quarantined"] == "suppressed"
     assert manifest["rows"]["valid"] == "suppressed"
+
+
+# --- what a second adversarial review recovered -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def one_small_type(tmp_path_factory):
+    """The sample with 7 minor-procedure episodes: minor hides, and injection with it."""
+    logs = pd.read_csv(sample_path(), dtype=str, keep_default_na=False)
+    minor = logs.loc[logs["treatment_type"] == "minor_procedure", "episode_id"].unique()
+    logs = logs.loc[~logs["episode_id"].isin(minor[7:])]
+    folder = tmp_path_factory.mktemp("small_type")
+    path = folder / "cut.csv"
+    logs.to_csv(path, index=False)
+    assert main(["summary", str(path), "--share", "--out", str(folder / "s")]) == 0
+    return folder / "s"
+
+
+def test_statistics_hide_with_a_type_hidden_as_a_complement(one_small_type):
+    """A mean's decimals bound its denominator (0.869020 = days / (15 x 85)), and a shown
+    statistic beside a hidden count would say the count is not small."""
+    ttr = _read(one_small_type, "time_to_resolution").set_index("treatment_type")
+    completeness = _read(one_small_type, "completeness").set_index("treatment_type")
+    adherence = _read(one_small_type, "adherence")
+    hidden = ttr.index[ttr["episodes"] == "suppressed"].tolist()
+    assert set(hidden) == {"injection", "minor_procedure"}
+    for kind in hidden:
+        assert (
+            ttr.loc[kind, ["median_days", "median_ci_low", "resolved_by_day_7"]] == "suppressed"
+        ).all()
+        assert completeness.loc[kind, "mean_completeness"] == "suppressed"
+        rows = adherence[adherence["treatment_type"] == kind]
+        assert (rows[["days_answered", "days_adherent", "proportion"]] == "suppressed").all().all()
+
+
+def test_a_shared_manifest_hides_a_small_episode_count(tmp_path, write):
+    rows = [f"P{i},PT,2025-03-01,2025-03-{d:02d},4" for i in range(8) for d in (1, 2)]
+    path = write("few.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    assert main(["summary", str(path), "--share", "--out", str(tmp_path / "o")]) == 0
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["episodes"] == "suppressed"
+
+
+def test_a_shared_report_of_a_tiny_redcap_export_works(tmp_path):
+    """Eight records, one treatment type missing from the escalation table."""
+    source = pd.read_csv(sample_path("redcap_export.csv"), dtype=str, keep_default_na=False)
+    first = source["record_id"].drop_duplicates().head(8)
+    path = tmp_path / "rc8.csv"
+    source[source["record_id"].isin(first)].to_csv(path, index=False)
+    out = tmp_path / "r.html"
+    args = ["report", str(path), "--mapping", str(sample_path("redcap_mapping.toml"))]
+    assert main([*args, "--share", "-o", str(out)]) == 0
+    assert "Shared version" in out.read_text()
