@@ -145,9 +145,9 @@ def build_report(
     max_alerts : int, default 100
         Alerts listed (most severe first; internal reports only).
     share : bool, default False
-        Make the report safe to leave the clinic (DESIGN §6): counts from 1 to
-        ``min_cell - 1`` shown as ``<min_cell`` with complementary suppression, what they
-        would reveal hidden, no patient IDs, no notes, no dates, no alerts; a banner says so.
+        Make the report safe to leave the clinic (DESIGN §6; :mod:`recovery_toolkit.share`):
+        counts from 1 to ``min_cell - 1`` and whatever would reveal them read ``suppressed``,
+        no patient IDs, no notes, no dates, no alerts; a banner says so.
     min_cell : int, default 11
         Smallest count shown in a shared report.
     pseudonym_key : bytes, optional
