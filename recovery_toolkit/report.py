@@ -181,7 +181,7 @@ def build_report(
         body = [
             _data_section(result, privacy),
             _cohort_section(episodes, privacy),
-            _curves_section(shown["recovery_curve"]),
+            _curves_section(shown["recovery_curve"], privacy),
             _resolution_section(
                 episodes, km, shown["time_to_resolution"], settings.window_days, privacy
             ),
@@ -269,11 +269,19 @@ def _cohort_section(episodes: pd.DataFrame, privacy: _Privacy) -> str:
     )
 
 
-def _curves_section(curve: pd.DataFrame) -> str:
+def _curves_section(curve: pd.DataFrame, privacy: _Privacy) -> str:
     data = _numeric(curve, ["n", *_CURVE_STATISTICS])
+    note = "Mean soreness by day with its 95 % confidence band (t-interval)."
+    if privacy.share:
+        note += (
+            " Shared version: a day is left out where its number of logs is small or within "
+            f"{privacy.min_cell - 1} of the type's episodes (a mean of whole scores would reveal "
+            "how many did not log that day), so early days, when nearly everyone logs, are often "
+            "missing; the internal report draws every day."
+        )
     body = (
         _svg(charts.recovery_curve_chart(data))
-        + '<p class="note">Mean soreness by day with its 95 % confidence band (t-interval).</p>'
+        + f'<p class="note">{note}</p>'
         + _svg(charts.recovery_curve_chart(data, statistic="median"))
     )
     return _section("curves", "Recovery curves", body)
