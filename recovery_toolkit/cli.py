@@ -24,13 +24,13 @@ from typing import Any
 
 from . import __version__, vocab
 from .analysis import RESOLVED_AT, WINDOW_DAYS
-from .errors import OptionError, RecoveryToolkitError, RecoveryToolkitWarning
+from .errors import InputFileError, OptionError, RecoveryToolkitError, RecoveryToolkitWarning
 from .io import load_logs, write_csv
 from .io.load import LoadResult
 from .privacy import MIN_CELL, load_key
 from .report import write_report
 from .samples import sample_path, write_samples
-from .scale import summarise_dataset
+from .scale import DatasetSummary, summarise_dataset
 from .summary import SummarySettings, write_summary
 
 __all__ = ["main", "build_parser"]
@@ -239,6 +239,7 @@ def _run_summary(args: argparse.Namespace) -> int:
             computed = {"tables": result.tables, "episodes": result.episode_table}
         else:
             result = _load(args)
+            _require_valid_rows(result, args.path)
         paths = write_summary(
             result,
             args.out,
@@ -275,6 +276,7 @@ def _run_report(args: argparse.Namespace) -> int:
         raise OptionError("--output", str(output), "already exists", "pass --force to overwrite it")
     key = _share_key(args)
     result = _load(args)
+    _require_valid_rows(result, args.path)
     if result.rows_read > 100_000:
         print(f"{_PROG}: {result.rows_read:,} rows loaded; building the report...", file=sys.stderr)
     write_report(
@@ -293,6 +295,17 @@ def _run_report(args: argparse.Namespace) -> int:
         f"episodes ({result.rows_quarantined:,} rows quarantined)\n  wrote {output}"
     )
     return 0
+
+
+def _require_valid_rows(result: LoadResult | DatasetSummary, path: Path | None) -> None:
+    """Summaries and reports need valid rows: say so in one line, and how to see why."""
+    if result.rows_valid == 0:
+        shown = path or sample_path()
+        raise InputFileError(
+            shown,
+            f"has no valid rows (all {result.rows_read:,} rows were quarantined)",
+            f"see why with: recovery-toolkit validate {shown} --quarantine fix_me.csv",
+        )
 
 
 def _load(args: argparse.Namespace) -> LoadResult:

@@ -38,7 +38,9 @@ from typing import Any
 import pandas as pd
 
 from . import analysis
+from .errors import InputFileError
 from .io.dataset import iter_parts, partition_dataset
+from .io.load import LoadResult
 from .io.mapping import Mapping, load_mapping
 from .summary import SummarySettings, summary_tables
 
@@ -127,6 +129,9 @@ def summarise_dataset(
         )
         episodes, counts, kept, results = [], [], [], []
         for i, result in enumerate(iter_parts(parted, **options)):
+            results.append(_stripped(result))
+            if result.logs.empty:  # every row of this part was quarantined
+                continue
             part = analysis.episode_table(
                 result.logs,
                 window_days=settings.window_days,
@@ -138,7 +143,14 @@ def summarise_dataset(
             path = Path(work) / f"valid-{i}.parquet"
             result.logs.to_parquet(path)
             kept.append(path)
-            results.append(_stripped(result))
+        if not episodes:
+            raise InputFileError(
+                folder,
+                f"has no valid rows (all {sum(r.rows_read for r in results):,} rows were "
+                "quarantined)",
+                "see why with: recovery-toolkit validate FILE.parquet --quarantine "
+                "fix_me.csv (one file of the folder at a time)",
+            )
         episode_table = _concat(episodes).sort_values("episode_id", ignore_index=True)
         curve = analysis.curve_from_counts(_add_up(counts))
         alerts = _alerts(kept, episodes, curve, settings)
@@ -178,7 +190,7 @@ class _Counts:
     rows_merged: int
 
 
-def _stripped(result: Any) -> _Counts:
+def _stripped(result: LoadResult) -> _Counts:
     return _Counts(
         result.quarantine,
         result.problems,

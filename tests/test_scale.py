@@ -101,3 +101,28 @@ def test_folders_that_cannot_be_summarised_get_one_line(tmp_path, capsys):
     assert "holds no .parquet files" in capsys.readouterr().err
     assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
     assert "summary FOLDER" in capsys.readouterr().err
+
+
+def test_no_valid_rows_at_all_is_one_clear_line(tmp_path, capsys):
+    bad = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2"],
+            "treatment_type": ["PT", "PT"],
+            "treatment_date": ["2025-01-01"] * 2,
+            "log_date": ["2025-01-02"] * 2,
+            "soreness": ["12", "13"],  # out of range: both rows quarantined
+        }
+    )
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    bad.to_parquet(folder / "a.parquet")
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    for command in (
+        ["summary", str(folder), "--out", str(tmp_path / "o1")],
+        ["summary", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "o2")],
+        ["report", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "r.html")],
+    ):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "has no valid rows (all 2 rows were quarantined)" in err
+        assert "recovery-toolkit validate" in err and "Traceback" not in err
