@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_loader_options(summary)
     summary.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     summary.add_argument(
+        "--quarantine",
+        metavar="OUT.csv",
+        type=Path,
+        help="also write the quarantined rows (original values, source file and row, reasons) "
+        "to this CSV, to correct them; not with --share",
+    )
+    summary.add_argument(
         "--rows-per-part",
         type=_positive_int,
         default=1_000_000,
@@ -225,6 +232,19 @@ def _run_summary(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise OptionError("--out", str(args.out), "is a file", "name a folder for the tables")
     key = _share_key(args)
+    if args.quarantine is not None:
+        if args.share:
+            raise OptionError(
+                "--quarantine",
+                str(args.quarantine),
+                "holds patients' raw rows and cannot go with --share",
+                "write it in a separate, internal run without --share",
+            )
+        _output_path(args.quarantine, "--quarantine", [args.path or sample_path(), args.mapping])
+        if args.quarantine.exists() and not args.force:
+            raise OptionError(
+                "--quarantine", str(args.quarantine), "already exists", "pass --force to replace it"
+            )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
         computed: dict[str, Any] = {}
@@ -251,6 +271,8 @@ def _run_summary(args: argparse.Namespace) -> int:
             file_format=args.format,
             **computed,
         )
+    if args.quarantine is not None:
+        paths.append(write_csv(result.quarantine, args.quarantine))
     for warning in caught:
         print(f"{_PROG}: note: {warning.message}", file=sys.stderr)
     if key is not None:

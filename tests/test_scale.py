@@ -126,3 +126,18 @@ def test_no_valid_rows_at_all_is_one_clear_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "has no valid rows (all 2 rows were quarantined)" in err
         assert "recovery-toolkit validate" in err and "Traceback" not in err
+
+
+def test_summary_of_a_folder_writes_its_quarantine_to_correct(registry, tmp_path, capsys):
+    _, folder, _ = registry
+    fix_me = tmp_path / "fix_me.csv"
+    out = tmp_path / "o"
+    assert main(["summary", str(folder), "--out", str(out), "--quarantine", str(fix_me)]) == 0
+    table = pd.read_csv(fix_me, dtype=str, keep_default_na=False)
+    assert len(table) == 3 and table["source_file"].str.endswith(".parquet").all()
+    assert table["reasons"].str.contains("out_of_range|unknown_treatment_type|duplicate_row").all()
+    again = ["summary", str(folder), "--out", str(out), "--force", "--quarantine", str(fix_me)]
+    assert main([*again, "--share"]) == 2
+    assert "cannot go with --share" in capsys.readouterr().err
+    assert main(again[:-3] + ["--quarantine", str(fix_me)]) == 2  # exists, no --force
+    assert "already exists" in capsys.readouterr().err
