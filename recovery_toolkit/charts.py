@@ -344,7 +344,7 @@ def adherence_heatmap(adherence: pd.DataFrame, *, column: str = "treatment_type"
     data = _with_labels(adherence, column) if column == "treatment_type" else adherence.copy()
     x_field = "type_label" if column == "treatment_type" else column
     data["item_label"] = data["item"].map(_ITEM_LABELS).fillna(data["item"])
-    columns = [_LABELS[t] for t in _LABELS] if column == "treatment_type" else "ascending"
+    columns = list(_LABELS.values()) if column == "treatment_type" else "ascending"
     base = alt.Chart(data).encode(
         x=alt.X(
             f"{x_field}:N",

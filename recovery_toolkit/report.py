@@ -31,8 +31,8 @@ from . import __version__, analysis, charts
 from .errors import RecoveryToolkitWarning
 from .io.load import LoadResult
 from .io.writers import atomic_write
-from .privacy import MIN_CELL, SUPPRESSED, is_small, pseudonymise
-from .share import SharePlan, coarsen_km
+from .privacy import MIN_CELL, SUPPRESSED, is_small
+from .share import SharePlan, coarsen_km, pseudonymise_alerts, row_counts
 from .summary import SummarySettings, summary_tables
 from .widgets import table_html
 
@@ -100,20 +100,11 @@ class _Privacy:
     def min_cell(self) -> int:
         return self.plan.min_cell if self.plan is not None else MIN_CELL
 
-    def counts(
-        self, values: dict[str, int], whole: str | None = None, unshown: list[int] | None = None
-    ) -> dict[str, str]:
-        """Display counts; with ``whole``, the others (and ``unshown`` parts, which a reader
-        could work out) are its parts and hide together."""
-        if not self.share:
-            return {label: f"{value:,}" for label, value in values.items()}
-        parts = [v for label, v in values.items() if label != whole] + list(unshown or [])
-        together = bool(is_small(np.array(parts), self.min_cell).any()) and whole is not None
-        shown = {}
-        for label, value in values.items():
-            small = is_small(np.array([value]), self.min_cell)[0]
-            shown[label] = SUPPRESSED if small or (together and label != whole) else f"{value:,}"
-        return shown
+    def count(self, value: int | str) -> str:
+        """A count as shown: with thousands separators, or ``suppressed`` (already hidden, or
+        small in a shared report)."""
+        small = self.share and is_small(np.array([value]), self.min_cell)[0]
+        return SUPPRESSED if small or value == SUPPRESSED else f"{value:,}"
 
 
 def _numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -174,7 +165,16 @@ def build_report(
         )
         curve = analysis.recovery_curve(logs, window_days=settings.window_days)
         km = analysis.km_curve(episodes, window_days=settings.window_days)
-        tables = summary_tables(logs, settings=settings, episodes=episodes, curve=curve)
+        alerts = analysis.alerts(
+            logs,
+            episodes,
+            curve=curve,
+            window_days=settings.window_days,
+            resolved_at=settings.resolved_at,
+        )
+        tables = summary_tables(
+            logs, settings=settings, episodes=episodes, curve=curve, alerts=alerts
+        )
         plan = SharePlan.from_tables(tables, min_cell=min_cell) if share else None
         privacy = _Privacy(plan, pseudonym_key if share else None)
         shown = plan.tables(tables, km=km) if plan is not None else tables
@@ -189,7 +189,7 @@ def build_report(
             _adherence_section(episodes, shown["adherence"], settings, privacy),
             _followup_section(logs, episodes, shown["completeness"], settings, privacy),
             _spc_section(shown["spc"], privacy),
-            _alerts_section(tables["alerts"], logs, episodes, curve, settings, max_alerts, privacy),
+            _alerts_section(alerts, max_alerts, privacy),
         ]
     notes = sorted({str(w.message) for w in caught})
     body.append(_methods_section(result, settings, notes, privacy))
@@ -197,7 +197,7 @@ def build_report(
     header = (
         "<h1>Recovery after spine-focused care</h1>"
         f'<p class="meta">Input {html.escape(Path(result.source).name)} · '
-        f"{privacy.counts({'e': result.episodes})['e']} episodes · "
+        f"{privacy.count(result.episodes)} episodes · "
         f"window days 0–{settings.window_days} · "
         f"recovery-toolkit {html.escape(__version__)}<br>"
         f"Generated {generated_at:%Y-%m-%d %H:%M}</p>{_banner(privacy)}<nav>{nav}</nav>"
@@ -231,22 +231,21 @@ def _banner(privacy: _Privacy) -> str:
 
 
 def _data_section(result: LoadResult, privacy: _Privacy) -> str:
-    shown = privacy.counts(
-        {
-            "rows read": result.rows_read,
-            "rows valid": result.rows_valid,
-            "rows quarantined": result.rows_quarantined,
-        },
-        whole="rows read",
-        unshown=[result.rows_merged],  # read - valid - quarantined gives it
-    ) | privacy.counts({"episodes": result.episodes})
+    counts = {
+        "read": result.rows_read,
+        "valid": result.rows_valid,
+        "quarantined": result.rows_quarantined,
+        "merged": result.rows_merged,
+    }
+    rows = row_counts(**counts, min_cell=privacy.min_cell) if privacy.share else counts
+    shown = {f"rows {name}": rows[name] for name in ("read", "valid", "quarantined")}
     kpis = "".join(
-        f'<div class="kpi"><b>{value}</b>{html.escape(label)}</div>'
-        for label, value in shown.items()
+        f'<div class="kpi"><b>{privacy.count(value)}</b>{html.escape(label)}</div>'
+        for label, value in (*shown.items(), ("episodes", result.episodes))
     )
     problems = result.problem_table()
     if privacy.share:
-        hidden = shown["rows quarantined"] == SUPPRESSED  # the rows would reveal it
+        hidden = rows["quarantined"] == SUPPRESSED  # the rows would reveal it
         rows = problems["rows"].astype(object)
         rows[is_small(problems["rows"], privacy.min_cell) | hidden] = SUPPRESSED
         problems = problems.assign(rows=rows)
@@ -416,15 +415,7 @@ def _spc_section(spc: pd.DataFrame, privacy: _Privacy) -> str:
     return _section("spc", "Control chart", body)
 
 
-def _alerts_section(
-    alerts: pd.DataFrame,
-    logs: pd.DataFrame,
-    episodes: pd.DataFrame,
-    curve: pd.DataFrame,
-    settings: SummarySettings,
-    max_alerts: int,
-    privacy: _Privacy,
-) -> str:
+def _alerts_section(alerts: pd.DataFrame, max_alerts: int, privacy: _Privacy) -> str:
     if privacy.share and privacy.key is None:
         return _section(
             "alerts",
@@ -432,26 +423,16 @@ def _alerts_section(
             '<p class="note">Alerts are about single patients: a shared report leaves them out '
             "(with <code>--pseudonym-key-file</code> it lists them under pseudonyms).</p>",
         )
-    detailed = analysis.alerts(
-        logs,
-        episodes,
-        curve=curve,
-        window_days=settings.window_days,
-        resolved_at=settings.resolved_at,
-    )
-    counts = detailed.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
+    counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
     caution = ""
     if privacy.key is not None:
-        detailed = detailed.assign(
-            episode_id=pseudonymise(detailed["episode_id"], privacy.key),
-            patient_id=pseudonymise(detailed["patient_id"], privacy.key),
-        )
+        alerts = pseudonymise_alerts(alerts, privacy.key)
         caution = (
             '<p class="caution"><b>Record-level list.</b> Each alert is one patient under an '
             "HMAC-SHA256 pseudonym; its counts are not suppressed. Share this report only with "
             "people allowed to see pseudonymised patient records.</p>"
         )
-    pressing = detailed.loc[detailed["severity"] != "review"]
+    pressing = alerts.loc[alerts["severity"] != "review"]
     body = (
         caution
         + _table(counts)

@@ -71,8 +71,9 @@ def inconsistent_episode_rows(df: pd.DataFrame) -> np.ndarray:
     bad = np.zeros(episode.max(initial=-1) + 2, dtype=bool)
     for column in EPISODE_ATTRIBUTES:
         value = pd.factorize(df[column])[0].astype(np.int64) + 1  # 0 for a missing value
-        pairs = pd.unique((episode + 1) * (int(value.max(initial=0)) + 1) + value)
-        owners = pairs // (int(value.max(initial=0)) + 1) - 1  # one per distinct value
+        width = int(value.max(initial=0)) + 1
+        pairs = pd.unique((episode + 1) * width + value)  # each (episode, value) once
+        owners = pairs // width - 1
         bad[: len(bad) - 1] |= np.bincount(owners[owners >= 0], minlength=len(bad) - 1) > 1
     return bad[episode]
 

@@ -41,21 +41,10 @@ import pandas as pd
 
 from .privacy import MIN_CELL, SUPPRESSED, is_small, pseudonymise
 
-__all__ = ["SharePlan", "complete", "coarsen_km", "hidden"]
+__all__ = ["SharePlan", "complete", "coarsen_km", "pseudonymise_alerts", "row_counts"]
 
 _TYPE = "treatment_type"
 _MILESTONES = (3, 7, 14)
-
-
-def hidden(values: pd.Series) -> np.ndarray:
-    """True where a shared table shows ``suppressed`` instead of a value.
-
-    Examples
-    --------
-    >>> hidden(pd.Series([12, "suppressed"])).tolist()
-    [False, True]
-    """
-    return np.asarray(values.astype("str") == SUPPRESSED)
 
 
 def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -74,11 +63,48 @@ def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _numbers(values: pd.Series | np.ndarray) -> np.ndarray:
-    return pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").to_numpy(dtype=float)
+def pseudonymise_alerts(alerts: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """The alert list with patient and episode IDs replaced by HMAC-SHA256 pseudonyms
+    (record-level: one patient per row, its counts not suppressed).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"episode_id": ["E1"], "patient_id": ["P1"], "reason": ["x"]})
+    >>> pseudonymise_alerts(t, b"k" * 16)["patient_id"].str.startswith("ps-").tolist()
+    [True]
+    """
+    return alerts.assign(
+        episode_id=pseudonymise(alerts["episode_id"], key),
+        patient_id=pseudonymise(alerts["patient_id"], key),
+    )
 
 
-def _label(values: pd.Series, mask: np.ndarray, min_cell: int) -> pd.Series:
+def row_counts(
+    *, read: int, valid: int, quarantined: int, merged: int, min_cell: int = MIN_CELL
+) -> dict[str, int | str]:
+    """Rows read, valid, quarantined and merged as a shared output shows them: valid,
+    quarantined and merged hide together when one is small (read minus the others gives it);
+    read hides when small.
+
+    Examples
+    --------
+    >>> row_counts(read=400, valid=395, quarantined=5, merged=0)
+    {'read': 400, 'valid': 'suppressed', 'quarantined': 'suppressed', 'merged': 'suppressed'}
+    """
+    rows: dict[str, int | str] = {
+        "read": read,
+        "valid": valid,
+        "quarantined": quarantined,
+        "merged": merged,
+    }
+    if is_small(np.array([valid, quarantined, merged]), min_cell).any():
+        rows.update(valid=SUPPRESSED, quarantined=SUPPRESSED, merged=SUPPRESSED)
+    if is_small(np.array([read]), min_cell)[0]:
+        rows["read"] = SUPPRESSED
+    return rows
+
+
+def _label(values: pd.Series, mask: np.ndarray) -> pd.Series:
     """``suppressed`` for every hidden count, small or hidden as a complement alike: two
     labels would tell a reader which hidden counts are 1 to ``min_cell - 1`` and which are 0
     or at least ``min_cell``, and such bounds can solve a table."""
@@ -88,15 +114,11 @@ def _label(values: pd.Series, mask: np.ndarray, min_cell: int) -> pd.Series:
 
 
 def _hide(
-    table: pd.DataFrame,
-    column: str,
-    mask: np.ndarray,
-    min_cell: int,
-    derived: tuple[str, ...] = (),
+    table: pd.DataFrame, column: str, mask: np.ndarray, derived: tuple[str, ...] = ()
 ) -> pd.DataFrame:
     mask = np.asarray(mask, dtype=bool)
     out = table.astype({column: object, **{c: object for c in derived}})
-    out[column] = _label(table[column], mask, min_cell)
+    out[column] = _label(table[column], mask)
     for name in derived:
         out.loc[mask, name] = SUPPRESSED
     return out
@@ -153,7 +175,7 @@ def coarsen_km(km: pd.DataFrame, *, by: str = _TYPE, min_cell: int = MIN_CELL) -
     return out
 
 
-def _milestones_shown(km: pd.DataFrame, coarse: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+def _milestones_shown(km: pd.DataFrame, coarse: pd.DataFrame) -> pd.DataFrame:
     """Per type and milestone day: True where the share resolved by then equals a drawn step."""
     rows = []
     for group, part in km.groupby(_TYPE, observed=True, sort=False):
@@ -283,11 +305,7 @@ class SharePlan:
             "spc": self.spc(tables["spc"]),
         }
         if key is not None:
-            alerts = tables["alerts"]
-            out["alerts"] = alerts.assign(
-                episode_id=pseudonymise(alerts["episode_id"], key),
-                patient_id=pseudonymise(alerts["patient_id"], key),
-            )
+            out["alerts"] = pseudonymise_alerts(tables["alerts"], key)
         return out
 
     def counts_by_day(
@@ -315,14 +333,13 @@ class SharePlan:
         )
         for rows in table.groupby(_TYPE, observed=True, sort=False).indices.values():
             mask[rows] = complete(values[rows], mask[rows])  # the days add up to a type's logs
-        out = _hide(table, count, mask, self.min_cell, derived)
+        out = _hide(table, count, mask, derived)
         if "episodes" in table.columns:
             out = self._episodes_column(out)
         statistics = [c for c in table.columns if c not in (_TYPE, "day", count, *derived)]
         statistics = [c for c in statistics if pd.api.types.is_float_dtype(table[c])]
-        few = mask | self._few(types)  # a mean of whole scores reveals its n
         out = out.astype({c: object for c in statistics})
-        out.loc[few, statistics] = SUPPRESSED
+        out.loc[mask, statistics] = SUPPRESSED  # a mean of whole scores reveals its n
         return out
 
     def time_to_resolution(self, table: pd.DataFrame, km: pd.DataFrame) -> pd.DataFrame:
@@ -345,27 +362,23 @@ class SharePlan:
         out = self._episodes_column(table)
         for column in ("resolved", "censored"):
             mask = self._by_type(self.part(indexed[column]), table[_TYPE])
-            out = _hide(out, column, mask, self.min_cell)
+            out = _hide(out, column, mask)
         few = self._few(table[_TYPE])
         medians = ["median_days", "median_ci_low", "median_ci_high"]
         out = out.astype({c: object for c in medians})
         out.loc[few, medians] = SUPPRESSED
-        shown = _milestones_shown(km, coarsen_km(km, min_cell=self.min_cell), self.min_cell)
+        shown = _milestones_shown(km, coarsen_km(km, min_cell=self.min_cell))
         for day in _MILESTONES:
             column = f"resolved_by_day_{day}"
             ok = shown.loc[shown["day"] == day].set_index(_TYPE)["shown"]
             mask = ~table[_TYPE].astype("str").map(ok).fillna(False).to_numpy(dtype=bool)
             out = out.astype({column: object})
             out[column] = table[column].round(2).astype(object)  # whole percent, as drawn
-            out.loc[mask | few | self._by_type(self.episodes_hidden, table[_TYPE]), column] = (
-                SUPPRESSED
-            )
+            out.loc[mask | few, column] = SUPPRESSED
         return out
 
     def _episodes_column(self, table: pd.DataFrame) -> pd.DataFrame:
-        return _hide(
-            table, "episodes", self._by_type(self.episodes_hidden, table[_TYPE]), self.min_cell
-        )
+        return _hide(table, "episodes", self._few(table[_TYPE]))
 
     def red_flag_incidence(self, table: pd.DataFrame) -> pd.DataFrame:
         """Each flag's episodes as a part of episodes, types completed per flag; the ``any``
@@ -386,16 +399,13 @@ class SharePlan:
             counts = rows.set_index(_TYPE)["episodes_with_flag"].rename(index=str)
             hide = self.part(counts)
             if flag != "any":  # a flag is also a part of "any": any - flag must not be small
-                rest = self.any_flag.reindex(counts.index) - counts
-                hide |= pd.Series(is_small(rest, self.min_cell), index=counts.index)
+                counts = counts.reindex(hide.index).fillna(0)
+                hide |= is_small(self.any_flag.reindex(hide.index) - counts, self.min_cell)
                 hide = pd.Series(complete(counts.to_numpy(), hide.to_numpy()), index=hide.index)
             mask[table.index.get_indexer(rows.index)] = hide.reindex(
                 rows[_TYPE].astype("str")
             ).to_numpy()
-        out = _hide(
-            self._episodes_column(table), "episodes_with_flag", mask, self.min_cell, derived
-        )
-        return out
+        return _hide(self._episodes_column(table), "episodes_with_flag", mask, derived)
 
     def adherence(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adherent days as a part of answered days, per type and checklist item.
@@ -414,8 +424,8 @@ class SharePlan:
         # a hidden type's answered days hide too: days / (window + 1) bounds its episodes
         small_whole = is_small(answered, self.min_cell) | self._few(table[_TYPE])
         mask = is_small(adherent, self.min_cell) | is_small(answered - adherent, self.min_cell)
-        out = _hide(table, "days_answered", small_whole, self.min_cell)
-        return _hide(out, "days_adherent", mask | small_whole, self.min_cell, ("proportion",))
+        out = _hide(table, "days_answered", small_whole)
+        return _hide(out, "days_adherent", mask | small_whole, ("proportion",))
 
     def completeness(self, table: pd.DataFrame, *, by: str = _TYPE) -> pd.DataFrame:
         """Lost to follow-up as a part of episodes; ``by="site"`` for the table by site
@@ -441,8 +451,8 @@ class SharePlan:
             few = complete(episodes, is_small(episodes, self.min_cell))
             mask = few | is_small(lost, self.min_cell) | is_small(episodes - lost, self.min_cell)
             mask = complete(lost, mask)
-            out = _hide(table, "episodes", few, self.min_cell)
-        out = _hide(out, "lost_to_follow_up", mask, self.min_cell, ("lost_share",))
+            out = _hide(table, "episodes", few)
+        out = _hide(out, "lost_to_follow_up", mask, ("lost_share",))
         out = out.astype({"mean_completeness": object})
         out.loc[few, "mean_completeness"] = SUPPRESSED  # its decimals bound the episodes
         return out
@@ -468,9 +478,9 @@ class SharePlan:
         escalated = self.part(
             pd.Series(table["escalated"].to_numpy(), index=types), flagged_whole, flagged
         )
-        out = _hide(table, "episodes_with_flag", self._by_type(flagged, types), self.min_cell)
+        out = _hide(table, "episodes_with_flag", self._by_type(flagged, types))
         derived = ("share", "ci_low", "ci_high")
-        return _hide(out, "escalated", self._by_type(escalated, types), self.min_cell, derived)
+        return _hide(out, "escalated", self._by_type(escalated, types), derived)
 
     def spc(self, table: pd.DataFrame) -> pd.DataFrame:
         """Control chart: month counts hidden when small, never alone in a month (whose
@@ -506,8 +516,8 @@ class SharePlan:
         total_n, total_any = self.episodes.sum(), self.any_flag.sum()
         all_hidden = is_small(np.array([total_any, total_n - total_any]), self.min_cell).any()
         center_mask = np.where(all_rows, all_hidden, self._by_type(self.any_flag_hidden, types))
-        out = _hide(table, "n", n_mask, self.min_cell)
-        out = _hide(out, "events", ev_mask, self.min_cell, ("p", "signal"))
+        out = _hide(table, "n", n_mask)
+        out = _hide(out, "events", ev_mask, ("p", "signal"))
         out = out.astype({c: object for c in ("center", "lcl", "ucl")})
         out.loc[center_mask, "center"] = SUPPRESSED
         out.loc[center_mask | n_mask, ["lcl", "ucl"]] = SUPPRESSED
@@ -561,11 +571,9 @@ class SharePlan:
             else:
                 mask = self.part(values).reindex(types).to_numpy(dtype=bool)
             total = int(row["overall"])
-            out.loc[i, types] = _label(values, mask, self.min_cell).to_numpy()
+            out.loc[i, types] = _label(values, mask).to_numpy()
             if is_small(np.array([total, overall_n - total]), self.min_cell).any():
-                out.loc[i, "overall"] = _label(pd.Series([total]), np.array([True]), self.min_cell)[
-                    0
-                ]
+                out.loc[i, "overall"] = SUPPRESSED
         return out
 
     def item_resolution(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -594,7 +602,7 @@ class SharePlan:
         )
         out = table
         for column in groups.values():
-            out = _hide(out, column, pair, self.min_cell)
+            out = _hide(out, column, pair)
         out = out.astype({c: object for c in out.columns if c.startswith("resolved")})
         any_hidden = pair.copy()
         for suffix, size in groups.items():

@@ -31,7 +31,7 @@ from .io.load import LoadResult
 from .io.writers import OutputExistsError, write_csv, write_text, write_xlsx
 from .privacy import MIN_CELL, SUPPRESSED, is_small
 from .schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
-from .share import SharePlan
+from .share import SharePlan, row_counts
 
 if TYPE_CHECKING:
     from .scale import DatasetSummary
@@ -156,26 +156,6 @@ def _fixed_floats(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _manifest_rows(
-    result: LoadResult | DatasetSummary, min_cell: int | None
-) -> dict[str, int | str]:
-    """Row counts; in a shared summary valid and quarantined hide together when either is
-    small (the read total would give the other)."""
-    rows: dict[str, int | str] = {
-        "read": result.rows_read,
-        "valid": result.rows_valid,
-        "quarantined": result.rows_quarantined,
-        "merged": result.rows_merged,
-    }
-    if min_cell is not None:
-        parts = np.array([result.rows_valid, result.rows_quarantined, result.rows_merged])
-        if is_small(parts, min_cell).any():
-            rows.update(valid=SUPPRESSED, quarantined=SUPPRESSED, merged=SUPPRESSED)
-        if is_small(np.array([result.rows_read]), min_cell)[0]:
-            rows["read"] = SUPPRESSED
-    return rows
-
-
 def _versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in _VERSIONED:
@@ -252,10 +232,16 @@ def write_summary(
         ]
     else:
         paths = [write_xlsx(tables, targets[0])]
+    rows = {
+        "read": result.rows_read,
+        "valid": result.rows_valid,
+        "quarantined": result.rows_quarantined,
+        "merged": result.rows_merged,
+    }
     manifest = {
         "tool": "recovery-toolkit summary",
         "input": {"file": Path(result.source).name, "sha256": result.sha256},
-        "rows": _manifest_rows(result, min_cell if share else None),
+        "rows": row_counts(**rows, min_cell=min_cell) if share else rows,
         "episodes": (
             SUPPRESSED
             if share and is_small(np.array([result.episodes]), min_cell)[0]

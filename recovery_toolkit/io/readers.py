@@ -228,7 +228,7 @@ def _read_text(
         if frame is not None and (not shape.quotes_balanced or lines != len(frame) + 1):
             frame = None  # blank lines or multi-line values: row numbers need the exact reader
     if frame is None:
-        frame, bad = _read_text_exact(path, enc, sep, header, encoding)
+        frame, bad = _read_text_exact(path, enc, sep, header, encoding, scan)
     frame.columns = header
     empty = frame.isna().all(axis=1).to_numpy()
     set_aside = np.zeros(len(frame), dtype=bool)
@@ -305,7 +305,12 @@ def _read_text_fast(path: Path, sep: str, width: int) -> pd.DataFrame | None:
 
 
 def _read_text_exact(
-    path: Path, enc: str, sep: str, header: list[str], encoding: str | None
+    path: Path,
+    enc: str,
+    sep: str,
+    header: list[str],
+    encoding: str | None,
+    scan: FileScan | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Row-exact reader: keeps blank lines for numbering, sets malformed rows aside."""
     try:
@@ -330,7 +335,7 @@ def _read_text_exact(
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         if "EOF inside string" in str(exc):
             raise _unclosed_quote(path, str(exc)) from None
-        frame, bad = _read_text_tolerant(path, enc, sep, header)
+        frame, bad = _read_text_tolerant(path, enc, sep, header, scan)
     if frame.shape[1] != len(header):
         raise InputFileError(path, "the header and the rows disagree on the columns", _EXPORT_FIX)
     return frame, bad
@@ -407,14 +412,15 @@ def _refuse_duplicate_columns(path: Path, header: list[str]) -> None:
 
 
 def _read_text_tolerant(
-    path: Path, enc: str, sep: str, header: list[str]
+    path: Path, enc: str, sep: str, header: list[str], scan: FileScan | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Slow path for files with malformed rows: keep good rows, set the others aside."""
     good: list[list[str | None]] = []
     bad_rows: list[int] = []
     bad_text: list[str] = []
     width = len(header)
-    if not scan_file(path).quotes_balanced:  # an odd number of quotes: one is never closed
+    shape = scan if scan is not None else scan_file(path)
+    if not shape.quotes_balanced:  # an odd number of quotes: one is never closed
         raise _unclosed_quote(path, "")
     with path.open("r", encoding=enc, newline="") as handle:
         reader = csv.reader(handle, delimiter=sep)  # lenient on stray quotes, as pandas is
