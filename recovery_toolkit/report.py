@@ -28,6 +28,7 @@ import pandas as pd
 import vl_convert
 
 from . import __version__, analysis, charts
+from .analysis.alerts import SEVERITIES
 from .errors import RecoveryToolkitWarning
 from .io.load import LoadResult
 from .io.writers import atomic_write
@@ -424,6 +425,8 @@ def _alerts_section(alerts: pd.DataFrame, max_alerts: int, privacy: _Privacy) ->
             "(with <code>--pseudonym-key-file</code> it lists them under pseudonyms).</p>",
         )
     counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
+    rank = counts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    counts = counts.iloc[np.argsort(rank.to_numpy(), kind="stable")]  # urgent first
     caution = ""
     if privacy.key is not None:
         alerts = pseudonymise_alerts(alerts, privacy.key)
