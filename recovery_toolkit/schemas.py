@@ -53,11 +53,16 @@ __all__ = [
 EPISODE_ATTRIBUTES: tuple[str, ...] = ("patient_id", "treatment_type", "treatment_date")
 
 
-def inconsistent_episode_rows(df: pd.DataFrame) -> np.ndarray:
+def inconsistent_episode_rows(
+    df: pd.DataFrame, episode_codes: np.ndarray | None = None
+) -> np.ndarray:
     """Rows whose episode has more than one patient, treatment type or treatment date.
 
-    Works on integer codes (one factorisation per column), so it stays fast on millions of
-    rows.
+    ``episode_codes`` may give ``pd.factorize(df["episode_id"])[0]`` (or any integer codes
+    of the IDs, -1 for a missing ID) when the caller already has them.
+
+    Works on integer codes (one factorisation per column): every row is compared with one
+    row of its episode, so it stays fast on millions of rows.
 
     Examples
     --------
@@ -67,14 +72,15 @@ def inconsistent_episode_rows(df: pd.DataFrame) -> np.ndarray:
     >>> inconsistent_episode_rows(frame).tolist()
     [True, True, False]
     """
-    episode = pd.factorize(df["episode_id"])[0].astype(np.int64)  # -1 for a missing ID
-    bad = np.zeros(episode.max(initial=-1) + 2, dtype=bool)
+    episode = pd.factorize(df["episode_id"])[0] if episode_codes is None else episode_codes
+    episodes = int(episode.max(initial=-1)) + 1
+    bad = np.zeros(episodes + 1, dtype=bool)  # the last slot: missing IDs, never flagged
     for column in EPISODE_ATTRIBUTES:
-        value = pd.factorize(df[column])[0].astype(np.int64) + 1  # 0 for a missing value
-        width = int(value.max(initial=0)) + 1
-        pairs = pd.unique((episode + 1) * width + value)  # each (episode, value) once
-        owners = pairs // width - 1
-        bad[: len(bad) - 1] |= np.bincount(owners[owners >= 0], minlength=len(bad) - 1) > 1
+        value = pd.factorize(df[column])[0]  # -1 for a missing value, itself a value
+        reference = np.empty(episodes + 1, dtype=value.dtype)
+        reference[episode] = value  # any one row's value per episode will do
+        bad[episode[value != reference[episode]]] = True
+    bad[episodes] = False
     return bad[episode]
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import pickle
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from recovery_toolkit import InputFileError, SorenessLog, load_logs
 from recovery_toolkit.samples import sample_path
+from recovery_toolkit.schemas import EPISODE_ATTRIBUTES, inconsistent_episode_rows
 
 from .conftest import HEADER, TODAY, codes_by_row
 
@@ -383,3 +385,31 @@ def test_crlf_line_endings(write):
     result = load(write("crlf.csv", text))
     assert result.logs["soreness"].tolist() == [5]
     assert codes_by_row(result) == {2: {"not_a_number"}}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_episode_consistency_agrees_with_a_groupby_reference(seed):
+    """The integer-code check equals "more than one value per episode" counted by pandas,
+    missing values included (a missing attribute next to a present one is a disagreement;
+    rows without an episode ID are never flagged)."""
+    rng = np.random.default_rng(seed)
+    n = 2_000
+
+    def pick(choices):
+        values = pd.Series(rng.choice(choices, n), dtype="str")
+        return values.mask(rng.random(n) < 0.01)
+
+    frame = pd.DataFrame(
+        {
+            "episode_id": pick([f"E{i}" for i in range(300)]),
+            "patient_id": pick(["P1", "P2", "P3"] + ["P1"] * 60),
+            "treatment_type": pick(["pt"] * 40 + ["injection"]),
+            "treatment_date": pd.to_datetime(pick(["2025-01-01"] * 50 + ["2025-01-02"])),
+        }
+    )
+    attributes = frame[list(EPISODE_ATTRIBUTES)]
+    distinct = attributes.groupby(frame["episode_id"]).nunique(dropna=False)
+    flagged = distinct.index[(distinct > 1).any(axis=1)]
+    expected = frame["episode_id"].isin(flagged).to_numpy()
+    assert 0 < expected.sum() < n  # both kinds of episode are present
+    assert inconsistent_episode_rows(frame).tolist() == expected.tolist()

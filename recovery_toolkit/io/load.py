@@ -33,6 +33,7 @@ from ..errors import InputFileError, OptionError
 from ..schemas import (
     BOOLEAN_COLUMNS,
     CANONICAL_COLUMNS,
+    EPISODE_ATTRIBUTES,
     REQUIRED_COLUMNS,
     Problems,
     SorenessLog,
@@ -41,7 +42,7 @@ from ..schemas import (
 )
 from . import parse
 from .mapping import Mapping, apply_mapping, load_mapping
-from .readers import RawTable, read_raw, scan_file
+from .readers import RawTable, read_raw
 
 __all__ = ["LoadResult", "load_logs", "validate_raw", "file_sha256"]
 
@@ -281,18 +282,14 @@ def load_logs(
     date_format = date_format or (mapping.date_format if mapping else None)
     delimiter = delimiter or (mapping.delimiter if mapping else None)
     _check_options(date_format, delimiter)
-    # one pass over the bytes for the hash and the line shape; not in a thread beside the
-    # reader, which already keeps both cores busy (measured: slower in parallel)
-    scan = scan_file(path) if Path(path).is_file() else None
     raw = read_raw(
         path,
         encoding=encoding,
         delimiter=delimiter,
         decimal=mapping.decimal if mapping else None,
         sheet=sheet,
-        scan=scan,
     )
-    return _validate(raw, path, mapping, date_format, today, scan.sha256 if scan else None)
+    return _validate(raw, path, mapping, date_format, today, raw.sha256)
 
 
 def _validate(
@@ -333,7 +330,7 @@ def _validate(
     cross = _cross_row_codes(typed, row_failed, attributes_ok, merged)
     failed = row_failed | (cross != 0)
     problems = _problems(codes, cross, frame, typed, raw.source_rows, raw)
-    quarantine = _quarantine(raw, frame.index[failed], problems)
+    quarantine = _quarantine(raw, np.flatnonzero(failed), problems)
     is_log = ~failed & ~merged
     columns = list(CANONICAL_COLUMNS)
     # every row valid (the usual case for a large registry): select columns, which shares the
@@ -522,7 +519,8 @@ def _dates_and_days(
             codes["day"] = _mark(codes["day"], mismatch, "day_mismatch")
             day = from_dates.fillna(day)
         out["day"] = day
-        out.setdefault("log_date", treated + pd.to_timedelta(day.astype("float"), unit="D"))
+        if "log_date" not in out:
+            out["log_date"] = treated + pd.to_timedelta(day.astype("float"), unit="D")
     else:
         out["day"] = from_dates
     out["log_date"] = out["log_date"].astype("datetime64[us]")
@@ -560,10 +558,10 @@ def _cross_row_codes(
     few tenths of a second.
     """
     reason = np.zeros(len(typed), dtype=np.int8)
+    episode = pd.factorize(typed["episode_id"])[0]  # once, for every check below
     positions = np.flatnonzero(~row_failed & ~baseline)
-    episode = pd.factorize(typed["episode_id"].iloc[positions])[0].astype(np.int64)
     day = typed["day"].to_numpy(dtype="int64", na_value=0)[positions]
-    key = episode * (int(day.max(initial=0)) + 1) + day
+    key = episode[positions].astype(np.int64) * (int(day.max(initial=0)) + 1) + day
     same_day = pd.Series(key).duplicated(keep=False).to_numpy()
     if same_day.any():
         group = typed.iloc[positions[same_day]].loc[:, list(CANONICAL_COLUMNS)]
@@ -573,9 +571,12 @@ def _cross_row_codes(
         rest = group.loc[~exact]
         conflict = rest.duplicated(["episode_id", "day"], keep=False).to_numpy()
         reason[where[~exact][conflict]] = parse.reason_index("conflicting_rows")
-    readable = np.flatnonzero(attributes_ok & (reason == 0))
-    inconsistent = inconsistent_episode_rows(typed.iloc[readable])
-    reason[readable[inconsistent]] = parse.reason_index("inconsistent_episode")
+    readable = attributes_ok & (reason == 0)
+    attributes = typed.loc[:, list(EPISODE_ATTRIBUTES)]
+    if not readable.all():
+        attributes = attributes.loc[readable]
+    inconsistent = inconsistent_episode_rows(attributes, episode_codes=episode[readable])
+    reason[np.flatnonzero(readable)[inconsistent]] = parse.reason_index("inconsistent_episode")
     if baseline.any():
         logged = ~row_failed & (reason == 0) & ~baseline
         has_logs = typed["episode_id"].isin(typed["episode_id"][logged]).to_numpy()
@@ -648,12 +649,13 @@ def _as_text(values: pd.Series | None, n: int) -> Any:
     return values.astype("str").to_numpy()
 
 
-def _quarantine(raw: RawTable, failed_index: pd.Index, problems: pd.DataFrame) -> pd.DataFrame:
-    """Failed rows with their original values, source row number and reasons."""
-    original = raw.frame.loc[failed_index].astype("str")
+def _quarantine(raw: RawTable, failed: np.ndarray, problems: pd.DataFrame) -> pd.DataFrame:
+    """Failed rows (positions) with their original values, source row number and reasons."""
+    # taking no rows from chunked Arrow columns still costs a pass per chunk: slice instead
+    original = (raw.frame.iloc[failed] if len(failed) else raw.frame.iloc[:0]).astype("str")
     taken = {"source_row", "reasons", "raw_text"} & set(original.columns)
     original = original.rename(columns={c: f"input_{c}" for c in taken})  # e.g. a re-import
-    original.insert(0, "source_row", raw.source_rows[failed_index])
+    original.insert(0, "source_row", raw.source_rows[failed])
     if len(raw.bad_rows):
         bad = pd.DataFrame({"source_row": raw.bad_rows["source_row"].to_numpy()})
         bad["raw_text"] = raw.bad_rows["text"].to_numpy()

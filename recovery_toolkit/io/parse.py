@@ -17,12 +17,15 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import vocab
 from ..schemas import TREATMENT_DTYPE
@@ -158,6 +161,9 @@ def parse_boolean(values: pd.Series) -> Parsed:
     """
     if pd.api.types.is_bool_dtype(values.dtype):
         return Parsed(values.astype("boolean"), np.zeros(len(values), dtype=np.int8))
+    usual = _usual_spellings(values)
+    if usual is not None:
+        return usual
 
     def one(raw: object) -> tuple[object, str | None]:
         word = str(raw).strip().lower()
@@ -172,6 +178,33 @@ def parse_boolean(values: pd.Series) -> Parsed:
     parsed, missing, reason = _by_uniques(values, one, False)
     typed = pd.arrays.BooleanArray(parsed.astype(bool), missing)
     return Parsed(pd.Series(typed, index=values.index), reason)
+
+
+#: The yes/no words as exports usually spell them (lower case, upper case, capitalised).
+_SPELLINGS = tuple(
+    dict.fromkeys(
+        spelling
+        for word in (*sorted(vocab.TRUE_WORDS), *sorted(vocab.FALSE_WORDS))
+        for spelling in (word, word.upper(), word.capitalize())
+    )
+)
+_SPELLING_IS_TRUE = np.array([w.lower() in vocab.TRUE_WORDS for w in _SPELLINGS] + [False])
+
+
+def _usual_spellings(values: pd.Series) -> Parsed | None:
+    """Arrow-backed text whose every filled cell is a usual spelling of yes or no, read with
+    one hash lookup per cell (no factorising); ``None`` when the general reader is needed."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    text = pa.array(values.array)
+    position = pc.index_in(text, value_set=pa.array(_SPELLINGS))
+    missing = position.is_null().to_numpy(zero_copy_only=False)
+    if bool(np.any(missing & text.is_valid().to_numpy(zero_copy_only=False))):
+        return None  # some other spelling (or a typo): the general reader explains it
+    found = pc.fill_null(position, len(_SPELLINGS)).to_numpy()
+    typed = pd.arrays.BooleanArray(_SPELLING_IS_TRUE[found], missing)
+    return Parsed(pd.Series(typed, index=values.index), np.zeros(len(values), dtype=np.int8))
 
 
 def parse_treatment_type(values: pd.Series) -> Parsed:
@@ -227,8 +260,11 @@ def parse_date(
             return _MISSING, None
         match = _ISO_DATETIME.match(text)  # ISO dates are always read, format or not
         if match is not None:
-            stamp = pd.to_datetime(match.group(1), format="%Y-%m-%d", errors="coerce")
-        elif date_format is not None:
+            try:  # the C ISO reader: ~50x faster than pd.to_datetime per value
+                return np.datetime64(dt.date.fromisoformat(match.group(1)), "us"), None
+            except ValueError:
+                return _MISSING, "invalid_date"
+        if date_format is not None:
             stamp = pd.to_datetime(text, format=date_format, errors="coerce")
         else:
             return _MISSING, "ambiguous_date" if _SLASH_DATE.match(text) else "invalid_date"
@@ -253,7 +289,7 @@ def looks_day_first_or_month_first(values: pd.Series) -> bool:
     """
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return False
-    uniques = pd.unique(values.dropna().astype("str"))
+    uniques = pd.Series(pd.unique(values)).dropna().astype("str")
     if len(uniques) == 0:
         return False
     slash = sum(bool(_SLASH_DATE.match(u)) for u in uniques)

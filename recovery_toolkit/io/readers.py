@@ -21,7 +21,8 @@ import io
 import re
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,8 @@ class RawTable:
         Completely blank rows that were skipped (they are not data).
     delimiter, decimal : str or None
         What the text reader used (``None`` for binary formats).
+    sha256 : str or None
+        SHA-256 of the file's bytes (``None`` for rows that did not come from one file).
     """
 
     frame: pd.DataFrame
@@ -71,6 +74,7 @@ class RawTable:
     delimiter: str | None = None
     decimal: str = "."
     encoding: str | None = None
+    sha256: str | None = None
 
 
 def read_raw(
@@ -80,7 +84,6 @@ def read_raw(
     delimiter: str | None = None,
     decimal: str | None = None,
     sheet: str | int = 0,
-    scan: FileScan | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV/TSV/TXT, XLSX or Parquet) into a :class:`RawTable`.
 
@@ -97,9 +100,6 @@ def read_raw(
         Decimal mark of numbers; by default ``,`` in ``;``-delimited files, else ``.``.
     sheet : str or int, default 0
         Worksheet of an Excel workbook.
-    scan : FileScan, optional
-        :func:`scan_file` of ``path``, when the caller has it (a text file's line shape is then
-        not read again).
 
     Returns
     -------
@@ -120,12 +120,17 @@ def read_raw(
     if encoding is not None and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # a byte-order mark is never part of the data
     kind = _detect_kind(path, encoding)
-    if kind == "parquet":
-        table = _read_parquet(path)
-    elif kind == "excel":
-        table = _read_excel(path, sheet)
-    else:
-        table = _read_text(path, encoding, delimiter, decimal, scan)
+    # one pass over the bytes for the hash and the line shape, on the second core while the
+    # reader parses (hashing and counting release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(scan_file, path)
+        if kind == "parquet":
+            table = _read_parquet(path)
+        elif kind == "excel":
+            table = _read_excel(path, sheet)
+        else:
+            table = _read_text(path, encoding, delimiter, decimal, scan)
+        table = replace(table, sha256=scan.result().sha256)
     if len(table.frame) == 0 and len(table.bad_rows) == 0:
         raise InputFileError(path, "the file has a header but no data rows", _EXPORT_FIX)
     return table
@@ -204,7 +209,7 @@ def _read_text(
     encoding: str | None,
     delimiter: str | None,
     decimal: str | None,
-    scan: FileScan | None = None,
+    scan: Future[FileScan],
 ) -> RawTable:
     enc = encoding or "utf-8-sig"
     try:
@@ -222,13 +227,13 @@ def _read_text(
     frame = None
     bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
     if enc in ("utf-8-sig", "utf-8"):
-        shape = scan if scan is not None else scan_file(path)
         frame = _read_text_fast(path, sep, len(header))
+        shape = scan.result()
         lines = shape.newlines + (0 if shape.ends_with_newline else 1)
         if frame is not None and (not shape.quotes_balanced or lines != len(frame) + 1):
             frame = None  # blank lines or multi-line values: row numbers need the exact reader
     if frame is None:
-        frame, bad = _read_text_exact(path, enc, sep, header, encoding, scan)
+        frame, bad = _read_text_exact(path, enc, sep, header, encoding, scan.result())
     frame.columns = header
     empty = frame.isna().all(axis=1).to_numpy()
     set_aside = np.zeros(len(frame), dtype=bool)
@@ -245,6 +250,9 @@ def _read_text(
         decimal=dec,
         encoding=enc,
     )
+
+
+_NEWLINE, _QUOTE = ord("\n"), ord('"')
 
 
 @dataclass(frozen=True)
@@ -277,9 +285,10 @@ def scan_file(path: str | Path) -> FileScan:
     last = b""
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-            newlines += block.count(b"\n")
-            quotes += block.count(b'"')
+            digest.update(block)  # hashlib and numpy release the GIL: this can run in a thread
+            data = np.frombuffer(block, dtype=np.uint8)
+            newlines += int(np.count_nonzero(data == _NEWLINE))
+            quotes += int(np.count_nonzero(data == _QUOTE))
             last = block[-1:]
     return FileScan(digest.hexdigest(), newlines, last == b"\n", quotes % 2 == 0)
 
@@ -310,7 +319,7 @@ def _read_text_exact(
     sep: str,
     header: list[str],
     encoding: str | None,
-    scan: FileScan | None = None,
+    scan: FileScan,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Row-exact reader: keeps blank lines for numbering, sets malformed rows aside."""
     try:
@@ -412,15 +421,14 @@ def _refuse_duplicate_columns(path: Path, header: list[str]) -> None:
 
 
 def _read_text_tolerant(
-    path: Path, enc: str, sep: str, header: list[str], scan: FileScan | None = None
+    path: Path, enc: str, sep: str, header: list[str], scan: FileScan
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Slow path for files with malformed rows: keep good rows, set the others aside."""
     good: list[list[str | None]] = []
     bad_rows: list[int] = []
     bad_text: list[str] = []
     width = len(header)
-    shape = scan if scan is not None else scan_file(path)
-    if not shape.quotes_balanced:  # an odd number of quotes: one is never closed
+    if not scan.quotes_balanced:  # an odd number of quotes: one is never closed
         raise _unclosed_quote(path, "")
     with path.open("r", encoding=enc, newline="") as handle:
         reader = csv.reader(handle, delimiter=sep)  # lenient on stray quotes, as pandas is
