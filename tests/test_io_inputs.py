@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from recovery_toolkit import InputFileError, SorenessLog, load_logs
+from recovery_toolkit.io.readers import read_raw
 from recovery_toolkit.samples import sample_path
 from recovery_toolkit.schemas import EPISODE_ATTRIBUTES, inconsistent_episode_rows
 
@@ -413,3 +414,35 @@ def test_episode_consistency_agrees_with_a_groupby_reference(seed):
     expected = frame["episode_id"].isin(flagged).to_numpy()
     assert 0 < expected.sum() < n  # both kinds of episode are present
     assert inconsistent_episode_rows(frame).tolist() == expected.tolist()
+
+
+def test_fast_reader_and_exact_reader_give_the_same_result(write):
+    """The Arrow reader (dictionary-encoded columns) and the row-exact reader (plain text,
+    used when a file has blank lines) agree cell for cell: typed logs, quarantined originals
+    (blanks stay blank), problems."""
+    header = HEADER + ",flag_neuro_deficit,care_cold,site,clinician,notes,episode_id"
+    rows = [
+        GOOD + ',Yes, no ," Harbor ",H-1,"a, b",E1',
+        "P1,chiropractic,2025-03-01,2025-03-02,4,NO,maybe,Harbor,,,E1",
+        'P2,PT,2025-03-01,2025-03-01,11,,1,"",H-2,,E2',
+        "P2,PT,2025-03-01,2025-03-02,3,n,checked,Harbor,H-2, keep spaces ,E2",
+        "P3,yoga,2025-03-05,2025-03-05,2,true,False,North,H-3,,E3",
+    ]
+    text = header + "\n" + "\n".join(rows) + "\n"
+    fast_path, exact_path = write("fast.csv", text), write("exact.csv", text + "\n")
+    assert isinstance(read_raw(fast_path).frame["care_cold"].dtype, pd.CategoricalDtype)
+    assert read_raw(exact_path).frame["care_cold"].dtype == "str"  # blank line: exact reader
+    fast, exact = load(fast_path), load(exact_path)
+    assert exact.blank_rows == 1 and fast.blank_rows == 0
+    pd.testing.assert_frame_equal(fast.logs, exact.logs)
+    pd.testing.assert_frame_equal(fast.quarantine, exact.quarantine)
+    pd.testing.assert_frame_equal(fast.problems, exact.problems)
+    assert codes_by_row(fast) == {
+        2: {"invalid_boolean"},
+        3: {"out_of_range"},
+        5: {"unknown_treatment_type"},
+    }
+    assert fast.logs["site"].tolist() == ["Harbor", "Harbor"]
+    assert fast.logs["notes"].tolist() == ["a, b", " keep spaces "]
+    assert fast.quarantine["care_cold"].tolist() == ["maybe", "1", "False"]
+    assert fast.quarantine["notes"].isna().all() and pd.isna(fast.quarantine["site"].iloc[1])

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ from ..schemas import (
 )
 from . import parse
 from .mapping import Mapping, apply_mapping, load_mapping
-from .readers import RawTable, read_raw
+from .readers import RawTable, fold_name, read_raw
 
 __all__ = ["LoadResult", "load_logs", "validate_raw", "file_sha256"]
 
@@ -409,13 +408,9 @@ def _check_options(date_format: str | None, delimiter: str | None) -> None:
 _DATE_FIX = "name a format such as %d/%m/%Y or %m/%d/%Y"
 
 
-def _fold(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
-
-
 def _canonical_header(columns: pd.Index, path: str | Path) -> dict[str, str]:
-    canon = {_fold(c): c for c in CANONICAL_COLUMNS}
-    renames = {c: canon[_fold(c)] for c in columns if _fold(c) in canon}
+    canon = {fold_name(c): c for c in CANONICAL_COLUMNS}
+    renames = {c: canon[fold_name(c)] for c in columns if fold_name(c) in canon}
     targets = list(renames.values())
     twice = sorted({t for t in targets if targets.count(t) > 1})
     if twice:

@@ -109,9 +109,14 @@ def parse_text(values: pd.Series, *, strip: bool = True, required: bool = False)
         whole = values.dropna()
         if (whole == np.floor(whole)).all():
             values = values.astype("Int64")
-    text = values.astype("str")
-    if strip:
-        text = text.str.strip()
+    if isinstance(values.dtype, pd.CategoricalDtype):  # dictionary-encoded text: per word
+        words = pd.Series(values.cat.categories).astype("str")
+        words = words.str.strip() if strip else words
+        codes = values.cat.codes.to_numpy()
+        text = pd.Series(words.array.take(codes, allow_fill=True), index=values.index)
+    else:
+        text = values.astype("str")
+        text = text.str.strip() if strip else text
     blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
     if blank.any():
         text = text.where(~blank)
