@@ -160,12 +160,12 @@ def episode_table(
     day = day_all[rows]
     sore = logs[SorenessLog.soreness].to_numpy(dtype=np.int64)[rows]
     starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    first_rows = logs.iloc[rows[starts]]
+    identity = [c for c in _IDENTITY if c in logs.columns]
+    first_rows = logs[identity].iloc[rows[starts]]  # only the columns kept: no full-row copy
 
     out = pd.DataFrame({SorenessLog.episode_id: pd.Series(ids, dtype="str")})
-    for column in ("patient_id", "treatment_type", "treatment_date", "site", "clinician"):
-        if column in first_rows.columns:
-            out[column] = first_rows[column].to_numpy()
+    for column in identity:
+        out[column] = first_rows[column].to_numpy()
     out["treatment_type"] = pd.Categorical(
         out["treatment_type"], dtype=logs["treatment_type"].dtype
     )
@@ -207,6 +207,9 @@ def episode_table(
 
     _adherence_columns(out, logs, rows, day, sore, starts, high_adherence, low_adherence)
     return out
+
+
+_IDENTITY = ("patient_id", "treatment_type", "treatment_date", "site", "clinician")
 
 
 def _bool_column(logs: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
@@ -293,7 +296,4 @@ def _nullable(logs: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
     """A yes/no column at ``rows`` as int8: 1 yes, 0 no, -1 missing."""
     if column not in logs.columns:
         return np.full(len(rows), -1, dtype=np.int8)
-    values = logs[column].astype("boolean")
-    yes = values.to_numpy(dtype=bool, na_value=False)[rows]
-    missing = values.isna().to_numpy()[rows]
-    return np.where(missing, -1, yes).astype(np.int8)
+    return logs[column].astype("boolean").iloc[rows].to_numpy(dtype=np.int8, na_value=-1)

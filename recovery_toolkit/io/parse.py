@@ -83,7 +83,10 @@ def _by_uniques(
     ``parse_one`` returns ``(value, None)``, ``(_MISSING, None)`` for a blank cell, or
     ``(_MISSING, code)`` for a cell that fails.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # dictionary-encoded: already factorised
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
     parsed = [parse_one(u) for u in uniques]
     u_missing = np.array([v is _MISSING for v, _ in parsed] + [True], dtype=bool)
     u_reason = np.array([_INDEX[c] if c else 0 for _, c in parsed] + [0], dtype=np.int8)
