@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery_toolkit import analysis
+from recovery_toolkit import analysis, load_logs
 from recovery_toolkit.errors import RecoveryToolkitWarning
+from recovery_toolkit.samples import sample_path
 
 from .conftest import constant, make_logs
 
@@ -209,3 +210,20 @@ def test_sample_results_are_plausible():
     table = analysis.time_to_resolution(episodes).set_index("treatment_type")["median_days"]
     assert table["chiropractic"] <= table["injection"] < table["minor_procedure"]
     assert 1 <= table["chiropractic"] <= 3 and table["minor_procedure"] <= 14
+
+
+@pytest.mark.parametrize("definition", ["default", "pace"])
+def test_episode_table_does_not_depend_on_row_order(definition):
+    """Rows in file order (sorted by episode and day) and the same rows shuffled, with logs
+    after the window mixed in, give the same episode table to the last bit."""
+    sample_logs = load_logs(sample_path()).logs
+    rng = np.random.default_rng(7)
+    late = sample_logs.head(40).assign(
+        day=30, log_date=lambda f: f["log_date"] + pd.Timedelta(days=30)
+    )
+    in_order = analysis.episode_table(sample_logs, definition=definition)
+    mixed = pd.concat([sample_logs, late], ignore_index=True)
+    shuffled = mixed.iloc[rng.permutation(len(mixed))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        analysis.episode_table(shuffled, definition=definition), in_order, check_exact=True
+    )

@@ -154,14 +154,18 @@ def episode_table(
     if len(selected) < len(logs):
         episode_ids = episode_ids.iloc[selected]
     codes, ids = pd.factorize(episode_ids, sort=True)
-    order = np.lexsort((day_all[selected], codes))
-    rows = selected[order]  # positions in logs, sorted by episode then day
+    # one integer key per row (days are 0..window_days here); a stable sort of presorted
+    # keys, the usual export order, costs one pass
+    order = np.argsort(codes * (window_days + 1) + day_all[selected], kind="stable")
+    positions = selected[order]  # positions in logs, sorted by episode then day
+    in_order = len(positions) == len(logs) and bool((np.diff(positions) == 1).all())
+    rows = slice(None) if in_order else positions  # columns then read without a copy
     e = codes[order]
     day = day_all[rows]
     sore = logs[SorenessLog.soreness].to_numpy(dtype=np.int64)[rows]
     starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
     identity = [c for c in _IDENTITY if c in logs.columns]
-    first_rows = logs[identity].iloc[rows[starts]]  # only the columns kept: no full-row copy
+    first_rows = logs[identity].iloc[positions[starts]]  # only the columns kept
 
     out = pd.DataFrame({SorenessLog.episode_id: pd.Series(ids, dtype="str")})
     for column in identity:
@@ -212,10 +216,10 @@ def episode_table(
 _IDENTITY = ("patient_id", "treatment_type", "treatment_date", "site", "clinician")
 
 
-def _bool_column(logs: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+def _bool_column(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.ndarray:
     """A yes/no column at ``rows``; missing counts as no."""
     if column not in logs.columns:
-        return np.zeros(len(rows), dtype=bool)
+        return np.zeros(len(logs), dtype=bool)[rows]
     return logs[column].to_numpy(dtype=bool, na_value=False)[rows]
 
 
@@ -249,7 +253,7 @@ def _resolution_pace(
 def _adherence_columns(
     out: pd.DataFrame,
     logs: pd.DataFrame,
-    rows: np.ndarray,
+    rows: np.ndarray | slice,
     day: np.ndarray,
     sore: np.ndarray,
     starts: np.ndarray,
@@ -278,7 +282,7 @@ def _adherence_columns(
 
 
 def _item_days(
-    logs: pd.DataFrame, rows: np.ndarray, item: str, day: np.ndarray, sore: np.ndarray
+    logs: pd.DataFrame, rows: np.ndarray | slice, item: str, day: np.ndarray, sore: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row: is the item scored that day, and was it followed?"""
     if item != "cold_then_heat":
@@ -292,8 +296,8 @@ def _item_days(
     return scored, adherent
 
 
-def _nullable(logs: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+def _nullable(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.ndarray:
     """A yes/no column at ``rows`` as int8: 1 yes, 0 no, -1 missing."""
     if column not in logs.columns:
-        return np.full(len(rows), -1, dtype=np.int8)
-    return logs[column].astype("boolean").iloc[rows].to_numpy(dtype=np.int8, na_value=-1)
+        return np.full(len(logs), -1, dtype=np.int8)[rows]
+    return logs[column].astype("boolean").to_numpy(dtype=np.int8, na_value=-1)[rows]
