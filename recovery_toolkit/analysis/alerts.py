@@ -189,27 +189,28 @@ def _p90_alerts(
     hit = candidate[sore > p90[kind[candidate], day[candidate]]]
     if len(hit) == 0:
         return pd.DataFrame()
-    above = pd.DataFrame(
-        {
-            "episode_id": logs[SorenessLog.episode_id].iloc[hit].to_numpy(),
-            "day": day[hit],
-        }
-    ).sort_values(["episode_id", "day"], ignore_index=True)
-    grouped = above.groupby("episode_id", sort=False)["day"]
-    above["rank"] = grouped.cumcount() + 1
-    above["count"] = grouped.transform("size")
-    hits = above.loc[above["rank"] == needed].set_index("episode_id")
+    # per episode (a row of ``episodes``): the days above p90 in order, by integer keys
+    owner = pd.Index(episodes["episode_id"]).get_indexer(logs[SorenessLog.episode_id].iloc[hit])
+    hit_day = day[hit][owner >= 0]
+    owner = owner[owner >= 0]
+    order = np.argsort(owner * (window_days + 1) + hit_day, kind="stable")
+    owner, hit_day = owner[order], hit_day[order]
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    count = np.diff(np.r_[first, len(owner)])
+    reached = (count >= needed) & (needed >= 1)
     mask = np.zeros(len(episodes), dtype=bool)
-    found_at = pd.Index(episodes["episode_id"]).get_indexer(hits.index)
-    mask[found_at[found_at >= 0]] = True
+    mask[owner[first[reached]]] = True
+    nth_day = np.full(len(episodes), -1, dtype=np.int64)
+    nth_day[owner[first[reached]]] = hit_day[first[reached] + needed - 1]
+    days_above = np.zeros(len(episodes), dtype=np.int64)
+    days_above[owner[first]] = count
     rows = _base(episodes, mask)
-    found = hits.reindex(rows["episode_id"])
     rows["severity"] = "review"
     rows["reason"] = "above_p90"
-    rows["day"] = found["day"].to_numpy()
+    rows["day"] = nth_day[mask]
     rows["explanation"] = (
         "Soreness above the 90th percentile of patients after the same treatment on "
-        + found["count"].astype("str").to_numpy()
+        + pd.Series(days_above[mask], index=rows.index).astype("str")
         + f" days from day {from_day}: "
         + '"Symptoms that persist or worsen after the initial few days of soreness" deserve '
         "a clinician's assessment."
