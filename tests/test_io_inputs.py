@@ -446,3 +446,14 @@ def test_fast_reader_and_exact_reader_give_the_same_result(write):
     assert fast.logs["notes"].tolist() == ["a, b", " keep spaces "]
     assert fast.quarantine["care_cold"].tolist() == ["maybe", "1", "False"]
     assert fast.quarantine["notes"].isna().all() and pd.isna(fast.quarantine["site"].iloc[1])
+
+
+def test_lone_carriage_return_and_blank_line_keep_row_numbers(write):
+    """Regression (found in review): a line ended by a lone CR plus a blank line left the LF
+    count equal to the fast reader's rows, so row numbers were off by one."""
+    text = HEADER + "\n" + GOOD + "\r" + GOOD.replace("03-01,5", "03-02,4") + "\n\n"
+    text += "P1,chiropractic,2025-03-01,2025-03-03,99\n"
+    result = load(write("cr.csv", text))
+    assert result.blank_rows == 1
+    assert codes_by_row(result) == {4: {"out_of_range"}}
+    assert result.rows_valid == 2

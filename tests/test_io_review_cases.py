@@ -89,7 +89,8 @@ def test_absurd_days_are_quarantined(write, day):
     [
         ({"date_format": "%Q"}, "--date-format"),
         ({"date_format": "%d/%m"}, "a day, a month and a year"),
-        ({"delimiter": "||"}, "one character"),
+        ({"delimiter": "||"}, "one ASCII character"),
+        ({"delimiter": "€"}, "one ASCII character"),  # was a raw ValueError from the reader
     ],
 )
 def test_unusable_options_are_refused(csv_rows, options, words):

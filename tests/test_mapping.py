@@ -164,3 +164,44 @@ def test_command_line_options_win_over_the_mapping(write):
     mapping = Mapping.from_dict({"delimiter": ";", "date_format": "%d/%m/%Y"})
     result = load_logs(write("o.csv", text), mapping=mapping, date_format="%Y-%m-%d", today=TODAY)
     assert result.rows_valid == 1
+
+
+def test_redcap_carried_values_follow_their_record_whatever_the_reader(write):
+    """Regression (found in review): the fast reader's dictionary-encoded columns made the
+    carried clinician of records 2 and 3 come from another record. A diary row's own value
+    ("Dr Z") stays its own; the others carry their record's baseline value; adding a blank
+    line (the row-exact reader) changes nothing."""
+    text = (
+        "record_id,redcap_event_name,mrn,tx,tx_date,clinic_site,provider,pain\n"
+        "1,treatment_arm_1,P1,PT,2025-03-10,North,Dr A,5\n"
+        "1,day_1_arm_1,,,,,Dr Z,4\n"
+        "2,treatment_arm_1,P2,PT,2025-03-11,North,Dr B,5\n"
+        "2,day_1_arm_1,,,,,,4\n"
+        "3,treatment_arm_1,P3,PT,2025-03-12,North,Dr C,5\n"
+        "3,day_1_arm_1,,,,,,4\n"
+    )
+    mapping = Mapping.from_dict(
+        {
+            "columns": {
+                "mrn": "patient_id",
+                "tx": "treatment_type",
+                "tx_date": "treatment_date",
+                "clinic_site": "site",
+                "provider": "clinician",
+                "pain": "soreness",
+            },
+            "redcap": {
+                "baseline_event": "treatment_arm_1",
+                "baseline_day": 0,
+                "day_pattern": r"day_(\d+)_arm",
+                "carry": ["patient_id", "treatment_type", "treatment_date", "site", "clinician"],
+            },
+        }
+    )
+    fast = load_logs(write("fast.csv", text), mapping=mapping, today=TODAY)
+    exact = load_logs(write("exact.csv", text + "\n"), mapping=mapping, today=TODAY)
+    assert fast.rows_quarantined == 0
+    diary = fast.logs[fast.logs["day"] == 1]
+    assert diary["clinician"].tolist() == ["Dr Z", "Dr B", "Dr C"]
+    assert diary["patient_id"].tolist() == ["P1", "P2", "P3"]
+    pd.testing.assert_frame_equal(fast.logs, exact.logs)

@@ -396,11 +396,13 @@ def _check_options(date_format: str | None, delimiter: str | None) -> None:
             raise OptionError(
                 "--date-format", date_format, "needs a day, a month and a year", _DATE_FIX
             )
-    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+    if delimiter is not None and (
+        len(delimiter) != 1 or delimiter in '"\r\n' or not delimiter.isascii()
+    ):
         raise OptionError(
             "--delimiter",
             delimiter,
-            "must be one character (not a quote or a line break)",
+            "must be one ASCII character (not a quote or a line break)",
             "use , or ; or a tab",
         )
 

@@ -264,6 +264,11 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, 
             "map only one column to each canonical name, or ignore the other",
         )
     out = frame.drop(columns=list(mapping.ignore))
+    # mapping works on text: dictionary-encoded columns (the fast CSV reader, categorical
+    # Parquet) go back to text first, or look-ups keyed by category codes could mix records
+    encoded = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
+    if encoded:
+        out = out.astype(dict.fromkeys(encoded, "str"))
     out = out.rename(columns=renames)
     for column, table in mapping.values.items():
         if column in out.columns:

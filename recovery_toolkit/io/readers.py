@@ -233,8 +233,11 @@ def _read_text(
         frame = _read_text_fast(path, sep, header)
         shape = scan.result()
         lines = shape.newlines + (0 if shape.ends_with_newline else 1)
-        if frame is not None and (not shape.quotes_balanced or lines != len(frame) + 1):
-            frame = None  # blank lines or multi-line values: row numbers need the exact reader
+        exact = not shape.quotes_balanced or shape.lone_carriage_returns
+        if frame is not None and (exact or lines != len(frame) + 1):
+            # blank lines, multi-line values or lines ended by a lone CR (which Arrow also
+            # splits on): row numbers need the exact reader
+            frame = None
     if frame is None:
         frame, bad = _read_text_exact(path, enc, sep, header, encoding, scan.result())
     frame.columns = header
@@ -255,7 +258,7 @@ def _read_text(
     )
 
 
-_NEWLINE, _QUOTE = ord("\n"), ord('"')
+_NEWLINE, _RETURN, _QUOTE = ord("\n"), ord("\r"), ord('"')
 
 
 @dataclass(frozen=True)
@@ -264,13 +267,15 @@ class FileScan:
 
     The fast reader skips blank lines and accepts a quote left open at the end of the file, so
     its result is only trusted when every line is one record (no blank lines, no multi-line
-    values) and the quotes balance.
+    values), every line ends with LF or CR LF (a lone CR also ends a line for Arrow, so the
+    LF count would not number the rows) and the quotes balance.
     """
 
     sha256: str
     newlines: int
     ends_with_newline: bool
     quotes_balanced: bool
+    lone_carriage_returns: bool = False
 
 
 def scan_file(path: str | Path) -> FileScan:
@@ -284,16 +289,22 @@ def scan_file(path: str | Path) -> FileScan:
     (64, True, True)
     """
     digest = hashlib.sha256()
-    newlines = quotes = 0
+    newlines = quotes = returns = pairs = 0  # pairs: CR LF line ends
     last = b""
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)  # hashlib and numpy release the GIL: this can run in a thread
             data = np.frombuffer(block, dtype=np.uint8)
-            newlines += int(np.count_nonzero(data == _NEWLINE))
+            newline = data == _NEWLINE
+            newlines += int(np.count_nonzero(newline))
             quotes += int(np.count_nonzero(data == _QUOTE))
+            carriage = data == _RETURN
+            if carriage.any():
+                returns += int(np.count_nonzero(carriage))
+                pairs += int(np.count_nonzero(carriage[:-1] & newline[1:]))
+            pairs += int(last == b"\r" and bool(newline[0]))  # a CR LF split between blocks
             last = block[-1:]
-    return FileScan(digest.hexdigest(), newlines, last == b"\n", quotes % 2 == 0)
+    return FileScan(digest.hexdigest(), newlines, last == b"\n", quotes % 2 == 0, returns != pairs)
 
 
 def _read_text_fast(path: Path, sep: str, header: list[str]) -> pd.DataFrame | None:
