@@ -34,7 +34,7 @@ from .io.load import LoadResult
 from .io.writers import atomic_write
 from .privacy import MIN_CELL, SUPPRESSED, is_small
 from .share import SharePlan, coarsen_km, pseudonymise_alerts, row_counts
-from .summary import SummarySettings, summary_tables
+from .summary import SummarySettings, summary_inputs, summary_tables
 from .widgets import table_html
 
 __all__ = ["build_report", "write_report"]
@@ -158,21 +158,8 @@ def build_report(
     logs = result.logs
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
-        episodes = analysis.episode_table(
-            logs,
-            window_days=settings.window_days,
-            resolved_at=settings.resolved_at,
-            definition=settings.definition,
-        )
-        curve = analysis.recovery_curve(logs, window_days=settings.window_days)
+        episodes, curve, alerts = summary_inputs(logs, settings=settings)
         km = analysis.km_curve(episodes, window_days=settings.window_days)
-        alerts = analysis.alerts(
-            logs,
-            episodes,
-            curve=curve,
-            window_days=settings.window_days,
-            resolved_at=settings.resolved_at,
-        )
         tables = summary_tables(
             logs, settings=settings, episodes=episodes, curve=curve, alerts=alerts
         )

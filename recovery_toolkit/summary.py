@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SummarySettings",
     "summary_tables",
+    "summary_inputs",
     "write_summary",
     "FLOAT_FORMAT",
 ]
@@ -81,6 +82,45 @@ def _type_order(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:
     return out
 
 
+def summary_inputs(
+    logs: pd.DataFrame,
+    *,
+    settings: SummarySettings | None = None,
+    episodes: pd.DataFrame | None = None,
+    curve: pd.DataFrame | None = None,
+    alerts: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The episode table, recovery curve and alert list the summary tables are built from,
+    with ``settings``; each computed only when not given.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> episodes, curve, alerts = summary_inputs(rt.load_logs(rt.sample_path()).logs)
+    >>> len(episodes)
+    400
+    """
+    settings = settings or SummarySettings()
+    if episodes is None:
+        episodes = analysis.episode_table(
+            logs,
+            window_days=settings.window_days,
+            resolved_at=settings.resolved_at,
+            definition=settings.definition,
+        )
+    if curve is None:
+        curve = analysis.recovery_curve(logs, window_days=settings.window_days)
+    if alerts is None:
+        alerts = analysis.alerts(
+            logs,
+            episodes,
+            curve=curve,
+            window_days=settings.window_days,
+            resolved_at=settings.resolved_at,
+        )
+    return episodes, curve, alerts
+
+
 def summary_tables(
     logs: pd.DataFrame | None,
     *,
@@ -107,22 +147,9 @@ def summary_tables(
     settings = settings or SummarySettings()
     if logs is None and (episodes is None or curve is None or alerts is None):
         raise ValueError("without logs, pass episodes, curve and alerts")
-    if episodes is None:
-        episodes = analysis.episode_table(
-            logs,
-            window_days=settings.window_days,
-            resolved_at=settings.resolved_at,
-            definition=settings.definition,
-        )
-    if curve is None:
-        curve = analysis.recovery_curve(logs, window_days=settings.window_days)
-    if alerts is None:
-        alerts = analysis.alerts(
-            logs,
-            episodes,
-            curve=curve,
-            window_days=settings.window_days,
-            resolved_at=settings.resolved_at,
+    if logs is not None:
+        episodes, curve, alerts = summary_inputs(
+            logs, settings=settings, episodes=episodes, curve=curve, alerts=alerts
         )
     tables = {
         "recovery_curve": _type_order(curve, "day"),
