@@ -42,7 +42,7 @@ from .errors import InputFileError
 from .io.dataset import iter_parts, partition_dataset
 from .io.load import LoadResult
 from .io.mapping import Mapping, load_mapping
-from .summary import SummarySettings, summary_tables
+from .summary import SummarySettings, summary_inputs, summary_tables
 
 __all__ = ["DatasetSummary", "summarise_dataset"]
 
@@ -235,13 +235,7 @@ def _alerts(
 ) -> pd.DataFrame:
     """Second pass: each part's alerts against the curve of the whole."""
     parts = [
-        analysis.alerts(
-            pd.read_parquet(path),
-            part,
-            curve=curve,
-            window_days=settings.window_days,
-            resolved_at=settings.resolved_at,
-        )
+        summary_inputs(pd.read_parquet(path), settings=settings, episodes=part, curve=curve)[2]
         for path, part in zip(kept, episodes, strict=True)
     ]
     return analysis.sort_alerts(pd.concat(parts, ignore_index=True))
