@@ -1,0 +1,60 @@
+"""Pandera schemas: the contract of every table the toolkit passes around.
+
+:class:`SorenessLog` is the canonical log table (one row per episode per logged day),
+:mod:`.outputs` holds the output tables. Code refers to columns through the models
+(``SorenessLog.soreness``), never through loose strings, so a renamed column breaks loudly.
+
+Examples
+--------
+>>> from recovery_toolkit.schemas import SorenessLog
+>>> SorenessLog.soreness
+'soreness'
+>>> "flag_neuro_deficit" in SorenessLog.flag_columns()
+True
+"""
+
+from .logs import (
+    BOOLEAN_COLUMNS,
+    CANONICAL_COLUMNS,
+    EPISODE_ATTRIBUTES,
+    REQUIRED_COLUMNS,
+    TEXT_COLUMNS,
+    TREATMENT_DTYPE,
+    Problems,
+    SorenessLog,
+    as_of,
+    inconsistent_episode_rows,
+)
+from .outputs import (
+    OUTPUT_SCHEMAS,
+    AdherenceTable,
+    AlertsTable,
+    CompletenessTable,
+    RecoveryCurveTable,
+    RedFlagIncidenceTable,
+    SpcTable,
+    TimeToResolutionTable,
+    empty_table,
+)
+
+__all__ = [
+    "BOOLEAN_COLUMNS",
+    "CANONICAL_COLUMNS",
+    "EPISODE_ATTRIBUTES",
+    "OUTPUT_SCHEMAS",
+    "REQUIRED_COLUMNS",
+    "TEXT_COLUMNS",
+    "TREATMENT_DTYPE",
+    "AdherenceTable",
+    "AlertsTable",
+    "CompletenessTable",
+    "Problems",
+    "RecoveryCurveTable",
+    "RedFlagIncidenceTable",
+    "SorenessLog",
+    "SpcTable",
+    "TimeToResolutionTable",
+    "as_of",
+    "empty_table",
+    "inconsistent_episode_rows",
+]

@@ -1,0 +1,155 @@
+"""Pandera models of the output tables (docs/methods.md, DESIGN §5).
+
+Every table ``recovery-toolkit summary`` writes has a model here; an empty result is built
+from its model (:func:`empty_table`), so its columns and dtypes never drift.
+
+Examples
+--------
+>>> list(OUTPUT_SCHEMAS)[:2]
+['recovery_curve', 'time_to_resolution']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+__all__ = [
+    "RecoveryCurveTable",
+    "TimeToResolutionTable",
+    "RedFlagIncidenceTable",
+    "AdherenceTable",
+    "CompletenessTable",
+    "SpcTable",
+    "AlertsTable",
+    "OUTPUT_SCHEMAS",
+    "empty_table",
+]
+
+# ------------------------------------------------------------------------------ output tables
+# The tables of DESIGN §5, as written by ``recovery-toolkit summary``. Intervals are nullable:
+# they are empty where undefined (n < 2, no events, median not reached).
+
+_proportion = {"ge": 0.0, "le": 1.0, "nullable": True}
+
+
+class _Output(pa.DataFrameModel):
+    class Config:
+        strict = True
+        ordered = True
+
+
+class RecoveryCurveTable(_Output):
+    """Soreness per treatment type and day: n, mean with 95 % t-interval, percentiles."""
+
+    treatment_type: Series[str]
+    day: Series[int] = pa.Field(ge=0)
+    n: Series[int] = pa.Field(ge=1)
+    mean: Series[float] = pa.Field(ge=0, le=10)
+    ci_low: Series[float] = pa.Field(nullable=True)
+    ci_high: Series[float] = pa.Field(nullable=True)
+    p10: Series[float] = pa.Field(ge=0, le=10)
+    p25: Series[float] = pa.Field(ge=0, le=10)
+    median: Series[float] = pa.Field(ge=0, le=10)
+    p75: Series[float] = pa.Field(ge=0, le=10)
+    p90: Series[float] = pa.Field(ge=0, le=10)
+
+
+class TimeToResolutionTable(_Output):
+    """Kaplan–Meier summary of time to resolution per treatment type."""
+
+    treatment_type: Series[str]
+    episodes: Series[int] = pa.Field(ge=1)
+    resolved: Series[int] = pa.Field(ge=0)
+    censored: Series[int] = pa.Field(ge=0)
+    median_days: Series[float] = pa.Field(ge=0, nullable=True)
+    median_ci_low: Series[float] = pa.Field(ge=0, nullable=True)
+    median_ci_high: Series[float] = pa.Field(ge=0, nullable=True)
+    resolved_by_day_3: Series[float] = pa.Field(**_proportion)
+    resolved_by_day_7: Series[float] = pa.Field(**_proportion)
+    resolved_by_day_14: Series[float] = pa.Field(**_proportion)
+
+
+class RedFlagIncidenceTable(_Output):
+    """Incidence proportion (Wilson CI) and rate per 100 episode-days (exact Poisson CI)."""
+
+    treatment_type: Series[str]
+    flag: Series[str]
+    episodes: Series[int] = pa.Field(ge=0)
+    episodes_with_flag: Series[int] = pa.Field(ge=0)
+    proportion: Series[float] = pa.Field(**_proportion)
+    ci_low: Series[float] = pa.Field(**_proportion)
+    ci_high: Series[float] = pa.Field(**_proportion)
+    rate_per_100_days: Series[float] = pa.Field(ge=0, nullable=True)
+    rate_ci_low: Series[float] = pa.Field(ge=0, nullable=True)
+    rate_ci_high: Series[float] = pa.Field(ge=0, nullable=True)
+
+
+class AdherenceTable(_Output):
+    """Home-care adherence per treatment type and checklist item."""
+
+    treatment_type: Series[str]
+    item: Series[str]
+    days_answered: Series[int] = pa.Field(ge=0)
+    days_adherent: Series[int] = pa.Field(ge=0)
+    proportion: Series[float] = pa.Field(**_proportion)
+
+
+class CompletenessTable(_Output):
+    """Follow-up completeness and loss to follow-up per treatment type."""
+
+    treatment_type: Series[str]
+    episodes: Series[int] = pa.Field(ge=1)
+    mean_completeness: Series[float] = pa.Field(ge=0, le=1)
+    lost_to_follow_up: Series[int] = pa.Field(ge=0)
+    lost_share: Series[float] = pa.Field(ge=0, le=1)
+
+
+class SpcTable(_Output):
+    """Monthly p-chart of any-flag incidence, overall (``all``) and per treatment type."""
+
+    treatment_type: Series[str]
+    month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$")
+    n: Series[int] = pa.Field(ge=0)
+    events: Series[int] = pa.Field(ge=0)
+    p: Series[float] = pa.Field(**_proportion)
+    center: Series[float] = pa.Field(**_proportion)
+    lcl: Series[float] = pa.Field(**_proportion)
+    ucl: Series[float] = pa.Field(**_proportion)
+    signal: Series[bool]
+
+
+class AlertsTable(_Output):
+    """Per-episode alerts with severity, reason code and day."""
+
+    episode_id: Series[str]
+    patient_id: Series[str]
+    treatment_type: Series[str]
+    severity: Series[str] = pa.Field(isin=["urgent", "prompt", "review"])
+    reason: Series[str]
+    day: Series[int] = pa.Field(ge=0)
+
+
+#: File stem -> schema of every table ``recovery-toolkit summary`` writes.
+OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "recovery_curve": RecoveryCurveTable,
+    "time_to_resolution": TimeToResolutionTable,
+    "red_flag_incidence": RedFlagIncidenceTable,
+    "adherence": AdherenceTable,
+    "completeness": CompletenessTable,
+    "spc": SpcTable,
+    "alerts": AlertsTable,
+}
+
+
+def empty_table(model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of ``model``.
+
+    Examples
+    --------
+    >>> empty_table(AlertsTable).dtypes["day"]
+    dtype('int64')
+    """
+    columns = model.to_schema().columns
+    return pd.DataFrame({name: pd.Series([], dtype=str(c.dtype)) for name, c in columns.items()})
