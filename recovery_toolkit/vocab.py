@@ -278,3 +278,78 @@ def normalise_treatment_type(value: str) -> str | None:
     """
     key = _FOLD.sub("_", str(value).strip().lower())
     return TREATMENT_SYNONYMS.get(key)
+
+
+# ------------------------------------------------------------------ method defaults and rules
+# Every default threshold of docs/methods.md; :class:`recovery_toolkit.analysis.Settings` takes
+# its defaults from here, and no analysis, chart or widget repeats these numbers.
+
+#: Last day of the metrics window (day 0 = treatment day).
+WINDOW_DAYS = 14
+#: Soreness at or below which a day counts as resolved (default definition).
+RESOLVED_AT = 2
+#: Resolution definitions: ``default`` (stays at or below ``resolved_at``) and ``pace``.
+DEFINITIONS: tuple[str, ...] = ("default", "pace")
+#: PACE recovery (Williams 2014): this many consecutive days with soreness <= PACE_LEVEL.
+PACE_DAYS = 7
+PACE_LEVEL = 1
+#: Days at which "resolved by day d" is reported.
+MILESTONE_DAYS: tuple[int, ...] = (3, 7, 14)
+#: Lost to follow-up: the last log is before this day and the episode has not resolved.
+LOST_BEFORE_DAY = 7
+#: First day on which the derived persistent-worsening flag can fire.
+WORSENING_FROM_DAY = 3
+#: Adherence score groups: high (>= HIGH_ADHERENCE), low (< LOW_ADHERENCE), partial between.
+HIGH_ADHERENCE = 0.8
+LOW_ADHERENCE = 0.5
+#: Resolved by this day among adherent vs other episodes, per checklist item.
+ITEM_RESOLUTION_DAY = 7
+#: ``above_p90`` alert: soreness above the type's day-specific p90 on this many days ...
+ABOVE_P90_DAYS = 2
+#: ... counted from this day on.
+ABOVE_P90_FROM_DAY = 3
+#: Smallest count a shared output shows.
+MIN_CELL = 11
+
+#: Cold first, then heat ("apply cold for swelling in the first 24-48 hours, then switch to
+#: heat if stiffness persists"): cold (not heat) on days 0..COLD_LAST_DAY; later, on days with
+#: soreness >= HEAT_FROM_SORENESS, heat.
+COLD_LAST_DAY = 1
+HEAT_FROM_SORENESS = 3
+COLD_THEN_HEAT = Term(
+    "cold_then_heat",
+    "Cold first, then heat",
+    "Use cold therapy for swelling or acute tenderness ... for the first 24–48 hours, then "
+    "switch to heat for muscle stiffness or persistent tension",
+)
+
+#: Label of every adherence item (the checklist's items and the timing-aware cold_then_heat).
+ITEM_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        **{code: term.label for code, term in CARE_ITEMS.items()},
+        COLD_THEN_HEAT.code: COLD_THEN_HEAT.label,
+    }
+)
+
+#: What an alert of each severity asks the clinic to do.
+ALERT_ACTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "urgent": "Contact the patient now; urgent medical evaluation may be needed.",
+        "prompt": "Contact the patient within a day for a clinician's assessment.",
+    }
+)
+
+#: Guidance quoted by the review alerts (``{resolved_at}`` and ``{window_days}`` are filled in).
+REVIEW_GUIDANCE: Mapping[str, str] = MappingProxyType(
+    {
+        "above_p90": f'"{DERIVED_FLAGS["flag_persistent_worsening"].guidance}" deserve a '
+        "clinician's assessment.",
+        "unresolved_at_window_end": "Soreness still above {resolved_at}/10 at day "
+        '{window_days}: seek professional input "if red flags appear or recovery stalls or '
+        'reverses".',
+        "stopped_logging": "Stopped logging before recovery: check in with the patient (\"if "
+        'soreness worsens, lasts beyond a few days ... seek advice promptly").',
+        "low_adherence": "Followed less than half of the home-care checklist: review the plan "
+        'with the patient ("if a plan with your clinician exists, follow it consistently").',
+    }
+)

@@ -27,10 +27,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .. import vocab
 from ..errors import RecoveryToolkitWarning
-from .episodes import ADHERENCE_ITEMS, HIGH_ADHERENCE, WINDOW_DAYS
+from .episodes import ADHERENCE_ITEMS, cold_then_heat
 from .intervals import wilson_interval
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, survival_at
+from .settings import Settings, resolve
 
 __all__ = [
     "CAUTION",
@@ -113,7 +115,7 @@ def adherence_scores(episodes: pd.DataFrame) -> pd.DataFrame:
 
 
 def resolution_by_adherence(
-    episodes: pd.DataFrame, *, window_days: int = 14
+    episodes: pd.DataFrame, settings: Settings | None = None, *, window_days: int | None = None
 ) -> tuple[pd.DataFrame, LogRankResult]:
     """Kaplan–Meier curves of time to resolution per adherence group, and the log-rank test.
 
@@ -130,17 +132,23 @@ def resolution_by_adherence(
     """
     scored = episodes.loc[episodes["adherence_group"] != "not_reported"]
     scored = scored.assign(adherence_group=scored["adherence_group"].cat.remove_unused_categories())
-    curves = km_curve(scored, by="adherence_group", window_days=window_days)
+    s = resolve(settings, window_days=window_days)
+    curves = km_curve(scored, s, by="adherence_group")
     return curves, logrank(scored, by="adherence_group", caution=CAUTION)
 
 
 def item_resolution(
-    episodes: pd.DataFrame, *, day: int = 7, threshold: float = HIGH_ADHERENCE
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    day: int | None = None,
+    threshold: float | None = None,
 ) -> pd.DataFrame:
     """Per item: resolved by ``day`` (Kaplan–Meier) among adherent vs non-adherent episodes.
 
     An episode is adherent to an item when it followed it on at least ``threshold`` of its
-    answered days; episodes that never answered the item are left out.
+    answered days; episodes that never answered the item are left out. Defaults:
+    ``settings.item_resolution_day`` and ``settings.high_adherence``.
 
     Returns ``item, adherent_episodes, other_episodes, resolved_adherent, resolved_other,
     difference, caution``.
@@ -153,6 +161,8 @@ def item_resolution(
     >>> len(table)
     8
     """
+    s = resolve(settings, item_resolution_day=day, high_adherence=threshold)
+    day, threshold = s.item_resolution_day, s.high_adherence
     rows = []
     time = episodes["time"].to_numpy(dtype=float)
     resolved = episodes["resolved"].to_numpy(dtype=bool)
@@ -205,7 +215,13 @@ def adherence_group_shares(episodes: pd.DataFrame, *, by: str = "treatment_type"
     return counts
 
 
-def episode_checklist(logs: pd.DataFrame, episode_id: str) -> pd.DataFrame:
+def episode_checklist(
+    logs: pd.DataFrame,
+    episode_id: str,
+    settings: Settings | None = None,
+    *,
+    window_days: int | None = None,
+) -> pd.DataFrame:
     """One episode's checklist as a long table: day, item, status.
 
     Status is ``followed``, ``not followed``, ``not answered`` or, for ``cold_then_heat`` on
@@ -218,34 +234,31 @@ def episode_checklist(logs: pd.DataFrame, episode_id: str) -> pd.DataFrame:
     >>> sorted(grid["status"].unique())[:2]
     ['followed', 'not answered']
     """
+    window = resolve(settings, window_days=window_days).window_days
     rows = logs.loc[logs["episode_id"] == episode_id].sort_values("day")
-    rows = rows.loc[(rows["day"] >= 0) & (rows["day"] <= WINDOW_DAYS)]
+    rows = rows.loc[(rows["day"] >= 0) & (rows["day"] <= window)]
     days = rows["day"].to_numpy()
-    sore = rows["soreness"].to_numpy()
     parts = []
     for item in ADHERENCE_ITEMS:
-        if item == "cold_then_heat":
-            cold = rows["care_cold"].astype("boolean")
-            heat = rows["care_heat"].astype("boolean")
-            early = days <= 1
-            answered = np.where(early, cold.notna() & heat.notna(), heat.notna())
-            scored = early | (sore >= 3)
-            done = np.where(
-                early,
-                (cold.fillna(False) & ~heat.fillna(True)).to_numpy(bool),
-                heat.fillna(False).to_numpy(bool),
-            )
-            status = np.where(
-                ~scored,
-                "not scored",
-                np.where(~answered, "not answered", np.where(done, "followed", "not followed")),
+        if item == vocab.COLD_THEN_HEAT.code:
+            applies, answered, done = cold_then_heat(
+                days,
+                rows["soreness"].to_numpy(),
+                _coded(rows["care_cold"]),
+                _coded(rows["care_heat"]),
             )
         else:
-            values = rows[item].astype("boolean")
-            status = np.where(
-                values.isna(),
-                "not answered",
-                np.where(values.fillna(False), "followed", "not followed"),
-            )
+            coded = _coded(rows[item])
+            applies, answered, done = np.ones(len(rows), bool), coded >= 0, coded == 1
+        status = np.where(
+            ~applies,
+            "not scored",
+            np.where(~answered, "not answered", np.where(done, "followed", "not followed")),
+        )
         parts.append(pd.DataFrame({"day": days, "item": item, "status": status}))
     return pd.concat(parts, ignore_index=True)
+
+
+def _coded(values: pd.Series) -> np.ndarray:
+    """A yes/no column as int8: 1 yes, 0 no, -1 missing."""
+    return values.astype("boolean").to_numpy(dtype=np.int8, na_value=-1)

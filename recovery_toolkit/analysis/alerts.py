@@ -30,7 +30,8 @@ import pandas as pd
 from .. import vocab
 from ..schemas import SorenessLog
 from .curves import recovery_curve
-from .episodes import RESOLVED_AT, WINDOW_DAYS, episode_table
+from .episodes import episode_table
+from .settings import Settings, resolve
 
 __all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "sort_alerts"]
 
@@ -42,10 +43,6 @@ FLAG_SEVERITY = {
     "infection_signs": "prompt",
     "worsening_pain": "prompt",
     "persistent_worsening": "prompt",
-}
-_ACTION = {
-    "urgent": "Contact the patient now; urgent medical evaluation may be needed.",
-    "prompt": "Contact the patient within a day for a clinician's assessment.",
 }
 _COLUMNS = [
     "episode_id",
@@ -66,12 +63,11 @@ def _terms() -> dict[str, vocab.Term]:
 def alerts(
     logs: pd.DataFrame,
     episodes: pd.DataFrame | None = None,
+    settings: Settings | None = None,
     *,
     curve: pd.DataFrame | None = None,
-    window_days: int = WINDOW_DAYS,
-    resolved_at: int = RESOLVED_AT,
-    above_p90_days: int = 2,
-    above_p90_from_day: int = 3,
+    window_days: int | None = None,
+    resolved_at: int | None = None,
 ) -> pd.DataFrame:
     """List every alert of every episode, most severe first, then by day and episode.
 
@@ -81,12 +77,13 @@ def alerts(
         Canonical logs; not modified.
     episodes : DataFrame, optional
         The episode table of ``logs`` (computed when not given).
+    settings : Settings, optional
+        Window, resolution and ``above_p90`` thresholds (``above_p90_days`` days above the
+        type's p90, counted from ``above_p90_from_day``).
     curve : DataFrame, optional
         The recovery curve of ``logs`` that supplies the p90 reference (computed when not given).
-    window_days, resolved_at : int
-        As in :func:`~recovery_toolkit.analysis.episodes.episode_table`.
-    above_p90_days, above_p90_from_day : int
-        How many days above p90, counted from which day, make an ``above_p90`` alert.
+    window_days, resolved_at : int, optional
+        One-off overrides of ``settings``.
 
     Returns
     -------
@@ -100,15 +97,16 @@ def alerts(
     >>> sorted(table["severity"].unique())
     ['prompt', 'review', 'urgent']
     """
+    s = resolve(settings, window_days=window_days, resolved_at=resolved_at)
     if episodes is None:
-        episodes = episode_table(logs, window_days=window_days, resolved_at=resolved_at)
+        episodes = episode_table(logs, s)
     if curve is None:
-        curve = recovery_curve(logs, window_days=window_days)
+        curve = recovery_curve(logs, s)
     parts = [_flag_alerts(episodes)]
     parts.append(
-        _p90_alerts(logs, episodes, curve, window_days, above_p90_days, above_p90_from_day)
+        _p90_alerts(logs, episodes, curve, s.window_days, s.above_p90_days, s.above_p90_from_day)
     )
-    parts.extend(_course_alerts(episodes, window_days, resolved_at))
+    parts.extend(_course_alerts(episodes, s.window_days, s.resolved_at))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
@@ -160,7 +158,7 @@ def _flag_alerts(episodes: pd.DataFrame) -> pd.DataFrame:
             f"{term.label} on day "
             + days.astype("str")
             + f': "{term.guidance}". '
-            + _ACTION[severity]
+            + vocab.ALERT_ACTIONS[severity]
         )
         parts.append(rows)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -212,8 +210,7 @@ def _p90_alerts(
         "Soreness above the 90th percentile of patients after the same treatment on "
         + pd.Series(days_above[mask], index=rows.index).astype("str")
         + f" days from day {from_day}: "
-        + '"Symptoms that persist or worsen after the initial few days of soreness" deserve '
-        "a clinician's assessment."
+        + vocab.REVIEW_GUIDANCE["above_p90"]
     )
     return rows
 
@@ -228,20 +225,19 @@ def _course_alerts(
         (
             "unresolved_at_window_end",
             unresolved & (last >= window_days),
-            f"Soreness still above {resolved_at}/10 at day {window_days}: seek professional "
-            'input "if red flags appear or recovery stalls or reverses".',
+            vocab.REVIEW_GUIDANCE["unresolved_at_window_end"].format(
+                resolved_at=resolved_at, window_days=window_days
+            ),
         ),
         (
             "stopped_logging",
             unresolved & (last < window_days),
-            'Stopped logging before recovery: check in with the patient ("if soreness worsens, '
-            'lasts beyond a few days ... seek advice promptly").',
+            vocab.REVIEW_GUIDANCE["stopped_logging"],
         ),
         (
             "low_adherence",
             (episodes["adherence_group"] == "low").to_numpy(),
-            "Followed less than half of the home-care checklist: review the plan with the "
-            'patient ("if a plan with your clinician exists, follow it consistently").',
+            vocab.REVIEW_GUIDANCE["low_adherence"],
         ),
     ]
     for reason, mask, text in specs:

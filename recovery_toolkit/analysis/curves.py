@@ -24,8 +24,9 @@ import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import SorenessLog
-from .episodes import WINDOW_DAYS, in_window
+from .episodes import in_window
 from .intervals import t_interval
+from .settings import Settings, resolve
 
 __all__ = [
     "QUANTILES",
@@ -42,7 +43,11 @@ _CURVE_COLUMNS = ["n", "mean", "ci_low", "ci_high", *QUANTILES]
 
 
 def soreness_counts(
-    logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS, by: str = "treatment_type"
+    logs: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    window_days: int | None = None,
+    by: str = "treatment_type",
 ) -> pd.DataFrame:
     """How many logs had each soreness score, per group and day of the window.
 
@@ -57,7 +62,7 @@ def soreness_counts(
     [['pt', 1, 4, 2], ['pt', 2, 2, 1]]
     """
     keys = [by, SorenessLog.day, SorenessLog.soreness]
-    window = in_window(logs[keys], window_days=window_days)
+    window = in_window(logs[keys], settings, window_days=window_days)
     counts = window.groupby(keys, observed=True, sort=True).size()
     return counts.rename("count").reset_index()
 
@@ -105,7 +110,11 @@ def curve_from_counts(counts: pd.DataFrame, *, by: str = "treatment_type") -> pd
 
 
 def recovery_curve(
-    logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS, by: str = "treatment_type"
+    logs: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    window_days: int | None = None,
+    by: str = "treatment_type",
 ) -> pd.DataFrame:
     """Soreness per group and day of the window: n, mean, 95 % t-interval, percentiles.
 
@@ -113,8 +122,10 @@ def recovery_curve(
     ----------
     logs : DataFrame
         Canonical logs; not modified.
-    window_days : int, default 14
-        Days ``0..window_days`` are summarised.
+    settings : Settings, optional
+        Days ``0..settings.window_days`` are summarised.
+    window_days : int, optional
+        One-off override of ``settings.window_days``.
     by : str, default "treatment_type"
         Grouping column (e.g. ``"site"``).
 
@@ -132,7 +143,7 @@ def recovery_curve(
     >>> float(row["median"]), round(float(row["p90"]), 6), float(row["mean"])
     (3.0, 7.6, 4.0)
     """
-    counts = soreness_counts(logs, window_days=window_days, by=by)
+    counts = soreness_counts(logs, settings, window_days=window_days, by=by)
     if counts.empty:
         warnings.warn(
             "no logs in the window: the recovery curve is empty",
@@ -160,9 +171,10 @@ def reference_band(curve: pd.DataFrame, group: str, *, by: str = "treatment_type
 def episode_trajectory(
     logs: pd.DataFrame,
     episode_id: str,
+    settings: Settings | None = None,
     *,
     curve: pd.DataFrame | None = None,
-    window_days: int = WINDOW_DAYS,
+    window_days: int | None = None,
 ) -> pd.DataFrame:
     """One episode's daily soreness beside the reference band of its treatment type.
 
@@ -177,13 +189,14 @@ def episode_trajectory(
     >>> len(traj), "above_p90" in traj
     (15, True)
     """
+    s = resolve(settings, window_days=window_days)
     rows = logs.loc[logs[SorenessLog.episode_id] == episode_id]
     if rows.empty:
         raise KeyError(f"no logs for episode {episode_id!r}")
     kind = rows[SorenessLog.treatment_type].iloc[0]
     if curve is None:
         same_type = logs.loc[logs[SorenessLog.treatment_type] == kind]
-        curve = recovery_curve(same_type, window_days=window_days)
+        curve = recovery_curve(same_type, s)
     band = reference_band(curve, kind).drop(columns="n")
     flags = [c for c in SorenessLog.flag_columns() if c in rows.columns]
     own = pd.DataFrame(
@@ -193,7 +206,7 @@ def episode_trajectory(
             "any_flag": rows[flags].fillna(False).any(axis=1).to_numpy(dtype=bool),
         }
     )
-    days = pd.DataFrame({"day": np.arange(window_days + 1)})
+    days = pd.DataFrame({"day": np.arange(s.window_days + 1)})
     out = days.merge(own, on="day", how="left").merge(band, on="day", how="left")
     out["any_flag"] = out["any_flag"].astype("boolean").fillna(False).astype(bool)
     out["above_p90"] = (out["soreness"] > out["p90"]).fillna(False).astype(bool)

@@ -34,6 +34,7 @@ import pandas as pd
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import SorenessLog
+from .settings import Settings, resolve
 
 __all__ = [
     "WINDOW_DAYS",
@@ -46,26 +47,26 @@ __all__ = [
     "LOW_ADHERENCE",
     "in_window",
     "episode_table",
+    "cold_then_heat",
 ]
 
-WINDOW_DAYS = 14
-RESOLVED_AT = 2
-DEFINITIONS = ("default", "pace")
-PACE_DAYS = 7
-PACE_LEVEL = 1
+WINDOW_DAYS = vocab.WINDOW_DAYS
+RESOLVED_AT = vocab.RESOLVED_AT
+DEFINITIONS = vocab.DEFINITIONS
 REPORTED_FLAGS: tuple[str, ...] = tuple(vocab.RED_FLAGS)
 ALL_FLAGS: tuple[str, ...] = (*REPORTED_FLAGS, *vocab.DERIVED_FLAGS)
 ADHERENCE_ITEMS: tuple[str, ...] = (
     *(c for c in vocab.CARE_ITEMS if c not in ("care_cold", "care_heat")),
-    "cold_then_heat",
+    vocab.COLD_THEN_HEAT.code,
 )
-HIGH_ADHERENCE = 0.8
-LOW_ADHERENCE = 0.5
-WORSENING_FROM_DAY = 3
+HIGH_ADHERENCE = vocab.HIGH_ADHERENCE
+LOW_ADHERENCE = vocab.LOW_ADHERENCE
 _NONE = np.iinfo(np.int64).max  # "no such day" while reducing
 
 
-def in_window(logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS) -> pd.DataFrame:
+def in_window(
+    logs: pd.DataFrame, settings: Settings | None = None, *, window_days: int | None = None
+) -> pd.DataFrame:
     """Rows with ``0 <= day <= window_days`` (the metrics window).
 
     Examples
@@ -75,8 +76,9 @@ def in_window(logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS) -> pd.DataF
     >>> int(in_window(logs)["day"].max())
     14
     """
+    window = resolve(settings, window_days=window_days).window_days
     day = logs[SorenessLog.day]
-    return logs.loc[(day >= 0) & (day <= window_days)]
+    return logs.loc[(day >= 0) & (day <= window)]
 
 
 def _warn(message: str) -> None:
@@ -85,13 +87,11 @@ def _warn(message: str) -> None:
 
 def episode_table(
     logs: pd.DataFrame,
+    settings: Settings | None = None,
     *,
-    window_days: int = WINDOW_DAYS,
-    resolved_at: int = RESOLVED_AT,
-    definition: str = "default",
-    worsening_from_day: int = WORSENING_FROM_DAY,
-    high_adherence: float = HIGH_ADHERENCE,
-    low_adherence: float = LOW_ADHERENCE,
+    window_days: int | None = None,
+    resolved_at: int | None = None,
+    definition: str | None = None,
 ) -> pd.DataFrame:
     """One row per episode with at least one log in the window, sorted by ``episode_id``.
 
@@ -99,16 +99,10 @@ def episode_table(
     ----------
     logs : DataFrame
         Canonical logs (:class:`~recovery_toolkit.schemas.SorenessLog`). Not modified.
-    window_days : int, default 14
-        Last day of the metrics window (day 0 = treatment day).
-    resolved_at : int, default 2
-        Soreness at or below which a day counts as resolved (default definition).
-    definition : {"default", "pace"}
-        Resolution definition.
-    worsening_from_day : int, default 3
-        First day on which the derived persistent-worsening flag can fire.
-    high_adherence, low_adherence : float
-        Adherence score thresholds of the high (>=) and low (<) groups.
+    settings : Settings, optional
+        Window, resolution, lost-to-follow-up, worsening and adherence thresholds.
+    window_days, resolved_at, definition
+        One-off overrides of ``settings``.
 
     Returns
     -------
@@ -132,31 +126,21 @@ def episode_table(
     >>> bool(row["resolved"]), int(row["time"])
     (True, 3)
     """
-    if definition not in DEFINITIONS:
-        raise ValueError(f"definition must be one of {DEFINITIONS}, not {definition!r}")
+    s = resolve(settings, window_days=window_days, resolved_at=resolved_at, definition=definition)
     day_all = logs[SorenessLog.day].to_numpy(dtype=np.int64)
-    selected = np.flatnonzero((day_all >= 0) & (day_all <= window_days))
+    selected = np.flatnonzero((day_all >= 0) & (day_all <= s.window_days))
     if len(selected) == 0:
-        _warn(f"no logs between day 0 and day {window_days}: every table will be empty")
-        placeholder = logs.head(1) if len(logs) else None
-        if placeholder is None:
+        _warn(f"no logs between day 0 and day {s.window_days}: every table will be empty")
+        if not len(logs):
             raise ValueError("the log table has no rows at all")
-        return episode_table(
-            placeholder.assign(day=0),
-            window_days=window_days,
-            resolved_at=resolved_at,
-            definition=definition,
-            worsening_from_day=worsening_from_day,
-            high_adherence=high_adherence,
-            low_adherence=low_adherence,
-        ).iloc[0:0]
+        return episode_table(logs.head(1).assign(day=0), s).iloc[0:0]
     episode_ids = logs[SorenessLog.episode_id]
     if len(selected) < len(logs):
         episode_ids = episode_ids.iloc[selected]
     codes, ids = pd.factorize(episode_ids, sort=True)
     # one integer key per row (days are 0..window_days here); a stable sort of presorted
     # keys, the usual export order, costs one pass
-    order = np.argsort(codes * (window_days + 1) + day_all[selected], kind="stable")
+    order = np.argsort(codes * (s.window_days + 1) + day_all[selected], kind="stable")
     positions = selected[order]  # positions in logs, sorted by episode then day
     in_order = len(positions) == len(logs) and bool((np.diff(positions) == 1).all())
     rows = slice(None) if in_order else positions  # columns then read without a copy
@@ -179,24 +163,26 @@ def episode_table(
     out["first_day"] = day[starts]
     out["last_day"] = np.maximum.reduceat(day, starts)
     out["days_logged"] = np.diff(np.r_[starts, len(day)])
-    out["completeness"] = out["days_logged"] / (window_days + 1)
+    out["completeness"] = out["days_logged"] / (s.window_days + 1)
     baseline = sore[starts]
     out["baseline_soreness"] = baseline
 
-    if definition == "default":
-        event_day = _resolution_default(e, day, sore, starts, resolved_at)
+    if s.definition == "default":
+        event_day = _resolution_default(e, day, sore, starts, s.resolved_at)
     else:
         event_day = _resolution_pace(e, day, sore, starts)
     resolved = event_day != _NONE
     out["resolved"] = resolved
     out["time"] = np.where(resolved, event_day, out["last_day"])
-    out["lost_to_follow_up"] = (out["last_day"] < 7) & ~resolved
+    out["lost_to_follow_up"] = (out["last_day"] < s.lost_before_day) & ~resolved
 
     flag_days = {}
     for flag in REPORTED_FLAGS:
         values = _bool_column(logs, flag, rows)
         flag_days[flag] = np.minimum.reduceat(np.where(values, day, _NONE), starts)
-    worse = (day >= worsening_from_day) & (sore - baseline[e] >= 2) & (10 * sore > 13 * baseline[e])
+    worse = (
+        (day >= s.worsening_from_day) & (sore - baseline[e] >= 2) & (10 * sore > 13 * baseline[e])
+    )
     flag_days["flag_persistent_worsening"] = np.minimum.reduceat(
         np.where(worse, day, _NONE), starts
     )
@@ -209,7 +195,7 @@ def episode_table(
     escalated = np.maximum.reduceat(on_time.astype(np.int8), starts).astype(bool)
     out["escalated"] = pd.array(np.where(reported != _NONE, escalated, None), dtype="boolean")
 
-    _adherence_columns(out, logs, rows, day, sore, starts, high_adherence, low_adherence)
+    _adherence_columns(out, logs, rows, day, sore, starts, s.high_adherence, s.low_adherence)
     return out
 
 
@@ -240,13 +226,13 @@ def _resolution_pace(
     e: np.ndarray, day: np.ndarray, sore: np.ndarray, starts: np.ndarray
 ) -> np.ndarray:
     """First day of the first run of 7 consecutive calendar days with soreness 0-1."""
-    low = sore <= PACE_LEVEL
+    low = sore <= vocab.PACE_LEVEL
     same = np.r_[False, e[1:] == e[:-1]]
     next_day = np.r_[False, day[1:] == day[:-1] + 1]
     continues = low & np.r_[False, low[:-1]] & same & next_day
     index = np.arange(len(day))
     run_start = np.maximum.accumulate(np.where(low & ~continues, index, 0))
-    complete = low & (index - run_start >= PACE_DAYS - 1)
+    complete = low & (index - run_start >= vocab.PACE_DAYS - 1)
     return np.minimum.reduceat(np.where(complete, day[run_start], _NONE), starts)
 
 
@@ -284,16 +270,37 @@ def _adherence_columns(
 def _item_days(
     logs: pd.DataFrame, rows: np.ndarray | slice, item: str, day: np.ndarray, sore: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: is the item scored that day, and was it followed?"""
-    if item != "cold_then_heat":
+    """Per row: is the item scored that day (applies and answered), and was it followed?"""
+    if item != vocab.COLD_THEN_HEAT.code:
         coded = _nullable(logs, item, rows)
         return coded >= 0, coded == 1
     cold = _nullable(logs, "care_cold", rows)
     heat = _nullable(logs, "care_heat", rows)
-    early = day <= 1
-    scored = np.where(early, (cold >= 0) & (heat >= 0), (sore >= 3) & (heat >= 0))
+    applies, answered, adherent = cold_then_heat(day, sore, cold, heat)
+    return applies & answered, adherent
+
+
+def cold_then_heat(
+    day: np.ndarray, sore: np.ndarray, cold: np.ndarray, heat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The timing-aware cold-then-heat rule, per logged day: does it apply, is it answered,
+    was it followed? ``cold`` and ``heat`` are coded 1 yes, 0 no, -1 missing.
+
+    Cold and not heat on days ``0..COLD_LAST_DAY``; later, heat on days with soreness at least
+    ``HEAT_FROM_SORENESS`` (other days are not scored). Constants in :mod:`recovery_toolkit.vocab`.
+
+    Examples
+    --------
+    >>> applies, answered, followed = cold_then_heat(
+    ...     np.array([0, 2, 3]), np.array([6, 2, 5]), np.array([1, -1, 0]), np.array([0, 1, 1]))
+    >>> applies.tolist(), answered.tolist(), followed.tolist()
+    ([True, False, True], [True, True, True], [True, True, True])
+    """
+    early = day <= vocab.COLD_LAST_DAY
+    applies = early | (sore >= vocab.HEAT_FROM_SORENESS)
+    answered = np.where(early, (cold >= 0) & (heat >= 0), heat >= 0)
     adherent = np.where(early, (cold == 1) & (heat == 0), heat == 1)
-    return scored, adherent
+    return applies, answered, adherent
 
 
 def _nullable(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.ndarray:

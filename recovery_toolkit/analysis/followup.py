@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .episodes import WINDOW_DAYS, in_window
+from .episodes import in_window
 from .intervals import wilson_interval
+from .settings import Settings, resolve
 
 __all__ = ["completeness", "escalation", "logging_by_day", "logging_grid"]
 
@@ -69,7 +70,11 @@ def escalation(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.Data
 
 
 def logging_by_day(
-    logs: pd.DataFrame, *, window_days: int = WINDOW_DAYS, by: str = "treatment_type"
+    logs: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    window_days: int | None = None,
+    by: str = "treatment_type",
 ) -> pd.DataFrame:
     """Per group and day of the window: episodes with a log that day, and their share.
 
@@ -82,7 +87,7 @@ def logging_by_day(
     >>> table.columns.tolist()
     ['treatment_type', 'day', 'logged', 'episodes', 'share']
     """
-    window = in_window(logs, window_days=window_days)
+    window = in_window(logs, settings, window_days=window_days)
     logged = window.groupby([by, "day"], observed=True).size().rename("logged").reset_index()
     episodes = window.groupby(by, observed=True)["episode_id"].nunique().rename("episodes")
     logged = logged.merge(episodes.reset_index(), on=by)
@@ -93,8 +98,9 @@ def logging_by_day(
 def logging_grid(
     logs: pd.DataFrame,
     episode_ids: list[str] | None = None,
+    settings: Settings | None = None,
     *,
-    window_days: int = WINDOW_DAYS,
+    window_days: int | None = None,
     max_episodes: int = 60,
 ) -> pd.DataFrame:
     """Which days each episode logged: one row per episode and day of the window.
@@ -110,6 +116,7 @@ def logging_grid(
     >>> len(grid), grid["episode_id"].nunique()
     (75, 5)
     """
+    window_days = resolve(settings, window_days=window_days).window_days
     window = in_window(logs, window_days=window_days)
     if episode_ids is None:
         latest = window.drop_duplicates("episode_id").sort_values(

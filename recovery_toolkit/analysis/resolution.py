@@ -33,8 +33,8 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from ..errors import RecoveryToolkitWarning
-from .episodes import WINDOW_DAYS
 from .intervals import Z95
+from .settings import Settings, resolve
 
 __all__ = [
     "LogRankResult",
@@ -53,9 +53,6 @@ _TTR_COLUMNS = [
     "median_days",
     "median_ci_low",
     "median_ci_high",
-    "resolved_by_day_3",
-    "resolved_by_day_7",
-    "resolved_by_day_14",
 ]
 
 
@@ -108,7 +105,11 @@ def _median(fit: SurvfuncRight) -> float:
 
 
 def km_curve(
-    episodes: pd.DataFrame, *, by: str = "treatment_type", window_days: int = WINDOW_DAYS
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    window_days: int | None = None,
 ) -> pd.DataFrame:
     """The Kaplan–Meier step curve per group, one row per day ``0..window_days``.
 
@@ -120,11 +121,11 @@ def km_curve(
     >>> km_curve(eps, by="g", window_days=3)["survival"].round(3).tolist()
     [1.0, 0.667, 0.333, 0.333]
     """
+    days = np.arange(resolve(settings, window_days=window_days).window_days + 1)
     parts = []
     for group, rows in episodes.groupby(by, observed=True, sort=True):
         time = rows["time"].to_numpy(dtype=float)
         event = rows["resolved"].to_numpy(dtype=bool)
-        days = np.arange(window_days + 1)
         survival = survival_at(kaplan_meier(time, event), days)
         parts.append(
             pd.DataFrame(
@@ -147,7 +148,11 @@ def km_curve(
 
 
 def time_to_resolution(
-    episodes: pd.DataFrame, *, by: str = "treatment_type", days: tuple[int, ...] = (3, 7, 14)
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    days: tuple[int, ...] | None = None,
 ) -> pd.DataFrame:
     """Kaplan–Meier summary per group: counts, median days with 95 % CI, resolved by day t.
 
@@ -162,6 +167,7 @@ def time_to_resolution(
     >>> float(row["median_days"]), round(float(row["resolved_by_day_3"]), 3)
     (2.0, 0.5)
     """
+    days = resolve(settings, milestone_days=days).milestone_days
     rows = []
     for group, part in episodes.groupby(by, observed=True, sort=True):
         time = part["time"].to_numpy(dtype=float)
@@ -186,7 +192,8 @@ def time_to_resolution(
         warnings.warn(
             "no episodes: time to resolution is empty", RecoveryToolkitWarning, stacklevel=2
         )
-        return pd.DataFrame(columns=[by, *_TTR_COLUMNS])
+        milestones = [f"resolved_by_day_{d}" for d in days]
+        return pd.DataFrame(columns=[by, *_TTR_COLUMNS, *milestones])
     return pd.DataFrame(rows)
 
 

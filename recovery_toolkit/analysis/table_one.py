@@ -16,6 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from .settings import Settings, resolve
+
 __all__ = ["table_one", "table_one_counts"]
 
 
@@ -40,24 +42,59 @@ def _count_share(mask: pd.Series) -> str:
     return f"{k} ({100 * k / n:.1f} %)" if n else ""
 
 
-_ROWS: list[tuple[str, str, Callable[[pd.DataFrame], str]]] = [
-    ("Episodes", "n", lambda e: str(len(e))),
-    ("Patients", "n", lambda e: str(e["patient_id"].nunique())),
-    ("Sites", "n", lambda e: str(e["site"].nunique()) if "site" in e else ""),
-    ("Baseline soreness (0–10)", "mean (SD)", lambda e: _mean_sd(e["baseline_soreness"])),
-    ("Baseline soreness (0–10)", "median [IQR]", lambda e: _median_iqr(e["baseline_soreness"])),
-    ("Days logged in the window", "median [IQR]", lambda e: _median_iqr(e["days_logged"], 0)),
-    ("Completeness", "mean (SD)", lambda e: _mean_sd(e["completeness"])),
-    ("Adherence score", "median [IQR]", lambda e: _median_iqr(e["adherence_score"], 2)),
-    ("High adherence (≥ 0.8)", "n (%)", lambda e: _count_share(e["adherence_group"] == "high")),
-    ("Low adherence (< 0.5)", "n (%)", lambda e: _count_share(e["adherence_group"] == "low")),
-    ("Resolved in the window", "n (%)", lambda e: _count_share(e["resolved"])),
-    ("Any red flag", "n (%)", lambda e: _count_share(e["first_any_flag"].notna())),
-    ("Lost to follow-up", "n (%)", lambda e: _count_share(e["lost_to_follow_up"])),
-]
+def _rows(s: Settings) -> list[tuple[str, str, str, Callable[[pd.DataFrame], str]]]:
+    """(key, label, statistic, formatter) of every row; labels show the thresholds in use."""
+    high, low = f"High adherence (≥ {s.high_adherence:g})", f"Low adherence (< {s.low_adherence:g})"
+    return [
+        ("episodes", "Episodes", "n", lambda e: str(len(e))),
+        ("patients", "Patients", "n", lambda e: str(e["patient_id"].nunique())),
+        ("sites", "Sites", "n", lambda e: str(e["site"].nunique()) if "site" in e else ""),
+        (
+            "baseline_mean",
+            "Baseline soreness (0–10)",
+            "mean (SD)",
+            lambda e: _mean_sd(e["baseline_soreness"]),
+        ),
+        (
+            "baseline_median",
+            "Baseline soreness (0–10)",
+            "median [IQR]",
+            lambda e: _median_iqr(e["baseline_soreness"]),
+        ),
+        (
+            "days_logged",
+            "Days logged in the window",
+            "median [IQR]",
+            lambda e: _median_iqr(e["days_logged"], 0),
+        ),
+        ("completeness", "Completeness", "mean (SD)", lambda e: _mean_sd(e["completeness"])),
+        (
+            "adherence_score",
+            "Adherence score",
+            "median [IQR]",
+            lambda e: _median_iqr(e["adherence_score"], 2),
+        ),
+        ("high_adherence", high, "n (%)", lambda e: _count_share(e["adherence_group"] == "high")),
+        ("low_adherence", low, "n (%)", lambda e: _count_share(e["adherence_group"] == "low")),
+        ("resolved", "Resolved in the window", "n (%)", lambda e: _count_share(e["resolved"])),
+        (
+            "any_flag",
+            "Any red flag",
+            "n (%)",
+            lambda e: _count_share(e["first_any_flag"].notna()),
+        ),
+        (
+            "lost_to_follow_up",
+            "Lost to follow-up",
+            "n (%)",
+            lambda e: _count_share(e["lost_to_follow_up"]),
+        ),
+    ]
 
 
-def table_one(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+def table_one(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
     """Characteristics of the episodes per group and overall, as formatted text cells.
 
     Rows: episodes, patients, sites, baseline soreness (mean (SD) and median [IQR]), days
@@ -77,40 +114,47 @@ def table_one(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataF
     groups = [(str(g), part) for g, part in episodes.groupby(by, observed=True, sort=True)]
     groups.append(("overall", episodes))
     rows = []
-    for label, statistic, compute in _ROWS:
+    keys = []
+    for key, label, statistic, compute in _rows(resolve(settings)):
         row = {"characteristic": label, "statistic": statistic}
         row.update({name: compute(part) for name, part in groups})
         rows.append(row)
-    return pd.DataFrame(rows)
+        keys.append(key)
+    return pd.DataFrame(rows, index=pd.Index(keys, name="key"))
 
 
-_COUNTS: list[tuple[str, Callable[[pd.DataFrame], int]]] = [
-    ("Episodes", len),
-    ("Patients", lambda e: e["patient_id"].nunique()),
-    ("Resolved in the window", lambda e: int(e["resolved"].sum())),
-    ("Any red flag", lambda e: int(e["first_any_flag"].notna().sum())),
-    ("Lost to follow-up", lambda e: int(e["lost_to_follow_up"].sum())),
-    ("High adherence (≥ 0.8)", lambda e: int((e["adherence_group"] == "high").sum())),
-    ("Low adherence (< 0.5)", lambda e: int((e["adherence_group"] == "low").sum())),
-]
+#: Table 1 rows that are counts (keys of :func:`table_one`), and how to count them.
+_COUNTS: dict[str, Callable[[pd.DataFrame], int]] = {
+    "episodes": len,
+    "patients": lambda e: e["patient_id"].nunique(),
+    "resolved": lambda e: int(e["resolved"].sum()),
+    "any_flag": lambda e: int(e["first_any_flag"].notna().sum()),
+    "lost_to_follow_up": lambda e: int(e["lost_to_follow_up"].sum()),
+    "high_adherence": lambda e: int((e["adherence_group"] == "high").sum()),
+    "low_adherence": lambda e: int((e["adherence_group"] == "low").sum()),
+}
 
 
-def table_one_counts(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+def table_one_counts(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
     """The counts of Table 1 as numbers (for suppression before sharing): one row per
-    characteristic, one column per group and ``overall``.
+    characteristic (indexed by its key, e.g. ``"any_flag"``), one column per group and
+    ``overall``.
 
     Examples
     --------
     >>> import recovery_toolkit as rt
     >>> from recovery_toolkit.analysis.episodes import episode_table
     >>> counts = table_one_counts(episode_table(rt.load_logs(rt.sample_path()).logs))
-    >>> int(counts.set_index("characteristic").loc["Episodes", "overall"])
+    >>> int(counts.loc["episodes", "overall"])
     400
     """
     groups = [(str(g), part) for g, part in episodes.groupby(by, observed=True, sort=True)]
     groups.append(("overall", episodes))
+    labels = {key: label for key, label, _, _ in _rows(resolve(settings))}
     rows = [
-        {"characteristic": label, **{name: int(count(part)) for name, part in groups}}
-        for label, count in _COUNTS
+        {"characteristic": labels[key], **{name: int(count(part)) for name, part in groups}}
+        for key, count in _COUNTS.items()
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, index=pd.Index(list(_COUNTS), name="key"))

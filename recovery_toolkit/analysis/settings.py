@@ -1,0 +1,153 @@
+"""``Settings``: every method parameter of the toolkit, validated once.
+
+Each analysis function, the explorers, the report and the command line take one ``Settings``
+(keywords still work for one-offs: ``episode_table(logs, window_days=21)``). Defaults come from
+:mod:`recovery_toolkit.vocab`; definitions are in ``docs/methods.md``.
+
+Examples
+--------
+>>> settings = Settings(window_days=21)
+>>> settings.resolved_at, settings.milestone_days
+(2, (3, 7, 14))
+>>> settings.replace(resolved_at=1).resolved_at
+1
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .. import vocab
+from ..errors import OptionError
+
+__all__ = ["Settings", "resolve"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The parameters of every method (docs/methods.md), checked when created.
+
+    Parameters
+    ----------
+    window_days : int, default 14
+        Last day of the metrics window (day 0 = treatment day).
+    resolved_at : int, default 2
+        Soreness (0-10) at or below which a day counts as resolved.
+    definition : {"default", "pace"}
+        Resolution definition.
+    milestone_days : tuple of int, default (3, 7, 14)
+        Days at which "resolved by day d" is reported.
+    lost_before_day : int, default 7
+        Lost to follow-up: last log before this day and not resolved.
+    worsening_from_day : int, default 3
+        First day on which the derived persistent-worsening flag can fire.
+    high_adherence, low_adherence : float, default 0.8 and 0.5
+        Adherence score groups: high (>=), low (<), partial between.
+    item_resolution_day : int, default 7
+        Day of "resolved by day d" among adherent vs other episodes, per checklist item.
+    above_p90_days, above_p90_from_day : int, default 2 and 3
+        An ``above_p90`` alert needs this many days above the type's p90, from this day on.
+    min_cell : int, default 11
+        Smallest count a shared output shows.
+
+    Examples
+    --------
+    >>> Settings(window_days=0)
+    Traceback (most recent call last):
+    ...
+    recovery_toolkit.errors.OptionError: window_days= 0: must be at least 1; use e.g. 14
+    """
+
+    window_days: int = vocab.WINDOW_DAYS
+    resolved_at: int = vocab.RESOLVED_AT
+    definition: str = vocab.DEFINITIONS[0]
+    milestone_days: tuple[int, ...] = vocab.MILESTONE_DAYS
+    lost_before_day: int = vocab.LOST_BEFORE_DAY
+    worsening_from_day: int = vocab.WORSENING_FROM_DAY
+    high_adherence: float = vocab.HIGH_ADHERENCE
+    low_adherence: float = vocab.LOW_ADHERENCE
+    item_resolution_day: int = vocab.ITEM_RESOLUTION_DAY
+    above_p90_days: int = vocab.ABOVE_P90_DAYS
+    above_p90_from_day: int = vocab.ABOVE_P90_FROM_DAY
+    min_cell: int = vocab.MIN_CELL
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "milestone_days", tuple(int(d) for d in self.milestone_days))
+        for problem in _problems(self):
+            raise OptionError(*problem)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (``None`` values are ignored), validated again.
+
+        Examples
+        --------
+        >>> Settings().replace(window_days=10, resolved_at=None).window_days
+        10
+        """
+        given = {k: v for k, v in changes.items() if v is not None}
+        return dataclasses.replace(self, **given) if given else self
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field by name (the manifest's ``parameters``).
+
+        Examples
+        --------
+        >>> Settings().as_dict()["window_days"]
+        14
+        """
+        return dataclasses.asdict(self)
+
+
+def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
+    """Every invalid field as (parameter, value, problem, fix)."""
+    found = []
+    if s.window_days < 1:
+        found.append(("window_days=", s.window_days, "must be at least 1", "use e.g. 14"))
+    if not 0 <= s.resolved_at <= 10:
+        found.append(("resolved_at=", s.resolved_at, "must be between 0 and 10", "use e.g. 2"))
+    if s.definition not in vocab.DEFINITIONS:
+        choices = " or ".join(repr(d) for d in vocab.DEFINITIONS)
+        found.append(("definition=", s.definition, "is not a definition", f"use {choices}"))
+    if not s.milestone_days or any(d < 0 for d in s.milestone_days):
+        found.append(
+            ("milestone_days=", s.milestone_days, "needs days >= 0", "use e.g. (3, 7, 14)")
+        )
+    if list(s.milestone_days) != sorted(set(s.milestone_days)):
+        found.append(("milestone_days=", s.milestone_days, "must increase", "use e.g. (3, 7, 14)"))
+    if not 0 <= s.low_adherence <= s.high_adherence <= 1:
+        found.append(
+            (
+                "low_adherence=",
+                s.low_adherence,
+                f"must be between 0 and high_adherence={s.high_adherence} (at most 1)",
+                "use e.g. 0.5 and 0.8",
+            )
+        )
+    for name in ("lost_before_day", "worsening_from_day", "item_resolution_day"):
+        if getattr(s, name) < 0:
+            found.append((f"{name}=", getattr(s, name), "must be at least 0", "use a day"))
+    if s.above_p90_days < 1 or s.above_p90_from_day < 0:
+        found.append(("above_p90_days=", s.above_p90_days, "must be at least 1", "use e.g. 2"))
+    if s.min_cell < 2:
+        found.append(
+            ("min_cell=", s.min_cell, "must be at least 2 (1 would hide nothing)", "use 11")
+        )
+    return found
+
+
+def resolve(settings: Settings | None, **overrides: Any) -> Settings:
+    """``settings`` (default: ``Settings()``) with the keywords that were given (not ``None``).
+
+    Examples
+    --------
+    >>> resolve(None, window_days=None).window_days
+    14
+    >>> resolve(Settings(window_days=10), window_days=21).window_days
+    21
+    """
+    return (settings or _DEFAULT).replace(**overrides)
+
+
+_DEFAULT = Settings()
