@@ -1,7 +1,11 @@
 """recovery-toolkit: understand how patients recover after spine-focused care.
 
-Load daily soreness logs into a validated canonical frame, then analyse recovery by treatment
-type, red flags, home-care adherence and follow-up.
+Load daily soreness logs into a validated canonical frame, compute every cohort table once,
+share it safely and draw it (report, CSV, explorers).
+
+The names below are the public API; each is imported the first time it is used, so
+``import recovery_toolkit`` stays light (no Altair, ipywidgets or DuckDB until a chart, an
+explorer or a Parquet folder needs them).
 
 Examples
 --------
@@ -9,34 +13,111 @@ Examples
 >>> result = rt.load_logs(rt.sample_path())
 >>> result.rows_valid == len(result.logs)
 True
+>>> results = rt.compute(result, rt.Settings(window_days=14))
+>>> shared = rt.share(results)
+>>> shared.tables["time_to_resolution"]["episodes"].tolist()
+[142, 127, 85, 46]
 """
 
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from . import vocab
-from .errors import InputFileError, MappingError, RecoveryToolkitError
-from .io import LoadResult, Mapping, load_logs, load_mapping
-from .samples import sample_path, write_samples
-from .schemas import SorenessLog
-from .synth import generate_logs
+from .errors import (
+    InputFileError,
+    MappingError,
+    OptionError,
+    RecoveryToolkitError,
+    RecoveryToolkitWarning,
+)
 
 try:
     __version__ = version("recovery-toolkit")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
+#: Public name -> (module, attribute), imported on first use.
+_LAZY: dict[str, tuple[str, str]] = {
+    "load_logs": ("io.load", "load_logs"),
+    "LoadResult": ("io.load", "LoadResult"),
+    "load_mapping": ("io.mapping", "load_mapping"),
+    "ColumnMapping": ("io.mapping", "Mapping"),
+    "SorenessLog": ("schemas", "SorenessLog"),
+    "Settings": ("analysis.settings", "Settings"),
+    "compute": ("analysis.results", "compute"),
+    "Results": ("analysis.results", "Results"),
+    "share": ("privacy.share", "share"),
+    "SharedResults": ("privacy.share", "SharedResults"),
+    "build_report": ("render.report", "build_report"),
+    "write_report": ("render.report", "write_report"),
+    "write_tables": ("render.export", "write_tables"),
+    "PatientExplorer": ("render.widgets", "PatientExplorer"),
+    "CohortExplorer": ("render.widgets", "CohortExplorer"),
+    "AdherenceExplorer": ("render.widgets", "AdherenceExplorer"),
+    "summarise_dataset": ("engines.parquet", "summarise_dataset"),
+    "sample_path": ("samples", "sample_path"),
+    "write_samples": ("samples", "write_samples"),
+    "generate_logs": ("synth", "generate_logs"),
+}
+
 __all__ = [
+    "AdherenceExplorer",
+    "CohortExplorer",
+    "ColumnMapping",
     "InputFileError",
     "LoadResult",
-    "Mapping",
     "MappingError",
+    "OptionError",
+    "PatientExplorer",
     "RecoveryToolkitError",
+    "RecoveryToolkitWarning",
+    "Results",
+    "Settings",
+    "SharedResults",
     "SorenessLog",
     "__version__",
+    "build_report",
+    "compute",
     "generate_logs",
     "load_logs",
     "load_mapping",
     "sample_path",
+    "share",
+    "summarise_dataset",
     "vocab",
+    "write_report",
     "write_samples",
+    "write_tables",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'recovery_toolkit' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(import_module(f".{module}", __name__), attribute)
+    globals()[name] = value  # the next look-up is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from .analysis.results import Results, compute
+    from .analysis.settings import Settings
+    from .engines.parquet import summarise_dataset
+    from .io.load import LoadResult, load_logs
+    from .io.mapping import Mapping as ColumnMapping
+    from .io.mapping import load_mapping
+    from .privacy.share import SharedResults, share
+    from .render.export import write_tables
+    from .render.report import build_report, write_report
+    from .render.widgets import AdherenceExplorer, CohortExplorer, PatientExplorer
+    from .samples import sample_path, write_samples
+    from .schemas import SorenessLog
+    from .synth import generate_logs

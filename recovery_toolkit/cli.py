@@ -20,18 +20,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import __version__, vocab
-from .analysis import RESOLVED_AT, WINDOW_DAYS
 from .errors import InputFileError, OptionError, RecoveryToolkitError, RecoveryToolkitWarning
-from .io import load_logs, write_csv
-from .io.load import LoadResult
-from .privacy import MIN_CELL, load_key
-from .report import write_report
-from .samples import sample_path, write_samples
-from .scale import DatasetSummary, summarise_dataset
-from .summary import SummarySettings, write_summary
+from .vocab import MIN_CELL, RESOLVED_AT, WINDOW_DAYS
+
+if TYPE_CHECKING:  # the heavy layers are imported by the command that needs them
+    import pandas as pd
+
+    from .analysis import Results, Settings
+    from .io.load import LoadResult
 
 __all__ = ["main", "build_parser"]
 
@@ -219,12 +218,25 @@ def _share_key(args: argparse.Namespace) -> bytes | None:
             "only applies with --share",
             "add --share, or leave the key out",
         )
+    from .privacy import load_key
+
     return load_key(args.pseudonym_key_file)
 
 
-def _settings(args: argparse.Namespace) -> SummarySettings:
-    return SummarySettings(
-        window_days=args.window, resolved_at=args.resolved_at, definition=args.definition
+def _sample_path() -> Path:
+    from .samples import sample_path
+
+    return sample_path()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from .analysis import Settings
+
+    return Settings(
+        window_days=args.window,
+        resolved_at=args.resolved_at,
+        definition=args.definition,
+        min_cell=args.min_cell,
     )
 
 
@@ -240,50 +252,71 @@ def _run_summary(args: argparse.Namespace) -> int:
                 "holds patients' raw rows and cannot go with --share",
                 "write it in a separate, internal run without --share",
             )
-        _output_path(args.quarantine, "--quarantine", [args.path or sample_path(), args.mapping])
+        _output_path(args.quarantine, "--quarantine", [args.path or _sample_path(), args.mapping])
         if args.quarantine.exists() and not args.force:
             raise OptionError(
                 "--quarantine", str(args.quarantine), "already exists", "pass --force to replace it"
             )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
-        computed: dict[str, Any] = {}
-        if args.path is not None and args.path.is_dir():
-            result = summarise_dataset(
-                args.path,
-                settings=_settings(args),
-                mapping=args.mapping,
-                date_format=args.date_format,
-                rows_per_part=args.rows_per_part,
-            )
-            computed = {"tables": result.tables, "episodes": result.episode_table}
-        else:
-            result = _load(args)
-            _require_valid_rows(result, args.path)
-        paths = write_summary(
-            result,
-            args.out,
-            settings=_settings(args),
-            share=args.share,
-            min_cell=args.min_cell,
-            key=key,
-            overwrite=args.force,
-            file_format=args.format,
-            **computed,
-        )
+        results, quarantine = _results(args)
+    if args.share:
+        from .privacy import share
+
+        results = share(results, min_cell=args.min_cell, pseudonym_key=key)
+    from .io.writers import OutputExistsError
+    from .render.export import write_tables
+
+    try:
+        paths = write_tables(results, args.out, overwrite=args.force, file_format=args.format)
+    except OutputExistsError as exc:
+        raise OptionError(
+            "--out", str(args.out), str(exc).split(": ", 1)[-1].split(";")[0], "pass --force"
+        ) from None
     if args.quarantine is not None:
-        paths.append(write_csv(result.quarantine, args.quarantine))
+        from .io import write_csv
+
+        paths.append(write_csv(quarantine, args.quarantine))
     for warning in caught:
         print(f"{_PROG}: note: {warning.message}", file=sys.stderr)
     if key is not None:
         print(f"{_PROG}: note: {_RECORD_LEVEL}", file=sys.stderr)
-    print(
-        f"{Path(result.source).name}: {result.rows_valid:,} valid rows, {result.episodes:,} "
-        f"episodes ({result.rows_quarantined:,} rows quarantined)"
-    )
+    _print_counts(results)
     for path in paths:
         print(f"  wrote {path}")
     return 0
+
+
+def _results(args: argparse.Namespace) -> tuple[Results, pd.DataFrame]:
+    """The results of PATH (a file in memory, or a folder of Parquet files part by part) and
+    its quarantined rows."""
+    settings = _settings(args)
+    if args.path is not None and args.path.is_dir():
+        from .engines.parquet import summarise_dataset
+
+        results = summarise_dataset(
+            args.path,
+            settings,
+            mapping=args.mapping,
+            date_format=args.date_format,
+            rows_per_part=getattr(args, "rows_per_part", 1_000_000),
+        )
+        return results, results.quarantine
+    from .analysis import compute
+
+    result = _load(args)
+    _require_valid_rows(result, args.path)
+    if result.rows_read > 100_000:
+        print(f"{_PROG}: {result.rows_read:,} rows loaded; computing...", file=sys.stderr)
+    return compute(result, settings), result.quarantine
+
+
+def _print_counts(results: Results) -> None:
+    p = results.provenance
+    print(
+        f"{Path(p.source).name}: {p.rows['valid']:,} valid rows, {p.episodes:,} "
+        f"episodes ({p.rows['quarantined']:,} rows quarantined)"
+    )
 
 
 _RECORD_LEVEL = (
@@ -293,36 +326,34 @@ _RECORD_LEVEL = (
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    output = _output_path(args.output, "--output", [args.path or sample_path(), args.mapping])
+    output = _output_path(args.output, "--output", [args.path or _sample_path(), args.mapping])
     if output.exists() and not args.force:
         raise OptionError("--output", str(output), "already exists", "pass --force to overwrite it")
     key = _share_key(args)
-    result = _load(args)
-    _require_valid_rows(result, args.path)
-    if result.rows_read > 100_000:
-        print(f"{_PROG}: {result.rows_read:,} rows loaded; building the report...", file=sys.stderr)
+    with warnings.catch_warnings():  # the report lists them in its methods section
+        warnings.simplefilter("ignore", RecoveryToolkitWarning)
+        results, _ = _results(args)
+    from .render.report import write_report
+
     write_report(
-        result,
+        results,
         output,
         overwrite=True,
-        settings=_settings(args),
         share=args.share,
         min_cell=args.min_cell,
         pseudonym_key=key,
     )
     if key is not None:
         print(f"{_PROG}: note: {_RECORD_LEVEL}", file=sys.stderr)
-    print(
-        f"{Path(result.source).name}: {result.rows_valid:,} valid rows, {result.episodes:,} "
-        f"episodes ({result.rows_quarantined:,} rows quarantined)\n  wrote {output}"
-    )
+    _print_counts(results)
+    print(f"  wrote {output}")
     return 0
 
 
-def _require_valid_rows(result: LoadResult | DatasetSummary, path: Path | None) -> None:
+def _require_valid_rows(result: LoadResult, path: Path | None) -> None:
     """Summaries and reports need valid rows: say so in one line, and how to see why."""
     if result.rows_valid == 0:
-        shown = path or sample_path()
+        shown = path or _sample_path()
         raise InputFileError(
             shown,
             f"has no valid rows (all {result.rows_read:,} rows were quarantined)",
@@ -331,9 +362,11 @@ def _require_valid_rows(result: LoadResult | DatasetSummary, path: Path | None) 
 
 
 def _load(args: argparse.Namespace) -> LoadResult:
+    from .io import load_logs
+
     sheet = int(args.sheet) if str(args.sheet).isdigit() else args.sheet
     return load_logs(
-        args.path or sample_path(),
+        args.path or _sample_path(),
         mapping=args.mapping,
         encoding=args.encoding,
         date_format=args.date_format,
@@ -359,9 +392,11 @@ def _output_path(path: Path, option: str, inputs: list[Path | None]) -> Path:
 
 def _run_validate(args: argparse.Namespace) -> int:
     if args.quarantine is not None:
-        _output_path(args.quarantine, "--quarantine", [args.path or sample_path(), args.mapping])
+        _output_path(args.quarantine, "--quarantine", [args.path or _sample_path(), args.mapping])
     result = _load(args)
     if args.quarantine is not None:
+        from .io import write_csv
+
         write_csv(result.quarantine, args.quarantine, sep=result.options["delimiter"] or ",")
     if args.json:
         print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
@@ -384,6 +419,8 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_sample(args: argparse.Namespace) -> int:
+    from .samples import write_samples
+
     for path in write_samples(args.out, episodes=args.episodes, rng=args.seed):
         print(path)
     return 0

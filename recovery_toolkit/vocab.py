@@ -347,7 +347,7 @@ REVIEW_GUIDANCE: Mapping[str, str] = MappingProxyType(
         "unresolved_at_window_end": "Soreness still above {resolved_at}/10 at day "
         '{window_days}: seek professional input "if red flags appear or recovery stalls or '
         'reverses".',
-        "stopped_logging": "Stopped logging before recovery: check in with the patient (\"if "
+        "stopped_logging": 'Stopped logging before recovery: check in with the patient ("if '
         'soreness worsens, lasts beyond a few days ... seek advice promptly").',
         "low_adherence": "Followed less than half of the home-care checklist: review the plan "
         'with the patient ("if a plan with your clinician exists, follow it consistently").',

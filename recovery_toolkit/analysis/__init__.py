@@ -1,8 +1,10 @@
 """Pure analysis functions over the canonical log table (DESIGN §4).
 
-Logs go in, tidy frames come out; nothing here plots, prints or modifies its input. Most
-functions take the episode table (:func:`episode_table`, one row per episode, computed once);
-the recovery curve and alerts also read the long logs.
+Logs go in, tidy frames come out; nothing here plots, prints or modifies its input. Every
+threshold is a field of :class:`Settings` (each function takes one; keywords still work for
+one-offs). Most functions take the episode table (:func:`episode_table`, one row per episode,
+computed once); the recovery curve and alerts also read the long logs. :func:`compute` runs
+them all once and returns :class:`Results`.
 
 Examples
 --------
@@ -40,13 +42,23 @@ from .episodes import (
     episode_table,
     in_window,
 )
-from .followup import completeness, escalation, logging_by_day, logging_grid
+from .followup import completeness, escalation, logging_by_day, logging_from_curve, logging_grid
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
+from .results import SUMMARY_TABLES, Provenance, Results, cohort_tables, compute
+from .settings import Settings, resolve
 from .spc import p_chart
 from .table_one import table_one, table_one_counts
 
 __all__ = [
+    "SUMMARY_TABLES",
+    "Provenance",
+    "Results",
+    "Settings",
+    "cohort_tables",
+    "compute",
+    "logging_from_curve",
+    "resolve",
     "ADHERENCE_ITEMS",
     "ALL_FLAGS",
     "CAUTION",

@@ -22,7 +22,7 @@ from .episodes import in_window
 from .intervals import wilson_interval
 from .settings import Settings, resolve
 
-__all__ = ["completeness", "escalation", "logging_by_day", "logging_grid"]
+__all__ = ["completeness", "escalation", "logging_by_day", "logging_from_curve", "logging_grid"]
 
 
 def completeness(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
@@ -91,6 +91,30 @@ def logging_by_day(
     logged = window.groupby([by, "day"], observed=True).size().rename("logged").reset_index()
     episodes = window.groupby(by, observed=True)["episode_id"].nunique().rename("episodes")
     logged = logged.merge(episodes.reset_index(), on=by)
+    logged["share"] = logged["logged"] / logged["episodes"]
+    return logged
+
+
+def logging_from_curve(curve: pd.DataFrame, time_to_resolution: pd.DataFrame) -> pd.DataFrame:
+    """:func:`logging_by_day` from the recovery curve (its ``n`` is the episodes that logged
+    that day) and the episodes per type of the time-to-resolution table: the same table
+    without the logs, so it adds up across parts.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> logs = rt.load_logs(rt.sample_path()).logs
+    >>> eps = analysis.episode_table(logs)
+    >>> a = logging_from_curve(analysis.recovery_curve(logs), analysis.time_to_resolution(eps))
+    >>> b = logging_by_day(logs)
+    >>> bool((a["share"].to_numpy() == b["share"].to_numpy()).all())
+    True
+    """
+    per_type = time_to_resolution.astype({"treatment_type": "str"}).set_index("treatment_type")
+    logged = curve[["treatment_type", "day", "n"]].rename(columns={"n": "logged"})
+    logged = logged.astype({"treatment_type": "str"}).reset_index(drop=True)
+    logged["episodes"] = logged["treatment_type"].map(per_type["episodes"]).astype("int64")
     logged["share"] = logged["logged"] / logged["episodes"]
     return logged
 

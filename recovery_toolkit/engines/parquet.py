@@ -1,7 +1,7 @@
 """Summaries of registries larger than memory: a folder of Parquet files, part by part.
 
 The in-memory path (:func:`~recovery_toolkit.load_logs`, then
-:func:`~recovery_toolkit.summary.summary_tables`) holds every row at once. For a folder of
+:func:`~recovery_toolkit.compute`) holds every row at once. For a folder of
 Parquet files (one per month or site, say) :func:`summarise_dataset` instead lets DuckDB split
 the rows by patient into parts (:mod:`recovery_toolkit.io.dataset`), and then, one part at a time:
 
@@ -14,7 +14,8 @@ the rows by patient into parts (:mod:`recovery_toolkit.io.dataset`), and then, o
 The counts of all parts add up to the recovery curve of the whole; a second pass over the kept
 rows lists the alerts against that curve. Every other table is a group-by over the episode
 table, which holds one row per episode (about 1 kB), not one per log. The tables are the same
-as the in-memory path's on the same rows (tested).
+as the in-memory path's on the same rows (tested), and the result is the same
+:class:`~recovery_toolkit.analysis.Results` type, without the row-level logs.
 
 Examples
 --------
@@ -22,86 +23,52 @@ Examples
 >>> folder = Path(tempfile.mkdtemp())
 >>> for site, rows in rt.load_logs(rt.sample_path()).logs.groupby("site"):
 ...     rows.to_parquet(folder / f"{site}.parquet")
->>> summary = summarise_dataset(folder, rows_per_part=2_000)
->>> summary.rows_valid, summary.episodes, summary.parts
-(5204, 400, 3)
+>>> results = summarise_dataset(folder, rows_per_part=2_000)
+>>> results.provenance.rows["valid"], results.provenance.episodes, results.logs is None
+(5204, 400, True)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
 
 import pandas as pd
 
-from . import analysis
-from .errors import InputFileError
-from .io.dataset import iter_parts, partition_dataset
-from .io.load import LoadResult
-from .io.mapping import Mapping, load_mapping
-from .summary import SummarySettings, summary_inputs, summary_tables
+from .. import analysis
+from ..analysis.results import Provenance, Results, cohort_tables
+from ..analysis.settings import Settings, resolve
+from ..errors import InputFileError, RecoveryToolkitWarning
+from ..io.dataset import iter_parts, partition_dataset
+from ..io.load import LoadResult
+from ..io.mapping import Mapping, load_mapping
 
-__all__ = ["DatasetSummary", "summarise_dataset"]
-
-
-@dataclass(frozen=True)
-class DatasetSummary:
-    """What :func:`summarise_dataset` computed, with the provenance a manifest needs.
-
-    Attributes
-    ----------
-    tables : dict of DataFrame
-        The seven summary tables, as :func:`~recovery_toolkit.summary.summary_tables`.
-    episode_table : DataFrame
-        One row per episode (all parts).
-    quarantine, problems : DataFrame
-        Every quarantined row (with ``source_file`` and ``source_row``) and every problem.
-    source, sha256 : str
-        The folder, and a SHA-256 over its files' names and digests.
-    rows_read, rows_valid, rows_quarantined, rows_merged, parts : int
-    """
-
-    tables: dict[str, pd.DataFrame]
-    episode_table: pd.DataFrame
-    quarantine: pd.DataFrame
-    problems: pd.DataFrame
-    source: str
-    sha256: str
-    rows_read: int
-    rows_valid: int
-    rows_quarantined: int
-    rows_merged: int
-    parts: int
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def episodes(self) -> int:
-        """Number of episodes with a valid row."""
-        return len(self.episode_table)
+__all__ = ["DatasetResults", "summarise_dataset"]
 
 
 def summarise_dataset(
     folder: str | Path,
+    settings: Settings | None = None,
     *,
-    settings: SummarySettings | None = None,
     mapping: str | Path | Mapping | None = None,
     date_format: str | None = None,
     today: dt.date | None = None,
     rows_per_part: int = 1_000_000,
     memory_limit: str = "1GB",
     work_dir: str | Path | None = None,
-) -> DatasetSummary:
+) -> Results:
     """Summarise a folder of Parquet files without holding all its rows in memory.
 
     Parameters
     ----------
     folder : str or Path
         A folder of ``.parquet`` files (subfolders included) with the same columns.
-    settings : SummarySettings, optional
-        Window, resolution threshold and definition.
+    settings : Settings, optional
+        Window, thresholds and definition.
     mapping, date_format, today
         As for :func:`~recovery_toolkit.load_logs`.
     rows_per_part : int, default 1,000,000
@@ -119,7 +86,7 @@ def summarise_dataset(
     >>> summarise_dataset(folder).tables["time_to_resolution"]["episodes"].tolist()
     [142, 127, 85, 46]
     """
-    settings = settings or SummarySettings()
+    settings = resolve(settings)
     if mapping is not None and not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
     options = {"mapping": mapping, "date_format": date_format, "today": today}
@@ -132,14 +99,8 @@ def summarise_dataset(
             results.append(_stripped(result))
             if result.logs.empty:  # every row of this part was quarantined
                 continue
-            part = analysis.episode_table(
-                result.logs,
-                window_days=settings.window_days,
-                resolved_at=settings.resolved_at,
-                definition=settings.definition,
-            )
-            episodes.append(part)
-            counts.append(analysis.soreness_counts(result.logs, window_days=settings.window_days))
+            episodes.append(analysis.episode_table(result.logs, settings))
+            counts.append(analysis.soreness_counts(result.logs, settings))
             path = Path(work) / f"valid-{i}.parquet"
             result.logs.to_parquet(path)
             kept.append(path)
@@ -148,34 +109,54 @@ def summarise_dataset(
                 folder,
                 f"has no valid rows (all {sum(r.rows_read for r in results):,} rows were "
                 "quarantined)",
-                "see why with: recovery-toolkit validate FILE.parquet --quarantine "
-                "fix_me.csv (one file of the folder at a time)",
+                "see why with load_logs(FILE.parquet).quarantine, one file of the folder at a time",
             )
         episode_table = _concat(episodes).sort_values("episode_id", ignore_index=True)
         curve = analysis.curve_from_counts(_add_up(counts))
         alerts = _alerts(kept, episodes, curve, settings)
-    tables = summary_tables(
-        None, settings=settings, episodes=episode_table, curve=curve, alerts=alerts
-    )
-    return DatasetSummary(
-        tables=tables,
-        episode_table=episode_table,
-        quarantine=_concat([r.quarantine for r in results]),
-        problems=_concat([r.problems for r in results]),
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecoveryToolkitWarning)
+        tables = cohort_tables(episode_table, curve, alerts, settings)
+    problems = _concat([r.problems for r in results])
+    provenance = Provenance(
         source=str(parted.source),
         sha256=parted.sha256,
-        rows_read=sum(r.rows_read for r in results),
-        rows_valid=sum(r.rows_valid for r in results),
-        rows_quarantined=sum(r.rows_quarantined for r in results),
-        rows_merged=sum(r.rows_merged for r in results),
-        parts=len(parted.parts),
+        rows={
+            "read": sum(r.rows_read for r in results),
+            "valid": sum(r.rows_valid for r in results),
+            "quarantined": sum(r.rows_quarantined for r in results),
+            "merged": sum(r.rows_merged for r in results),
+        },
+        episodes=len(episode_table),
         options={
             "mapping": getattr(mapping, "source", None),
             "date_format": date_format,
             "files": len(parted.files),
             "rows_per_part": rows_per_part,
+            "parts": len(parted.parts),
         },
+        problems=Provenance.problem_table(problems),
+        engine="parquet",
     )
+    notes = tuple(sorted({str(w.message) for w in caught}))
+    for note in notes:
+        warnings.warn(note, RecoveryToolkitWarning, stacklevel=2)
+    return DatasetResults(
+        settings=settings,
+        tables=MappingProxyType(tables),
+        provenance=provenance,
+        episodes=episode_table,
+        notes=notes,
+        quarantine=_concat([r.quarantine for r in results]),
+    )
+
+
+@dataclass(frozen=True)
+class DatasetResults(Results):
+    """:class:`~recovery_toolkit.analysis.Results` of a Parquet folder, with its quarantined
+    rows (``source_file`` and ``source_row`` say where each came from)."""
+
+    quarantine: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -231,11 +212,11 @@ def _alerts(
     kept: list[Path],
     episodes: list[pd.DataFrame],
     curve: pd.DataFrame,
-    settings: SummarySettings,
+    settings: Settings,
 ) -> pd.DataFrame:
     """Second pass: each part's alerts against the curve of the whole."""
     parts = [
-        summary_inputs(pd.read_parquet(path), settings=settings, episodes=part, curve=curve)[2]
+        analysis.alerts(pd.read_parquet(path), part, settings, curve=curve)
         for path, part in zip(kept, episodes, strict=True)
     ]
     return analysis.sort_alerts(pd.concat(parts, ignore_index=True))

@@ -19,25 +19,30 @@ from __future__ import annotations
 import datetime as dt
 import html
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import vl_convert
 
-from . import __version__, analysis, charts
-from .analysis.alerts import SEVERITIES
-from .errors import RecoveryToolkitWarning
-from .io.load import LoadResult
-from .io.writers import atomic_write
-from .privacy import MIN_CELL, SUPPRESSED, is_small
-from .share import SharePlan, coarsen_km, pseudonymise_alerts, row_counts
-from .summary import SummarySettings, summary_inputs, summary_tables
-from .widgets import table_html
+from .. import __version__
+from ..analysis import CAUTION
+from ..analysis.alerts import SEVERITIES
+from ..analysis.results import Results, compute
+from ..analysis.settings import Settings
+from ..errors import RecoveryToolkitWarning
+from ..io.load import LoadResult
+from ..io.writers import atomic_write
+from ..privacy.share import share as share_results
+from . import charts
+from .html import table_html
+from .theme import THEME
 
-__all__ = ["build_report", "write_report"]
+__all__ = ["build_report", "render_report", "write_report"]
 
 _STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1080px;
@@ -86,26 +91,9 @@ def _section(key: str, title: str, body: str) -> str:
     return f'<section id="{key}"><h2>{html.escape(title)}</h2>{body}</section>'
 
 
-@dataclass(frozen=True)
-class _Privacy:
-    """How a report shows numbers: as they are (internal) or by a share plan (``--share``)."""
-
-    plan: SharePlan | None = None
-    key: bytes | None = None
-
-    @property
-    def share(self) -> bool:
-        return self.plan is not None
-
-    @property
-    def min_cell(self) -> int:
-        return self.plan.min_cell if self.plan is not None else MIN_CELL
-
-    def count(self, value: int | str) -> str:
-        """A count as shown: with thousands separators, or ``suppressed`` (already hidden, or
-        small in a shared report)."""
-        small = self.share and is_small(np.array([value]), self.min_cell)[0]
-        return SUPPRESSED if small or value == SUPPRESSED else f"{value:,}"
+def _count(value: int | str) -> str:
+    """A count as shown: with thousands separators, or ``suppressed`` as it came."""
+    return value if isinstance(value, str) else f"{value:,}"
 
 
 def _numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -114,34 +102,34 @@ def _numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def build_report(
-    result: LoadResult,
+    data: LoadResult | Results,
     *,
-    settings: SummarySettings | None = None,
+    settings: Settings | None = None,
     generated_at: dt.datetime | None = None,
     max_alerts: int = 100,
     share: bool = False,
-    min_cell: int = MIN_CELL,
+    min_cell: int | None = None,
     pseudonym_key: bytes | None = None,
 ) -> str:
-    """Build the report of a loaded file as one HTML string.
+    """Compute (unless given results), share if asked, and render the report as one HTML string.
 
     Parameters
     ----------
-    result : LoadResult
-        What :func:`~recovery_toolkit.load_logs` returned.
-    settings : SummarySettings, optional
-        Window, resolution threshold and definition.
+    data : LoadResult or Results
+        What :func:`~recovery_toolkit.load_logs` or :func:`~recovery_toolkit.compute` returned.
+    settings : Settings, optional
+        Window, thresholds and definition (with a ``LoadResult``; results carry their own).
     generated_at : datetime, optional
         The timestamp printed in the header (default: now). It is the only line that differs
         between two reports of the same input.
     max_alerts : int, default 100
         Alerts listed (most severe first; internal reports only).
     share : bool, default False
-        Make the report safe to leave the clinic (DESIGN §6; :mod:`recovery_toolkit.share`):
+        Make the report safe to leave the clinic (:func:`recovery_toolkit.privacy.share`):
         counts from 1 to ``min_cell - 1`` and whatever would reveal them read ``suppressed``,
         no patient IDs, no notes, no dates, no alerts; a banner says so.
-    min_cell : int, default 11
-        Smallest count shown in a shared report.
+    min_cell : int, optional
+        Smallest count shown in a shared report (default ``settings.min_cell``, 11).
     pseudonym_key : bytes, optional
         With ``share``: list the alerts under HMAC-SHA256 pseudonyms made with this secret
         key (see :func:`recovery_toolkit.privacy.load_key`); without a key they are left out.
@@ -153,42 +141,59 @@ def build_report(
     >>> "Generated 2026-01-01 00:00" in text
     True
     """
-    settings = settings or SummarySettings()
+    results = data if isinstance(data, Results) else _quietly(compute, data, settings)
+    if share:
+        results = share_results(results, min_cell=min_cell, pseudonym_key=pseudonym_key)
+    return render_report(results, generated_at=generated_at, max_alerts=max_alerts)
+
+
+def _quietly(function: Any, *args: Any) -> Any:
+    """Call ``function``; the warnings it raises are in the results' notes already."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RecoveryToolkitWarning)
+        return function(*args)
+
+
+def render_report(
+    results: Results,
+    *,
+    generated_at: dt.datetime | None = None,
+    max_alerts: int = 100,
+) -> str:
+    """Render results (internal or shared: :class:`~recovery_toolkit.privacy.SharedResults`)
+    as one HTML string. It draws the tables it is given and computes nothing.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis import compute
+    >>> "Internal report" in render_report(compute(rt.load_logs(rt.sample_path())))
+    True
+    """
     generated_at = generated_at or dt.datetime.now()
-    logs = result.logs
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RecoveryToolkitWarning)
-        episodes, curve, alerts = summary_inputs(logs, settings=settings)
-        km = analysis.km_curve(episodes, window_days=settings.window_days)
-        tables = summary_tables(
-            logs, settings=settings, episodes=episodes, curve=curve, alerts=alerts
-        )
-        plan = SharePlan.from_tables(tables, min_cell=min_cell) if share else None
-        privacy = _Privacy(plan, pseudonym_key if share else None)
-        shown = plan.tables(tables, km=km) if plan is not None else tables
+    view = _View(results)
+    with alt.theme.enable(THEME):
         body = [
-            _data_section(result, privacy),
-            _cohort_section(episodes, privacy),
-            _curves_section(shown["recovery_curve"], privacy),
-            _resolution_section(
-                episodes, km, shown["time_to_resolution"], settings.window_days, privacy
-            ),
-            _flags_section(shown["red_flag_incidence"]),
-            _adherence_section(episodes, shown["adherence"], settings, privacy),
-            _followup_section(logs, episodes, shown["completeness"], settings, privacy),
-            _spc_section(shown["spc"], privacy),
-            _alerts_section(alerts, max_alerts, privacy),
+            _data_section(view),
+            _cohort_section(view),
+            _curves_section(view),
+            _resolution_section(view),
+            _flags_section(view),
+            _adherence_section(view),
+            _followup_section(view),
+            _spc_section(view),
+            _alerts_section(view, max_alerts),
+            _methods_section(view),
         ]
-    notes = sorted({str(w.message) for w in caught})
-    body.append(_methods_section(result, settings, notes, privacy))
+    p, window = results.provenance, results.settings.window_days
     nav = "".join(f'<a href="#{key}">{html.escape(title)}</a>' for key, title in _SECTIONS)
     header = (
         "<h1>Recovery after spine-focused care</h1>"
-        f'<p class="meta">Input {html.escape(Path(result.source).name)} · '
-        f"{privacy.count(result.episodes)} episodes · "
-        f"window days 0–{settings.window_days} · "
+        f'<p class="meta">Input {html.escape(Path(p.source).name)} · '
+        f"{_count(p.episodes)} episodes · "
+        f"window days 0–{window} · "
         f"recovery-toolkit {html.escape(__version__)}<br>"
-        f"Generated {generated_at:%Y-%m-%d %H:%M}</p>{_banner(privacy)}<nav>{nav}</nav>"
+        f"Generated {generated_at:%Y-%m-%d %H:%M}</p>{_banner(view)}<nav>{nav}</nav>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -198,17 +203,44 @@ def build_report(
     )
 
 
-def _banner(privacy: _Privacy) -> str:
-    if privacy.key is not None:
+@dataclass(frozen=True)
+class _View:
+    """The results being drawn, and whether they are the shared version."""
+
+    results: Results
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        return self.results.tables
+
+    @property
+    def share(self) -> bool:
+        return self.results.shared
+
+    @property
+    def min_cell(self) -> int:
+        return int(getattr(self.results, "min_cell", self.results.settings.min_cell))
+
+    @property
+    def pseudonymised(self) -> bool:
+        return bool(getattr(self.results, "pseudonymised", False))
+
+    @property
+    def settings(self) -> Settings:
+        return self.results.settings
+
+
+def _banner(view: _View) -> str:
+    if view.pseudonymised:
         pseudonyms = "Patients appear only under HMAC-SHA256 pseudonyms in the alerts. "
     else:
         pseudonyms = "No patient IDs or alerts appear. "
-    if not privacy.share:
+    if not view.share:
         return (
             '<p class="caution"><b>Internal report.</b> It lists patient IDs in the alerts: do '
             "not circulate it outside the clinic (use <code>--share</code> for that).</p>"
         )
-    m = privacy.min_cell
+    m = view.min_cell
     return (
         f'<p class="caution"><b>Shared version.</b> Counts from 1 to {m - 1}, and any count, '
         "proportion, rate, interval, mean or percentile that would let a reader work one out, "
@@ -218,51 +250,35 @@ def _banner(privacy: _Privacy) -> str:
     )
 
 
-def _data_section(result: LoadResult, privacy: _Privacy) -> str:
-    counts = {
-        "read": result.rows_read,
-        "valid": result.rows_valid,
-        "quarantined": result.rows_quarantined,
-        "merged": result.rows_merged,
-    }
-    rows = row_counts(**counts, min_cell=privacy.min_cell) if privacy.share else counts
-    shown = {f"rows {name}": rows[name] for name in ("read", "valid", "quarantined")}
+def _data_section(view: _View) -> str:
+    p = view.results.provenance
+    shown = {f"rows {name}": p.rows[name] for name in ("read", "valid", "quarantined")}
     kpis = "".join(
-        f'<div class="kpi"><b>{privacy.count(value)}</b>{html.escape(label)}</div>'
-        for label, value in (*shown.items(), ("episodes", result.episodes))
+        f'<div class="kpi"><b>{_count(value)}</b>{html.escape(label)}</div>'
+        for label, value in (*shown.items(), ("episodes", p.episodes))
     )
-    problems = result.problem_table()
-    if privacy.share:
-        hidden = rows["quarantined"] == SUPPRESSED  # the rows would reveal it
-        rows = problems["rows"].astype(object)
-        rows[is_small(problems["rows"], privacy.min_cell) | hidden] = SUPPRESSED
-        problems = problems.assign(rows=rows)
     detail = (
-        _table(problems.head(20))
-        if len(problems)
+        _table(p.problems.head(20))
+        if len(p.problems)
         else '<p class="note">Every row passed every check.</p>'
     )
     return _section("data", "Data and validation", f'<div class="kpis">{kpis}</div>{detail}')
 
 
-def _cohort_section(episodes: pd.DataFrame, privacy: _Privacy) -> str:
-    if privacy.plan is None:
-        return _section("cohort", "Cohort", _table(analysis.table_one(episodes)))
-    shown = privacy.plan.table_one(analysis.table_one_counts(episodes))
-    return _section(
-        "cohort",
-        "Cohort",
-        _table(shown) + '<p class="note">Counts of episodes and patients by treatment type.</p>',
-    )
+def _cohort_section(view: _View) -> str:
+    table = _table(view.tables["table_one"])
+    if view.share:
+        table += '<p class="note">Counts of episodes and patients by treatment type.</p>'
+    return _section("cohort", "Cohort", table)
 
 
-def _curves_section(curve: pd.DataFrame, privacy: _Privacy) -> str:
-    data = _numeric(curve, ["n", *_CURVE_STATISTICS])
+def _curves_section(view: _View) -> str:
+    data = _numeric(view.tables["recovery_curve"], ["n", *_CURVE_STATISTICS])
     note = "Mean soreness by day with its 95 % confidence band (t-interval)."
-    if privacy.share:
+    if view.share:
         note += (
             " Shared version: a day is left out where its number of logs is small or within "
-            f"{privacy.min_cell - 1} of the type's episodes (a mean of whole scores would reveal "
+            f"{view.min_cell - 1} of the type's episodes (a mean of whole scores would reveal "
             "how many did not log that day), so early days, when nearly everyone logs, are often "
             "missing; the internal report draws every day."
         )
@@ -274,42 +290,36 @@ def _curves_section(curve: pd.DataFrame, privacy: _Privacy) -> str:
     return _section("curves", "Recovery curves", body)
 
 
-def _km_data(km: pd.DataFrame, privacy: _Privacy, by: str = "treatment_type") -> pd.DataFrame:
-    if privacy.plan is None:
-        return km
-    if by == "treatment_type":
-        return privacy.plan.km(km)
-    return coarsen_km(km, by=by, min_cell=privacy.min_cell)
-
-
-def _km_note(privacy: _Privacy) -> str:
-    if not privacy.share:
+def _km_note(view: _View) -> str:
+    if not view.share:
         return ""
     return (
         f'<p class="note">Shared version: steps merged so that each holds at least '
-        f"{privacy.min_cell} resolutions; the curve ends where fewer remain.</p>"
+        f"{view.min_cell} resolutions; the curve ends where fewer remain.</p>"
     )
 
 
-def _resolution_section(
-    episodes: pd.DataFrame,
-    km: pd.DataFrame,
-    table: pd.DataFrame,
-    window_days: int,
-    privacy: _Privacy,
-) -> str:
-    test = analysis.logrank(episodes)
+def _test_note(test: pd.DataFrame, across: str) -> str:
+    row = test.iloc[0]
+    return (
+        f'<p class="note">Log-rank test across {across}: χ² = {row["statistic"]:.2f} '
+        f"on {int(row['dof'])} df, p = {row['p']:.3g}.</p>"
+    )
+
+
+def _resolution_section(view: _View) -> str:
+    window_days = view.settings.window_days
     body = (
-        _svg(charts.km_chart(_km_data(km, privacy), window_days=window_days))
-        + _km_note(privacy)
-        + _table(table)
-        + f'<p class="note">Log-rank test across treatment types: χ² = {test.statistic:.2f} '
-        f"on {test.dof} df, p = {test.p_value:.3g}.</p>"
+        _svg(charts.km_chart(view.tables["km"], window_days=window_days))
+        + _km_note(view)
+        + _table(view.tables["time_to_resolution"])
+        + _test_note(view.tables["logrank"], "treatment types")
     )
     return _section("resolution", "Time to resolution", body)
 
 
-def _flags_section(incidence: pd.DataFrame) -> str:
+def _flags_section(view: _View) -> str:
+    incidence = view.tables["red_flag_incidence"]
     data = _numeric(
         incidence,
         [
@@ -331,64 +341,47 @@ def _flags_section(incidence: pd.DataFrame) -> str:
     return _section("flags", "Red-flag incidence", body)
 
 
-def _adherence_section(
-    episodes: pd.DataFrame, adherence: pd.DataFrame, settings: SummarySettings, privacy: _Privacy
-) -> str:
-    km, test = analysis.resolution_by_adherence(episodes, window_days=settings.window_days)
-    items = analysis.item_resolution(episodes).drop(columns="caution")
-    if privacy.plan is not None:
-        items = privacy.plan.item_resolution(items)
-    data = _numeric(adherence, ["days_answered", "days_adherent", "proportion"])
+def _adherence_section(view: _View) -> str:
+    data = _numeric(view.tables["adherence"], ["days_answered", "days_adherent", "proportion"])
     body = (
         _svg(charts.adherence_heatmap(data))
         + _svg(
             charts.km_chart(
-                _km_data(km, privacy, "adherence_group"),
+                view.tables["adherence_km"],
                 by="adherence_group",
-                window_days=settings.window_days,
+                window_days=view.settings.window_days,
             )
         )
-        + _km_note(privacy)
-        + f'<p class="caution">{html.escape(analysis.CAUTION)}</p>'
-        + f'<p class="note">Log-rank test across adherence groups: χ² = {test.statistic:.2f} '
-        f"on {test.dof} df, p = {test.p_value:.3g}.</p>" + _table(items)
+        + _km_note(view)
+        + f'<p class="caution">{html.escape(CAUTION)}</p>'
+        + _test_note(view.tables["adherence_logrank"], "adherence groups")
+        + _table(view.tables["item_resolution"])
     )
     return _section("adherence", "Home-care adherence", body)
 
 
-def _followup_section(
-    logs: pd.DataFrame,
-    episodes: pd.DataFrame,
-    completeness: pd.DataFrame,
-    settings: SummarySettings,
-    privacy: _Privacy,
-) -> str:
-    logging = analysis.logging_by_day(logs, window_days=settings.window_days)
-    by_site = analysis.completeness(episodes, by="site")
-    escalation = analysis.escalation(episodes)
-    if privacy.plan is not None:
-        logging = privacy.plan.counts_by_day(logging, count="logged", derived=("share",))
-        by_site = privacy.plan.completeness(by_site, by="site")
-        escalation = privacy.plan.escalation(escalation)
+def _followup_section(view: _View) -> str:
+    logging = view.tables["logging_by_day"]
     body = (
         _svg(charts.logging_chart(_numeric(logging, ["logged", "episodes", "share"])))
         + "<h3>Completeness by treatment type</h3>"
-        + _table(completeness)
+        + _table(view.tables["completeness"])
         + "<h3>Completeness by site</h3>"
-        + _table(by_site)
+        + _table(view.tables["completeness_by_site"])
         + "<h3>Escalation of red flags (contact on the flag day or the next)</h3>"
-        + _table(escalation)
+        + _table(view.tables["escalation"])
     )
     return _section("followup", "Follow-up and escalation", body)
 
 
-def _spc_section(spc: pd.DataFrame, privacy: _Privacy) -> str:
+def _spc_section(view: _View) -> str:
+    spc = view.tables["spc"]
     data = _numeric(spc, ["n", "events", "p", "center", "lcl", "ucl"])
     signals = spc.loc[spc["signal"].astype("str") == "True"]
     note = ""
-    if privacy.share and data["p"].notna().mean() < 0.5:
+    if view.share and data["p"].notna().mean() < 0.5:
         note = (
-            f'<p class="note">Shared version: most monthly counts are below {privacy.min_cell}, '
+            f'<p class="note">Shared version: most monthly counts are below {view.min_cell}, '
             "so most points are hidden; the internal report shows them all.</p>"
         )
     body = (
@@ -403,20 +396,20 @@ def _spc_section(spc: pd.DataFrame, privacy: _Privacy) -> str:
     return _section("spc", "Control chart", body)
 
 
-def _alerts_section(alerts: pd.DataFrame, max_alerts: int, privacy: _Privacy) -> str:
-    if privacy.share and privacy.key is None:
+def _alerts_section(view: _View, max_alerts: int) -> str:
+    if "alerts" not in view.tables:
         return _section(
             "alerts",
             "Alerts",
             '<p class="note">Alerts are about single patients: a shared report leaves them out '
             "(with <code>--pseudonym-key-file</code> it lists them under pseudonyms).</p>",
         )
+    alerts = view.tables["alerts"]
     counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
     rank = counts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     counts = counts.iloc[np.argsort(rank.to_numpy(), kind="stable")]  # urgent first
     caution = ""
-    if privacy.key is not None:
-        alerts = pseudonymise_alerts(alerts, privacy.key)
+    if view.pseudonymised:
         caution = (
             '<p class="caution"><b>Record-level list.</b> Each alert is one patient under an '
             "HMAC-SHA256 pseudonym; its counts are not suppressed. Share this report only with "
@@ -434,30 +427,26 @@ def _alerts_section(alerts: pd.DataFrame, max_alerts: int, privacy: _Privacy) ->
     return _section("alerts", "Alerts", body)
 
 
-def _methods_section(
-    result: LoadResult, settings: SummarySettings, notes: list[str], privacy: _Privacy
-) -> str:
+def _methods_section(view: _View) -> str:
+    p, settings = view.results.provenance, view.settings
+    mapping = p.options.get("mapping")
     rows = pd.DataFrame(
         [
-            ("Input file", Path(result.source).name),
-            ("Input SHA-256", result.sha256),
+            ("Input file", Path(p.source).name),
+            ("Input SHA-256", p.sha256),
             ("Window", f"days 0–{settings.window_days}"),
             ("Resolved at", f"soreness ≤ {settings.resolved_at}"),
             ("Resolution definition", settings.definition),
-            (
-                "Mapping file",
-                Path(result.options["mapping"]).name if result.options.get("mapping") else "none",
-            ),
+            ("Mapping file", Path(mapping).name if mapping else "none"),
             (
                 "Shared version",
-                f"yes (smallest count shown: {privacy.min_cell})"
-                if privacy.share
-                else "no (internal)",
+                f"yes (smallest count shown: {view.min_cell})" if view.share else "no (internal)",
             ),
             ("recovery-toolkit", __version__),
         ],
         columns=["parameter", "value"],
     )
+    notes = view.results.notes
     warning_list = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     body = (
         _table(rows)
@@ -465,7 +454,7 @@ def _methods_section(
         "first logged day at or below the threshold after which soreness stays there; "
         "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with 3-sigma limits "
         "and the 8-point run rule.</p>"
-        + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not privacy.share else "")
+        + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not view.share else "")
     )
     return _section("methods", "Methods and parameters", body)
 
@@ -474,15 +463,15 @@ _CURVE_STATISTICS = ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75",
 
 
 def write_report(
-    result: LoadResult,
+    data: LoadResult | Results,
     path: str | Path,
     *,
     overwrite: bool = False,
-    **options: object,
+    **options: Any,
 ) -> Path:
-    """Build the report and write it atomically (never a partial file); return the path.
-
-    Refuses to overwrite an existing file unless ``overwrite`` is true.
+    """Build the report (:func:`build_report` options) and write it atomically (never a
+    partial file); return the path. Refuses to overwrite an existing file unless
+    ``overwrite`` is true.
 
     Examples
     --------
@@ -491,7 +480,7 @@ def write_report(
     ...     write_report(rt.load_logs(rt.sample_path()), Path(tmp) / "r.html").name
     'r.html'
     """
-    text = build_report(result, **options)  # type: ignore[arg-type]
+    text = build_report(data, **options)
     with atomic_write(path, overwrite=overwrite) as handle:
         handle.write(text)
     return Path(path)

@@ -2,7 +2,7 @@
 
 DESIGN §6 for anything that leaves the clinic (``--share``): every count from 1 to
 ``min_cell - 1`` (default 1–10) is hidden, and so is what would reveal such a count
-(:mod:`recovery_toolkit.share` applies the rules to every table and chart); no notes, no
+(:mod:`recovery_toolkit.privacy.plan` applies the rules to every table and chart); no notes, no
 dates finer than a month, and no patient IDs — or HMAC-SHA256 pseudonyms under a key the user
 supplies (pseudonymising without a key is refused).
 
@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import OptionError
+from .. import vocab
+from ..errors import OptionError
 
 __all__ = [
     "MIN_CELL",
@@ -31,7 +32,7 @@ __all__ = [
     "pseudonymise",
 ]
 
-MIN_CELL = 11
+MIN_CELL = vocab.MIN_CELL
 SUPPRESSED = "suppressed"
 _MIN_KEY_BYTES = 16
 

@@ -22,13 +22,10 @@ and every shared table and chart asks it:
 Examples
 --------
 >>> import recovery_toolkit as rt
->>> from recovery_toolkit import analysis
->>> from recovery_toolkit.summary import summary_tables
->>> logs = rt.load_logs(rt.sample_path()).logs
->>> tables = summary_tables(logs)
+>>> from recovery_toolkit.analysis import compute
+>>> tables = compute(rt.load_logs(rt.sample_path())).tables
 >>> plan = SharePlan.from_tables(tables)
->>> shared = plan.tables(tables, km=analysis.km_curve(analysis.episode_table(logs)))
->>> shared["time_to_resolution"]["censored"].tolist()
+>>> plan.time_to_resolution(tables["time_to_resolution"], tables["km"])["censored"].tolist()
 ['suppressed', 'suppressed', 'suppressed', 15]
 """
 
@@ -39,12 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .privacy import MIN_CELL, SUPPRESSED, is_small, pseudonymise
+from .cells import MIN_CELL, SUPPRESSED, is_small, pseudonymise
+from .km import coarsen_km, milestones_shown
 
-__all__ = ["SharePlan", "complete", "coarsen_km", "pseudonymise_alerts", "row_counts"]
+__all__ = ["SharePlan", "complete", "pseudonymise_alerts", "row_counts"]
 
 _TYPE = "treatment_type"
-_MILESTONES = (3, 7, 14)
 
 
 def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -124,73 +121,6 @@ def _hide(
     return out
 
 
-def coarsen_km(km: pd.DataFrame, *, by: str = _TYPE, min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """A Kaplan–Meier table fit to share: counts dropped, steps merged and values rounded so
-    that no count from 1 to ``min_cell - 1`` can be read off the curve.
-
-    A drawn step holds at least ``min_cell`` resolutions; the censorings since the previous
-    step (its day included) are 0 or at least ``min_cell``, and so are the episodes left at
-    risk after it; what remains unresolved after the last step is 0 or at least ``min_cell``.
-    Shares are in whole percent. Each group starts from nobody resolved at day 0, so the curve
-    climbs at the end of each merged step; a group with no such step is not drawn.
-
-    Examples
-    --------
-    >>> km = pd.DataFrame({"g": ["a"] * 4, "day": [0, 1, 2, 3], "at_risk": [60, 55, 40, 36],
-    ...                    "events": [5, 15, 4, 12], "censored": [0, 0, 0, 0],
-    ...                    "survival": [0.917, 0.667, 0.6, 0.4]})
-    >>> km["resolved_share"] = 1 - km["survival"]
-    >>> coarsen_km(km, by="g")[["day", "resolved_share"]].values.tolist()
-    [[0.0, 0.0], [1.0, 0.33], [3.0, 0.6]]
-    """
-    kept = []
-    for _, rows in km.groupby(by, observed=True, sort=False):
-        events = rows["events"].cumsum().to_numpy()
-        censored = rows["censored"].cumsum().to_numpy()
-        after = (rows["at_risk"] - rows["events"] - rows["censored"]).to_numpy()
-        ends: list[int] = []
-        for i in range(len(rows)):
-            last = ends[-1] if ends else -1
-            block_events = events[i] - (events[last] if ends else 0)
-            block_censored = censored[i] - (censored[last - 1] if last > 0 else 0)
-            counts = np.array([block_events, block_censored, after[i]])
-            if block_events >= min_cell and not is_small(counts, min_cell).any():
-                ends.append(i)
-        if ends and is_small(np.array([events[-1] - events[ends[-1]]]), min_cell)[0]:
-            ends.pop()  # the resolutions after the last step would be a small count
-        if not ends:
-            continue
-        steps = rows.iloc[ends]
-        if 0 not in ends:
-            steps = pd.concat(
-                [rows.iloc[[0]].assign(day=0, survival=1.0, resolved_share=0.0), steps]
-            )
-        kept.append(steps)
-    columns = [c for c in km.columns if c not in ("at_risk", "events", "censored")]
-    if not kept:
-        return km.loc[[], columns]
-    out = pd.concat(kept)[columns].reset_index(drop=True)
-    out["resolved_share"] = out["resolved_share"].round(2)
-    out["survival"] = 1 - out["resolved_share"]
-    return out
-
-
-def _milestones_shown(km: pd.DataFrame, coarse: pd.DataFrame) -> pd.DataFrame:
-    """Per type and milestone day: True where the share resolved by then equals a drawn step."""
-    rows = []
-    for group, part in km.groupby(_TYPE, observed=True, sort=False):
-        drawn = coarse.loc[coarse[_TYPE] == group]
-        steps = drawn.loc[drawn["resolved_share"] > 0, "day"].to_numpy()
-        cumulative = part.set_index("day")["events"].cumsum()
-        for day in _MILESTONES:
-            before = steps[steps <= day]
-            at = cumulative.loc[:day]
-            reached = int(at.iloc[-1]) if len(at) else 0
-            step = int(cumulative.loc[before[-1]]) if len(before) else 0
-            rows.append({_TYPE: str(group), "day": day, "shown": reached == step})
-    return pd.DataFrame(rows, columns=[_TYPE, "day", "shown"])
-
-
 @dataclass(frozen=True)
 class SharePlan:
     """Which counts a shared output hides, decided once from the internal summary tables.
@@ -201,8 +131,8 @@ class SharePlan:
     Examples
     --------
     >>> import recovery_toolkit as rt
-    >>> from recovery_toolkit.summary import summary_tables
-    >>> plan = SharePlan.from_tables(summary_tables(rt.load_logs(rt.sample_path()).logs))
+    >>> from recovery_toolkit.analysis import compute
+    >>> plan = SharePlan.from_tables(compute(rt.load_logs(rt.sample_path())).tables)
     >>> plan.episodes_hidden.any()
     np.False_
     """
@@ -220,8 +150,8 @@ class SharePlan:
         Examples
         --------
         >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit.summary import summary_tables
-        >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
+        >>> from recovery_toolkit.analysis import compute
+        >>> t = compute(rt.load_logs(rt.sample_path())).tables
         >>> int(SharePlan.from_tables(t).any_flag["minor_procedure"])
         9
         """
@@ -272,42 +202,6 @@ class SharePlan:
 
     # --- the summary tables -------------------------------------------------------------
 
-    def tables(
-        self,
-        tables: dict[str, pd.DataFrame],
-        *,
-        km: pd.DataFrame,
-        key: bytes | None = None,
-    ) -> dict[str, pd.DataFrame]:
-        """The summary tables made safe to share; alerts only under pseudonyms with ``key``.
-
-        ``km`` is :func:`recovery_toolkit.analysis.km_curve` of the same episodes (it says
-        which "resolved by day" shares equal a drawn step).
-
-        Examples
-        --------
-        >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit import analysis
-        >>> from recovery_toolkit.summary import summary_tables
-        >>> logs = rt.load_logs(rt.sample_path()).logs
-        >>> t = summary_tables(logs)
-        >>> shared = SharePlan.from_tables(t).tables(t, km=analysis.km_curve(
-        ...     analysis.episode_table(logs)))
-        >>> "alerts" in shared
-        False
-        """
-        out = {
-            "recovery_curve": self.counts_by_day(tables["recovery_curve"], count="n"),
-            "time_to_resolution": self.time_to_resolution(tables["time_to_resolution"], km),
-            "red_flag_incidence": self.red_flag_incidence(tables["red_flag_incidence"]),
-            "adherence": self.adherence(tables["adherence"]),
-            "completeness": self.completeness(tables["completeness"]),
-            "spc": self.spc(tables["spc"]),
-        }
-        if key is not None:
-            out["alerts"] = pseudonymise_alerts(tables["alerts"], key)
-        return out
-
     def counts_by_day(
         self, table: pd.DataFrame, *, count: str, derived: tuple[str, ...] = ()
     ) -> pd.DataFrame:
@@ -350,9 +244,9 @@ class SharePlan:
         --------
         >>> import recovery_toolkit as rt
         >>> from recovery_toolkit import analysis
-        >>> from recovery_toolkit.summary import summary_tables
+        >>> from recovery_toolkit.analysis import compute
         >>> logs = rt.load_logs(rt.sample_path()).logs
-        >>> t = summary_tables(logs)
+        >>> t = compute(logs).tables
         >>> shown = SharePlan.from_tables(t).time_to_resolution(
         ...     t["time_to_resolution"], analysis.km_curve(analysis.episode_table(logs)))
         >>> shown.loc[3, ["resolved", "resolved_by_day_3"]].tolist()
@@ -367,8 +261,10 @@ class SharePlan:
         medians = ["median_days", "median_ci_low", "median_ci_high"]
         out = out.astype({c: object for c in medians})
         out.loc[few, medians] = SUPPRESSED
-        shown = _milestones_shown(km, coarsen_km(km, min_cell=self.min_cell))
-        for day in _MILESTONES:
+        prefix = "resolved_by_day_"
+        days = tuple(int(c.removeprefix(prefix)) for c in table.columns if c.startswith(prefix))
+        shown = milestones_shown(km, coarsen_km(km, min_cell=self.min_cell), days)
+        for day in days:
             column = f"resolved_by_day_{day}"
             ok = shown.loc[shown["day"] == day].set_index(_TYPE)["shown"]
             mask = ~table[_TYPE].astype("str").map(ok).fillna(False).to_numpy(dtype=bool)
@@ -387,8 +283,8 @@ class SharePlan:
         Examples
         --------
         >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit.summary import summary_tables
-        >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
+        >>> from recovery_toolkit.analysis import compute
+        >>> t = compute(rt.load_logs(rt.sample_path())).tables
         >>> shown = SharePlan.from_tables(t).red_flag_incidence(t["red_flag_incidence"])
         >>> shown.loc[shown["flag"] == "any", "episodes_with_flag"].tolist()
         ['suppressed', 20, 16, 'suppressed']
@@ -490,8 +386,8 @@ class SharePlan:
         Examples
         --------
         >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit.summary import summary_tables
-        >>> t = summary_tables(rt.load_logs(rt.sample_path()).logs)
+        >>> from recovery_toolkit.analysis import compute
+        >>> t = compute(rt.load_logs(rt.sample_path())).tables
         >>> shown = SharePlan.from_tables(t).spc(t["spc"])
         >>> shown.loc[shown["treatment_type"] == "minor_procedure", "center"].iloc[0]
         'suppressed'
@@ -533,9 +429,9 @@ class SharePlan:
         --------
         >>> import recovery_toolkit as rt
         >>> from recovery_toolkit import analysis
-        >>> from recovery_toolkit.summary import summary_tables
+        >>> from recovery_toolkit.analysis import compute
         >>> logs = rt.load_logs(rt.sample_path()).logs
-        >>> plan = SharePlan.from_tables(summary_tables(logs))
+        >>> plan = SharePlan.from_tables(compute(logs).tables)
         >>> drawn = plan.km(analysis.km_curve(analysis.episode_table(logs)))
         >>> "at_risk" in drawn, drawn["resolved_share"].max() <= 1
         (False, np.True_)
@@ -552,21 +448,21 @@ class SharePlan:
         --------
         >>> import recovery_toolkit as rt
         >>> from recovery_toolkit import analysis
-        >>> from recovery_toolkit.summary import summary_tables
+        >>> from recovery_toolkit.analysis import compute
         >>> logs = rt.load_logs(rt.sample_path()).logs
-        >>> plan = SharePlan.from_tables(summary_tables(logs))
+        >>> plan = SharePlan.from_tables(compute(logs).tables)
         >>> t1 = plan.table_one(analysis.table_one_counts(analysis.episode_table(logs)))
-        >>> t1.set_index("characteristic").loc["Lost to follow-up", "overall"]
+        >>> t1.loc["lost_to_follow_up", "overall"]
         'suppressed'
         """
         types = [c for c in counts.columns if c not in ("characteristic", "overall")]
         out = counts.astype({c: object for c in [*types, "overall"]})
         overall_n = float(self.episodes.sum())
-        for i, row in counts.iterrows():
+        for i, row in counts.iterrows():  # rows by key (the index), never by label
             values = counts.loc[i, types].astype(int)
-            if row["characteristic"] == "Episodes":
+            if i == "episodes":
                 mask = self.episodes_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
-            elif row["characteristic"] == "Any red flag":
+            elif i == "any_flag":
                 mask = self.any_flag_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
             else:
                 mask = self.part(values).reindex(types).to_numpy(dtype=bool)

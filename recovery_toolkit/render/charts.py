@@ -5,17 +5,17 @@ Kaplan–Meier curve, an incidence table, ...), so the data embedded in a chart 
 the number of log rows, and no patient-level rows leave the machine inside a chart unless a
 builder is explicitly about one episode. Charts compose with ``+``, ``|`` and ``&``.
 
-The ``recovery_toolkit`` theme (registered and enabled on import) uses readable defaults and
-the Okabe–Ito colour-blind-safe palette for the four treatment types. Call
-:func:`enable_offline` in a notebook so charts render without internet access (JupyterLab,
-Notebook 7 and Voila): it switches Altair to its ``jupyter`` renderer with the Vega libraries
-inlined from the installed ``vl-convert`` package, never fetched from a CDN. :func:`save_chart`
-writes PNG, SVG or HTML offline too.
+The look (:mod:`.theme`): the ``recovery_toolkit`` theme, registered on import and used once
+enabled, has readable defaults and the Okabe–Ito colour-blind-safe palette for the four
+treatment types. Call :func:`enable_offline` in a notebook so charts render without internet
+access (JupyterLab, Notebook 7 and Voila) in that theme. :func:`save_chart` writes PNG, SVG or
+HTML offline too. The quality-review charts are in :mod:`.quality_charts`.
 
 Examples
 --------
 >>> import recovery_toolkit as rt
->>> from recovery_toolkit import analysis, charts
+>>> from recovery_toolkit import analysis
+>>> from recovery_toolkit.render import charts
 >>> curve = analysis.recovery_curve(rt.load_logs(rt.sample_path()).logs)
 >>> spec = charts.recovery_curve_chart(curve).to_dict()
 >>> sorted(layer["mark"]["type"] for layer in spec["layer"])
@@ -24,17 +24,30 @@ Examples
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import pandas as pd
 
-from . import vocab
+from .quality_charts import completeness_grid, logging_chart, spc_chart
+from .theme import (
+    FLAG_LABELS,
+    ITEM_LABELS,
+    SEVERITY_COLORS,
+    SORENESS_SCALE,
+    THEME,
+    TYPE_COLORS,
+    TYPE_LABELS,
+    enable_offline,
+    enable_theme,
+    save_chart,
+    type_color,
+    with_labels,
+)
 
 __all__ = [
     "THEME",
     "TYPE_COLORS",
     "SEVERITY_COLORS",
+    "enable_theme",
     "enable_offline",
     "save_chart",
     "recovery_curve_chart",
@@ -48,94 +61,6 @@ __all__ = [
     "completeness_grid",
     "spc_chart",
 ]
-
-THEME = "recovery_toolkit"
-#: Okabe–Ito colours, distinguishable with the common forms of colour blindness.
-TYPE_COLORS = {
-    "chiropractic": "#0072B2",
-    "physical_therapy": "#E69F00",
-    "injection": "#009E73",
-    "minor_procedure": "#CC79A7",
-}
-SEVERITY_COLORS = {"urgent": "#D55E00", "prompt": "#E69F00", "review": "#56B4E9"}
-_LABELS = {code: term.label for code, term in vocab.TREATMENT_TYPES.items()}
-_ITEM_LABELS = {
-    **{code: term.label for code, term in vocab.CARE_ITEMS.items()},
-    "cold_then_heat": "Cold first, then heat",
-}
-_FLAG_LABELS = {
-    **{
-        c.removeprefix("flag_"): t.label
-        for c, t in {**vocab.RED_FLAGS, **vocab.DERIVED_FLAGS}.items()
-    },
-    "any": "Any red flag",
-}
-_SORENESS = alt.Scale(domain=[0, 10])
-
-
-@alt.theme.register(THEME, enable=True)
-def _theme() -> alt.theme.ThemeConfig:
-    return {
-        "config": {
-            "view": {"continuousWidth": 420, "continuousHeight": 260, "stroke": None},
-            "font": "Helvetica, Arial, sans-serif",
-            "title": {"fontSize": 15, "anchor": "start", "fontWeight": 600},
-            "axis": {"labelFontSize": 12, "titleFontSize": 13, "grid": True, "gridOpacity": 0.4},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
-            "range": {"category": list(TYPE_COLORS.values())},
-            "line": {"strokeWidth": 2.5},
-            "point": {"size": 45, "filled": True},
-        }
-    }
-
-
-def enable_offline() -> None:
-    """Render charts in Jupyter without internet: Vega libraries inlined, no CDN.
-
-    Examples
-    --------
-    >>> enable_offline()
-    >>> alt.renderers.active
-    'jupyter'
-    """
-    alt.renderers.enable("jupyter", offline=True)
-    alt.JupyterChart.enable_offline(offline=True)
-
-
-def save_chart(chart: alt.TopLevelMixin, path: str | Path) -> Path:
-    """Save a chart as PNG, SVG or HTML without network access (vl-convert).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> chart = alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x")
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     save_chart(chart, Path(tmp) / "c.svg").read_text()[:4]
-    '<svg'
-    """
-    path = Path(path)
-    if path.suffix.lower() == ".html":
-        chart.save(str(path), inline=True)
-    else:
-        chart.save(str(path), scale_factor=2 if path.suffix.lower() == ".png" else 1)
-    return path
-
-
-def _with_labels(frame: pd.DataFrame, column: str = "treatment_type") -> pd.DataFrame:
-    out = frame.copy()
-    out[column] = out[column].astype("str")
-    out["type_label"] = out[column].map(_LABELS).fillna(out[column])
-    return out
-
-
-def _type_color(legend: bool = True) -> alt.Color:
-    labels = [_LABELS[t] for t in TYPE_COLORS]
-    return alt.Color(
-        "type_label:N",
-        title="Treatment",
-        scale=alt.Scale(domain=labels, range=list(TYPE_COLORS.values())),
-        legend=alt.Legend() if legend else None,
-    )
 
 
 def recovery_curve_chart(curve: pd.DataFrame, *, statistic: str = "mean") -> alt.LayerChart:
@@ -154,13 +79,13 @@ def recovery_curve_chart(curve: pd.DataFrame, *, statistic: str = "mean") -> alt
     'p25'
     """
     low, high = ("ci_low", "ci_high") if statistic == "mean" else ("p25", "p75")
-    data = _with_labels(curve)
+    data = with_labels(curve)
     base = alt.Chart(data).encode(
         x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1)),
-        color=_type_color(),
+        color=type_color(),
     )
     band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y(f"{low}:Q", title="Soreness (0–10)", scale=_SORENESS), y2=f"{high}:Q"
+        y=alt.Y(f"{low}:Q", title="Soreness (0–10)", scale=SORENESS_SCALE), y2=f"{high}:Q"
     )
     tooltip = [
         alt.Tooltip("type_label:N", title="Treatment"),
@@ -171,7 +96,7 @@ def recovery_curve_chart(curve: pd.DataFrame, *, statistic: str = "mean") -> alt
         alt.Tooltip(f"{low}:Q", title="Band low", format=".2f"),
         alt.Tooltip(f"{high}:Q", title="Band high", format=".2f"),
     ]
-    line = base.mark_line().encode(y=alt.Y(f"{statistic}:Q", scale=_SORENESS))
+    line = base.mark_line().encode(y=alt.Y(f"{statistic}:Q", scale=SORENESS_SCALE))
     points = base.mark_point().encode(y=alt.Y(f"{statistic}:Q"), tooltip=tooltip)
     title = (
         "Soreness after treatment (mean, 95 % CI)"
@@ -199,7 +124,7 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
         x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1))
     )
     outer = base.mark_area(color="#9ecae1", opacity=0.35).encode(
-        y=alt.Y("p10:Q", title="Soreness (0–10)", scale=_SORENESS), y2="p90:Q"
+        y=alt.Y("p10:Q", title="Soreness (0–10)", scale=SORENESS_SCALE), y2="p90:Q"
     )
     inner = base.mark_area(color="#6baed6", opacity=0.45).encode(y="p25:Q", y2="p75:Q")
     median = base.mark_line(color="#3182bd", strokeDash=[5, 3], strokeWidth=1.5).encode(
@@ -244,7 +169,7 @@ def km_chart(
     'step-after'
     """
     if by == "treatment_type":
-        data, color = _with_labels(km), _type_color()
+        data, color = with_labels(km), type_color()
     else:
         data = km.assign(**{by: km[by].astype("str")})
         color = alt.Color(f"{by}:N", title=by.replace("_", " ").capitalize())
@@ -306,13 +231,13 @@ def incidence_chart(incidence: pd.DataFrame, *, view: str = "proportion") -> alt
         title, fmt = "First flags per 100 episode-days", ".2f"
     else:
         raise ValueError("view must be 'proportion' or 'rate'")
-    data = _with_labels(incidence)
-    data["flag_label"] = data["flag"].map(_FLAG_LABELS).fillna(data["flag"])
-    order = [_FLAG_LABELS[f] for f in _FLAG_LABELS if f in set(data["flag"])]
+    data = with_labels(incidence)
+    data["flag_label"] = data["flag"].map(FLAG_LABELS).fillna(data["flag"])
+    order = [FLAG_LABELS[f] for f in FLAG_LABELS if f in set(data["flag"])]
     base = alt.Chart(data).encode(
         y=alt.Y("flag_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
-        yOffset=alt.YOffset("type_label:N", sort=[_LABELS[t] for t in TYPE_COLORS]),
-        color=_type_color(),
+        yOffset=alt.YOffset("type_label:N", sort=[TYPE_LABELS[t] for t in TYPE_COLORS]),
+        color=type_color(),
     )
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X(f"{low}:Q", title=title, axis=alt.Axis(format=fmt)), x2=f"{high}:Q"
@@ -341,10 +266,10 @@ def adherence_heatmap(adherence: pd.DataFrame, *, column: str = "treatment_type"
     >>> adherence_heatmap(analysis.adherence_table(eps)).to_dict()["layer"][0]["mark"]["type"]
     'rect'
     """
-    data = _with_labels(adherence, column) if column == "treatment_type" else adherence.copy()
+    data = with_labels(adherence, column) if column == "treatment_type" else adherence.copy()
     x_field = "type_label" if column == "treatment_type" else column
-    data["item_label"] = data["item"].map(_ITEM_LABELS).fillna(data["item"])
-    columns = list(_LABELS.values()) if column == "treatment_type" else "ascending"
+    data["item_label"] = data["item"].map(ITEM_LABELS).fillna(data["item"])
+    columns = list(TYPE_LABELS.values()) if column == "treatment_type" else "ascending"
     base = alt.Chart(data).encode(
         x=alt.X(
             f"{x_field}:N",
@@ -355,7 +280,7 @@ def adherence_heatmap(adherence: pd.DataFrame, *, column: str = "treatment_type"
         y=alt.Y(
             "item_label:N",
             title=None,
-            sort=list(_ITEM_LABELS.values()),
+            sort=list(ITEM_LABELS.values()),
             axis=alt.Axis(grid=False, ticks=False),
         ),
     )
@@ -396,9 +321,7 @@ def checklist_frame(checklist: pd.DataFrame) -> pd.DataFrame:
     >>> checklist_frame(frame)["item_label"].tolist()
     ['Restful sleep']
     """
-    return checklist.assign(
-        item_label=checklist["item"].map(_ITEM_LABELS).fillna(checklist["item"])
-    )
+    return checklist.assign(item_label=checklist["item"].map(ITEM_LABELS).fillna(checklist["item"]))
 
 
 def checklist_grid(checklist: pd.DataFrame) -> alt.Chart:
@@ -414,9 +337,7 @@ def checklist_grid(checklist: pd.DataFrame) -> alt.Chart:
     >>> checklist_grid(grid).to_dict()["mark"]["type"]
     'rect'
     """
-    data = checklist.assign(
-        item_label=checklist["item"].map(_ITEM_LABELS).fillna(checklist["item"])
-    )
+    data = checklist.assign(item_label=checklist["item"].map(ITEM_LABELS).fillna(checklist["item"]))
     states = ["followed", "not followed", "not answered", "not scored"]
     return (
         alt.Chart(data)
@@ -432,121 +353,4 @@ def checklist_grid(checklist: pd.DataFrame) -> alt.Chart:
             tooltip=[alt.Tooltip("item_label:N", title="Item"), "day:O", "status:N"],
         )
         .properties(title="Home-care checklist by day", height=alt.Step(18))
-    )
-
-
-def logging_chart(logging: pd.DataFrame) -> alt.LayerChart:
-    """Share of episodes with a log on each day, per treatment type (follow-up completeness).
-
-    ``logging`` is :func:`recovery_toolkit.analysis.logging_by_day`'s table.
-
-    Examples
-    --------
-    >>> import recovery_toolkit as rt
-    >>> from recovery_toolkit import analysis
-    >>> table = analysis.logging_by_day(rt.load_logs(rt.sample_path()).logs)
-    >>> logging_chart(table).to_dict()["layer"][0]["encoding"]["y"]["field"]
-    'share'
-    """
-    data = _with_labels(logging)
-    base = alt.Chart(data).encode(
-        x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y(
-            "share:Q",
-            title="Episodes with a log",
-            axis=alt.Axis(format="%"),
-            scale=alt.Scale(domain=[0, 1]),
-        ),
-        color=_type_color(),
-    )
-    tooltip = [
-        alt.Tooltip("type_label:N", title="Treatment"),
-        alt.Tooltip("day:Q", title="Day"),
-        alt.Tooltip("logged:Q", title="Episodes logging"),
-        alt.Tooltip("share:Q", title="Share", format=".0%"),
-    ]
-    return (base.mark_line() + base.mark_point().encode(tooltip=tooltip)).properties(
-        title="Follow-up: daily logging"
-    )
-
-
-def completeness_grid(grid: pd.DataFrame) -> alt.Chart:
-    """Episode × day view of follow-up: logged days shaded by soreness, gaps left empty.
-
-    ``grid`` is :func:`recovery_toolkit.analysis.logging_grid`'s table (a bounded number of
-    episodes, for a quality review).
-
-    Examples
-    --------
-    >>> import recovery_toolkit as rt
-    >>> from recovery_toolkit import analysis
-    >>> grid = analysis.logging_grid(rt.load_logs(rt.sample_path()).logs, max_episodes=10)
-    >>> completeness_grid(grid).to_dict()["encoding"]["y"]["field"]
-    'episode_id'
-    """
-    return (
-        alt.Chart(grid)
-        .mark_rect(stroke="white", strokeWidth=1)
-        .encode(
-            x=alt.X("day:O", title="Days since treatment", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("episode_id:N", title=None, sort=None),
-            color=alt.condition(
-                "datum.logged",
-                alt.Color(
-                    "soreness:Q",
-                    title="Soreness",
-                    scale=alt.Scale(scheme="oranges", domain=[0, 10]),
-                ),
-                alt.value("#f0f0f0"),
-            ),
-            tooltip=["episode_id:N", "day:O", "logged:N", "soreness:Q"],
-        )
-        .properties(title="Follow-up by episode and day (grey: no log)", height=alt.Step(12))
-    )
-
-
-def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
-    """p-chart of monthly red-flag incidence with centre line, 3-sigma limits and signals.
-
-    Examples
-    --------
-    >>> import recovery_toolkit as rt
-    >>> from recovery_toolkit import analysis
-    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
-    >>> len(spc_chart(analysis.p_chart(eps)).to_dict()["layer"])
-    5
-    """
-    data = spc.loc[spc["treatment_type"].astype("str") == series].copy()
-    data["month"] = pd.to_datetime(data["month"] + "-01")
-    data["status"] = data["signal"].map({True: "signal", False: "in control"})
-    base = alt.Chart(data).encode(x=alt.X("yearmonth(month):T", title="Treatment month"))
-    y = alt.Y("p:Q", title="Episodes with any red flag", axis=alt.Axis(format="%"))
-    centre = base.mark_line(color="#555555", strokeDash=[6, 4], strokeWidth=1.5).encode(
-        y="center:Q"
-    )
-    ucl = base.mark_line(color="#999999", interpolate="step", strokeWidth=1.2).encode(y="ucl:Q")
-    lcl = base.mark_line(color="#999999", interpolate="step", strokeWidth=1.2).encode(y="lcl:Q")
-    line = base.mark_line(color="#0072B2").encode(y=y)
-    tooltip = [
-        alt.Tooltip("yearmonth(month):T", title="Month"),
-        alt.Tooltip("n:Q", title="Episodes"),
-        alt.Tooltip("events:Q", title="With a red flag"),
-        alt.Tooltip("p:Q", title="Share", format=".1%"),
-        alt.Tooltip("ucl:Q", title="Upper limit", format=".1%"),
-        alt.Tooltip("status:N", title="Status"),
-    ]
-    points = base.mark_point(size=70).encode(
-        y="p:Q",
-        color=alt.Color(
-            "status:N",
-            title=None,
-            scale=alt.Scale(
-                domain=["in control", "signal"], range=["#0072B2", SEVERITY_COLORS["urgent"]]
-            ),
-        ),
-        tooltip=tooltip,
-    )
-    label = "all treatment types" if series == "all" else _LABELS.get(series, series)
-    return (centre + ucl + lcl + line + points).properties(
-        title=f"Monthly red-flag incidence, {label} (p-chart)"
     )

@@ -1,0 +1,313 @@
+"""``compute(logs, settings) -> Results``: every cohort table, computed once.
+
+:class:`Results` is the waist between analysis and everything that shows numbers: the report,
+the CSV/XLSX export and the share step (:func:`recovery_toolkit.privacy.share`) read its
+tables by key and compute nothing. The in-memory path (:func:`compute`) and the Parquet-folder
+path (:func:`recovery_toolkit.engines.parquet.summarise_dataset`) return the same type; the
+latter without the row-level log table.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> results = compute(rt.load_logs(rt.sample_path()))
+>>> int(results.tables["time_to_resolution"]["episodes"].sum())
+400
+>>> list(results.summary_tables())[:3]
+['recovery_curve', 'time_to_resolution', 'red_flag_incidence']
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from .. import vocab
+from ..errors import RecoveryToolkitWarning
+from ..io.load import LoadResult
+from ..schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
+from .adherence import adherence_table, item_resolution, resolution_by_adherence
+from .alerts import alerts as list_alerts
+from .curves import recovery_curve
+from .episodes import episode_table
+from .followup import completeness, escalation, logging_from_curve
+from .red_flags import red_flag_incidence
+from .resolution import LogRankResult, km_curve, logrank, time_to_resolution
+from .settings import Settings, resolve
+from .spc import p_chart
+from .table_one import table_one, table_one_counts
+
+__all__ = ["Provenance", "Results", "SUMMARY_TABLES", "compute", "cohort_tables", "conform"]
+
+#: The tables ``recovery-toolkit summary`` writes, in this order (their schemas are in
+#: :data:`recovery_toolkit.schemas.OUTPUT_SCHEMAS`).
+SUMMARY_TABLES: tuple[str, ...] = tuple(OUTPUT_SCHEMAS)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the rows came from: source, digest, row counts, loader options, problems.
+
+    In shared results a count may read ``suppressed`` (a string).
+    """
+
+    source: str
+    sha256: str
+    rows: Mapping[str, int | str]
+    episodes: int | str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    problems: pd.DataFrame = field(default_factory=pd.DataFrame)
+    engine: str = "memory"
+
+    @classmethod
+    def from_load(cls, result: LoadResult, *, engine: str = "memory") -> Provenance:
+        """The provenance of a loaded file (or any object with its counts).
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> Provenance.from_load(rt.load_logs(rt.sample_path())).rows["valid"]
+        5204
+        """
+        return cls(
+            source=str(result.source),
+            sha256=result.sha256,
+            rows={
+                "read": result.rows_read,
+                "valid": result.rows_valid,
+                "quarantined": result.rows_quarantined,
+                "merged": result.rows_merged,
+            },
+            episodes=result.episodes,
+            options=dict(result.options),
+            problems=cls.problem_table(result.problems),
+            engine=engine,
+        )
+
+    @classmethod
+    def of_frame(cls, logs: pd.DataFrame) -> Provenance:
+        """Provenance of a frame handed over directly (no file)."""
+        return cls(
+            source="<DataFrame>",
+            sha256="",
+            rows={"read": len(logs), "valid": len(logs), "quarantined": 0, "merged": 0},
+            episodes=int(logs["episode_id"].nunique()),
+            problems=cls.problem_table(pd.DataFrame(columns=["row", "column", "code", "value"])),
+        )
+
+    @staticmethod
+    def problem_table(problems: pd.DataFrame) -> pd.DataFrame:
+        """Problems counted by column and reason code, with the fix to apply.
+
+        Examples
+        --------
+        >>> Provenance.problem_table(pd.DataFrame(columns=["row", "column", "code"])).columns
+        Index(['column', 'code', 'rows', 'fix'], dtype='str')
+        """
+        table = problems.groupby(["column", "code"]).size().rename("rows").reset_index()
+        table["fix"] = table["code"].map(lambda code: vocab.REASONS[code].fix).astype("str")
+        return table.sort_values(["rows", "column"], ascending=[False, True], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every cohort table of one data set, computed once with one :class:`Settings`.
+
+    Attributes
+    ----------
+    settings : Settings
+        The parameters every table was computed with.
+    tables : Mapping of str to DataFrame
+        By key: the summary tables (:data:`SUMMARY_TABLES`) and the report's other tables
+        (``km``, ``logrank``, ``table_one``, ``table_one_counts``, ``adherence_km``,
+        ``adherence_logrank``, ``item_resolution``, ``logging_by_day``,
+        ``completeness_by_site``, ``escalation``).
+    provenance : Provenance
+        Source, digest, row counts and validation problems.
+    episodes : DataFrame or None
+        The episode table (row-level: never shared).
+    logs : DataFrame or None
+        The validated logs (row-level; ``None`` from the Parquet-folder path).
+    notes : tuple of str
+        Warnings raised while computing (e.g. a median never reached).
+    shared : bool
+        False here; True for the output of :func:`recovery_toolkit.privacy.share`.
+    """
+
+    settings: Settings
+    tables: Mapping[str, pd.DataFrame]
+    provenance: Provenance
+    episodes: pd.DataFrame | None = None
+    logs: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
+    shared: bool = False
+
+    def summary_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables ``recovery-toolkit summary`` writes, conformed to their schemas.
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> compute(rt.load_logs(rt.sample_path())).summary_tables()["alerts"].columns[-1]
+        'day'
+        """
+        shown = [name for name in SUMMARY_TABLES if name in self.tables]
+        if self.shared:  # labels such as "suppressed" in number columns: columns only
+            return {name: _schema_columns(name, self.tables[name]) for name in shown}
+        return {name: conform(name, self.tables[name]) for name in shown}
+
+    def _repr_html_(self) -> str:
+        p = self.provenance
+        ttr = self.tables.get("time_to_resolution")
+        rows = ""
+        if ttr is not None:
+            rows = "".join(
+                f"<tr><td>{html.escape(str(r.treatment_type))}</td><td>{r.episodes}</td>"
+                f"<td>{html.escape(str(r.median_days))}</td></tr>"
+                for r in ttr.itertuples(index=False)
+            )
+        kind = "Shared results" if self.shared else "Results"
+        return (
+            f"<div><strong>{kind}</strong> of {html.escape(Path(p.source).name)}: "
+            f"{p.episodes} episodes, window days 0–{self.settings.window_days}, "
+            f"{len(self.tables)} tables ({html.escape(', '.join(self.tables))})"
+            "<table><tr><th>treatment type</th><th>episodes</th><th>median days</th></tr>"
+            f"{rows}</table></div>"
+        )
+
+
+def _type_order(frame: pd.DataFrame, *keys: str) -> pd.DataFrame:
+    """Sort by treatment type in vocabulary order (``all`` first), then by ``keys``."""
+    order = {t: i for i, t in enumerate(["all", *TREATMENT_DTYPE.categories])}
+    rank = frame["treatment_type"].astype("str").map(order)
+    out = frame.assign(_rank=rank).sort_values(["_rank", *keys], kind="stable")
+    out = out.drop(columns="_rank").reset_index(drop=True)
+    out["treatment_type"] = out["treatment_type"].astype("str")
+    return out
+
+
+def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """A summary table in its schema's columns, validated; an empty one gets its dtypes.
+
+    Examples
+    --------
+    >>> conform("alerts", pd.DataFrame()).columns.tolist()[:2]
+    ['episode_id', 'patient_id']
+    """
+    schema = OUTPUT_SCHEMAS[name]
+    if table.empty:
+        return empty_table(schema)
+    return schema.validate(_schema_columns(name, table))
+
+
+def _schema_columns(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    columns = OUTPUT_SCHEMAS[name].to_schema().columns
+    return table[[c for c in columns if c in table.columns]]
+
+
+def _test_table(test: LogRankResult) -> pd.DataFrame:
+    return pd.DataFrame({"statistic": [test.statistic], "dof": [test.dof], "p": [test.p_value]})
+
+
+def cohort_tables(
+    episodes: pd.DataFrame,
+    curve: pd.DataFrame,
+    alerts: pd.DataFrame,
+    settings: Settings,
+) -> dict[str, pd.DataFrame]:
+    """Every table computed from the episode table, the curve and the alert list.
+
+    The engines call this once they have the three (each engine builds them its own way).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> logs = rt.load_logs(rt.sample_path()).logs
+    >>> eps, curve = analysis.episode_table(logs), analysis.recovery_curve(logs)
+    >>> tables = cohort_tables(eps, curve, analysis.alerts(logs, eps, curve=curve), Settings())
+    >>> "km" in tables and "spc" in tables
+    True
+    """
+    adherence_km, adherence_test = resolution_by_adherence(episodes, settings)
+    summary = {
+        "recovery_curve": _type_order(curve, "day"),
+        "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
+        "red_flag_incidence": _type_order(red_flag_incidence(episodes), "flag"),
+        "adherence": _type_order(adherence_table(episodes), "item"),
+        "completeness": _type_order(completeness(episodes)),
+        "spc": _type_order(p_chart(episodes), "month"),
+    }
+    tables = {name: conform(name, table) for name, table in summary.items()}
+    tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
+    tables.update(
+        km=km_curve(episodes, settings),
+        logrank=_test_table(logrank(episodes)),
+        table_one=table_one(episodes, settings),
+        table_one_counts=table_one_counts(episodes, settings),
+        adherence_km=adherence_km,
+        adherence_logrank=_test_table(adherence_test),
+        item_resolution=item_resolution(episodes, settings).drop(columns="caution"),
+        completeness_by_site=completeness(episodes, by="site"),
+        escalation=escalation(episodes),
+        logging_by_day=logging_from_curve(tables["recovery_curve"], tables["time_to_resolution"]),
+    )
+    return tables
+
+
+def compute(
+    data: LoadResult | pd.DataFrame,
+    settings: Settings | None = None,
+    **overrides: Any,
+) -> Results:
+    """Every cohort table of ``data`` with ``settings``, computed once.
+
+    Parameters
+    ----------
+    data : LoadResult or DataFrame
+        What :func:`~recovery_toolkit.load_logs` returned, or validated canonical logs.
+    settings : Settings, optional
+        The method parameters (default: ``Settings()``).
+    **overrides
+        One-off changes of ``settings`` fields, e.g. ``window_days=21``.
+
+    Returns
+    -------
+    Results
+        Warnings raised while computing are kept in ``notes`` (and not shown again).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> results = compute(rt.load_logs(rt.sample_path()), window_days=21)
+    >>> int(results.tables["recovery_curve"]["day"].max())
+    21
+    """
+    settings = resolve(settings, **overrides)
+    if isinstance(data, LoadResult):
+        logs, provenance = data.logs, Provenance.from_load(data)
+    else:
+        logs, provenance = data, Provenance.of_frame(data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecoveryToolkitWarning)
+        episodes = episode_table(logs, settings)
+        curve = recovery_curve(logs, settings)
+        alerts = list_alerts(logs, episodes, settings, curve=curve)
+        tables = cohort_tables(episodes, curve, alerts, settings)
+    notes = tuple(sorted({str(w.message) for w in caught}))
+    for note in notes:  # once each, for whoever is watching
+        warnings.warn(note, RecoveryToolkitWarning, stacklevel=2)
+    return Results(
+        settings=settings,
+        tables=MappingProxyType(tables),
+        provenance=provenance,
+        episodes=episodes,
+        logs=logs,
+        notes=notes,
+    )

@@ -1,0 +1,178 @@
+"""``share(results) -> SharedResults``: the one step every shared output passes through.
+
+The report, the CSV/XLSX export and any future output render what they are given; to leave
+the clinic they are given :func:`share`'s result, never the internal :class:`Results`. Each
+table of the results has a rule here (:data:`RULES`), chosen by its key; a table without a
+rule comes out with every value ``suppressed`` (only its key columns, such as treatment type
+and day, stay), so a new table is safe before anyone writes its rule. Row-level data (logs,
+episode table, notes) never reaches shared results; alerts appear only under pseudonyms.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit.analysis import compute
+>>> shared = share(compute(rt.load_logs(rt.sample_path())))
+>>> shared.shared, shared.episodes is None, "alerts" in shared.tables
+(True, True, False)
+>>> shared.tables["time_to_resolution"]["censored"].tolist()
+['suppressed', 'suppressed', 'suppressed', 15]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.results import Provenance, Results
+from .cells import SUPPRESSED, is_small
+from .km import coarsen_km
+from .plan import SharePlan, pseudonymise_alerts, row_counts
+
+__all__ = ["SharedResults", "RULES", "KEY_COLUMNS", "share", "suppress_all"]
+
+#: Columns that name what a row is about (never a count): kept by :func:`suppress_all`.
+KEY_COLUMNS = frozenset(
+    {"treatment_type", "flag", "item", "day", "month", "characteristic", "statistic"}
+)
+
+
+@dataclass(frozen=True)
+class SharedResults(Results):
+    """Results safe to leave the clinic (:func:`share`): the same tables by key, with small
+    counts and whatever would reveal them reading ``suppressed``; no row-level data.
+
+    Attributes
+    ----------
+    min_cell : int
+        Smallest count shown.
+    pseudonymised : bool
+        True when the alert list is included under HMAC-SHA256 pseudonyms (record-level).
+    """
+
+    min_cell: int = 11
+    pseudonymised: bool = False
+
+
+_Rule = Callable[[SharePlan, Results, pd.DataFrame], pd.DataFrame | None]
+
+
+def _pass(plan: SharePlan, results: Results, table: pd.DataFrame) -> pd.DataFrame:
+    return table  # test statistics: no count can be read off them
+
+
+def _drop(plan: SharePlan, results: Results, table: pd.DataFrame) -> None:
+    return None
+
+
+#: How each table of :class:`Results` is shared, by key (``None``: left out).
+RULES: Mapping[str, _Rule] = MappingProxyType(
+    {
+        "recovery_curve": lambda plan, r, t: plan.counts_by_day(t, count="n"),
+        "time_to_resolution": lambda plan, r, t: plan.time_to_resolution(t, r.tables["km"]),
+        "red_flag_incidence": lambda plan, r, t: plan.red_flag_incidence(t),
+        "adherence": lambda plan, r, t: plan.adherence(t),
+        "completeness": lambda plan, r, t: plan.completeness(t),
+        "spc": lambda plan, r, t: plan.spc(t),
+        "alerts": _drop,  # about single patients; pseudonymised with a key (see share)
+        "km": lambda plan, r, t: plan.km(t),
+        "logrank": _pass,
+        "table_one": lambda plan, r, t: plan.table_one(r.tables["table_one_counts"]),
+        "table_one_counts": _drop,  # shown as table_one
+        "adherence_km": lambda plan, r, t: coarsen_km(
+            t, by="adherence_group", min_cell=plan.min_cell
+        ),
+        "adherence_logrank": _pass,
+        "item_resolution": lambda plan, r, t: plan.item_resolution(t),
+        "logging_by_day": lambda plan, r, t: plan.counts_by_day(
+            t, count="logged", derived=("share",)
+        ),
+        "completeness_by_site": lambda plan, r, t: plan.completeness(t, by="site"),
+        "escalation": lambda plan, r, t: plan.escalation(t),
+    }
+)
+
+
+def suppress_all(table: pd.DataFrame) -> pd.DataFrame:
+    """Every value ``suppressed`` except the key columns (:data:`KEY_COLUMNS`): how a table
+    without a sharing rule is shared.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"treatment_type": ["injection"], "patient_id": ["P1"], "n": [3]})
+    >>> suppress_all(t).iloc[0].tolist()
+    ['injection', 'suppressed', 'suppressed']
+    """
+    hidden = [c for c in table.columns if c not in KEY_COLUMNS]
+    return table.assign(**{c: pd.Series(SUPPRESSED, index=table.index) for c in hidden})
+
+
+def _provenance(p: Provenance, min_cell: int) -> Provenance:
+    """Row and episode counts as a shared output shows them; problems hidden alike."""
+    rows = row_counts(**{k: int(v) for k, v in p.rows.items()}, min_cell=min_cell)
+    problems = p.problems
+    if len(problems):
+        hidden = rows["quarantined"] == SUPPRESSED  # the problem rows would reveal it
+        counts = problems["rows"].astype(object)
+        counts[is_small(problems["rows"], min_cell) | hidden] = SUPPRESSED
+        problems = problems.assign(rows=counts)
+    episodes = SUPPRESSED if is_small(np.array([p.episodes]), min_cell)[0] else p.episodes
+    mapping = p.options.get("mapping")
+    options = {**p.options, "mapping": Path(mapping).name if mapping else None}
+    return replace(p, rows=rows, episodes=episodes, problems=problems, options=options)
+
+
+def share(
+    results: Results,
+    *,
+    min_cell: int | None = None,
+    pseudonym_key: bytes | None = None,
+) -> SharedResults:
+    """The results made safe to leave the clinic, decided once for every table and chart.
+
+    Parameters
+    ----------
+    results : Results
+        What :func:`recovery_toolkit.analysis.compute` returned.
+    min_cell : int, optional
+        Smallest count shown (default ``results.settings.min_cell``, 11).
+    pseudonym_key : bytes, optional
+        Include the alerts under HMAC-SHA256 pseudonyms made with this secret key
+        (record-level: their counts are not suppressed); without a key they are left out.
+
+    Returns
+    -------
+    SharedResults
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis import compute
+    >>> shared = share(compute(rt.load_logs(rt.sample_path())), pseudonym_key=b"k" * 16)
+    >>> shared.tables["alerts"]["patient_id"].str.startswith("ps-").all()
+    np.True_
+    """
+    if results.shared:
+        raise ValueError("results= are shared already; share the internal results once")
+    min_cell = results.settings.min_cell if min_cell is None else min_cell
+    plan = SharePlan.from_tables(dict(results.tables), min_cell=min_cell)
+    tables: dict[str, pd.DataFrame] = {}
+    for name, table in results.tables.items():
+        rule = RULES.get(name)
+        shown = suppress_all(table) if rule is None else rule(plan, results, table)
+        if shown is not None:
+            tables[name] = shown
+    if pseudonym_key is not None:
+        tables["alerts"] = pseudonymise_alerts(results.tables["alerts"], pseudonym_key)
+    return SharedResults(
+        settings=results.settings.replace(min_cell=min_cell),
+        tables=MappingProxyType(tables),
+        provenance=_provenance(results.provenance, min_cell),
+        shared=True,
+        min_cell=min_cell,
+        pseudonymised=pseudonym_key is not None,
+    )

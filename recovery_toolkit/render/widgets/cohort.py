@@ -1,0 +1,301 @@
+"""``CohortExplorer`` (filters, curves, time to resolution, red flags, control chart) and
+``AdherenceExplorer`` (home-care checklist and recovery; association only).
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> explorer = CohortExplorer(rt.load_logs(rt.sample_path()), window_days=21)
+>>> int(explorer.tables["recovery_curve"]["day"].max())
+21
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+
+import altair as alt
+import ipywidgets as widgets
+import pandas as pd
+
+from ... import analysis, vocab
+from ...analysis.results import Results
+from ...analysis.settings import Settings, resolve
+from ...errors import RecoveryToolkitWarning
+from ...io.load import LoadResult
+from ...schemas import TREATMENT_DTYPE
+from .. import charts
+from ..html import download_link, table_html
+from .common import (
+    TYPE_LABELS,
+    chart_widget,
+    logs_of,
+)
+
+__all__ = ["CohortExplorer", "AdherenceExplorer"]
+
+
+class CohortExplorer:
+    """Filter the cohort and see recovery curves, time to resolution, red flags and SPC.
+
+    Filters: treatment types, sites, treatment date range, window and resolution threshold.
+    The *Table* tab shows the table behind the active chart with a CSV download.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> explorer = CohortExplorer(rt.load_logs(rt.sample_path()))
+    >>> explorer.types.value = ("injection",)
+    >>> sorted(explorer.tables["recovery_curve"]["treatment_type"].astype(str).unique())
+    ['injection']
+    """
+
+    _TABS = ("recovery_curve", "time_to_resolution", "red_flag_incidence", "spc")
+    _TITLES = ("Recovery curves", "Time to resolution", "Red flags", "Control chart", "Table")
+
+    def __init__(
+        self,
+        data: LoadResult | Results | pd.DataFrame,
+        settings: Settings | None = None,
+        *,
+        window_days: int | None = None,
+    ) -> None:
+        self.logs = logs_of(data)
+        self.settings = resolve(settings, window_days=window_days)
+        present = [
+            t for t in TREATMENT_DTYPE.categories if (self.logs["treatment_type"] == t).any()
+        ]
+        sites = sorted(self.logs["site"].dropna().unique().tolist())
+        first, last = self.logs["treatment_date"].min(), self.logs["treatment_date"].max()
+        self.types = widgets.SelectMultiple(
+            options=[(TYPE_LABELS[t], t) for t in present],
+            value=tuple(present),
+            description="Treatment",
+            rows=4,
+        )
+        self.sites = widgets.SelectMultiple(
+            options=sites, value=tuple(sites), description="Site", rows=4
+        )
+        self.start = widgets.DatePicker(description="From", value=first.date())
+        self.end = widgets.DatePicker(description="To", value=last.date())
+        window, resolved_at = self.settings.window_days, self.settings.resolved_at
+        self.window = widgets.IntSlider(
+            value=window, min=min(7, window), max=max(28, window), description="Window (days)"
+        )
+        self.resolved_at = widgets.IntSlider(
+            value=resolved_at, min=0, max=max(5, resolved_at), description="Resolved ≤"
+        )
+        self.summary = widgets.HTML()
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.charts: dict[str, alt.TopLevelMixin] = {}
+        self._refresh()
+        self.views = {name: chart_widget(self.charts[name]) for name in self._TABS}
+        self.table_view = widgets.HTML()
+        self.table_choice = widgets.Dropdown(
+            options=[(t, n) for t, n in zip(self._TITLES, self._TABS, strict=False)],
+            description="Table",
+        )
+        self.tabs = widgets.Tab(
+            children=[*self.views.values(), widgets.VBox([self.table_choice, self.table_view])],
+            titles=self._TITLES,
+        )
+        self._show_table()
+        for control in (
+            self.types,
+            self.sites,
+            self.start,
+            self.end,
+            self.window,
+            self.resolved_at,
+        ):
+            control.observe(self._on_filter, names="value")
+        self.table_choice.observe(lambda _: self._show_table(), names="value")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.types, self.sites]),
+                widgets.HBox([self.start, self.end]),
+                widgets.HBox([self.window, self.resolved_at]),
+                self.summary,
+                self.tabs,
+            ]
+        )
+
+    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
+        from IPython.display import display
+
+        display(self.widget)
+
+    def selection(self) -> pd.DataFrame:
+        """The logs that pass the current filters."""
+        logs = self.logs
+        keep = logs["treatment_type"].isin(self.types.value) & logs["site"].isin(self.sites.value)
+        if self.start.value is not None:
+            keep &= logs["treatment_date"] >= pd.Timestamp(self.start.value)
+        if self.end.value is not None:
+            keep &= logs["treatment_date"] <= pd.Timestamp(self.end.value)
+        return logs.loc[keep]
+
+    def _refresh(self) -> None:
+        logs = self.selection()
+        settings = self.settings.replace(
+            window_days=self.window.value, resolved_at=self.resolved_at.value
+        )
+        if logs.empty:
+            self.summary.value = "<b>No episodes match the filters.</b>"
+            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RecoveryToolkitWarning)
+            self._compute(logs, settings)
+        notes = "".join(f"<li>{html.escape(str(w.message))}</li>" for w in caught)
+        self.summary.value += f"<ul style='color:#666;margin:2px 0'>{notes}</ul>" if notes else ""
+
+    def _compute(self, logs: pd.DataFrame, settings: Settings) -> None:
+        episodes = analysis.episode_table(logs, settings)
+        curve = analysis.recovery_curve(logs, settings)
+        self.tables = {
+            "recovery_curve": curve,
+            "time_to_resolution": analysis.time_to_resolution(episodes, settings),
+            "red_flag_incidence": analysis.red_flag_incidence(episodes),
+            "spc": analysis.p_chart(episodes),
+        }
+        self.charts = {
+            "recovery_curve": charts.recovery_curve_chart(curve),
+            "time_to_resolution": charts.km_chart(
+                analysis.km_curve(episodes, settings), window_days=settings.window_days
+            ),
+            "red_flag_incidence": charts.incidence_chart(self.tables["red_flag_incidence"]),
+            "spc": charts.spc_chart(self.tables["spc"]),
+        }
+        self.summary.value = (
+            f"<b>{len(episodes):,}</b> episodes of <b>{episodes['patient_id'].nunique():,}</b> "
+            f"patients · {len(logs):,} logs"
+        )
+
+    def _on_filter(self, change: dict) -> None:
+        self._refresh()
+        for name, view in self.views.items():
+            if name in self.charts:
+                view.chart = self.charts[name]
+        self._show_table()
+
+    def _show_table(self) -> None:
+        name = self.table_choice.value
+        table = self.tables.get(name, pd.DataFrame())
+        self.table_view.value = download_link(table, f"{name}.csv") + table_html(table)
+
+
+class AdherenceExplorer:
+    """Does following the home-care checklist go with faster recovery? (Association only.)
+
+    Pick checklist items and adherence groups; see adherence by item and treatment type, time
+    to resolution by adherence group with a log-rank test, and drill into the episodes behind
+    one item × treatment type cell.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> explorer = AdherenceExplorer(rt.load_logs(rt.sample_path()))
+    >>> explorer.drill_item.value = "care_sleep"
+    >>> explorer.drill_type.value = "injection"
+    >>> set(explorer.drilled["treatment_type"].astype(str))
+    {'injection'}
+    """
+
+    def __init__(
+        self,
+        data: LoadResult | Results | pd.DataFrame,
+        settings: Settings | None = None,
+        *,
+        window_days: int | None = None,
+    ) -> None:
+        self.logs = logs_of(data)
+        self.settings = resolve(settings, window_days=window_days)
+        self.episodes = analysis.episode_table(self.logs, self.settings)
+        self.adherence = analysis.adherence_table(self.episodes)
+        items = list(analysis.ADHERENCE_ITEMS)
+        labels = vocab.ITEM_LABELS
+        self.items = widgets.SelectMultiple(
+            options=[(labels[i], i) for i in items], value=tuple(items), description="Items", rows=8
+        )
+        self.groups = widgets.SelectMultiple(
+            options=["high", "partial", "low"],
+            value=("high", "partial", "low"),
+            description="Groups",
+            rows=3,
+        )
+        self.drill_item = widgets.Dropdown(
+            options=[(labels[i], i) for i in items], description="Item"
+        )
+        types = [
+            t for t in TREATMENT_DTYPE.categories if (self.episodes["treatment_type"] == t).any()
+        ]
+        self.drill_type = widgets.Dropdown(
+            options=[(TYPE_LABELS[t], t) for t in types], description="Treatment"
+        )
+        self.test_view = widgets.HTML()
+        self.drill_view = widgets.HTML()
+        self._update_charts()
+        self.heatmap_view = chart_widget(self.heatmap)
+        self.km_view = chart_widget(self.km)
+        self._drill()
+        self.items.observe(self._on_change, names="value")
+        self.groups.observe(self._on_change, names="value")
+        self.drill_item.observe(lambda _: self._drill(), names="value")
+        self.drill_type.observe(lambda _: self._drill(), names="value")
+        caution = widgets.HTML(f"<p style='color:#8a4b00'><b>Caution.</b> {analysis.CAUTION}</p>")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.items, self.groups]),
+                caution,
+                widgets.HBox([self.heatmap_view, self.km_view]),
+                self.test_view,
+                widgets.HBox([self.drill_item, self.drill_type]),
+                self.drill_view,
+            ]
+        )
+
+    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _update_charts(self) -> None:
+        chosen = self.adherence.loc[self.adherence["item"].isin(self.items.value)]
+        self.heatmap = charts.adherence_heatmap(chosen)
+        scored = self.episodes.loc[self.episodes["adherence_group"].isin(self.groups.value)]
+        scored = scored.assign(adherence_group=scored["adherence_group"].astype("str"))
+        km = analysis.km_curve(scored, self.settings, by="adherence_group")
+        window = self.settings.window_days
+        self.km = charts.km_chart(km, by="adherence_group", window_days=window).properties(
+            title="Time to resolution by adherence group"
+        )
+        if scored["adherence_group"].nunique() >= 2:
+            self.test = analysis.logrank(scored, by="adherence_group", caution=analysis.CAUTION)
+            self.test_view.value = self.test._repr_html_()
+        else:
+            self.test = None
+            self.test_view.value = "<p>Pick two groups or more for the log-rank test.</p>"
+
+    def _on_change(self, change: dict) -> None:
+        self._update_charts()
+        self.heatmap_view.chart = self.heatmap
+        self.km_view.chart = self.km
+
+    def _drill(self) -> None:
+        item, kind = self.drill_item.value, self.drill_type.value
+        episodes = self.episodes.loc[self.episodes["treatment_type"] == kind]
+        answered = episodes[f"answered_{item}"]
+        table = pd.DataFrame(
+            {
+                "episode_id": episodes["episode_id"],
+                "patient_id": episodes["patient_id"],
+                "treatment_type": episodes["treatment_type"],
+                "days_answered": answered,
+                "days_adherent": episodes[f"adherent_{item}"],
+                "proportion": episodes[f"adherent_{item}"] / answered.where(answered > 0),
+                "resolved": episodes["resolved"],
+                "days_to_resolution": episodes["time"].where(episodes["resolved"]),
+            }
+        ).sort_values("proportion", na_position="last")
+        self.drilled = table.reset_index(drop=True)
+        self.drill_view.value = table_html(self.drilled, max_rows=30, digits=2)

@@ -1,0 +1,198 @@
+"""``PatientExplorer``: one patient's recovery against patients after the same treatment.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> explorer = PatientExplorer(rt.load_logs(rt.sample_path()))
+>>> explorer.patient.value = "P000002"
+>>> explorer.episode_id
+'E0000002'
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from ... import analysis
+from ...analysis.results import Results
+from ...analysis.settings import Settings, resolve
+from ...io.load import LoadResult
+from .. import charts
+from .common import (
+    SEVERITY_STYLE,
+    TYPE_LABELS,
+    EpisodeIndex,
+    chart_widget,
+    logs_of,
+    with_data,
+)
+
+__all__ = ["PatientExplorer"]
+
+
+class PatientExplorer:
+    """Pick a patient and an episode; see their soreness against patients after the same
+    treatment, their alerts with explanations, the checklist by day and their follow-up.
+
+    Parameters
+    ----------
+    data : LoadResult, Results or DataFrame
+        Canonical logs (e.g. ``load_logs("my_export.csv")``).
+    settings : Settings, optional
+        The notebook's settings: window shown and used for the reference bands, resolution
+        and alert thresholds.
+    window_days : int, optional
+        One-off override of ``settings.window_days``.
+
+    Attributes
+    ----------
+    patient, episode : ipywidgets.Combobox, ipywidgets.Dropdown
+        The controls.
+    episode_id : str
+        The episode shown.
+    trajectory : DataFrame
+        The shown episode's trajectory with the reference band.
+    chart : altair.LayerChart
+        The shown trajectory chart.
+    widget : ipywidgets.VBox
+        The whole explorer (displayed when the explorer is the last expression of a cell).
+    """
+
+    def __init__(
+        self,
+        data: LoadResult | Results | pd.DataFrame,
+        settings: Settings | None = None,
+        *,
+        window_days: int | None = None,
+    ) -> None:
+        logs = logs_of(data)
+        self.settings = resolve(settings, window_days=window_days)
+        self.window_days = self.settings.window_days
+        self._index = EpisodeIndex.build(logs)
+        self.episodes = analysis.episode_table(logs, self.settings)
+        self._curve = analysis.recovery_curve(logs, self.settings)
+        self._alerts = analysis.alerts(logs, self.episodes, self.settings, curve=self._curve)
+        self._alert_groups = self._alerts.groupby("episode_id", sort=False).indices
+        self._by_patient = self.episodes.groupby("patient_id", sort=True).indices
+        patients = list(self._by_patient)
+        self.patient = widgets.Combobox(
+            options=patients,
+            value=patients[0],
+            ensure_option=True,
+            placeholder="Type a patient ID",
+            description="Patient",
+        )
+        self.episode = widgets.Dropdown(description="Episode")
+        self.header = widgets.HTML()
+        self.alerts_view = widgets.HTML()
+        self.follow_up = widgets.HTML()
+        self.episode_id = ""
+        self._choosing = False
+        self._set_episode_options(patients[0])
+        first = self.episode.value
+        rows = self._index.rows(first)
+        self._trajectory_template = charts.trajectory_chart(
+            analysis.episode_trajectory(rows, first, self.settings, curve=self._curve)
+        )
+        self._checklist_template = charts.checklist_grid(
+            analysis.episode_checklist(rows, first, self.settings)
+        )
+        self._show(first)
+        self.trajectory_view = chart_widget(self.chart)
+        self.checklist_view = chart_widget(self._checklist_chart)
+        self.patient.observe(self._on_patient, names="value")
+        self.episode.observe(self._on_episode, names="value")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.patient, self.episode]),
+                self.header,
+                widgets.HBox([self.trajectory_view, self.alerts_view]),
+                self.checklist_view,
+                self.follow_up,
+            ]
+        )
+
+    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _set_episode_options(self, patient_id: str) -> None:
+        rows = self.episodes.iloc[self._by_patient[patient_id]]
+        options = [
+            (
+                f"{r.episode_id} · {TYPE_LABELS.get(str(r.treatment_type))} · "
+                f"{pd.Timestamp(r.treatment_date):%Y-%m-%d}",
+                r.episode_id,
+            )
+            for r in rows.itertuples(index=False)
+        ]
+        self._choosing = True  # one redraw per patient, not one per option change
+        try:
+            self.episode.options = options
+            self.episode.value = options[-1][1]  # the most recent episode
+        finally:
+            self._choosing = False
+
+    def _on_patient(self, change: dict) -> None:
+        if change["new"] in self._by_patient:
+            self._set_episode_options(change["new"])
+            self._redraw(self.episode.value)
+
+    def _on_episode(self, change: dict) -> None:
+        if change["new"] and not self._choosing:
+            self._redraw(change["new"])
+
+    def _redraw(self, episode_id: str) -> None:
+        self._show(episode_id)
+        # the templates were validated once; send the specs without validating them again
+        self.trajectory_view.spec = self.chart.to_dict(validate=False)
+        self.checklist_view.spec = self._checklist_chart.to_dict(validate=False)
+
+    def _show(self, episode_id: str) -> None:
+        rows = self._index.rows(episode_id)
+        self.episode_id = episode_id
+        self.trajectory = analysis.episode_trajectory(
+            rows, episode_id, self.settings, curve=self._curve
+        )
+        facts = self.episodes.iloc[int(np.searchsorted(self.episodes["episode_id"], episode_id))]
+        kind = TYPE_LABELS.get(str(facts["treatment_type"]), str(facts["treatment_type"]))
+        title = f"{facts['patient_id']} · {kind} · episode {episode_id}"
+        self.chart = with_data(self._trajectory_template, self.trajectory, title)
+        self._checklist_chart = with_data(
+            self._checklist_template,
+            charts.checklist_frame(analysis.episode_checklist(rows, episode_id, self.settings)),
+            "Home-care checklist by day",
+        )
+        status = (
+            f"resolved on day {int(facts['time'])}"
+            if facts["resolved"]
+            else f"not resolved (last log on day {int(facts['last_day'])})"
+        )
+        self.header.value = (
+            f"<h3 style='margin:4px 0'>Patient {html.escape(str(facts['patient_id']))}</h3>"
+            f"<div>{html.escape(kind)} on {pd.Timestamp(facts['treatment_date']):%d %b %Y} · "
+            f"baseline soreness {int(facts['baseline_soreness'])}/10 · {status}</div>"
+        )
+        self.alerts_view.value = self._alerts_html(episode_id)
+        self.follow_up.value = (
+            f"<b>Follow-up</b>: {int(facts['days_logged'])} of {self.window_days + 1} days logged "
+            f"({facts['completeness']:.0%}), last log on day {int(facts['last_day'])}"
+            + (" · <b>lost to follow-up</b>" if facts["lost_to_follow_up"] else "")
+        )
+
+    def _alerts_html(self, episode_id: str) -> str:
+        positions = self._alert_groups.get(episode_id)
+        if positions is None:
+            return "<div style='padding:8px'><b>Alerts</b><br>No alerts for this episode.</div>"
+        items = "".join(
+            f"<div style='{SEVERITY_STYLE[a.severity]};padding:6px;margin:4px 0'>"
+            f"<b>{html.escape(a.severity.upper())}</b> · day {int(a.day)}<br>"
+            f"{html.escape(a.explanation)}</div>"
+            for a in self._alerts.iloc[positions].itertuples(index=False)
+        )
+        return f"<div style='max-width:420px'><b>Alerts</b>{items}</div>"
