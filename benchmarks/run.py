@@ -39,7 +39,7 @@ DATA = HERE / "data"
 sys.path.insert(0, str(HERE.parent))
 
 from recovery_toolkit import analysis, generate_logs, load_logs  # noqa: E402
-from recovery_toolkit.report import build_report  # noqa: E402
+from recovery_toolkit.render.report import build_report  # noqa: E402
 from recovery_toolkit.scale import summarise_dataset  # noqa: E402
 from recovery_toolkit.summary import summary_tables, write_summary  # noqa: E402
 
@@ -92,7 +92,7 @@ def all_analyses(logs: pd.DataFrame) -> None:
 
 def explorer_updates(logs: pd.DataFrame) -> dict[str, Callable[[], object]]:
     """One PatientExplorer update (another patient) and one CohortExplorer filter change."""
-    from recovery_toolkit.widgets import CohortExplorer, PatientExplorer
+    from recovery_toolkit.render.widgets import CohortExplorer, PatientExplorer
 
     patient = PatientExplorer(logs)
     patients = itertools.cycle(patient.patient.options[1::97])

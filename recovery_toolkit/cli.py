@@ -259,11 +259,12 @@ def _run_summary(args: argparse.Namespace) -> int:
             )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
-        results, quarantine = _results(args)
+        internal, quarantine = _results(args, folders=True)
+    results = internal
     if args.share:
         from .privacy import share
 
-        results = share(results, min_cell=args.min_cell, pseudonym_key=key)
+        results = share(internal, min_cell=args.min_cell, pseudonym_key=key)
     from .io.writers import OutputExistsError
     from .render.export import write_tables
 
@@ -281,26 +282,36 @@ def _run_summary(args: argparse.Namespace) -> int:
         print(f"{_PROG}: note: {warning.message}", file=sys.stderr)
     if key is not None:
         print(f"{_PROG}: note: {_RECORD_LEVEL}", file=sys.stderr)
-    _print_counts(results)
+    _print_counts(internal)  # on the clinic's own screen
     for path in paths:
         print(f"  wrote {path}")
     return 0
 
 
-def _results(args: argparse.Namespace) -> tuple[Results, pd.DataFrame]:
-    """The results of PATH (a file in memory, or a folder of Parquet files part by part) and
-    its quarantined rows."""
+def _results(args: argparse.Namespace, *, folders: bool) -> tuple[Results, pd.DataFrame]:
+    """The results of PATH (a file in memory or, with ``folders``, a folder of Parquet files
+    part by part) and its quarantined rows."""
     settings = _settings(args)
-    if args.path is not None and args.path.is_dir():
+    if folders and args.path is not None and args.path.is_dir():
         from .engines.parquet import summarise_dataset
 
-        results = summarise_dataset(
-            args.path,
-            settings,
-            mapping=args.mapping,
-            date_format=args.date_format,
-            rows_per_part=getattr(args, "rows_per_part", 1_000_000),
-        )
+        try:
+            results = summarise_dataset(
+                args.path,
+                settings,
+                mapping=args.mapping,
+                date_format=args.date_format,
+                rows_per_part=args.rows_per_part,
+            )
+        except InputFileError as exc:
+            if not exc.problem.startswith("has no valid rows"):
+                raise
+            raise InputFileError(
+                args.path,
+                exc.problem,
+                "see why with: recovery-toolkit validate FILE.parquet --quarantine fix_me.csv "
+                "(one file of the folder at a time)",
+            ) from None
         return results, results.quarantine
     from .analysis import compute
 
@@ -332,7 +343,7 @@ def _run_report(args: argparse.Namespace) -> int:
     key = _share_key(args)
     with warnings.catch_warnings():  # the report lists them in its methods section
         warnings.simplefilter("ignore", RecoveryToolkitWarning)
-        results, _ = _results(args)
+        results, _ = _results(args, folders=False)
     from .render.report import write_report
 
     write_report(

@@ -22,7 +22,8 @@ import warnings
 from pathlib import Path
 
 import recovery_toolkit as rt
-from recovery_toolkit import analysis, charts
+from recovery_toolkit import analysis
+from recovery_toolkit.render import charts
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "images"

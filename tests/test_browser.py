@@ -123,7 +123,7 @@ def test_patient_explorer_in_voila(voila_url):
 
 def test_report_in_a_browser_with_the_network_off(tmp_path):
     from recovery_toolkit import load_logs
-    from recovery_toolkit.report import write_report
+    from recovery_toolkit.render.report import write_report
     from recovery_toolkit.samples import sample_path
 
     ARTIFACTS.mkdir(exist_ok=True)

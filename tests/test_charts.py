@@ -7,7 +7,8 @@ import re
 import altair as alt
 import pytest
 
-from recovery_toolkit import analysis, charts, generate_logs
+from recovery_toolkit import analysis, generate_logs
+from recovery_toolkit.render import charts
 
 
 def _data_rows(spec: dict) -> int:
@@ -50,10 +51,19 @@ def test_embedded_data_does_not_grow_with_the_number_of_logs(small, large):
     assert _data_rows(specs_large["spc"]) <= 5 * 15
 
 
-def test_theme_is_registered_and_applied(small):
-    assert alt.theme.active == charts.THEME
-    spec = charts.recovery_curve_chart(analysis.recovery_curve(small[0])).to_dict()
+def test_theme_is_registered_and_enabled_only_when_asked(small):
+    import subprocess
+    import sys
+
+    code = "import altair as alt; import recovery_toolkit.render.charts; print(alt.theme.active)"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert imported.stdout.strip() == "default"  # importing changes no global setting
+    assert charts.THEME in alt.theme.names()
+    with alt.theme.enable(charts.THEME):
+        spec = charts.recovery_curve_chart(analysis.recovery_curve(small[0])).to_dict()
     assert spec["config"]["range"]["category"] == list(charts.TYPE_COLORS.values())
+    charts.enable_offline()  # what notebooks and explorers call
+    assert alt.theme.active == charts.THEME
 
 
 def test_recovery_curve_layers_and_encodings(small):

@@ -15,7 +15,7 @@ import pytest
 from recovery_toolkit import load_logs
 from recovery_toolkit.cli import main
 from recovery_toolkit.io.writers import OutputExistsError, atomic_write
-from recovery_toolkit.report import build_report, write_report
+from recovery_toolkit.render.report import build_report, write_report
 from recovery_toolkit.samples import sample_path
 
 from .conftest import HEADER, TODAY

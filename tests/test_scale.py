@@ -7,11 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from recovery_toolkit import generate_logs, load_logs
+from recovery_toolkit import compute, generate_logs, load_logs
 from recovery_toolkit.cli import main
+from recovery_toolkit.engines.parquet import summarise_dataset
 from recovery_toolkit.errors import InputFileError
-from recovery_toolkit.scale import summarise_dataset
-from recovery_toolkit.summary import summary_tables
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -45,17 +44,18 @@ def registry(tmp_path_factory):
 def test_folder_and_memory_give_identical_tables(registry):
     whole, folder, _ = registry
     in_memory = load_logs(whole)
-    expected = summary_tables(in_memory.logs)
-    summary = summarise_dataset(folder, rows_per_part=2_500)  # several parts
-    assert summary.parts >= 3
-    for name, table in expected.items():
-        pd.testing.assert_frame_equal(summary.tables[name], table, check_exact=True)
-    assert (summary.rows_read, summary.rows_valid, summary.rows_quarantined) == (
+    expected = compute(in_memory)
+    results = summarise_dataset(folder, rows_per_part=2_500)  # several parts
+    assert results.provenance.options["parts"] >= 3 and results.logs is None
+    for name, table in expected.tables.items():  # every table, the report's included
+        pd.testing.assert_frame_equal(results.tables[name], table, check_exact=True)
+    rows = results.provenance.rows
+    assert (rows["read"], rows["valid"], rows["quarantined"]) == (
         in_memory.rows_read,
         in_memory.rows_valid,
         in_memory.rows_quarantined,
     )
-    assert summary.rows_quarantined >= 3
+    assert rows["quarantined"] >= 3
 
 
 def test_a_quarantined_row_points_to_its_file_and_row(registry):
@@ -68,7 +68,7 @@ def test_a_quarantined_row_points_to_its_file_and_row(registry):
     assert original["soreness"] == "12"
     assert original["patient_id"] == bad["patient_id"]
     assert {"out_of_range", "unknown_treatment_type", "duplicate_row"} <= set(
-        summary.problems["code"]
+        summary.provenance.problems["code"]
     )
 
 

@@ -83,16 +83,12 @@ def test_what_a_hidden_count_would_reveal_is_hidden(shared):
 
 
 def _cohort(seed: int, episodes: int) -> tuple:
-    from recovery_toolkit import analysis, generate_logs
-    from recovery_toolkit.share import SharePlan
-    from recovery_toolkit.summary import summary_tables
+    from recovery_toolkit import compute, generate_logs, share
 
-    logs = generate_logs(episodes, rng=seed, notes=False, months=3)
-    ep = analysis.episode_table(logs)
-    tables = summary_tables(logs, episodes=ep)
-    plan = SharePlan.from_tables(tables)
-    km = analysis.km_curve(ep)
-    return tables, plan.tables(tables, km=km), plan.table_one(analysis.table_one_counts(ep)), km
+    results = compute(generate_logs(episodes, rng=seed, notes=False, months=3))
+    shared = share(results)
+    tables = results.summary_tables()
+    return tables, shared.summary_tables(), shared.tables["table_one"], results.tables["km"]
 
 
 def _lone(cells: list, total_shown: bool) -> bool:
@@ -139,14 +135,9 @@ def _assert_nothing_recoverable(shared: dict, table_one: pd.DataFrame) -> None:
 
 
 def test_no_hidden_count_can_be_recovered_in_the_sample(shared):
-    from recovery_toolkit import analysis, load_logs
-    from recovery_toolkit.share import SharePlan
-    from recovery_toolkit.summary import summary_tables
+    from recovery_toolkit import compute, load_logs, share
 
-    logs = load_logs(sample_path()).logs
-    tables = summary_tables(logs)
-    plan = SharePlan.from_tables(tables)
-    t1 = plan.table_one(analysis.table_one_counts(analysis.episode_table(logs)))
+    t1 = share(compute(load_logs(sample_path()))).tables["table_one"]
     files = {name: _read(shared, name) for name in COUNTS}
     _assert_nothing_recoverable(files, t1)
 
@@ -163,7 +154,7 @@ def test_no_hidden_count_can_be_recovered_in_small_cohorts(seed, episodes):
 
 @pytest.mark.parametrize("seed, episodes", [(5, 60), (6, 400)])
 def test_shared_km_steps_hold_at_least_min_cell_resolutions(seed, episodes):
-    from recovery_toolkit.share import coarsen_km
+    from recovery_toolkit.privacy import coarsen_km
 
     tables, shared, _, km = _cohort(seed, episodes)
     coarse = coarsen_km(km)
@@ -290,7 +281,7 @@ COUNT_HEADERS = {
 
 def _shared_report(**kwargs):
     from recovery_toolkit import load_logs
-    from recovery_toolkit.report import build_report
+    from recovery_toolkit.render.report import build_report
 
     return build_report(load_logs(sample_path()), share=True, **kwargs)
 
@@ -457,17 +448,13 @@ def test_a_flag_never_leaves_a_small_rest_of_any_flag(shared, internal):
 
 
 def test_checklist_items_hide_when_few_never_answered():
-    from recovery_toolkit import analysis, load_logs
-    from recovery_toolkit.share import SharePlan
-    from recovery_toolkit.summary import summary_tables
+    from recovery_toolkit import compute, load_logs, share
 
-    logs = load_logs(sample_path()).logs
-    episodes = analysis.episode_table(logs)
-    items = analysis.item_resolution(episodes).drop(columns="caution").set_index("item")
+    results = compute(load_logs(sample_path()))
+    items = results.tables["item_resolution"].set_index("item")
     never = 400 - items["adherent_episodes"] - items["other_episodes"]
     assert never["cold_then_heat"] == 3  # the sample has such an item
-    shown = SharePlan.from_tables(summary_tables(logs)).item_resolution(items.reset_index())
-    shown = shown.set_index("item")
+    shown = share(results).tables["item_resolution"].set_index("item")
     assert shown.loc["cold_then_heat", "adherent_episodes"] == "suppressed"
     assert shown.loc["cold_then_heat", "other_episodes"] == "suppressed"
 
@@ -476,7 +463,7 @@ def test_checklist_items_hide_when_few_never_answered():
 def test_shared_km_reveals_no_at_risk_or_censored_count(seed, episodes):
     """Between drawn steps and after each, censored and still-at-risk counts are 0 or >= 11,
     and the plotted shares are whole percent (no exact ratio to solve for a count)."""
-    from recovery_toolkit.share import coarsen_km
+    from recovery_toolkit.privacy import coarsen_km
 
     _, _, _, km = _cohort(seed, episodes)
     coarse = coarsen_km(km)

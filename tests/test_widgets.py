@@ -7,7 +7,7 @@ import pytest
 
 from recovery_toolkit import load_logs
 from recovery_toolkit.samples import sample_path
-from recovery_toolkit.widgets import AdherenceExplorer, CohortExplorer, PatientExplorer
+from recovery_toolkit.render.widgets import AdherenceExplorer, CohortExplorer, PatientExplorer
 
 from .conftest import TODAY
 
