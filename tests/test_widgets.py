@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from recovery_toolkit import load_logs
-from recovery_toolkit.samples import sample_path
 from recovery_toolkit.render.widgets import AdherenceExplorer, CohortExplorer, PatientExplorer
+from recovery_toolkit.samples import sample_path
 
 from .conftest import TODAY
 
