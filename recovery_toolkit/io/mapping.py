@@ -217,7 +217,7 @@ def load_mapping(path: str | Path) -> Mapping:
     """
     path = Path(path)
     if not path.is_file():
-        raise MappingError(path, "mapping file not found", "check the --mapping path")
+        raise MappingError(path, "mapping file not found", "check the mapping= path")
     text = path.read_text(encoding="utf-8-sig")
     try:
         if path.suffix.lower() == ".toml":

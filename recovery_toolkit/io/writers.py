@@ -57,7 +57,7 @@ def atomic_write(path: str | Path, *, mode: str = "w", overwrite: bool = True) -
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path}: already exists; pass --force to overwrite it")
+        raise OutputExistsError(f"{path}: already exists; pass overwrite=True to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
