@@ -12,7 +12,6 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from pathlib import Path
 
 import pandas as pd
@@ -26,13 +25,13 @@ __all__ = ["canonical_header", "check_required_columns"]
 _CANONICAL = {fold_name(c): c for c in CANONICAL_COLUMNS}
 
 
-def canonical_header(columns: pd.Index, path: str | Path) -> dict[Hashable, str]:
+def canonical_header(columns: pd.Index, path: str | Path) -> dict[str, str]:
     """Renames from a source's headers to the canonical columns they mean.
 
     Parameters
     ----------
     columns : Index
-        The source's column names.
+        The source's column names (text, as every reader gives them).
     path : str or Path
         The source, named in the error.
 
@@ -51,7 +50,7 @@ def canonical_header(columns: pd.Index, path: str | Path) -> dict[Hashable, str]
     >>> canonical_header(pd.Index(["soreness", "log-date"]), "logs.csv")
     {'soreness': 'soreness', 'log-date': 'log_date'}
     """
-    renames = {c: _CANONICAL[fold_name(c)] for c in columns if fold_name(c) in _CANONICAL}
+    renames = {str(c): _CANONICAL[fold_name(c)] for c in columns if fold_name(c) in _CANONICAL}
     targets = list(renames.values())
     twice = sorted({t for t in targets if targets.count(t) > 1})
     if twice:

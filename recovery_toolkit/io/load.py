@@ -120,12 +120,18 @@ class LoadResult:
             "options": self.options,
             "problems": [
                 {
-                    "row": int(r.row),
-                    "column": r.column,
-                    "code": r.code,
-                    "value": None if pd.isna(r.value) else r.value,
+                    "row": int(row),
+                    "column": column,
+                    "code": code,
+                    "value": None if pd.isna(value) else value,
                 }
-                for r in problems.itertuples(index=False)
+                for row, column, code, value in zip(
+                    problems["row"].tolist(),
+                    problems["column"].tolist(),
+                    problems["code"].tolist(),
+                    problems["value"].tolist(),
+                    strict=True,
+                )
             ],
         }
 
@@ -432,8 +438,12 @@ def _parse_columns(
     take("treatment_date", parse.parse_date(frame["treatment_date"], date_format=date_format))
     take("soreness", parse.parse_integer(frame["soreness"], low=0, high=10, decimal=decimal))
     present = [c for c in BOOLEAN_COLUMNS if c in frame.columns]
+
+    def parse_flag(column: str) -> parse.Parsed:
+        return parse.parse_boolean(frame[column])
+
     with ThreadPoolExecutor(max_workers=2) as pool:  # factorising text releases the GIL
-        parsed_flags = pool.map(lambda c: parse.parse_boolean(frame[c]), present)
+        parsed_flags = pool.map(parse_flag, present)
         for column, parsed in zip(present, parsed_flags, strict=True):
             take(column, parsed)
     for column in BOOLEAN_COLUMNS:

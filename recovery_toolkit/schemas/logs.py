@@ -68,8 +68,6 @@ def inconsistent_episode_rows(
 #: Categorical dtype of ``treatment_type``, in the vocabulary's order.
 TREATMENT_DTYPE = pd.CategoricalDtype(list(vocab.TREATMENT_TYPES), ordered=False)
 
-_nullable_bool = {"nullable": True}
-
 
 class SorenessLog(pa.DataFrameModel):
     """Canonical soreness log: one row per treatment episode per logged day.
@@ -92,21 +90,21 @@ class SorenessLog(pa.DataFrameModel):
     log_date: Series[pa.DateTime]
     day: Series[int] = pa.Field(ge=0)
     soreness: Series[int] = pa.Field(ge=0, le=10)
-    flag_worsening_pain: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_infection_signs: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_neuro_deficit: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_bladder_bowel: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_cardiopulmonary: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_gentle_movement: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_cold: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_heat: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_posture: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_sleep: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_hydration_nutrition: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_avoided_heavy_lifting: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_meds_as_directed: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_followed_plan: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    clinic_contact: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    flag_worsening_pain: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_infection_signs: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_neuro_deficit: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_bladder_bowel: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_cardiopulmonary: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_gentle_movement: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_cold: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_heat: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_posture: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_sleep: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_hydration_nutrition: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_avoided_heavy_lifting: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_meds_as_directed: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_followed_plan: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    clinic_contact: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     site: Series[str] = pa.Field(nullable=True)
     clinician: Series[str] = pa.Field(nullable=True)
     notes: Series[str] = pa.Field(nullable=True)
