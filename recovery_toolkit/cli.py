@@ -220,7 +220,10 @@ def _share_key(args: argparse.Namespace) -> bytes | None:
         )
     from .privacy import load_key
 
-    return load_key(args.pseudonym_key_file)
+    try:
+        return load_key(args.pseudonym_key_file)
+    except OptionError as exc:  # the library names its parameter; here it is this flag
+        raise exc.for_option("--pseudonym-key-file") from None
 
 
 def _sample_path() -> Path:
@@ -437,6 +440,60 @@ def _run_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Library parameters and the flags that set them: the library names parameters in its
+#: messages (``date_format="%d/%m/%Y"``), the command line shows flags (``--date-format``).
+_FLAGS = {
+    "date_format": "--date-format",
+    "delimiter": "--delimiter",
+    "encoding": "--encoding",
+    "mapping": "--mapping",
+    "sheet": "--sheet",
+    "window_days": "--window",
+    "resolved_at": "--resolved-at",
+    "definition": "--definition",
+    "min_cell": "--min-cell",
+}
+#: Whole phrases of library messages and what the command line says instead.
+_PHRASES = {
+    "overwrite=True": "--force",
+    "summarise_dataset(folder)": "'recovery-toolkit summary FOLDER --out DIR'",
+}
+
+
+def _as_flags(text: str) -> str:
+    """A library message in command-line words: ``date_format="%d/%m/%Y"`` becomes
+    ``--date-format %d/%m/%Y`` and a bare ``mapping=`` becomes ``--mapping``.
+
+    Examples
+    --------
+    >>> _as_flags('name it, e.g. date_format="%d/%m/%Y"; see mapping=; pass overwrite=True')
+    'name it, e.g. --date-format %d/%m/%Y; see --mapping; pass --force'
+    """
+    import re
+    import shlex
+
+    for phrase, words in _PHRASES.items():
+        text = text.replace(phrase, words)
+    names = "|".join(_FLAGS)
+
+    def flag(match: re.Match[str]) -> str:
+        value = match[2]
+        return _FLAGS[match[1]] + ("" if value is None else " " + shlex.quote(value))
+
+    return re.sub(rf'\b({names})=(?:"([^"]*)")?', flag, text)
+
+
+def _error_message(exc: RecoveryToolkitError) -> str:
+    """The one line the command line shows for an error: flags where the library named
+    parameters."""
+    if isinstance(exc, OptionError):
+        option = _FLAGS.get(exc.parameter or "", exc.option)
+        return str(OptionError(option, exc.value, _as_flags(exc.problem), _as_flags(exc.fix)))
+    if isinstance(exc, InputFileError):
+        return str(type(exc)(exc.path, _as_flags(exc.problem), _as_flags(exc.fix)))
+    return _as_flags(str(exc))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -448,7 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except RecoveryToolkitError as exc:
-        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        print(f"{_PROG}: error: {_error_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{_PROG}: interrupted", file=sys.stderr)

@@ -48,16 +48,57 @@ class InputFileError(RecoveryToolkitError):
 
 
 class OptionError(RecoveryToolkitError):
-    """An option (argument or mapping setting) has a value that cannot work.
+    """An option (a parameter, or a mapping-file setting) has a value that cannot work.
+
+    The library names the parameter the way a caller writes it (``date_format=``); the
+    command line shows its own flag instead (:meth:`for_option`).
+
+    Parameters
+    ----------
+    option : str
+        The parameter as written in a call, ending in ``=`` (``"date_format="``), or another
+        name for the option (a command-line flag, ``"--out"``).
+    value : object
+        The value given.
+    problem : str
+        What is wrong with it.
+    fix : str
+        What the user should do.
 
     Examples
     --------
-    >>> str(OptionError("--date-format", "%Q", "'Q' is not a date directive", "use e.g. %d/%m/%Y"))
-    "--date-format '%Q': 'Q' is not a date directive; use e.g. %d/%m/%Y"
+    >>> error = OptionError("date_format=", "%Q", "'Q' is not a date directive", "use %d/%m/%Y")
+    >>> str(error)
+    "date_format='%Q': 'Q' is not a date directive; use %d/%m/%Y"
+    >>> error.parameter
+    'date_format'
+    >>> str(error.for_option("--date-format"))
+    "--date-format '%Q': 'Q' is not a date directive; use %d/%m/%Y"
     """
 
     def __init__(self, option: str, value: object, problem: str, fix: str) -> None:
-        super().__init__(f"{option} {value!r}: {problem}; {fix}")
+        self.option = option
+        self.value = value
+        self.problem = problem
+        self.fix = fix
+        separator = "" if option.endswith("=") else " "
+        super().__init__(f"{option}{separator}{value!r}: {problem}; {fix}")
+
+    @property
+    def parameter(self) -> str | None:
+        """The parameter's name (``"date_format"``), or ``None`` when the option is no
+        parameter (e.g. a command-line flag)."""
+        return self.option.removesuffix("=") if self.option.endswith("=") else None
+
+    def for_option(self, option: str, fix: str | None = None) -> OptionError:
+        """The same error told about another option (e.g. the flag that set the parameter).
+
+        Examples
+        --------
+        >>> str(OptionError("delimiter=", "||", "too long", "use ,").for_option("--delimiter"))
+        "--delimiter '||': too long; use ,"
+        """
+        return OptionError(option, self.value, self.problem, self.fix if fix is None else fix)
 
 
 class MappingError(InputFileError):

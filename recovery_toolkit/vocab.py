@@ -179,7 +179,7 @@ REASONS: Mapping[str, Reason] = MappingProxyType(
             Reason(
                 "ambiguous_date",
                 "a date like 03/04/2024 could be day-first or month-first",
-                "write YYYY-MM-DD, or name the format with --date-format",
+                "write YYYY-MM-DD, or name the date format the file uses (e.g. %d/%m/%Y)",
             ),
             Reason("future_date", "date lies in the future", "correct the date"),
             Reason(

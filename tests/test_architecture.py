@@ -135,6 +135,7 @@ def test_render_computes_nothing_it_was_not_given():
     when = dt.datetime(2026, 1, 1)
     result = rt.load_logs(rt.sample_path())
     shared = rt.share(rt.compute(result))
+
     def same(html: str) -> str:  # vl-convert numbers gradients per process
         return re.sub(r"gradient_\d+", "gradient", html)
 

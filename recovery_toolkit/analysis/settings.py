@@ -57,7 +57,7 @@ class Settings:
     >>> Settings(window_days=0)
     Traceback (most recent call last):
     ...
-    recovery_toolkit.errors.OptionError: window_days= 0: must be at least 1; use e.g. 14
+    recovery_toolkit.errors.OptionError: window_days=0: must be at least 1; use e.g. 14
     """
 
     window_days: int = vocab.WINDOW_DAYS

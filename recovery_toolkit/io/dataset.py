@@ -34,7 +34,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ..errors import InputFileError
-from .load import LoadResult, _canonical_header, file_sha256, validate_raw
+from .columns import canonical_header
+from .load import LoadResult, file_sha256, validate_raw
 from .readers import RawTable
 
 __all__ = ["Partitioned", "dataset_files", "partition_dataset", "load_part", "iter_parts"]
@@ -89,7 +90,7 @@ class Partitioned:
 
 def _patient_column(files: list[Path]) -> str:
     names = pq.read_schema(files[0]).names
-    canonical = _canonical_header(pd.Index(names), files[0])
+    canonical = canonical_header(pd.Index(names), files[0])
     found = [raw for raw, name in canonical.items() if name == "patient_id"]
     if not found:
         raise InputFileError(files[0], "has no patient_id column", "add or map a patient_id column")

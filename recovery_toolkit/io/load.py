@@ -33,20 +33,17 @@ from ..schemas import (
     BOOLEAN_COLUMNS,
     CANONICAL_COLUMNS,
     EPISODE_ATTRIBUTES,
-    REQUIRED_COLUMNS,
     Problems,
     SorenessLog,
-    as_of,
-    inconsistent_episode_rows,
 )
-from . import parse
+from . import parse, rules
+from .columns import canonical_header, check_required_columns
 from .mapping import Mapping, apply_mapping, load_mapping
-from .readers import RawTable, fold_name, read_raw
+from .readers import RawTable, read_raw
 
 __all__ = ["LoadResult", "load_logs", "validate_raw", "file_sha256"]
 
 _PROBLEM_COLUMNS = ["row", "column", "code", "value"]
-_EPISODE_KEYS = ("patient_id", "treatment_type", "treatment_date")
 _MAX_DAY = 3650  # ten years after treatment: anything larger is a data error
 
 
@@ -123,12 +120,18 @@ class LoadResult:
             "options": self.options,
             "problems": [
                 {
-                    "row": int(r.row),
-                    "column": r.column,
-                    "code": r.code,
-                    "value": None if pd.isna(r.value) else r.value,
+                    "row": int(row),
+                    "column": column,
+                    "code": code,
+                    "value": None if pd.isna(value) else value,
                 }
-                for r in problems.itertuples(index=False)
+                for row, column, code, value in zip(
+                    problems["row"].tolist(),
+                    problems["column"].tolist(),
+                    problems["code"].tolist(),
+                    problems["value"].tolist(),
+                    strict=True,
+                )
             ],
         }
 
@@ -304,9 +307,9 @@ def _validate(
     merged = np.zeros(len(frame), dtype=bool)
     if mapping is not None:
         frame, merged = apply_mapping(frame, mapping)
-    frame = frame.rename(columns=_canonical_header(frame.columns, path))
-    ignored = tuple(c for c in frame.columns if c not in CANONICAL_COLUMNS)
-    _check_columns(frame, path)
+    frame = frame.rename(columns=canonical_header(frame.columns, path))
+    ignored = tuple(str(c) for c in frame.columns if c not in CANONICAL_COLUMNS)
+    check_required_columns(frame, path)
     for column in ("treatment_date", "log_date"):
         ambiguous = column in frame.columns and date_format is None
         if ambiguous and parse.looks_day_first_or_month_first(frame[column]):
@@ -314,19 +317,28 @@ def _validate(
                 path,
                 f"dates in {column} such as {frame[column].dropna().iloc[0]!r} could be "
                 "day-first or month-first",
-                "name the format, e.g. --date-format %d/%m/%Y (or %m/%d/%Y)",
+                'name the format, e.g. date_format="%d/%m/%Y" (or date_format="%m/%d/%Y")',
             )
     today = today or dt.date.today()
     typed, codes = _parse_columns(frame, raw.decimal, date_format, today)
     if merged.any():  # baseline rows hold episode fields only: diary checks do not apply
         for column in codes:
-            if column not in _EPISODE_KEYS:
+            if column not in EPISODE_ATTRIBUTES:
                 codes[column] = np.where(merged, 0, codes[column]).astype(np.int8)
     row_failed = np.zeros(len(typed), dtype=bool)
     for value in codes.values():
         row_failed |= value != 0
-    attributes_ok = np.logical_and.reduce([codes[c] == 0 for c in _EPISODE_KEYS])
-    cross = _cross_row_codes(typed, row_failed, attributes_ok, merged)
+    attributes_ok = np.logical_and.reduce([codes[c] == 0 for c in EPISODE_ATTRIBUTES])
+    cross = rules.cross_row_reasons(
+        rules.CrossRows(
+            typed=typed,
+            episode=pd.factorize(typed["episode_id"])[0],
+            passed=~row_failed,
+            attributes_ok=attributes_ok,
+            baseline=merged,
+            reason=np.zeros(len(typed), dtype=np.int8),
+        )
+    )
     failed = row_failed | (cross != 0)
     problems = _problems(codes, cross, frame, typed, raw.source_rows, raw)
     quarantine = _quarantine(raw, np.flatnonzero(failed), problems)
@@ -337,8 +349,7 @@ def _validate(
     logs = typed[columns] if is_log.all() else typed.loc[is_log, columns]
     del typed
     logs = logs.reset_index(drop=True).astype({"day": "int64", "soreness": "int64"})
-    with as_of(today):
-        logs = SorenessLog.validate(logs)
+    logs = SorenessLog.validate(logs)  # the contract; the row rules ran above, once
     return LoadResult(
         logs=logs,
         quarantine=quarantine,
@@ -391,16 +402,16 @@ def _check_options(date_format: str | None, delimiter: str | None) -> None:
             text = sample.strftime(date_format)
             back = dt.datetime.strptime(text, date_format)
         except (ValueError, TypeError) as exc:
-            raise OptionError("--date-format", date_format, str(exc), _DATE_FIX) from None
+            raise OptionError("date_format=", date_format, str(exc), _DATE_FIX) from None
         if back.date() != sample.date():
             raise OptionError(
-                "--date-format", date_format, "needs a day, a month and a year", _DATE_FIX
+                "date_format=", date_format, "needs a day, a month and a year", _DATE_FIX
             )
     if delimiter is not None and (
         len(delimiter) != 1 or delimiter in '"\r\n' or not delimiter.isascii()
     ):
         raise OptionError(
-            "--delimiter",
+            "delimiter=",
             delimiter,
             "must be one ASCII character (not a quote or a line break)",
             "use , or ; or a tab",
@@ -408,33 +419,6 @@ def _check_options(date_format: str | None, delimiter: str | None) -> None:
 
 
 _DATE_FIX = "name a format such as %d/%m/%Y or %m/%d/%Y"
-
-
-def _canonical_header(columns: pd.Index, path: str | Path) -> dict[str, str]:
-    canon = {fold_name(c): c for c in CANONICAL_COLUMNS}
-    renames = {c: canon[fold_name(c)] for c in columns if fold_name(c) in canon}
-    targets = list(renames.values())
-    twice = sorted({t for t in targets if targets.count(t) > 1})
-    if twice:
-        raise InputFileError(
-            path,
-            f"several columns mean {', '.join(twice)} (names differ only in case or spacing)",
-            "delete or rename the extra column",
-        )
-    return renames
-
-
-def _check_columns(frame: pd.DataFrame, path: str | Path) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if "day" not in frame.columns and "log_date" not in frame.columns:
-        missing.append("log_date (or day)")
-    if missing:
-        found = ", ".join(map(str, frame.columns[:12])) + (", ..." if frame.shape[1] > 12 else "")
-        raise InputFileError(
-            path,
-            f"required column(s) {', '.join(missing)} not found (found: {found})",
-            "rename the columns or describe them in a mapping file (--mapping)",
-        )
 
 
 def _parse_columns(
@@ -454,8 +438,12 @@ def _parse_columns(
     take("treatment_date", parse.parse_date(frame["treatment_date"], date_format=date_format))
     take("soreness", parse.parse_integer(frame["soreness"], low=0, high=10, decimal=decimal))
     present = [c for c in BOOLEAN_COLUMNS if c in frame.columns]
+
+    def parse_flag(column: str) -> parse.Parsed:
+        return parse.parse_boolean(frame[column])
+
     with ThreadPoolExecutor(max_workers=2) as pool:  # factorising text releases the GIL
-        parsed_flags = pool.map(lambda c: parse.parse_boolean(frame[c]), present)
+        parsed_flags = pool.map(parse_flag, present)
         for column, parsed in zip(present, parsed_flags, strict=True):
             take(column, parsed)
     for column in BOOLEAN_COLUMNS:
@@ -482,8 +470,9 @@ def _parse_columns(
         )
         episode = episode.fillna(derived)
     out["episode_id"] = episode
-    _dates_and_days(frame, out, codes, date_format, decimal)
-    _row_rules(out, codes, today, blame="log_date" if "log_date" in frame.columns else "day")
+    written_day = _dates_and_days(frame, out, codes, date_format, decimal)
+    day_column = "log_date" if "log_date" in frame.columns else "day"
+    rules.apply_row_rules(rules.RowValues(out, written_day, day_column, today), codes)
     typed = pd.DataFrame(out, index=frame.index)
     typed["day"] = typed["day"].astype("Int64")
     return typed, codes
@@ -495,8 +484,11 @@ def _dates_and_days(
     codes: dict[str, np.ndarray],
     date_format: str | None,
     decimal: str,
-) -> None:
+) -> pd.Series | None:
+    """Parse ``log_date`` and ``day`` (whichever the file has) and derive the other; return
+    ``day`` as written when the file has both (the ``day_mismatch`` rule compares them)."""
     treated = out["treatment_date"]
+    written_day = None
     if "log_date" in frame.columns:
         parsed = parse.parse_date(frame["log_date"], date_format=date_format)
         out["log_date"], codes["log_date"] = parsed.values, parsed.codes
@@ -512,8 +504,7 @@ def _dates_and_days(
         codes["day"] = parsed_day.codes
         day = parsed_day.values
         if "log_date" in out:
-            mismatch = (day.notna() & from_dates.notna() & (day != from_dates)).to_numpy(bool)
-            codes["day"] = _mark(codes["day"], mismatch, "day_mismatch")
+            written_day = day
             day = from_dates.fillna(day)
         out["day"] = day
         if "log_date" not in out:
@@ -521,65 +512,7 @@ def _dates_and_days(
     else:
         out["day"] = from_dates
     out["log_date"] = out["log_date"].astype("datetime64[us]")
-
-
-def _row_rules(
-    out: dict[str, Any], codes: dict[str, np.ndarray], today: dt.date, *, blame: str
-) -> None:
-    limit = pd.Timestamp(today)
-    for column in ("treatment_date", "log_date"):
-        future = (out[column] > limit).to_numpy(dtype=bool, na_value=False)
-        codes[column] = _mark(codes.get(column), future, "future_date")
-    before = (out["day"] < 0).to_numpy(dtype=bool, na_value=False)
-    codes[blame] = _mark(codes.get(blame), before, "log_before_treatment")
-
-
-def _mark(codes: np.ndarray | None, where: np.ndarray, code: str) -> np.ndarray:
-    """Set reason ``code`` where ``where`` holds, keeping earlier reasons elsewhere."""
-    base = np.zeros(len(where), dtype=np.int8) if codes is None else codes
-    return np.where(where, np.int8(parse.reason_index(code)), base).astype(np.int8)
-
-
-def _cross_row_codes(
-    typed: pd.DataFrame, row_failed: np.ndarray, attributes_ok: np.ndarray, baseline: np.ndarray
-) -> np.ndarray:
-    """Reasons that involve several rows; a reason index per row (0 = fine).
-
-    * duplicates and conflicts, among diary rows that passed their own checks;
-    * inconsistent episodes, among every row whose episode fields could be read (a row that
-      failed another check still shows that its episode disagrees with itself), baseline rows
-      included; every such row of the episode is quarantined;
-    * baseline rows whose episode has no valid diary row.
-
-    Works on integer codes (one factorisation of ``episode_id``), so millions of rows cost a
-    few tenths of a second.
-    """
-    reason = np.zeros(len(typed), dtype=np.int8)
-    episode = pd.factorize(typed["episode_id"])[0]  # once, for every check below
-    positions = np.flatnonzero(~row_failed & ~baseline)
-    day = typed["day"].to_numpy(dtype="int64", na_value=0)[positions]
-    key = episode[positions].astype(np.int64) * (int(day.max(initial=0)) + 1) + day
-    same_day = pd.Series(key).duplicated(keep=False).to_numpy()
-    if same_day.any():
-        group = typed.iloc[positions[same_day]].loc[:, list(CANONICAL_COLUMNS)]
-        exact = group.astype("str").duplicated(keep="first").to_numpy()
-        where = positions[same_day]
-        reason[where[exact]] = parse.reason_index("duplicate_row")
-        rest = group.loc[~exact]
-        conflict = rest.duplicated(["episode_id", "day"], keep=False).to_numpy()
-        reason[where[~exact][conflict]] = parse.reason_index("conflicting_rows")
-    readable = attributes_ok & (reason == 0)
-    attributes = typed.loc[:, list(EPISODE_ATTRIBUTES)]
-    if not readable.all():
-        attributes = attributes.loc[readable]
-    inconsistent = inconsistent_episode_rows(attributes, episode_codes=episode[readable])
-    reason[np.flatnonzero(readable)[inconsistent]] = parse.reason_index("inconsistent_episode")
-    if baseline.any():
-        logged = ~row_failed & (reason == 0) & ~baseline
-        has_logs = typed["episode_id"].isin(typed["episode_id"][logged]).to_numpy()
-        orphan = baseline & ~row_failed & (reason == 0) & ~has_logs
-        reason[orphan] = parse.reason_index("episode_without_logs")
-    return reason
+    return written_day
 
 
 def _problems(

@@ -217,7 +217,7 @@ def load_mapping(path: str | Path) -> Mapping:
     """
     path = Path(path)
     if not path.is_file():
-        raise MappingError(path, "mapping file not found", "check the --mapping path")
+        raise MappingError(path, "mapping file not found", "check the mapping= path")
     text = path.read_text(encoding="utf-8-sig")
     try:
         if path.suffix.lower() == ".toml":
@@ -284,7 +284,9 @@ def _translate(column: pd.Series, table: dict[str, str]) -> pd.Series:
     text = column.astype("str").str.strip()
     codes, uniques = pd.factorize(text)
     replaced = np.array([folded.get(str(u).casefold(), u) for u in uniques], dtype=object)
-    values = np.where(codes >= 0, replaced[np.maximum(codes, 0)] if len(replaced) else None, None)
+    # a copy (fancy indexing); every cell blank: no uniques, an all-None array
+    values = replaced[np.maximum(codes, 0)] if len(replaced) else np.empty(len(codes), object)
+    values[codes < 0] = None
     result = pd.Series(values, index=column.index, dtype="str")
     return result.where(column.notna())
 

@@ -40,6 +40,7 @@ __all__ = [
     "parse_date",
     "parse_treatment_type",
     "looks_day_first_or_month_first",
+    "missing_required",
 ]
 
 #: Reason codes by index; index 0 means "no problem".
@@ -94,7 +95,16 @@ def _by_uniques(
     return np.asarray(u_values)[codes], u_missing[codes], u_reason[codes]
 
 
-def _required(reason: np.ndarray, missing: np.ndarray, required: bool) -> np.ndarray:
+def missing_required(reason: np.ndarray, missing: np.ndarray, required: bool) -> np.ndarray:
+    """Reason indexes with ``missing_required`` where a required cell is blank (and no other
+    reason was found); every parser ends with it.
+
+    Examples
+    --------
+    >>> codes = missing_required(np.array([0, 0]), np.array([False, True]), required=True)
+    >>> [REASON_CODES[c] for c in codes]
+    [None, 'missing_required']
+    """
     if required:
         reason = np.where(missing & (reason == 0), _INDEX["missing_required"], reason)
     return reason.astype(np.int8, copy=False)
@@ -123,7 +133,7 @@ def parse_text(values: pd.Series, *, strip: bool = True, required: bool = False)
     blank = (text.isna() | (text == "")).to_numpy(dtype=bool)
     if blank.any():
         text = text.where(~blank)
-    reason = _required(np.zeros(len(text), dtype=np.int8), blank, required)
+    reason = missing_required(np.zeros(len(text), dtype=np.int8), blank, required)
     return Parsed(text, reason)
 
 
@@ -155,7 +165,7 @@ def parse_integer(
 
     parsed, missing, reason = _by_uniques(values, one, 0)
     typed = pd.arrays.IntegerArray(parsed.astype(np.int64), missing)
-    return Parsed(pd.Series(typed, index=values.index), _required(reason, missing, required))
+    return Parsed(pd.Series(typed, index=values.index), missing_required(reason, missing, required))
 
 
 def parse_boolean(values: pd.Series) -> Parsed:
@@ -236,7 +246,7 @@ def parse_treatment_type(values: pd.Series) -> Parsed:
     parsed, missing, reason = _by_uniques(values, one, -1)
     category_codes = np.where(missing, -1, parsed).astype(np.int8)
     typed = pd.Categorical.from_codes(category_codes, dtype=TREATMENT_DTYPE)
-    return Parsed(pd.Series(typed, index=values.index), _required(reason, missing, True))
+    return Parsed(pd.Series(typed, index=values.index), missing_required(reason, missing, True))
 
 
 def parse_date(
@@ -260,7 +270,9 @@ def parse_date(
             values = values.dt.tz_localize(None)
         typed = values.dt.normalize().astype("datetime64[us]")
         missing = typed.isna().to_numpy()
-        return Parsed(typed, _required(np.zeros(len(typed), dtype=np.int8), missing, required))
+        return Parsed(
+            typed, missing_required(np.zeros(len(typed), dtype=np.int8), missing, required)
+        )
 
     def one(raw: object) -> tuple[object, str | None]:
         text = str(raw).strip()
@@ -284,7 +296,7 @@ def parse_date(
     parsed, missing, reason = _by_uniques(values, one, not_a_time)
     parsed = parsed.astype("datetime64[us]")
     typed = pd.Series(parsed, index=values.index)
-    return Parsed(typed, _required(reason, missing, required))
+    return Parsed(typed, missing_required(reason, missing, required))
 
 
 def looks_day_first_or_month_first(values: pd.Series) -> bool:

@@ -146,8 +146,8 @@ def _detect_kind(path: Path, encoding: str | None = None) -> str:
         raise InputFileError(
             path,
             "is not a file",
-            "name a file (a folder of Parquet files is read by "
-            "'recovery-toolkit summary FOLDER --out DIR')",
+            "name a file (a folder of Parquet files is summarised part by part by "
+            "summarise_dataset(folder))",
         )
     if path.stat().st_size == 0:
         raise InputFileError(path, "the file is empty", _EXPORT_FIX)
@@ -168,7 +168,7 @@ def _detect_kind(path: Path, encoding: str | None = None) -> str:
         raise InputFileError(
             path,
             "is UTF-16 text (it starts with a UTF-16 byte-order mark)",
-            "add --encoding utf-16",
+            'add encoding="utf-16"',
         )
     content = "text" if encoding and encoding.lower().startswith("utf-16") else _content_kind(head)
     expected = (
@@ -404,10 +404,12 @@ def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str | None) -> 
         return InputFileError(
             path,
             f"is not UTF-8 text (byte 0x{byte} cannot be decoded)",
-            "name its encoding, e.g. --encoding latin-1 (or cp1252 for Windows exports)",
+            'name its encoding, e.g. encoding="latin-1" (or encoding="cp1252" for Windows exports)',
         )
     return InputFileError(
-        path, f"cannot be decoded as {encoding} (byte 0x{byte})", "name the right --encoding"
+        path,
+        f"cannot be decoded as {encoding} (byte 0x{byte})",
+        "name the right encoding (encoding=)",
     )
 
 

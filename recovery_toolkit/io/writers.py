@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO, cast
 
 import pandas as pd
 
@@ -57,7 +57,7 @@ def atomic_write(path: str | Path, *, mode: str = "w", overwrite: bool = True) -
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path}: already exists; pass --force to overwrite it")
+        raise OutputExistsError(f"{path}: already exists; pass overwrite=True to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -154,7 +154,7 @@ def write_xlsx(
     """
     with (
         atomic_write(path, mode="wb", overwrite=overwrite) as handle,
-        pd.ExcelWriter(handle, engine="openpyxl") as book,
+        pd.ExcelWriter(cast(BinaryIO, handle), engine="openpyxl") as book,  # opened "wb"
     ):
         for name, table in sheets.items():
             neutralise_formulas(table).to_excel(book, sheet_name=name[:31], index=False)

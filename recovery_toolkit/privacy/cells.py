@@ -63,16 +63,16 @@ def load_key(path: str | Path) -> bytes:
     path = Path(path)
     if not path.is_file():
         raise OptionError(
-            "--pseudonym-key-file",
+            "path=",
             str(path),
-            "no such file",
+            "no such key file",
             "create a file holding a long random secret, e.g. "
             'python -c "import secrets; print(secrets.token_hex(32))" > key.txt',
         )
     key = path.read_bytes().strip()
     if len(key) < _MIN_KEY_BYTES:
         raise OptionError(
-            "--pseudonym-key-file",
+            "path=",
             str(path),
             f"holds fewer than {_MIN_KEY_BYTES} bytes",
             "use a long random secret (e.g. 64 hex characters)",
@@ -92,11 +92,11 @@ def pseudonymise(ids: pd.Series, key: bytes | None) -> pd.Series:
     """
     if not key:
         raise OptionError(
-            "pseudonymisation",
-            "without a key",
-            "is refused (pseudonyms without a secret key "
+            "key=",
+            key,
+            "pseudonymisation without a key is refused (pseudonyms without a secret key "
             "can be reversed by hashing every possible ID)",
-            "pass --pseudonym-key-file with a secret only the clinic holds",
+            "pass a secret only the clinic holds (load_key reads one from a file)",
         )
     codes, uniques = pd.factorize(ids.astype("str"))
     names = np.array(

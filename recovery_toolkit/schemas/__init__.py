@@ -22,7 +22,6 @@ from .logs import (
     TREATMENT_DTYPE,
     Problems,
     SorenessLog,
-    as_of,
     inconsistent_episode_rows,
 )
 from .outputs import (
@@ -54,7 +53,6 @@ __all__ = [
     "SorenessLog",
     "SpcTable",
     "TimeToResolutionTable",
-    "as_of",
     "empty_table",
     "inconsistent_episode_rows",
 ]

@@ -11,11 +11,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-from collections.abc import Iterator
-from contextvars import ContextVar
-
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -33,7 +28,6 @@ __all__ = [
     "TEXT_COLUMNS",
     "EPISODE_ATTRIBUTES",
     "inconsistent_episode_rows",
-    "as_of",
 ]
 
 #: Columns that must not vary between the rows of one episode.
@@ -71,34 +65,8 @@ def inconsistent_episode_rows(
     return bad[episode]
 
 
-_TODAY: ContextVar[dt.date | None] = ContextVar("recovery_toolkit_today", default=None)
-
-
-@contextlib.contextmanager
-def as_of(today: dt.date | None) -> Iterator[None]:
-    """Validate as if the date were ``today`` (for the no-future-dates check).
-
-    Examples
-    --------
-    >>> with as_of(dt.date(2030, 1, 1)):
-    ...     _reference_today()
-    Timestamp('2030-01-01 00:00:00')
-    """
-    token = _TODAY.set(today)
-    try:
-        yield
-    finally:
-        _TODAY.reset(token)
-
-
-def _reference_today() -> pd.Timestamp:
-    return pd.Timestamp(_TODAY.get() or dt.date.today())
-
-
 #: Categorical dtype of ``treatment_type``, in the vocabulary's order.
 TREATMENT_DTYPE = pd.CategoricalDtype(list(vocab.TREATMENT_TYPES), ordered=False)
-
-_nullable_bool = {"nullable": True}
 
 
 class SorenessLog(pa.DataFrameModel):
@@ -106,6 +74,11 @@ class SorenessLog(pa.DataFrameModel):
 
     ``day`` is the number of days since treatment (day 0 = the treatment day). Every
     boolean column is nullable: blank means "not reported", never "no".
+
+    The model is the table's contract: columns, their order, dtypes, nullability and declared
+    ranges. The rules that compare values within a row or across rows (day matches the dates,
+    no future dates, one row per episode and day, consistent episodes) are checked once, by
+    the loader, from the table in :mod:`recovery_toolkit.io.rules`.
     """
 
     patient_id: Series[str] = pa.Field(str_length={"min_value": 1})
@@ -117,21 +90,21 @@ class SorenessLog(pa.DataFrameModel):
     log_date: Series[pa.DateTime]
     day: Series[int] = pa.Field(ge=0)
     soreness: Series[int] = pa.Field(ge=0, le=10)
-    flag_worsening_pain: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_infection_signs: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_neuro_deficit: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_bladder_bowel: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    flag_cardiopulmonary: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_gentle_movement: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_cold: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_heat: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_posture: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_sleep: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_hydration_nutrition: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_avoided_heavy_lifting: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_meds_as_directed: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    care_followed_plan: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
-    clinic_contact: Series[pd.BooleanDtype] = pa.Field(**_nullable_bool)
+    flag_worsening_pain: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_infection_signs: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_neuro_deficit: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_bladder_bowel: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    flag_cardiopulmonary: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_gentle_movement: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_cold: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_heat: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_posture: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_sleep: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_hydration_nutrition: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_avoided_heavy_lifting: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_meds_as_directed: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    care_followed_plan: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    clinic_contact: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     site: Series[str] = pa.Field(nullable=True)
     clinician: Series[str] = pa.Field(nullable=True)
     notes: Series[str] = pa.Field(nullable=True)
@@ -139,22 +112,6 @@ class SorenessLog(pa.DataFrameModel):
     class Config:
         strict = True
         ordered = True
-        unique = ["episode_id", "day"]
-
-    @pa.dataframe_check(name="day_matches_dates")
-    @classmethod
-    def _day_matches_dates(cls, df: pd.DataFrame) -> Series[bool]:
-        return (df["log_date"] - df["treatment_date"]).dt.days == df["day"]
-
-    @pa.dataframe_check(name="no_future_dates")
-    @classmethod
-    def _no_future_dates(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["log_date"] <= _reference_today()
-
-    @pa.dataframe_check(name="episode_attributes_consistent")
-    @classmethod
-    def _episode_consistent(cls, df: pd.DataFrame) -> Series[bool]:
-        return pd.Series(~inconsistent_episode_rows(df), index=df.index)
 
     @classmethod
     def flag_columns(cls) -> list[str]:
