@@ -39,6 +39,10 @@ def inconsistent_episode_rows(
 ) -> np.ndarray:
     """Rows whose episode has more than one patient, treatment type or treatment date.
 
+    The check behind the ``inconsistent_episode`` rule of :mod:`recovery_toolkit.io.rules`
+    (it lives here, beside :data:`EPISODE_ATTRIBUTES`, because it reads only the contract's
+    columns).
+
     ``episode_codes`` may give ``pd.factorize(df["episode_id"])[0]`` (or any integer codes
     of the IDs, -1 for a missing ID) when the caller already has them.
 
