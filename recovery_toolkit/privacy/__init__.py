@@ -14,9 +14,19 @@ Examples
 (11, 'suppressed')
 """
 
-from .cells import MIN_CELL, SUPPRESSED, is_small, load_key, pseudonymise
+from .cells import (
+    MIN_CELL,
+    SUPPRESSED,
+    complete,
+    is_small,
+    load_key,
+    pseudonymise,
+    pseudonymise_alerts,
+    row_counts,
+)
 from .km import coarsen_km
-from .plan import SharePlan, complete, pseudonymise_alerts, row_counts
+from .plan import SharePlan
+from .report_tables import share_item_resolution, share_km, share_table_one
 from .share import RULES, SharedResults, share, suppress_all
 
 __all__ = [
@@ -33,5 +43,8 @@ __all__ = [
     "pseudonymise_alerts",
     "row_counts",
     "share",
+    "share_item_resolution",
+    "share_km",
+    "share_table_one",
     "suppress_all",
 ]

@@ -27,9 +27,14 @@ from ..errors import OptionError
 __all__ = [
     "MIN_CELL",
     "SUPPRESSED",
+    "complete",
+    "hide",
     "is_small",
+    "label",
     "load_key",
     "pseudonymise",
+    "pseudonymise_alerts",
+    "row_counts",
 ]
 
 MIN_CELL = vocab.MIN_CELL
@@ -107,3 +112,96 @@ def pseudonymise(ids: pd.Series, key: bytes | None) -> pd.Series:
         dtype=object,
     )
     return pd.Series(names[codes], index=ids.index, dtype="str")
+
+
+def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Never exactly one hidden count in a set whose total is shown: hide the smallest shown
+    count (a zero included) as well.
+
+    Examples
+    --------
+    >>> complete(np.array([40, 5, 30, 0]), np.array([False, True, False, False])).tolist()
+    [False, True, False, True]
+    """
+    mask = np.asarray(mask, dtype=bool).copy()
+    if mask.sum() == 1 and not mask.all():
+        shown = np.where(mask, np.inf, np.asarray(values, dtype=float))
+        mask[int(np.argmin(shown))] = True
+    return mask
+
+
+def pseudonymise_alerts(alerts: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """The alert list with patient and episode IDs replaced by HMAC-SHA256 pseudonyms
+    (record-level: one patient per row, its counts not suppressed).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"episode_id": ["E1"], "patient_id": ["P1"], "reason": ["x"]})
+    >>> pseudonymise_alerts(t, b"k" * 16)["patient_id"].str.startswith("ps-").tolist()
+    [True]
+    """
+    return alerts.assign(
+        episode_id=pseudonymise(alerts["episode_id"], key),
+        patient_id=pseudonymise(alerts["patient_id"], key),
+    )
+
+
+def row_counts(
+    *, read: int, valid: int, quarantined: int, merged: int, min_cell: int = MIN_CELL
+) -> dict[str, int | str]:
+    """Rows read, valid, quarantined and merged as a shared output shows them: valid,
+    quarantined and merged hide together when one is small (read minus the others gives it);
+    read hides when small.
+
+    Examples
+    --------
+    >>> row_counts(read=400, valid=395, quarantined=5, merged=0)
+    {'read': 400, 'valid': 'suppressed', 'quarantined': 'suppressed', 'merged': 'suppressed'}
+    """
+    rows: dict[str, int | str] = {
+        "read": read,
+        "valid": valid,
+        "quarantined": quarantined,
+        "merged": merged,
+    }
+    if is_small(np.array([valid, quarantined, merged]), min_cell).any():
+        rows.update(valid=SUPPRESSED, quarantined=SUPPRESSED, merged=SUPPRESSED)
+    if is_small(np.array([read]), min_cell)[0]:
+        rows["read"] = SUPPRESSED
+    return rows
+
+
+def label(values: pd.Series, mask: np.ndarray) -> pd.Series:
+    """The values with ``suppressed`` where ``mask`` holds: one label for every hidden
+    count, small or hidden as a complement alike (two labels would tell a reader which hidden
+    counts are 1 to ``min_cell - 1`` and which are 0 or at least ``min_cell``, and such
+    bounds can solve a table).
+
+    Examples
+    --------
+    >>> label(pd.Series([3, 0]), np.array([True, True])).tolist()
+    ['suppressed', 'suppressed']
+    """
+    out = values.astype(object).copy()
+    out[np.asarray(mask, dtype=bool)] = SUPPRESSED
+    return out
+
+
+def hide(
+    table: pd.DataFrame, column: str, mask: np.ndarray, derived: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """``column`` labelled :func:`label` where ``mask`` holds, and the ``derived`` columns
+    (shares, intervals) ``suppressed`` on the same rows.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n": [3, 40], "share": [0.1, 0.9]})
+    >>> hide(t, "n", np.array([True, False]), ("share",)).values.tolist()
+    [['suppressed', 'suppressed'], [40, 0.9]]
+    """
+    mask = np.asarray(mask, dtype=bool)
+    out = table.astype({column: object, **{c: object for c in derived}})
+    out[column] = label(table[column], mask)
+    for name in derived:
+        out.loc[mask, name] = SUPPRESSED
+    return out

@@ -36,89 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .cells import MIN_CELL, SUPPRESSED, is_small, pseudonymise
+from .cells import MIN_CELL, SUPPRESSED, complete, hide, is_small
 from .km import coarsen_km, milestones_shown
 
-__all__ = ["SharePlan", "complete", "pseudonymise_alerts", "row_counts"]
+__all__ = ["SharePlan"]
 
 _TYPE = "treatment_type"
-
-
-def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Never exactly one hidden count in a set whose total is shown: hide the smallest shown
-    count (a zero included) as well.
-
-    Examples
-    --------
-    >>> complete(np.array([40, 5, 30, 0]), np.array([False, True, False, False])).tolist()
-    [False, True, False, True]
-    """
-    mask = np.asarray(mask, dtype=bool).copy()
-    if mask.sum() == 1 and not mask.all():
-        shown = np.where(mask, np.inf, np.asarray(values, dtype=float))
-        mask[int(np.argmin(shown))] = True
-    return mask
-
-
-def pseudonymise_alerts(alerts: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """The alert list with patient and episode IDs replaced by HMAC-SHA256 pseudonyms
-    (record-level: one patient per row, its counts not suppressed).
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"episode_id": ["E1"], "patient_id": ["P1"], "reason": ["x"]})
-    >>> pseudonymise_alerts(t, b"k" * 16)["patient_id"].str.startswith("ps-").tolist()
-    [True]
-    """
-    return alerts.assign(
-        episode_id=pseudonymise(alerts["episode_id"], key),
-        patient_id=pseudonymise(alerts["patient_id"], key),
-    )
-
-
-def row_counts(
-    *, read: int, valid: int, quarantined: int, merged: int, min_cell: int = MIN_CELL
-) -> dict[str, int | str]:
-    """Rows read, valid, quarantined and merged as a shared output shows them: valid,
-    quarantined and merged hide together when one is small (read minus the others gives it);
-    read hides when small.
-
-    Examples
-    --------
-    >>> row_counts(read=400, valid=395, quarantined=5, merged=0)
-    {'read': 400, 'valid': 'suppressed', 'quarantined': 'suppressed', 'merged': 'suppressed'}
-    """
-    rows: dict[str, int | str] = {
-        "read": read,
-        "valid": valid,
-        "quarantined": quarantined,
-        "merged": merged,
-    }
-    if is_small(np.array([valid, quarantined, merged]), min_cell).any():
-        rows.update(valid=SUPPRESSED, quarantined=SUPPRESSED, merged=SUPPRESSED)
-    if is_small(np.array([read]), min_cell)[0]:
-        rows["read"] = SUPPRESSED
-    return rows
-
-
-def _label(values: pd.Series, mask: np.ndarray) -> pd.Series:
-    """``suppressed`` for every hidden count, small or hidden as a complement alike: two
-    labels would tell a reader which hidden counts are 1 to ``min_cell - 1`` and which are 0
-    or at least ``min_cell``, and such bounds can solve a table."""
-    out = values.astype(object).copy()
-    out[np.asarray(mask, dtype=bool)] = SUPPRESSED
-    return out
-
-
-def _hide(
-    table: pd.DataFrame, column: str, mask: np.ndarray, derived: tuple[str, ...] = ()
-) -> pd.DataFrame:
-    mask = np.asarray(mask, dtype=bool)
-    out = table.astype({column: object, **{c: object for c in derived}})
-    out[column] = _label(table[column], mask)
-    for name in derived:
-        out.loc[mask, name] = SUPPRESSED
-    return out
 
 
 @dataclass(frozen=True)
@@ -194,9 +117,9 @@ class SharePlan:
         """Rows of types whose episodes are hidden: their statistics hide too, whether the
         count is small or hidden as a complement (a mean's decimals bound its denominator, and
         which statistics hide would tell the two apart)."""
-        return self._by_type(self.episodes_hidden, types)
+        return self.by_type(self.episodes_hidden, types)
 
-    def _by_type(self, mask: pd.Series, types: pd.Series) -> np.ndarray:
+    def by_type(self, mask: pd.Series, types: pd.Series) -> np.ndarray:
         """``mask`` (per type) at each row; a type the plan does not know is hidden."""
         return types.astype("str").map(mask).fillna(True).to_numpy(dtype=bool)
 
@@ -223,11 +146,11 @@ class SharePlan:
         mask = (
             is_small(values, self.min_cell)
             | is_small(whole - values, self.min_cell)
-            | self._by_type(self.episodes_hidden, types)
+            | self.by_type(self.episodes_hidden, types)
         )
         for rows in table.groupby(_TYPE, observed=True, sort=False).indices.values():
             mask[rows] = complete(values[rows], mask[rows])  # the days add up to a type's logs
-        out = _hide(table, count, mask, derived)
+        out = hide(table, count, mask, derived)
         if "episodes" in table.columns:
             out = self._episodes_column(out)
         statistics = [c for c in table.columns if c not in (_TYPE, "day", count, *derived)]
@@ -255,8 +178,8 @@ class SharePlan:
         indexed = table.set_index(_TYPE)
         out = self._episodes_column(table)
         for column in ("resolved", "censored"):
-            mask = self._by_type(self.part(indexed[column]), table[_TYPE])
-            out = _hide(out, column, mask)
+            mask = self.by_type(self.part(indexed[column]), table[_TYPE])
+            out = hide(out, column, mask)
         few = self._few(table[_TYPE])
         medians = ["median_days", "median_ci_low", "median_ci_high"]
         out = out.astype({c: object for c in medians})
@@ -274,7 +197,7 @@ class SharePlan:
         return out
 
     def _episodes_column(self, table: pd.DataFrame) -> pd.DataFrame:
-        return _hide(table, "episodes", self._few(table[_TYPE]))
+        return hide(table, "episodes", self._few(table[_TYPE]))
 
     def red_flag_incidence(self, table: pd.DataFrame) -> pd.DataFrame:
         """Each flag's episodes as a part of episodes, types completed per flag; the ``any``
@@ -293,15 +216,17 @@ class SharePlan:
         mask = np.zeros(len(table), dtype=bool)
         for flag, rows in table.groupby("flag", sort=False):
             counts = rows.set_index(_TYPE)["episodes_with_flag"].rename(index=str)
-            hide = self.part(counts)
+            hidden = self.part(counts)
             if flag != "any":  # a flag is also a part of "any": any - flag must not be small
-                counts = counts.reindex(hide.index).fillna(0)
-                hide |= is_small(self.any_flag.reindex(hide.index) - counts, self.min_cell)
-                hide = pd.Series(complete(counts.to_numpy(), hide.to_numpy()), index=hide.index)
-            mask[table.index.get_indexer(rows.index)] = hide.reindex(
+                counts = counts.reindex(hidden.index).fillna(0)
+                hidden |= is_small(self.any_flag.reindex(hidden.index) - counts, self.min_cell)
+                hidden = pd.Series(
+                    complete(counts.to_numpy(), hidden.to_numpy()), index=hidden.index
+                )
+            mask[table.index.get_indexer(rows.index)] = hidden.reindex(
                 rows[_TYPE].astype("str")
             ).to_numpy()
-        return _hide(self._episodes_column(table), "episodes_with_flag", mask, derived)
+        return hide(self._episodes_column(table), "episodes_with_flag", mask, derived)
 
     def adherence(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adherent days as a part of answered days, per type and checklist item.
@@ -320,8 +245,8 @@ class SharePlan:
         # a hidden type's answered days hide too: days / (window + 1) bounds its episodes
         small_whole = is_small(answered, self.min_cell) | self._few(table[_TYPE])
         mask = is_small(adherent, self.min_cell) | is_small(answered - adherent, self.min_cell)
-        out = _hide(table, "days_answered", small_whole)
-        return _hide(out, "days_adherent", mask | small_whole, ("proportion",))
+        out = hide(table, "days_answered", small_whole)
+        return hide(out, "days_adherent", mask | small_whole, ("proportion",))
 
     def completeness(self, table: pd.DataFrame, *, by: str = _TYPE) -> pd.DataFrame:
         """Lost to follow-up as a part of episodes; ``by="site"`` for the table by site
@@ -340,15 +265,15 @@ class SharePlan:
         lost = table["lost_to_follow_up"].to_numpy(dtype=float)
         if by == _TYPE:
             indexed = table.set_index(_TYPE)
-            mask = self._by_type(self.part(indexed["lost_to_follow_up"]), table[_TYPE])
+            mask = self.by_type(self.part(indexed["lost_to_follow_up"]), table[_TYPE])
             out = self._episodes_column(table)
             few = self._few(table[_TYPE])
         else:
             few = complete(episodes, is_small(episodes, self.min_cell))
             mask = few | is_small(lost, self.min_cell) | is_small(episodes - lost, self.min_cell)
             mask = complete(lost, mask)
-            out = _hide(table, "episodes", few)
-        out = _hide(out, "lost_to_follow_up", mask, ("lost_share",))
+            out = hide(table, "episodes", few)
+        out = hide(out, "lost_to_follow_up", mask, ("lost_share",))
         out = out.astype({"mean_completeness": object})
         out.loc[few, "mean_completeness"] = SUPPRESSED  # its decimals bound the episodes
         return out
@@ -374,9 +299,9 @@ class SharePlan:
         escalated = self.part(
             pd.Series(table["escalated"].to_numpy(), index=types), flagged_whole, flagged
         )
-        out = _hide(table, "episodes_with_flag", self._by_type(flagged, types))
+        out = hide(table, "episodes_with_flag", self.by_type(flagged, types))
         derived = ("share", "ci_low", "ci_high")
-        return _hide(out, "escalated", self._by_type(escalated, types), derived)
+        return hide(out, "escalated", self.by_type(escalated, types), derived)
 
     def spc(self, table: pd.DataFrame) -> pd.DataFrame:
         """Control chart: month counts hidden when small, never alone in a month (whose
@@ -411,105 +336,10 @@ class SharePlan:
         all_rows = (types == "all").to_numpy()
         total_n, total_any = self.episodes.sum(), self.any_flag.sum()
         all_hidden = is_small(np.array([total_any, total_n - total_any]), self.min_cell).any()
-        center_mask = np.where(all_rows, all_hidden, self._by_type(self.any_flag_hidden, types))
-        out = _hide(table, "n", n_mask)
-        out = _hide(out, "events", ev_mask, ("p", "signal"))
+        center_mask = np.where(all_rows, all_hidden, self.by_type(self.any_flag_hidden, types))
+        out = hide(table, "n", n_mask)
+        out = hide(out, "events", ev_mask, ("p", "signal"))
         out = out.astype({c: object for c in ("center", "lcl", "ucl")})
         out.loc[center_mask, "center"] = SUPPRESSED
         out.loc[center_mask | n_mask, ["lcl", "ucl"]] = SUPPRESSED
-        return out
-
-    # --- report pieces ---------------------------------------------------------------------
-
-    def km(self, km: pd.DataFrame) -> pd.DataFrame:
-        """The Kaplan–Meier curves by treatment type, coarsened (:func:`coarsen_km`), without
-        the types whose episodes are hidden (a step's share bounds its denominator).
-
-        Examples
-        --------
-        >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit import analysis
-        >>> from recovery_toolkit.analysis import compute
-        >>> logs = rt.load_logs(rt.sample_path()).logs
-        >>> plan = SharePlan.from_tables(compute(logs).tables)
-        >>> drawn = plan.km(analysis.km_curve(analysis.episode_table(logs)))
-        >>> "at_risk" in drawn, drawn["resolved_share"].max() <= 1
-        (False, np.True_)
-        """
-        shown = ~self._by_type(self.episodes_hidden, km[_TYPE])
-        return coarsen_km(km.loc[shown], min_cell=self.min_cell)
-
-    def table_one(self, counts: pd.DataFrame) -> pd.DataFrame:
-        """Table 1 counts (:func:`recovery_toolkit.analysis.table_one_counts`): every row a
-        part of episodes per type, hidden as in the other tables; ``overall`` hides with a
-        hidden type (it is their sum) or when small.
-
-        Examples
-        --------
-        >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit import analysis
-        >>> from recovery_toolkit.analysis import compute
-        >>> logs = rt.load_logs(rt.sample_path()).logs
-        >>> plan = SharePlan.from_tables(compute(logs).tables)
-        >>> t1 = plan.table_one(analysis.table_one_counts(analysis.episode_table(logs)))
-        >>> t1.loc["lost_to_follow_up", "overall"]
-        'suppressed'
-        """
-        types = [c for c in counts.columns if c not in ("characteristic", "overall")]
-        out = counts.astype({c: object for c in [*types, "overall"]})
-        overall_n = float(self.episodes.sum())
-        for i, row in counts.iterrows():  # rows by key (the index), never by label
-            values = counts.loc[i, types].astype(int)
-            if i == "episodes":
-                mask = self.episodes_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
-            elif i == "any_flag":
-                mask = self.any_flag_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
-            else:
-                mask = self.part(values).reindex(types).to_numpy(dtype=bool)
-            total = int(row["overall"])
-            out.loc[i, types] = _label(values, mask).to_numpy()
-            if is_small(np.array([total, overall_n - total]), self.min_cell).any():
-                out.loc[i, "overall"] = SUPPRESSED
-        return out
-
-    def item_resolution(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Per checklist item: adherent and other episodes (hidden together when either, or
-        the episodes that never answered the item, are small) and their shares resolved by day
-        7, hidden where the resolved or unresolved episodes they imply are fewer than
-        ``min_cell``.
-
-        Examples
-        --------
-        >>> plan = SharePlan(pd.Series({"a": 40}), pd.Series({"a": False}),
-        ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
-        >>> t = pd.DataFrame({"item": ["ice"], "adherent_episodes": [60], "other_episodes": [40],
-        ...                   "resolved_by_day_7_adherent": [0.9], "resolved_by_day_7_other":
-        ...                   [0.5], "difference": [0.4]})
-        >>> plan.item_resolution(t).iloc[0].tolist()[3:]
-        ['suppressed', 0.5, 'suppressed']
-        """
-        groups = {"adherent": "adherent_episodes", "other": "other_episodes"}
-        sizes = table[list(groups.values())].to_numpy(dtype=float)
-        never = float(self.episodes.sum()) - sizes.sum(axis=1)  # never answered the item
-        pair = (
-            is_small(sizes[:, 0], self.min_cell)
-            | is_small(sizes[:, 1], self.min_cell)
-            | is_small(never, self.min_cell)
-        )
-        out = table
-        for column in groups.values():
-            out = _hide(out, column, pair)
-        out = out.astype({c: object for c in out.columns if c.startswith("resolved")})
-        any_hidden = pair.copy()
-        for suffix, size in groups.items():
-            column = next(
-                c for c in table.columns if c.startswith("resolved") and c.endswith(suffix)
-            )
-            resolved = np.round(table[column].to_numpy(dtype=float) * table[size].to_numpy())
-            rest = table[size].to_numpy() - resolved
-            mask = pair | is_small(resolved, self.min_cell) | is_small(rest, self.min_cell)
-            out.loc[mask, column] = SUPPRESSED
-            any_hidden |= mask
-        out = out.astype({"difference": object})
-        out.loc[any_hidden, "difference"] = SUPPRESSED
         return out

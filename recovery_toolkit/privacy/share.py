@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.results import Provenance, Results
-from .cells import SUPPRESSED, is_small
+from .cells import SUPPRESSED, is_small, pseudonymise_alerts, row_counts
 from .km import coarsen_km
-from .plan import SharePlan, pseudonymise_alerts, row_counts
+from .plan import SharePlan
+from .report_tables import share_item_resolution, share_km, share_table_one
 
 __all__ = ["SharedResults", "RULES", "KEY_COLUMNS", "share", "suppress_all"]
 
@@ -79,15 +80,15 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
         "completeness": lambda plan, r, t: plan.completeness(t),
         "spc": lambda plan, r, t: plan.spc(t),
         "alerts": _drop,  # about single patients; pseudonymised with a key (see share)
-        "km": lambda plan, r, t: plan.km(t),
+        "km": lambda plan, r, t: share_km(plan, t),
         "logrank": _pass,
-        "table_one": lambda plan, r, t: plan.table_one(r.tables["table_one_counts"]),
+        "table_one": lambda plan, r, t: share_table_one(plan, r.tables["table_one_counts"]),
         "table_one_counts": _drop,  # shown as table_one
         "adherence_km": lambda plan, r, t: coarsen_km(
             t, by="adherence_group", min_cell=plan.min_cell
         ),
         "adherence_logrank": _pass,
-        "item_resolution": lambda plan, r, t: plan.item_resolution(t),
+        "item_resolution": lambda plan, r, t: share_item_resolution(plan, t),
         "logging_by_day": lambda plan, r, t: plan.counts_by_day(
             t, count="logged", derived=("share",)
         ),

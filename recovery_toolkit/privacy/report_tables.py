@@ -1,0 +1,119 @@
+"""Sharing the report's own tables: Kaplan–Meier curves, Table 1, resolution by checklist item.
+
+Each function takes the :class:`~recovery_toolkit.privacy.plan.SharePlan` that decided the
+summary tables, so a count hides alike wherever it appears.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> shared = rt.share(rt.compute(rt.load_logs(rt.sample_path())))
+>>> shared.tables["table_one"].loc["lost_to_follow_up", "overall"]
+'suppressed'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cells import SUPPRESSED, hide, is_small, label
+from .km import coarsen_km
+from .plan import SharePlan
+
+__all__ = ["share_km", "share_table_one", "share_item_resolution"]
+
+_TYPE = "treatment_type"
+
+
+def share_km(plan: SharePlan, km: pd.DataFrame) -> pd.DataFrame:
+    """The Kaplan–Meier curves by treatment type, coarsened (:func:`coarsen_km`), without
+    the types whose episodes are hidden (a step's share bounds its denominator).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> from recovery_toolkit.analysis import compute
+    >>> logs = rt.load_logs(rt.sample_path()).logs
+    >>> plan = SharePlan.from_tables(compute(logs).tables)
+    >>> drawn = share_km(plan, analysis.km_curve(analysis.episode_table(logs)))
+    >>> "at_risk" in drawn, drawn["resolved_share"].max() <= 1
+    (False, np.True_)
+    """
+    shown = ~plan.by_type(plan.episodes_hidden, km[_TYPE])
+    return coarsen_km(km.loc[shown], min_cell=plan.min_cell)
+
+
+def share_table_one(plan: SharePlan, counts: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 counts (:func:`recovery_toolkit.analysis.table_one_counts`): every row a
+    part of episodes per type, hidden as in the other tables; ``overall`` hides with a
+    hidden type (it is their sum) or when small.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> from recovery_toolkit.analysis import compute
+    >>> logs = rt.load_logs(rt.sample_path()).logs
+    >>> plan = SharePlan.from_tables(compute(logs).tables)
+    >>> t1 = share_table_one(plan, analysis.table_one_counts(analysis.episode_table(logs)))
+    >>> t1.loc["lost_to_follow_up", "overall"]
+    'suppressed'
+    """
+    types = [c for c in counts.columns if c not in ("characteristic", "overall")]
+    out = counts.astype({c: object for c in [*types, "overall"]})
+    overall_n = float(plan.episodes.sum())
+    for i, row in counts.iterrows():  # rows by key (the index), never by label
+        values = counts.loc[i, types].astype(int)
+        if i == "episodes":
+            mask = plan.episodes_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
+        elif i == "any_flag":
+            mask = plan.any_flag_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
+        else:
+            mask = plan.part(values).reindex(types).to_numpy(dtype=bool)
+        total = int(row["overall"])
+        out.loc[i, types] = label(values, mask).to_numpy()
+        if is_small(np.array([total, overall_n - total]), plan.min_cell).any():
+            out.loc[i, "overall"] = SUPPRESSED
+    return out
+
+
+def share_item_resolution(plan: SharePlan, table: pd.DataFrame) -> pd.DataFrame:
+    """Per checklist item: adherent and other episodes (hidden together when either, or
+    the episodes that never answered the item, are small) and their shares resolved by day
+    7, hidden where the resolved or unresolved episodes they imply are fewer than
+    ``min_cell``.
+
+    Examples
+    --------
+    >>> plan = SharePlan(pd.Series({"a": 40}), pd.Series({"a": False}),
+    ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
+    >>> t = pd.DataFrame({"item": ["ice"], "adherent_episodes": [60], "other_episodes": [40],
+    ...                   "resolved_by_day_7_adherent": [0.9], "resolved_by_day_7_other":
+    ...                   [0.5], "difference": [0.4]})
+    >>> share_item_resolution(plan, t).iloc[0].tolist()[3:]
+    ['suppressed', 0.5, 'suppressed']
+    """
+    groups = {"adherent": "adherent_episodes", "other": "other_episodes"}
+    sizes = table[list(groups.values())].to_numpy(dtype=float)
+    never = float(plan.episodes.sum()) - sizes.sum(axis=1)  # never answered the item
+    pair = (
+        is_small(sizes[:, 0], plan.min_cell)
+        | is_small(sizes[:, 1], plan.min_cell)
+        | is_small(never, plan.min_cell)
+    )
+    out = table
+    for column in groups.values():
+        out = hide(out, column, pair)
+    out = out.astype({c: object for c in out.columns if c.startswith("resolved")})
+    any_hidden = pair.copy()
+    for suffix, size in groups.items():
+        column = next(c for c in table.columns if c.startswith("resolved") and c.endswith(suffix))
+        resolved = np.round(table[column].to_numpy(dtype=float) * table[size].to_numpy())
+        rest = table[size].to_numpy() - resolved
+        mask = pair | is_small(resolved, plan.min_cell) | is_small(rest, plan.min_cell)
+        out.loc[mask, column] = SUPPRESSED
+        any_hidden |= mask
+    out = out.astype({"difference": object})
+    out.loc[any_hidden, "difference"] = SUPPRESSED
+    return out
