@@ -1,0 +1,305 @@
+"""The report's sections: each draws the tables of the results it is given.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> view = ReportView(rt.share(rt.compute(rt.load_logs(rt.sample_path()))))
+>>> "suppressed" in cohort_section(view)
+True
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import vl_convert
+
+from .. import __version__
+from ..analysis import CAUTION
+from ..analysis.alerts import SEVERITIES
+from ..analysis.results import Results
+from ..analysis.settings import Settings
+from . import charts
+from .html import table_html
+
+__all__ = [
+    "ReportView",
+    "count",
+    "data_section",
+    "cohort_section",
+    "curves_section",
+    "resolution_section",
+    "flags_section",
+    "adherence_section",
+    "followup_section",
+    "spc_section",
+    "alerts_section",
+    "methods_section",
+]
+
+
+def _svg(chart: alt.TopLevelMixin) -> str:
+    return f'<div class="chart">{vl_convert.vegalite_to_svg(chart.to_dict())}</div>'
+
+
+def _table(frame: pd.DataFrame, *, max_rows: int = 200) -> str:
+    return table_html(frame, max_rows=max_rows)
+
+
+def _section(key: str, title: str, body: str) -> str:
+    return f'<section id="{key}"><h2>{html.escape(title)}</h2>{body}</section>'
+
+
+def count(value: int | str) -> str:
+    """A count as shown: with thousands separators, or ``suppressed`` as it came."""
+    return value if isinstance(value, str) else f"{value:,}"
+
+
+def _numeric(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Chart data from a shared table: hidden cells become missing, so they are not drawn."""
+    return table.assign(**{c: pd.to_numeric(table[c], errors="coerce") for c in columns})
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """The results being drawn, and whether they are the shared version."""
+
+    results: Results
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        return self.results.tables
+
+    @property
+    def share(self) -> bool:
+        return self.results.shared
+
+    @property
+    def min_cell(self) -> int:
+        return int(getattr(self.results, "min_cell", self.results.settings.min_cell))
+
+    @property
+    def pseudonymised(self) -> bool:
+        return bool(getattr(self.results, "pseudonymised", False))
+
+    @property
+    def settings(self) -> Settings:
+        return self.results.settings
+
+
+def data_section(view: ReportView) -> str:
+    p = view.results.provenance
+    shown = {f"rows {name}": p.rows[name] for name in ("read", "valid", "quarantined")}
+    kpis = "".join(
+        f'<div class="kpi"><b>{count(value)}</b>{html.escape(label)}</div>'
+        for label, value in (*shown.items(), ("episodes", p.episodes))
+    )
+    detail = (
+        _table(p.problems.head(20))
+        if len(p.problems)
+        else '<p class="note">Every row passed every check.</p>'
+    )
+    return _section("data", "Data and validation", f'<div class="kpis">{kpis}</div>{detail}')
+
+
+def cohort_section(view: ReportView) -> str:
+    table = _table(view.tables["table_one"])
+    if view.share:
+        table += '<p class="note">Counts of episodes and patients by treatment type.</p>'
+    return _section("cohort", "Cohort", table)
+
+
+def curves_section(view: ReportView) -> str:
+    data = _numeric(view.tables["recovery_curve"], ["n", *_CURVE_STATISTICS])
+    note = "Mean soreness by day with its 95 % confidence band (t-interval)."
+    if view.share:
+        note += (
+            " Shared version: a day is left out where its number of logs is small or within "
+            f"{view.min_cell - 1} of the type's episodes (a mean of whole scores would reveal "
+            "how many did not log that day), so early days, when nearly everyone logs, are often "
+            "missing; the internal report draws every day."
+        )
+    body = (
+        _svg(charts.recovery_curve_chart(data))
+        + f'<p class="note">{note}</p>'
+        + _svg(charts.recovery_curve_chart(data, statistic="median"))
+    )
+    return _section("curves", "Recovery curves", body)
+
+
+def _km_note(view: ReportView) -> str:
+    if not view.share:
+        return ""
+    return (
+        f'<p class="note">Shared version: steps merged so that each holds at least '
+        f"{view.min_cell} resolutions; the curve ends where fewer remain.</p>"
+    )
+
+
+def _test_note(test: pd.DataFrame, across: str) -> str:
+    row = test.iloc[0]
+    return (
+        f'<p class="note">Log-rank test across {across}: χ² = {row["statistic"]:.2f} '
+        f"on {int(row['dof'])} df, p = {row['p']:.3g}.</p>"
+    )
+
+
+def resolution_section(view: ReportView) -> str:
+    window_days = view.settings.window_days
+    body = (
+        _svg(charts.km_chart(view.tables["km"], window_days=window_days))
+        + _km_note(view)
+        + _table(view.tables["time_to_resolution"])
+        + _test_note(view.tables["logrank"], "treatment types")
+    )
+    return _section("resolution", "Time to resolution", body)
+
+
+def flags_section(view: ReportView) -> str:
+    incidence = view.tables["red_flag_incidence"]
+    data = _numeric(
+        incidence,
+        [
+            "episodes",
+            "episodes_with_flag",
+            "proportion",
+            "ci_low",
+            "ci_high",
+            "rate_per_100_days",
+            "rate_ci_low",
+            "rate_ci_high",
+        ],
+    )
+    body = (
+        _svg(charts.incidence_chart(data))
+        + _svg(charts.incidence_chart(data, view="rate"))
+        + _table(incidence)
+    )
+    return _section("flags", "Red-flag incidence", body)
+
+
+def adherence_section(view: ReportView) -> str:
+    data = _numeric(view.tables["adherence"], ["days_answered", "days_adherent", "proportion"])
+    body = (
+        _svg(charts.adherence_heatmap(data))
+        + _svg(
+            charts.km_chart(
+                view.tables["adherence_km"],
+                by="adherence_group",
+                window_days=view.settings.window_days,
+            )
+        )
+        + _km_note(view)
+        + f'<p class="caution">{html.escape(CAUTION)}</p>'
+        + _test_note(view.tables["adherence_logrank"], "adherence groups")
+        + _table(view.tables["item_resolution"])
+    )
+    return _section("adherence", "Home-care adherence", body)
+
+
+def followup_section(view: ReportView) -> str:
+    logging = view.tables["logging_by_day"]
+    body = (
+        _svg(charts.logging_chart(_numeric(logging, ["logged", "episodes", "share"])))
+        + "<h3>Completeness by treatment type</h3>"
+        + _table(view.tables["completeness"])
+        + "<h3>Completeness by site</h3>"
+        + _table(view.tables["completeness_by_site"])
+        + "<h3>Escalation of red flags (contact on the flag day or the next)</h3>"
+        + _table(view.tables["escalation"])
+    )
+    return _section("followup", "Follow-up and escalation", body)
+
+
+def spc_section(view: ReportView) -> str:
+    spc = view.tables["spc"]
+    data = _numeric(spc, ["n", "events", "p", "center", "lcl", "ucl"])
+    signals = spc.loc[spc["signal"].astype("str") == "True"]
+    note = ""
+    if view.share and data["p"].notna().mean() < 0.5:
+        note = (
+            f'<p class="note">Shared version: most monthly counts are below {view.min_cell}, '
+            "so most points are hidden; the internal report shows them all.</p>"
+        )
+    body = (
+        _svg(charts.spc_chart(data))
+        + note
+        + (
+            _table(signals)
+            if len(signals)
+            else '<p class="note">No month signals in any series.</p>'
+        )
+    )
+    return _section("spc", "Control chart", body)
+
+
+def alerts_section(view: ReportView, max_alerts: int) -> str:
+    if "alerts" not in view.tables:
+        return _section(
+            "alerts",
+            "Alerts",
+            '<p class="note">Alerts are about single patients: a shared report leaves them out '
+            "(with <code>--pseudonym-key-file</code> it lists them under pseudonyms).</p>",
+        )
+    alerts = view.tables["alerts"]
+    counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
+    rank = counts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    counts = counts.iloc[np.argsort(rank.to_numpy(), kind="stable")]  # urgent first
+    caution = ""
+    if view.pseudonymised:
+        caution = (
+            '<p class="caution"><b>Record-level list.</b> Each alert is one patient under an '
+            "HMAC-SHA256 pseudonym; its counts are not suppressed. Share this report only with "
+            "people allowed to see pseudonymised patient records.</p>"
+        )
+    pressing = alerts.loc[alerts["severity"] != "review"]
+    body = (
+        caution
+        + _table(counts)
+        + "<h3>Urgent and prompt alerts</h3>"
+        + '<p class="note">Review alerts (slow recovery, stopped logging, low adherence) are '
+        "counted above and listed in the patient explorer and in <code>alerts.csv</code>.</p>"
+        + _table(pressing.head(max_alerts))
+    )
+    return _section("alerts", "Alerts", body)
+
+
+def methods_section(view: ReportView) -> str:
+    p, settings = view.results.provenance, view.settings
+    mapping = p.options.get("mapping")
+    rows = pd.DataFrame(
+        [
+            ("Input file", Path(p.source).name),
+            ("Input SHA-256", p.sha256),
+            ("Window", f"days 0–{settings.window_days}"),
+            ("Resolved at", f"soreness ≤ {settings.resolved_at}"),
+            ("Resolution definition", settings.definition),
+            ("Mapping file", Path(mapping).name if mapping else "none"),
+            (
+                "Shared version",
+                f"yes (smallest count shown: {view.min_cell})" if view.share else "no (internal)",
+            ),
+            ("recovery-toolkit", __version__),
+        ],
+        columns=["parameter", "value"],
+    )
+    notes = view.results.notes
+    warning_list = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    body = (
+        _table(rows)
+        + '<p class="note">Definitions: see docs/methods.md in recovery-toolkit. Resolution is the '
+        "first logged day at or below the threshold after which soreness stays there; "
+        "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with 3-sigma limits "
+        "and the 8-point run rule.</p>"
+        + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not view.share else "")
+    )
+    return _section("methods", "Methods and parameters", body)
+
+
+_CURVE_STATISTICS = ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75", "p90"]
