@@ -1,0 +1,276 @@
+"""What each command does: ``validate``, ``report``, ``summary`` and ``sample``.
+
+Each imports the layers it needs when it runs, so the command line starts fast and
+``validate`` never loads charts, widgets or DuckDB.
+
+Examples
+--------
+>>> from recovery_toolkit.cli.parser import build_parser
+>>> args = build_parser().parse_args(["summary", "--out", "o", "--window", "21"])
+>>> settings_of(args).window_days
+21
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import vocab
+from ..errors import InputFileError, OptionError, RecoveryToolkitWarning
+from ..vocab import MIN_CELL
+
+if TYPE_CHECKING:  # the heavy layers are imported by the command that needs them
+    import pandas as pd
+
+    from ..analysis import Results, Settings
+    from ..io.load import LoadResult
+
+__all__ = ["PROG", "run_validate", "run_report", "run_summary", "run_sample", "settings_of"]
+
+PROG = "recovery-toolkit"
+_SHOWN_PROBLEMS = 20
+
+
+def _share_key(args: argparse.Namespace) -> bytes | None:
+    """Check the share options (``args.min_cell`` gets its default); return the key if any."""
+    if args.min_cell is not None and not args.share:
+        raise OptionError(
+            "--min-cell", str(args.min_cell), "only applies with --share", "add --share"
+        )
+    if args.min_cell is not None and args.min_cell < 2:
+        raise OptionError(
+            "--min-cell",
+            str(args.min_cell),
+            "must be at least 2 (1 would hide nothing)",
+            f"use the default {MIN_CELL} or your data-sharing agreement's threshold",
+        )
+    args.min_cell = MIN_CELL if args.min_cell is None else args.min_cell
+    if args.pseudonym_key_file is None:
+        return None
+    if not args.share:
+        raise OptionError(
+            "--pseudonym-key-file",
+            str(args.pseudonym_key_file),
+            "only applies with --share",
+            "add --share, or leave the key out",
+        )
+    from ..privacy import load_key
+
+    try:
+        return load_key(args.pseudonym_key_file)
+    except OptionError as exc:  # the library names its parameter; here it is this flag
+        raise exc.for_option("--pseudonym-key-file") from None
+
+
+def _sample_path() -> Path:
+    from ..samples import sample_path
+
+    return sample_path()
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The method settings the command-line options ask for."""
+    from ..analysis import Settings
+
+    return Settings(
+        window_days=args.window,
+        resolved_at=args.resolved_at,
+        definition=args.definition,
+        min_cell=MIN_CELL if args.min_cell is None else args.min_cell,
+    )
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise OptionError("--out", str(args.out), "is a file", "name a folder for the tables")
+    key = _share_key(args)
+    if args.quarantine is not None:
+        if args.share:
+            raise OptionError(
+                "--quarantine",
+                str(args.quarantine),
+                "holds patients' raw rows and cannot go with --share",
+                "write it in a separate, internal run without --share",
+            )
+        _output_path(args.quarantine, "--quarantine", [args.path or _sample_path(), args.mapping])
+        if args.quarantine.exists() and not args.force:
+            raise OptionError(
+                "--quarantine", str(args.quarantine), "already exists", "pass --force to replace it"
+            )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecoveryToolkitWarning)
+        internal, quarantine = _results(args, folders=True)
+    results = internal
+    if args.share:
+        from ..privacy import share
+
+        results = share(internal, min_cell=args.min_cell, pseudonym_key=key)
+    from ..render.export import write_tables
+
+    paths = write_tables(results, args.out, overwrite=args.force, file_format=args.format)
+    if args.quarantine is not None:
+        from ..io import write_csv
+
+        paths.append(write_csv(quarantine, args.quarantine))
+    for warning in caught:
+        print(f"{PROG}: note: {warning.message}", file=sys.stderr)
+    if key is not None:
+        print(f"{PROG}: note: {_RECORD_LEVEL}", file=sys.stderr)
+    _print_counts(internal)  # on the clinic's own screen
+    for path in paths:
+        print(f"  wrote {path}")
+    return 0
+
+
+def _results(args: argparse.Namespace, *, folders: bool) -> tuple[Results, pd.DataFrame]:
+    """The results of PATH (a file in memory or, with ``folders``, a folder of Parquet files
+    part by part) and its quarantined rows."""
+    settings = settings_of(args)
+    if folders and args.path is not None and args.path.is_dir():
+        from ..engines.parquet import summarise_dataset
+
+        try:
+            results = summarise_dataset(
+                args.path,
+                settings,
+                mapping=args.mapping,
+                date_format=args.date_format,
+                rows_per_part=args.rows_per_part,
+            )
+        except InputFileError as exc:
+            if not exc.problem.startswith("has no valid rows"):
+                raise
+            raise InputFileError(
+                args.path,
+                exc.problem,
+                "see why with: recovery-toolkit validate FILE.parquet --quarantine fix_me.csv "
+                "(one file of the folder at a time)",
+            ) from None
+        return results, results.quarantine
+    from ..analysis import compute
+
+    result = _load(args)
+    _require_valid_rows(result, args.path)
+    if result.rows_read > 100_000:
+        print(f"{PROG}: {result.rows_read:,} rows loaded; computing...", file=sys.stderr)
+    return compute(result, settings), result.quarantine
+
+
+def _print_counts(results: Results) -> None:
+    p = results.provenance
+    print(
+        f"{Path(p.source).name}: {p.rows['valid']:,} valid rows, {p.episodes:,} "
+        f"episodes ({p.rows['quarantined']:,} rows quarantined)"
+    )
+
+
+_RECORD_LEVEL = (
+    "the alerts are listed one patient per row under pseudonyms: their counts are not "
+    "suppressed; share them only with people allowed to see pseudonymised records"
+)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    output = _output_path(args.output, "--output", [args.path or _sample_path(), args.mapping])
+    if output.exists() and not args.force:
+        raise OptionError("--output", str(output), "already exists", "pass --force to overwrite it")
+    key = _share_key(args)
+    with warnings.catch_warnings():  # the report lists them in its methods section
+        warnings.simplefilter("ignore", RecoveryToolkitWarning)
+        results, _ = _results(args, folders=False)
+    from ..render.report import write_report
+
+    write_report(
+        results,
+        output,
+        overwrite=True,
+        share=args.share,
+        min_cell=args.min_cell,
+        pseudonym_key=key,
+    )
+    if key is not None:
+        print(f"{PROG}: note: {_RECORD_LEVEL}", file=sys.stderr)
+    _print_counts(results)
+    print(f"  wrote {output}")
+    return 0
+
+
+def _require_valid_rows(result: LoadResult, path: Path | None) -> None:
+    """Summaries and reports need valid rows: say so in one line, and how to see why."""
+    if result.rows_valid == 0:
+        shown = path or _sample_path()
+        raise InputFileError(
+            shown,
+            f"has no valid rows (all {result.rows_read:,} rows were quarantined)",
+            f"see why with: recovery-toolkit validate {shown} --quarantine fix_me.csv",
+        )
+
+
+def _load(args: argparse.Namespace) -> LoadResult:
+    from ..io import load_logs
+
+    sheet = int(args.sheet) if str(args.sheet).isdigit() else args.sheet
+    return load_logs(
+        args.path or _sample_path(),
+        mapping=args.mapping,
+        encoding=args.encoding,
+        date_format=args.date_format,
+        delimiter=args.delimiter,
+        sheet=sheet,
+    )
+
+
+def _output_path(path: Path, option: str, inputs: list[Path | None]) -> Path:
+    """Refuse an output that is a folder or one of the inputs (inputs are never modified)."""
+    if path.is_dir():
+        raise OptionError(option, str(path), "is a folder", "name a file, e.g. fix_me.csv")
+    for source in inputs:
+        if source is not None and path.resolve() == Path(source).resolve():
+            raise OptionError(
+                option,
+                str(path),
+                "is an input file, which is never overwritten",
+                "name another file",
+            )
+    return path
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    if args.quarantine is not None:
+        _output_path(args.quarantine, "--quarantine", [args.path or _sample_path(), args.mapping])
+    result = _load(args)
+    if args.quarantine is not None:
+        from ..io import write_csv
+
+        write_csv(result.quarantine, args.quarantine, sep=result.options["delimiter"] or ",")
+    if args.json:
+        print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+        return 0
+    print(str(result))
+    problems = result.problems
+    if len(problems):
+        print(f"\nfirst {min(len(problems), _SHOWN_PROBLEMS)} of {len(problems):,} problems:")
+        for p in problems.head(_SHOWN_PROBLEMS).itertuples(index=False):
+            value = repr(p.value) if isinstance(p.value, str) else "(blank)"  # None or NaN
+            print(f"  row {p.row:>6}  {p.column:<22} {p.code:<24} {value}")
+        print("\nfixes:")
+        for code in result.problem_counts():
+            print(f"  {code}: {vocab.REASONS[code].fix}")
+        if args.quarantine is None:
+            print("\nwrite the quarantined rows with --quarantine OUT.csv to correct them")
+    if args.quarantine is not None:
+        print(f"\nquarantined rows written to {args.quarantine}")
+    return 0
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    from ..samples import write_samples
+
+    for path in write_samples(args.out, episodes=args.episodes, rng=args.seed):
+        print(path)
+    return 0
