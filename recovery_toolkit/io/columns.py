@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..schemas import CANONICAL_COLUMNS, REQUIRED_COLUMNS
-from .readers import fold_name
+from .raw import fold_name
 
 __all__ = ["canonical_header", "check_required_columns"]
 

@@ -18,200 +18,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .. import vocab
 from ..errors import InputFileError, OptionError
 from ..schemas import (
     BOOLEAN_COLUMNS,
     CANONICAL_COLUMNS,
     EPISODE_ATTRIBUTES,
-    Problems,
     SorenessLog,
 )
 from . import parse, rules
 from .columns import canonical_header, check_required_columns
 from .mapping import Mapping, apply_mapping, load_mapping
+from .quarantine import problems_of, quarantine_of
 from .readers import RawTable, read_raw
+from .result import LoadResult, problem_table
 
-__all__ = ["LoadResult", "load_logs", "validate_raw", "file_sha256"]
+__all__ = ["LoadResult", "load_logs", "validate_raw", "file_sha256", "problem_table"]
 
-_PROBLEM_COLUMNS = ["row", "column", "code", "value"]
 _MAX_DAY = 3650  # ten years after treatment: anything larger is a data error
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What :func:`load_logs` read: valid logs, quarantined rows and every problem.
-
-    Attributes
-    ----------
-    logs : DataFrame
-        Valid rows in the canonical shape (validated against ``SorenessLog``).
-    quarantine : DataFrame
-        Failed rows with their original values, ``source_row`` and ``reasons``.
-    problems : DataFrame
-        One row per failed check: ``row``, ``column``, ``code``, ``value``.
-    source : str
-        The file read.
-    sha256 : str
-        SHA-256 of the file's bytes.
-    rows_read : int
-        Data rows in the file (blank lines are not rows).
-    rows_merged : int
-        REDCap baseline rows with no diary answers, merged into their record's diary rows.
-    """
-
-    logs: pd.DataFrame
-    quarantine: pd.DataFrame
-    problems: pd.DataFrame
-    source: str
-    sha256: str
-    rows_read: int
-    rows_merged: int = 0
-    blank_rows: int = 0
-    ignored_columns: tuple[str, ...] = ()
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def rows_valid(self) -> int:
-        """Rows in :attr:`logs`."""
-        return len(self.logs)
-
-    @property
-    def rows_quarantined(self) -> int:
-        """Rows in :attr:`quarantine`."""
-        return len(self.quarantine)
-
-    @property
-    def episodes(self) -> int:
-        """Distinct episodes among the valid rows."""
-        return int(self.logs[SorenessLog.episode_id].nunique())
-
-    def summary(self, *, max_problems: int | None = None) -> dict[str, Any]:
-        """A JSON-ready summary: counts, options and the problems (optionally the first N).
-
-        Examples
-        --------
-        >>> from recovery_toolkit.samples import sample_path
-        >>> sorted(load_logs(sample_path()).summary())[:3]
-        ['blank_rows', 'episodes', 'file']
-        """
-        problems = self.problems if max_problems is None else self.problems.head(max_problems)
-        return {
-            "file": self.source,
-            "sha256": self.sha256,
-            "rows_read": self.rows_read,
-            "rows_valid": self.rows_valid,
-            "rows_quarantined": self.rows_quarantined,
-            "rows_merged": self.rows_merged,
-            "blank_rows": self.blank_rows,
-            "episodes": self.episodes,
-            "patients": int(self.logs[SorenessLog.patient_id].nunique()),
-            "ignored_columns": list(self.ignored_columns),
-            "problem_counts": self.problem_counts(),
-            "options": self.options,
-            "problems": [
-                {
-                    "row": int(row),
-                    "column": column,
-                    "code": code,
-                    "value": None if pd.isna(value) else value,
-                }
-                for row, column, code, value in zip(
-                    problems["row"].tolist(),
-                    problems["column"].tolist(),
-                    problems["code"].tolist(),
-                    problems["value"].tolist(),
-                    strict=True,
-                )
-            ],
-        }
-
-    def problem_counts(self) -> dict[str, int]:
-        """Number of problems per reason code, most frequent first."""
-        counts = self.problems["code"].value_counts()
-        return {str(k): int(v) for k, v in counts.items()}
-
-    def problem_table(self) -> pd.DataFrame:
-        """Problems counted by column and reason code, with the fix to apply.
-
-        Examples
-        --------
-        >>> from recovery_toolkit.samples import sample_path
-        >>> load_logs(sample_path()).problem_table().columns.tolist()
-        ['column', 'code', 'rows', 'fix']
-        """
-        table = self.problems.groupby(["column", "code"]).size().rename("rows").reset_index()
-        table["fix"] = table["code"].map(lambda code: vocab.REASONS[code].fix).astype("str")
-        return table.sort_values(["rows", "column"], ascending=[False, True], ignore_index=True)
-
-    def overview(self) -> pd.DataFrame:
-        """A first look at the valid logs: one row per treatment type.
-
-        Columns: episodes, patients, sites, logs, first and last treatment date.
-
-        Examples
-        --------
-        >>> from recovery_toolkit.samples import sample_path
-        >>> int(load_logs(sample_path()).overview()["episodes"].sum())
-        400
-        """
-        logs = self.logs
-        return (
-            logs.groupby(SorenessLog.treatment_type, observed=False)
-            .agg(
-                episodes=(SorenessLog.episode_id, "nunique"),
-                patients=(SorenessLog.patient_id, "nunique"),
-                sites=(SorenessLog.site, "nunique"),
-                logs=(SorenessLog.day, "size"),
-                first_treatment=(SorenessLog.treatment_date, "min"),
-                last_treatment=(SorenessLog.treatment_date, "max"),
-            )
-            .reset_index()
-        )
-
-    def __str__(self) -> str:
-        lines = [
-            f"{self.source}",
-            f"  rows read         {self.rows_read:>9,}",
-            f"  rows valid        {self.rows_valid:>9,}",
-            f"  rows quarantined  {self.rows_quarantined:>9,}",
-        ]
-        if self.rows_merged:
-            lines.append(f"  baseline rows merged {self.rows_merged:>6,}")
-        if self.blank_rows:
-            lines.append(f"  blank lines skipped {self.blank_rows:>7,}")
-        lines.append(f"  episodes          {self.episodes:>9,}")
-        if self.ignored_columns:
-            lines.append(f"  ignored columns   {', '.join(self.ignored_columns)}")
-        for code, count in self.problem_counts().items():
-            lines.append(f"  {count:>6,} x {code}: {vocab.REASONS[code].message}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(code)}</td><td>{count:,}</td>"
-            f"<td>{html.escape(vocab.REASONS[code].fix)}</td></tr>"
-            for code, count in self.problem_counts().items()
-        )
-        table = (
-            f"<table><tr><th>problem</th><th>count</th><th>fix</th></tr>{rows}</table>"
-            if rows
-            else "<p>No problems found.</p>"
-        )
-        return (
-            f"<div><strong>{html.escape(Path(self.source).name)}</strong>: "
-            f"{self.rows_read:,} rows read, {self.rows_valid:,} valid, "
-            f"{self.rows_quarantined:,} quarantined, {self.episodes:,} episodes{table}</div>"
-        )
 
 
 def file_sha256(path: str | Path) -> str:
@@ -340,8 +170,8 @@ def _validate(
         )
     )
     failed = row_failed | (cross != 0)
-    problems = _problems(codes, cross, frame, typed, raw.source_rows, raw)
-    quarantine = _quarantine(raw, np.flatnonzero(failed), problems)
+    problems = problems_of(codes, cross, frame, typed, raw.source_rows, raw)
+    quarantine = quarantine_of(raw, np.flatnonzero(failed), problems)
     is_log = ~failed & ~merged
     columns = list(CANONICAL_COLUMNS)
     # every row valid (the usual case for a large registry): select columns, which shares the
@@ -513,83 +343,3 @@ def _dates_and_days(
         out["day"] = from_dates
     out["log_date"] = out["log_date"].astype("datetime64[us]")
     return written_day
-
-
-def _problems(
-    codes: dict[str, np.ndarray],
-    cross: np.ndarray,
-    frame: pd.DataFrame,
-    typed: pd.DataFrame,
-    source_rows: np.ndarray,
-    raw: RawTable,
-) -> pd.DataFrame:
-    names = np.array(parse.REASON_CODES, dtype=object)
-    parts = []
-    for column, value in codes.items():
-        hit = np.flatnonzero(value)
-        if len(hit):
-            original = frame[column].iloc[hit] if column in frame.columns else None
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "row": source_rows[hit],
-                        "column": column,
-                        "code": names[value[hit]],
-                        "value": _as_text(original, len(hit)),
-                    }
-                )
-            )
-    hit = np.flatnonzero(cross)
-    if len(hit):
-        where = typed["episode_id"].iloc[hit] + " day " + typed["day"].iloc[hit].astype("str")
-        parts.append(
-            pd.DataFrame(
-                {
-                    "row": source_rows[hit],
-                    "column": "episode_id",
-                    "code": names[cross[hit]],
-                    "value": where.to_numpy(),
-                }
-            )
-        )
-    if len(raw.bad_rows):
-        parts.append(
-            pd.DataFrame(
-                {
-                    "row": raw.bad_rows["source_row"].to_numpy(),
-                    "column": "*",
-                    "code": "bad_field_count",
-                    "value": raw.bad_rows["text"].to_numpy(),
-                }
-            )
-        )
-    if not parts:
-        return pd.DataFrame(
-            {c: pd.Series([], dtype="int64" if c == "row" else "str") for c in _PROBLEM_COLUMNS}
-        )
-    problems = pd.concat(parts, ignore_index=True)
-    problems = problems.astype({"row": "int64", "column": "str", "code": "str", "value": "str"})
-    problems = problems.sort_values(["row", "column"], kind="stable", ignore_index=True)
-    return Problems.validate(problems)
-
-
-def _as_text(values: pd.Series | None, n: int) -> Any:
-    if values is None:
-        return [None] * n
-    return values.astype("str").to_numpy()
-
-
-def _quarantine(raw: RawTable, failed: np.ndarray, problems: pd.DataFrame) -> pd.DataFrame:
-    """Failed rows (positions) with their original values, source row number and reasons."""
-    # taking no rows from chunked Arrow columns still costs a pass per chunk: slice instead
-    original = (raw.frame.iloc[failed] if len(failed) else raw.frame.iloc[:0]).astype("str")
-    taken = {"source_row", "reasons", "raw_text"} & set(original.columns)
-    original = original.rename(columns={c: f"input_{c}" for c in taken})  # e.g. a re-import
-    original.insert(0, "source_row", raw.source_rows[failed])
-    if len(raw.bad_rows):
-        bad = pd.DataFrame({"source_row": raw.bad_rows["source_row"].to_numpy()})
-        bad["raw_text"] = raw.bad_rows["text"].to_numpy()
-        original = pd.concat([original, bad], ignore_index=True)
-    reasons = (problems["column"] + ":" + problems["code"]).groupby(problems["row"]).agg("; ".join)
-    original["reasons"] = original["source_row"].map(reasons).astype("str")
-    return original.sort_values("source_row", ignore_index=True)
