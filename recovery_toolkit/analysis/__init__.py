@@ -1,4 +1,4 @@
-"""Pure analysis functions over the canonical log table (DESIGN §4).
+"""Pure analysis functions over the canonical log table (docs/methods.md).
 
 Logs go in, tidy frames come out; nothing here plots, prints or modifies its input. Every
 threshold is a field of :class:`Settings` (each function takes one; keywords still work for

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, vocab
 from ..vocab import MIN_CELL, RESOLVED_AT, WINDOW_DAYS
 from . import commands as run
 
@@ -160,7 +160,8 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
         "--definition",
         choices=("default", "pace"),
         default="default",
-        help="resolution definition: default, or PACE (0-1 on 7 consecutive days)",
+        help="resolution definition: default, or PACE "
+        f"(0-{vocab.PACE_LEVEL} on {vocab.PACE_DAYS} consecutive days)",
     )
 
 

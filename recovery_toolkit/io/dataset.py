@@ -1,7 +1,7 @@
 """Folders of Parquet files larger than memory: split by patient with DuckDB, then load and
 validate one part at a time.
 
-Every per-episode fact needs only the rows of one episode (DESIGN §8), and an episode belongs to
+Every per-episode fact needs only the rows of one episode (docs/scale.md), and an episode belongs to
 one patient. So DuckDB — which streams and spills to disk, within a memory limit — rewrites the
 folder (one file per month or site, say) into parts that each hold every row of their patients,
 and each part is validated by the same code as :func:`~recovery_toolkit.load_logs`. Rows keep

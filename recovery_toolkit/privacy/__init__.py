@@ -1,4 +1,4 @@
-"""Privacy: the small-count rule, pseudonyms, and the one share step (DESIGN §6).
+"""Privacy: the small-count rule, pseudonyms, and the one share step (docs/privacy.md).
 
 * :mod:`.cells` — ``MIN_CELL``, ``SUPPRESSED``, :func:`is_small`, :func:`pseudonymise`,
   :func:`load_key`;

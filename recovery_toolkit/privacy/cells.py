@@ -1,6 +1,6 @@
 """Privacy primitives: the small-count rule and HMAC-SHA256 pseudonyms.
 
-DESIGN §6 for anything that leaves the clinic (``--share``): every count from 1 to
+docs/privacy.md for anything that leaves the clinic (``--share``): every count from 1 to
 ``min_cell - 1`` (default 1–10) is hidden, and so is what would reveal such a count
 (:mod:`recovery_toolkit.privacy.plan` applies the rules to every table and chart); no notes, no
 dates finer than a month, and no patient IDs — or HMAC-SHA256 pseudonyms under a key the user

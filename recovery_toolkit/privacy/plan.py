@@ -1,4 +1,4 @@
-"""Shared outputs (DESIGN §6): one plan decides which counts hide, in every table and chart.
+"""Shared outputs (docs/privacy.md): one plan decides which counts hide, in every table and chart.
 
 A shared report or summary shows the same count in several places (episodes with a red flag
 are in Table 1, in the incidence table and behind the control chart's centre line). Suppressing

@@ -34,6 +34,9 @@ from .common import (
 
 __all__ = ["CohortExplorer", "AdherenceExplorer"]
 
+#: The window slider's range (days), widened to include the settings' window.
+_WINDOWS = (7, 28)
+
 
 class CohortExplorer:
     """Filter the cohort and see recovery curves, time to resolution, red flags and SPC.
@@ -80,7 +83,10 @@ class CohortExplorer:
         self.end = widgets.DatePicker(description="To", value=last.date())
         window, resolved_at = self.settings.window_days, self.settings.resolved_at
         self.window = widgets.IntSlider(
-            value=window, min=min(7, window), max=max(28, window), description="Window (days)"
+            value=window,
+            min=min(_WINDOWS[0], window),
+            max=max(_WINDOWS[1], window),
+            description="Window (days)",
         )
         self.resolved_at = widgets.IntSlider(
             value=resolved_at, min=0, max=max(5, resolved_at), description="Resolved ≤"

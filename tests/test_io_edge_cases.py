@@ -1,4 +1,4 @@
-"""Regression tests for cases found in review: each once crashed, lost data or misled."""
+"""Edge cases of loading: each once crashed, lost data or misled a user."""
 
 from __future__ import annotations
 
