@@ -142,3 +142,18 @@ def test_render_computes_nothing_it_was_not_given():
     assert same(render_report(shared, generated_at=when)) == same(
         build_report(result, share=True, generated_at=when)
     )
+
+
+@pytest.mark.parametrize("definition", ["default", "pace"])
+def test_the_episode_table_keeps_its_contract(definition):
+    """The waist has a schema: every episode table the toolkit builds validates against it."""
+    from recovery_toolkit.analysis import episode_table
+    from recovery_toolkit.schemas import EpisodeTable
+
+    for seed in (1, 2):
+        table = episode_table(rt.generate_logs(300, rng=seed), definition=definition)
+        EpisodeTable.validate(table)
+    sample = episode_table(rt.load_logs(rt.sample_path()).logs, definition=definition)
+    assert len(EpisodeTable.validate(sample)) == 400
+    with pytest.raises(Exception, match="first_any_flag"):
+        EpisodeTable.validate(sample.assign(first_any_flag=-1.0))

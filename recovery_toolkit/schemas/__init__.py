@@ -1,8 +1,10 @@
 """Pandera schemas: the contract of every table the toolkit passes around.
 
 :class:`SorenessLog` is the canonical log table (one row per episode per logged day),
-:mod:`.outputs` holds the output tables. Code refers to columns through the models
-(``SorenessLog.soreness``), never through loose strings, so a renamed column breaks loudly.
+:class:`EpisodeTable` the episode table computed from it, :mod:`.outputs` the output
+tables. Code refers to columns through the models (``SorenessLog.soreness``,
+``EpisodeTable.first("any_flag")``), never through loose strings, so a renamed column breaks
+loudly.
 
 Examples
 --------
@@ -13,6 +15,7 @@ Examples
 True
 """
 
+from .episodes import ADHERENCE_GROUPS, EpisodeTable
 from .logs import (
     BOOLEAN_COLUMNS,
     CANONICAL_COLUMNS,
@@ -37,6 +40,8 @@ from .outputs import (
 )
 
 __all__ = [
+    "ADHERENCE_GROUPS",
+    "EpisodeTable",
     "BOOLEAN_COLUMNS",
     "CANONICAL_COLUMNS",
     "EPISODE_ATTRIBUTES",

@@ -1,0 +1,85 @@
+"""The episode table: one row per episode, the waist every cohort table is computed from.
+
+:func:`recovery_toolkit.analysis.episode_table` builds it; this model is its contract. Code
+names its per-flag and per-item columns through the model (``EpisodeTable.first("any_flag")``,
+``EpisodeTable.answered("care_sleep")``), never by hand-made strings.
+
+Examples
+--------
+>>> EpisodeTable.first("any_flag"), EpisodeTable.adherent("cold_then_heat")
+('first_any_flag', 'adherent_cold_then_heat')
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit.analysis import episode_table
+>>> len(EpisodeTable.validate(episode_table(rt.load_logs(rt.sample_path()).logs)))
+400
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from .. import vocab
+
+__all__ = ["ADHERENCE_GROUPS", "EpisodeTable"]
+
+#: Adherence score groups, in order (``not_reported``: no checklist item answered).
+ADHERENCE_GROUPS: tuple[str, ...] = ("high", "partial", "low", "not_reported")
+
+
+class EpisodeTable(pa.DataFrameModel):
+    """One row per episode with at least one log in the window, sorted by ``episode_id``.
+
+    Identity and follow-up columns, ``baseline_soreness``, resolution (``resolved``,
+    ``time``: the resolution day, or the day of censoring), the first day of each red flag
+    (``first_<flag>``, missing when it never occurred), ``escalated``, the answered and
+    adherent day counts of each adherence item, the adherence score and group.
+    """
+
+    episode_id: Series[str] = pa.Field(unique=True)
+    patient_id: Series[str]
+    treatment_type: Series[pd.CategoricalDtype] = pa.Field(
+        dtype_kwargs={"categories": list(vocab.TREATMENT_TYPES), "ordered": False}
+    )
+    treatment_date: Series[pa.DateTime]
+    site: Series[str] = pa.Field(nullable=True)
+    clinician: Series[str] = pa.Field(nullable=True)
+    treatment_month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$")
+    first_day: Series[int] = pa.Field(ge=0)
+    last_day: Series[int] = pa.Field(ge=0)
+    days_logged: Series[int] = pa.Field(ge=1)
+    completeness: Series[float] = pa.Field(gt=0.0, le=1.0)
+    baseline_soreness: Series[int] = pa.Field(ge=0, le=10)
+    resolved: Series[bool]
+    time: Series[int] = pa.Field(ge=0)
+    lost_to_follow_up: Series[bool]
+    first_flag: Series[float] = pa.Field(
+        alias=r"^first_(?!day$)\w+$", regex=True, nullable=True, ge=0.0
+    )
+    escalated: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    answered_days: Series[int] = pa.Field(alias=r"^answered_\w+$", regex=True, ge=0)
+    adherent_days: Series[int] = pa.Field(alias=r"^adherent_\w+$", regex=True, ge=0)
+    adherence_score: Series[float] = pa.Field(ge=0.0, le=1.0, nullable=True)
+    adherence_group: Series[pd.CategoricalDtype] = pa.Field(
+        dtype_kwargs={"categories": list(ADHERENCE_GROUPS), "ordered": False}
+    )
+
+    class Config:
+        strict = True
+
+    @staticmethod
+    def first(flag: str) -> str:
+        """The column of the first day of ``flag`` (``"any_flag"``, ``"neuro_deficit"``,
+        or a ``flag_*`` column name)."""
+        return f"first_{flag.removeprefix('flag_')}"
+
+    @staticmethod
+    def answered(item: str) -> str:
+        """The column of the days ``item`` was scored and answered."""
+        return f"answered_{item}"
+
+    @staticmethod
+    def adherent(item: str) -> str:
+        """The column of the days ``item`` was followed."""
+        return f"adherent_{item}"
