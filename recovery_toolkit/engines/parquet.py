@@ -19,10 +19,8 @@ as the in-memory path's on the same rows (tested), and the result is the same
 
 Examples
 --------
->>> import tempfile, recovery_toolkit as rt
->>> folder = Path(tempfile.mkdtemp())
->>> for site, rows in rt.load_logs(rt.sample_path()).logs.groupby("site"):
-...     rows.to_parquet(folder / f"{site}.parquet")
+>>> from recovery_toolkit.samples import sample_parquet_folder
+>>> folder = sample_parquet_folder(by="site")  # one file per site
 >>> results = summarise_dataset(folder, rows_per_part=2_000)
 >>> results.provenance.rows["valid"], results.provenance.episodes, results.logs is None
 (5204, 400, True)
@@ -80,10 +78,8 @@ def summarise_dataset(
 
     Examples
     --------
-    >>> import tempfile, recovery_toolkit as rt
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> rt.load_logs(rt.sample_path()).logs.to_parquet(folder / "all.parquet")
-    >>> summarise_dataset(folder).tables["time_to_resolution"]["episodes"].tolist()
+    >>> from recovery_toolkit.samples import sample_parquet_folder
+    >>> summarise_dataset(sample_parquet_folder()).tables["time_to_resolution"]["episodes"].tolist()
     [142, 127, 85, 46]
     """
     settings = resolve(settings)
