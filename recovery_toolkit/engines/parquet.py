@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -38,9 +37,9 @@ from types import MappingProxyType
 import pandas as pd
 
 from .. import analysis
-from ..analysis.results import Provenance, Results, cohort_tables
+from ..analysis.results import Provenance, Results, cohort_tables, notes_collected
 from ..analysis.settings import Settings, resolve
-from ..errors import InputFileError, RecoveryToolkitWarning
+from ..errors import InputFileError
 from ..io.dataset import iter_parts, partition_dataset
 from ..io.load import LoadResult
 from ..io.mapping import Mapping, load_mapping
@@ -110,8 +109,7 @@ def summarise_dataset(
         episode_table = _concat(episodes).sort_values("episode_id", ignore_index=True)
         curve = analysis.curve_from_counts(_add_up(counts))
         alerts = _alerts(kept, episodes, curve, settings)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RecoveryToolkitWarning)
+    with notes_collected() as notes:
         tables = cohort_tables(episode_table, curve, alerts, settings)
     problems = _concat([r.problems for r in results])
     provenance = Provenance(
@@ -134,15 +132,12 @@ def summarise_dataset(
         problems=Provenance.problem_table(problems),
         engine="parquet",
     )
-    notes = tuple(sorted({str(w.message) for w in caught}))
-    for note in notes:
-        warnings.warn(note, RecoveryToolkitWarning, stacklevel=2)
     return DatasetResults(
         settings=settings,
         tables=MappingProxyType(tables),
         provenance=provenance,
         episodes=episode_table,
-        notes=notes,
+        notes=tuple(notes),
         quarantine=_concat([r.quarantine for r in results]),
     )
 
