@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from .synth import generate_logs
 __all__ = [
     "SAMPLE_FILES",
     "sample_path",
+    "sample_parquet_folder",
     "write_samples",
     "to_messy_export",
     "to_redcap_export",
@@ -62,6 +64,44 @@ def sample_path(name: str = "soreness_logs.csv") -> Path:
     if installed.is_file():
         return installed
     return Path(__file__).resolve().parent.parent / "sample_data" / name
+
+
+def sample_parquet_folder(folder: str | Path | None = None, *, by: str | None = None) -> Path:
+    """Write the canonical sample logs as Parquet, for trying the folder engine.
+
+    One ``all.parquet``, or one file per value of the column ``by`` (``"site"``: a file per
+    site). The input of :mod:`recovery_toolkit.io.dataset` and
+    :func:`~recovery_toolkit.engines.parquet.summarise_dataset`.
+
+    Parameters
+    ----------
+    folder : str or Path, optional
+        Where to write (created if missing); default a new temporary folder, left for the
+        caller to remove.
+    by : str, optional
+        A column to split the rows by, one file per value.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in sample_parquet_folder(by="site").iterdir())[:2]
+    ['Eastgate.parquet', 'Harbor.parquet']
+    """
+    from .io.load import load_logs
+
+    out = Path(tempfile.mkdtemp(prefix="recovery-toolkit-sample-") if folder is None else folder)
+    out.mkdir(parents=True, exist_ok=True)
+    logs = load_logs(sample_path()).logs
+    if by is None:
+        logs.to_parquet(out / "all.parquet")
+    else:
+        for value, rows in logs.groupby(by):
+            rows.to_parquet(out / f"{value}.parquet")
+    return out
 
 
 _MESSY_COLUMNS = {

@@ -52,59 +52,25 @@ class TypeProfile:
     flag_rates: dict[str, float]
 
 
+#: Per treatment type: share of episodes, peak soreness, half-life (days), chance of persistent
+#: worsening, then the flag rates in the order of ``vocab.RED_FLAGS`` (worsening pain, infection
+#: signs, neuro deficit, bladder/bowel, cardiopulmonary).
+_PROFILE_TABLE: dict[str, tuple[float, float, float, float, tuple[float, ...]]] = {
+    "chiropractic": (0.35, 4.6, 1.1, 0.03, (0.09, 0.002, 0.006, 0.001, 0.002)),
+    "physical_therapy": (0.30, 4.4, 1.9, 0.04, (0.08, 0.002, 0.005, 0.001, 0.003)),
+    "injection": (0.20, 5.6, 2.9, 0.06, (0.12, 0.015, 0.015, 0.003, 0.004)),
+    "minor_procedure": (0.15, 6.6, 4.2, 0.08, (0.15, 0.04, 0.02, 0.004, 0.006)),
+}
+
 PROFILES: dict[str, TypeProfile] = {
-    "chiropractic": TypeProfile(
-        share=0.35,
-        peak=4.6,
-        half_life=1.1,
-        persistent_worsening=0.03,
-        flag_rates={
-            "flag_worsening_pain": 0.09,
-            "flag_infection_signs": 0.002,
-            "flag_neuro_deficit": 0.006,
-            "flag_bladder_bowel": 0.001,
-            "flag_cardiopulmonary": 0.002,
-        },
-    ),
-    "physical_therapy": TypeProfile(
-        share=0.30,
-        peak=4.4,
-        half_life=1.9,
-        persistent_worsening=0.04,
-        flag_rates={
-            "flag_worsening_pain": 0.08,
-            "flag_infection_signs": 0.002,
-            "flag_neuro_deficit": 0.005,
-            "flag_bladder_bowel": 0.001,
-            "flag_cardiopulmonary": 0.003,
-        },
-    ),
-    "injection": TypeProfile(
-        share=0.20,
-        peak=5.6,
-        half_life=2.9,
-        persistent_worsening=0.06,
-        flag_rates={
-            "flag_worsening_pain": 0.12,
-            "flag_infection_signs": 0.015,
-            "flag_neuro_deficit": 0.015,
-            "flag_bladder_bowel": 0.003,
-            "flag_cardiopulmonary": 0.004,
-        },
-    ),
-    "minor_procedure": TypeProfile(
-        share=0.15,
-        peak=6.6,
-        half_life=4.2,
-        persistent_worsening=0.08,
-        flag_rates={
-            "flag_worsening_pain": 0.15,
-            "flag_infection_signs": 0.04,
-            "flag_neuro_deficit": 0.02,
-            "flag_bladder_bowel": 0.004,
-            "flag_cardiopulmonary": 0.006,
-        },
-    ),
+    kind: TypeProfile(
+        share=share,
+        peak=peak,
+        half_life=half_life,
+        persistent_worsening=worsening,
+        flag_rates=dict(zip(vocab.RED_FLAGS, rates, strict=True)),
+    )
+    for kind, (share, peak, half_life, worsening, rates) in _PROFILE_TABLE.items()
 }
 
 _SITES = {
@@ -172,80 +138,149 @@ def generate_logs(
     """
     rng = np.random.default_rng(rng)
     n = int(n_episodes)
-    types = np.array(list(PROFILES))
-    shares = np.array([p.share for p in PROFILES.values()])
-    kind = rng.choice(len(types), size=n, p=shares / shares.sum())
-    prof = [PROFILES[t] for t in types]
-    peak = np.array([p.peak for p in prof])[kind]
-    half_life = np.array([p.half_life for p in prof])[kind]
+    recovery = _recovery(rng, n)
+    logged = _logged_days(rng, n)
+    flags = _flags(rng, recovery.kind, recovery.worsening, logged)
+    care = _care(rng, recovery.adherence, recovery.soreness)
+    contact = _contact(rng, flags)
+    patient = _patients(rng, n)
+    treated = _treatment_dates(rng, n, start, months)
+    site, clinician = _sites_and_clinicians(rng, n)
+    rows = _log_rows(rng, logged)
+
+    e, d = rows.episode, rows.day
+    out = pd.DataFrame(
+        {
+            "patient_id": _ids("P", patient[e], 6),
+            "episode_id": _ids("E", e + 1, 7),
+            "treatment_type": pd.Categorical(_TYPES[recovery.kind[e]], dtype=TREATMENT_DTYPE),
+            "treatment_date": treated[e].astype("datetime64[us]"),
+            "day": d.astype("int64"),
+            "soreness": _logged_soreness(recovery.soreness, rows).astype("int64"),
+        }
+    )
+    out["log_date"] = out["treatment_date"] + pd.to_timedelta(out["day"], "D")
+    d_idx = np.where(rows.in_window, d, _DAYS - 1)
+    for column, values in {**flags, **care, "clinic_contact": contact}.items():
+        cells = _only_where(rows.in_window, values[e, d_idx])
+        out[column] = pd.array(cells, dtype="boolean")
+    out["site"] = pd.Series(site[e], dtype="str")
+    out["clinician"] = pd.Series(clinician[e], dtype="str")
+    out["notes"] = pd.Series(_notes(rng, len(out), notes), dtype="str")
+    out = out.sort_values(["episode_id", "day"], ignore_index=True)
+    return out.loc[:, list(CANONICAL_COLUMNS)]
+
+
+#: Treatment types in profile order; ``_Recovery.kind`` indexes into it.
+_TYPES = np.array(list(PROFILES))
+_PROFILE_LIST = [PROFILES[t] for t in _TYPES]
+#: A 0-d object array holding None: the fill of unanswered cells (``np.where`` needs an array).
+_MISSING = np.array(None, dtype=object)
+
+
+@dataclass(frozen=True)
+class _Recovery:
+    """Per-episode draws: treatment type index, adherence, worsening, soreness (n x 15)."""
+
+    kind: np.ndarray
+    adherence: np.ndarray
+    worsening: np.ndarray
+    soreness: np.ndarray
+
+
+@dataclass(frozen=True)
+class _LogRows:
+    """One entry per log row: episode index, day, whether the day is in the 0..14 window."""
+
+    episode: np.ndarray
+    day: np.ndarray
+    in_window: np.ndarray
+    window_episode: np.ndarray
+    window_day: np.ndarray
+    late_episode: np.ndarray
+
+
+def _only_where(answered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` where ``answered``, else None (an object array)."""
+    return np.where(answered, values, _MISSING)
+
+
+def _profile_values(field: str, kind: np.ndarray) -> np.ndarray:
+    """The profile attribute ``field`` of each episode's treatment type."""
+    return np.array([getattr(p, field) for p in _PROFILE_LIST])[kind]
+
+
+def _recovery(rng: np.random.Generator, n: int) -> _Recovery:
+    """Treatment type, adherence and the daily soreness curve of ``n`` episodes."""
+    shares = _profile_values("share", np.arange(len(_TYPES)))
+    kind = rng.choice(len(_TYPES), size=n, p=shares / shares.sum())
+    peak = _profile_values("peak", kind)
+    half_life = _profile_values("half_life", kind)
     adherence = rng.beta(4.0, 1.6, size=n)
     half_life = half_life * rng.lognormal(0.0, 0.35, size=n) * (1.7 - 1.1 * adherence)
     baseline = np.clip(peak + rng.normal(0.0, 1.3, size=n), 1.5, 9.5)
 
     day = np.arange(_DAYS)
     expected = 0.3 + (baseline[:, None] - 0.3) * np.exp(-np.log(2) * day / half_life[:, None])
-    chiro = types[kind] == "chiropractic"
+    chiro = _TYPES[kind] == "chiropractic"
     expected[chiro, 1] += 0.6  # chiropractic soreness tends to peak the day after
-    worsening = rng.random(n) < np.array([p.persistent_worsening for p in prof])[kind]
+    worsening = rng.random(n) < _profile_values("persistent_worsening", kind)
     rise = np.clip(day - 3, 0, None)[None, :] * rng.uniform(0.5, 1.0, size=(n, 1))
     expected = expected + np.where(worsening[:, None], np.minimum(rise, 4.5), 0.0)
     soreness = np.clip(np.rint(expected + rng.normal(0.0, 0.7, size=(n, _DAYS))), 0, 10)
+    return _Recovery(kind=kind, adherence=adherence, worsening=worsening, soreness=soreness)
 
-    logged = _logged_days(rng, n)
-    flags = _flags(rng, kind, prof, worsening, logged)
-    care = _care(rng, adherence, soreness)
-    contact = _contact(rng, flags)
 
-    episode_index = np.arange(n)
-    patient = _patients(rng, n)
-    months_start = pd.Timestamp(start)
-    span_days = int((months_start + pd.DateOffset(months=months) - months_start).days)
-    treated = months_start + pd.to_timedelta(np.sort(rng.integers(0, span_days, size=n)), "D")
+def _treatment_dates(rng: np.random.Generator, n: int, start: str, months: int) -> pd.DatetimeIndex:
+    """Sorted treatment dates spread uniformly over ``months`` months from ``start``."""
+    first = pd.Timestamp(start)
+    span_days = int((first + pd.DateOffset(months=months) - first).days)
+    return first + pd.to_timedelta(np.sort(rng.integers(0, span_days, size=n)), "D")
+
+
+def _sites_and_clinicians(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Site (weighted) and a clinician of that site for each of ``n`` episodes."""
     site_pick = rng.choice(len(_SITES), size=n, p=_SITE_WEIGHTS)
     site_names = np.array(list(_SITES))
     roster = np.array([c for names in _SITES.values() for c in names], dtype=object)
     per_site = np.array([len(names) for names in _SITES.values()])
     first_of_site = np.concatenate([[0], np.cumsum(per_site)[:-1]])
     pick = (rng.random(n) * per_site[site_pick]).astype(int)
-    clinician = roster[first_of_site[site_pick] + pick]
+    return site_names[site_pick], roster[first_of_site[site_pick] + pick]
 
-    rows_e, rows_d = np.nonzero(logged)
-    late = rng.random(n) < 0.08  # a late follow-up call on day 21
-    late_e = episode_index[late]
-    frame = {
-        "episode": np.concatenate([rows_e, late_e]),
-        "day": np.concatenate([day[rows_d], np.full(len(late_e), 21)]),
-    }
-    e, d = frame["episode"], frame["day"]
-    in_window = np.concatenate([np.ones(len(rows_e), bool), np.zeros(len(late_e), bool)])
-    d_idx = np.where(in_window, d, _DAYS - 1)
-    late_sore = np.clip(soreness[late_e, -1] - 1, 0, 10)
-    out = pd.DataFrame(
-        {
-            "patient_id": _ids("P", patient[e], 6),
-            "episode_id": _ids("E", e + 1, 7),
-            "treatment_type": pd.Categorical(types[kind[e]], dtype=TREATMENT_DTYPE),
-            "treatment_date": treated[e].astype("datetime64[us]"),
-            "day": d.astype("int64"),
-            "soreness": np.concatenate([soreness[rows_e, rows_d], late_sore]).astype("int64"),
-        }
+
+def _log_rows(rng: np.random.Generator, logged: np.ndarray) -> _LogRows:
+    """The logged episode-days, plus a late follow-up call on day 21 for about 8 % of episodes."""
+    window_e, window_d = np.nonzero(logged)
+    late = rng.random(len(logged)) < 0.08
+    late_e = np.arange(len(logged))[late]
+    return _LogRows(
+        episode=np.concatenate([window_e, late_e]),
+        day=np.concatenate([np.arange(_DAYS)[window_d], np.full(len(late_e), 21)]),
+        in_window=np.concatenate([np.ones(len(window_e), bool), np.zeros(len(late_e), bool)]),
+        window_episode=window_e,
+        window_day=window_d,
+        late_episode=late_e,
     )
-    out["log_date"] = out["treatment_date"] + pd.to_timedelta(out["day"], "D")
-    for column, values in {**flags, **care, "clinic_contact": contact}.items():
-        cells = values[e, d_idx]
-        out[column] = pd.array(np.where(in_window, cells, None), dtype="boolean")
-    out["site"] = pd.Series(site_names[site_pick[e]], dtype="str")
-    out["clinician"] = pd.Series(clinician[e], dtype="str")
-    note = np.full(len(out), None, dtype=object)
+
+
+def _logged_soreness(soreness: np.ndarray, rows: _LogRows) -> np.ndarray:
+    """Soreness of each log row; a late call reports one point below day 14."""
+    late_sore = np.clip(soreness[rows.late_episode, -1] - 1, 0, 10)
+    return np.concatenate([soreness[rows.window_episode, rows.window_day], late_sore])
+
+
+def _notes(rng: np.random.Generator, size: int, notes: bool) -> np.ndarray:
+    """Occasional free-text notes (about 3 % of rows), None elsewhere or when ``notes`` is off."""
+    note = np.full(size, None, dtype=object)
     if notes:
-        has = rng.random(len(out)) < 0.03
+        has = rng.random(size) < 0.03
         note[has] = rng.choice(np.array(_NOTES, dtype=object), size=int(has.sum()))
-    out["notes"] = pd.Series(note, dtype="str")
-    out = out.sort_values(["episode_id", "day"], ignore_index=True)
-    return out.loc[:, list(CANONICAL_COLUMNS)]
+    return note
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pd.Series:
+    """Zero-padded identifiers such as ``P000012``."""
     return prefix + pd.Series(numbers, dtype="int64").astype("str").str.zfill(width)
 
 
@@ -271,16 +306,13 @@ def _logged_days(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _flags(
-    rng: np.random.Generator,
-    kind: np.ndarray,
-    prof: list[TypeProfile],
-    worsening: np.ndarray,
-    logged: np.ndarray,
+    rng: np.random.Generator, kind: np.ndarray, worsening: np.ndarray, logged: np.ndarray
 ) -> dict[str, np.ndarray]:
+    """Red flags per episode-day (None where unanswered), at the type's per-episode rate."""
     n = len(kind)
     out: dict[str, np.ndarray] = {}
     for flag in vocab.RED_FLAGS:
-        rate = np.array([p.flag_rates[flag] for p in prof])[kind]
+        rate = np.array([p.flag_rates[flag] for p in _PROFILE_LIST])[kind]
         has = rng.random(n) < rate
         if flag == "flag_worsening_pain":
             has |= worsening & (rng.random(n) < 0.6)
@@ -289,13 +321,14 @@ def _flags(
         days = np.arange(_DAYS)[None, :]
         on = has[:, None] & ((days == first[:, None]) | (days == first[:, None] + 1))
         answered = rng.random((n, _DAYS)) > 0.04
-        out[flag] = np.where(answered | on, on, None)
+        out[flag] = _only_where(answered | on, on)
     return out
 
 
 def _care(
     rng: np.random.Generator, adherence: np.ndarray, soreness: np.ndarray
 ) -> dict[str, np.ndarray]:
+    """Home-care answers per episode-day (None where unanswered), in ``vocab.CARE_ITEMS`` order."""
     n = len(adherence)
     days = np.arange(_DAYS)[None, :]
     out: dict[str, np.ndarray] = {}
@@ -305,7 +338,7 @@ def _care(
 
     for item, base in _CARE_BASE.items():
         done = rng.random((n, _DAYS)) < adherence[:, None] * base
-        out[item] = np.where(answered(), done, None)
+        out[item] = _only_where(answered(), done)
     early = days <= 1
     stiff = soreness >= 3
     cold = np.where(
@@ -316,16 +349,17 @@ def _care(
         rng.random((n, _DAYS)) < (1 - adherence[:, None]) * 0.5,
         rng.random((n, _DAYS)) < np.where(stiff, adherence[:, None], 0.3),
     )
-    out["care_cold"] = np.where(answered(), cold, None)
-    out["care_heat"] = np.where(answered(), heat, None)
+    out["care_cold"] = _only_where(answered(), cold)
+    out["care_heat"] = _only_where(answered(), heat)
     return {item: out[item] for item in vocab.CARE_ITEMS}
 
 
 def _contact(rng: np.random.Generator, flags: dict[str, np.ndarray]) -> np.ndarray:
+    """Clinic contact: mostly on (or the day after) a red flag, plus a little background."""
     any_flag = np.zeros_like(flags["flag_worsening_pain"], dtype=bool)
     for values in flags.values():
         any_flag |= values == True  # noqa: E712 - object array with None
-    n, days = any_flag.shape
+    n, days = len(any_flag), any_flag.shape[1]  # len: an int, so rng.random(n) is an array
     roll = rng.random(n)
     same_day = any_flag & (roll < 0.8)[:, None]
     next_day = np.zeros_like(any_flag)

@@ -27,6 +27,8 @@ Examples
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -127,79 +129,153 @@ def episode_table(
     (True, 3)
     """
     s = resolve(settings, window_days=window_days, resolved_at=resolved_at, definition=definition)
-    day_all = logs[SorenessLog.day].to_numpy(dtype=np.int64)
-    selected = np.flatnonzero((day_all >= 0) & (day_all <= s.window_days))
-    if len(selected) == 0:
+    r = _sorted_rows(logs, s.window_days)
+    if r is None:
         _warn(f"no logs between day 0 and day {s.window_days}: every table will be empty")
         if not len(logs):
             raise ValueError("the log table has no rows at all")
         return episode_table(logs.head(1).assign(day=0), s).iloc[0:0]
+    out = _identity_columns(logs, r)
+    follow_up = _follow_up_columns(r, s.window_days)
+    resolution = _resolution_columns(r, follow_up["last_day"], s)
+    flag_days = _flag_days(logs, r, follow_up["baseline_soreness"], s.worsening_from_day)
+    for columns in (follow_up, resolution, _flag_columns(flag_days)):
+        for name, values in columns.items():
+            out[name] = values
+    out["escalated"] = _escalated(logs, r, flag_days["reported_flag"])
+    _adherence_columns(
+        out, logs, r.rows, r.day, r.sore, r.starts, s.high_adherence, s.low_adherence
+    )
+    return out
+
+
+_IDENTITY = ("patient_id", "treatment_type", "treatment_date", "site", "clinician")
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The log rows in the window, ordered by episode then day.
+
+    ``rows`` reads a column of ``logs`` in that order (a slice when the logs already are);
+    ``e`` is the episode number of each row, ``starts`` the first row of each episode, ``ids``
+    the sorted episode ids and ``positions`` the positions of the rows in ``logs``.
+    """
+
+    ids: pd.Index
+    positions: np.ndarray
+    rows: np.ndarray | slice
+    e: np.ndarray
+    day: np.ndarray
+    sore: np.ndarray
+    starts: np.ndarray
+
+
+def _sorted_rows(logs: pd.DataFrame, window_days: int) -> _Rows | None:
+    """The rows with ``0 <= day <= window_days`` sorted by episode and day; None if none."""
+    day_all = logs[SorenessLog.day].to_numpy(dtype=np.int64)
+    selected = np.flatnonzero((day_all >= 0) & (day_all <= window_days))
+    if len(selected) == 0:
+        return None
     episode_ids = logs[SorenessLog.episode_id]
     if len(selected) < len(logs):
         episode_ids = episode_ids.iloc[selected]
     codes, ids = pd.factorize(episode_ids, sort=True)
     # one integer key per row (days are 0..window_days here); a stable sort of presorted
     # keys, the usual export order, costs one pass
-    order = np.argsort(codes * (s.window_days + 1) + day_all[selected], kind="stable")
+    order = np.argsort(codes * (window_days + 1) + day_all[selected], kind="stable")
     positions = selected[order]  # positions in logs, sorted by episode then day
     in_order = len(positions) == len(logs) and bool((np.diff(positions) == 1).all())
     rows = slice(None) if in_order else positions  # columns then read without a copy
     e = codes[order]
-    day = day_all[rows]
-    sore = logs[SorenessLog.soreness].to_numpy(dtype=np.int64)[rows]
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    identity = [c for c in _IDENTITY if c in logs.columns]
-    first_rows = logs[identity].iloc[positions[starts]]  # only the columns kept
+    return _Rows(
+        ids=ids,
+        positions=positions,
+        rows=rows,
+        e=e,
+        day=day_all[rows],
+        sore=logs[SorenessLog.soreness].to_numpy(dtype=np.int64)[rows],
+        starts=np.flatnonzero(np.r_[True, e[1:] != e[:-1]]),
+    )
 
-    out = pd.DataFrame({SorenessLog.episode_id: pd.Series(ids, dtype="str")})
+
+def _identity_columns(logs: pd.DataFrame, r: _Rows) -> pd.DataFrame:
+    """``episode_id``, the identity columns present in ``logs`` and ``treatment_month``."""
+    identity = [c for c in _IDENTITY if c in logs.columns]
+    first_rows = logs[identity].iloc[r.positions[r.starts]]  # only the columns kept
+    out = pd.DataFrame({SorenessLog.episode_id: pd.Series(r.ids, dtype="str")})
     for column in identity:
         out[column] = first_rows[column].to_numpy()
+    # pandas-stubs type Series.dtype as a numpy dtype | ExtensionDtype; the log schema makes
+    # treatment_type categorical
     out["treatment_type"] = pd.Categorical(
-        out["treatment_type"], dtype=logs["treatment_type"].dtype
+        out["treatment_type"], dtype=cast(pd.CategoricalDtype, logs["treatment_type"].dtype)
     )
     dates, distinct = pd.factorize(pd.Series(out["treatment_date"]))  # few distinct dates
     months = np.asarray(pd.Series(distinct).dt.strftime("%Y-%m"), dtype=object)
     out["treatment_month"] = pd.Series(months[dates], dtype="str")
-    out["first_day"] = day[starts]
-    out["last_day"] = np.maximum.reduceat(day, starts)
-    out["days_logged"] = np.diff(np.r_[starts, len(day)])
-    out["completeness"] = out["days_logged"] / (s.window_days + 1)
-    baseline = sore[starts]
-    out["baseline_soreness"] = baseline
-
-    if s.definition == "default":
-        event_day = _resolution_default(e, day, sore, starts, s.resolved_at)
-    else:
-        event_day = _resolution_pace(e, day, sore, starts)
-    resolved = event_day != _NONE
-    out["resolved"] = resolved
-    out["time"] = np.where(resolved, event_day, out["last_day"])
-    out["lost_to_follow_up"] = (out["last_day"] < s.lost_before_day) & ~resolved
-
-    flag_days = {}
-    for flag in REPORTED_FLAGS:
-        values = _bool_column(logs, flag, rows)
-        flag_days[flag] = np.minimum.reduceat(np.where(values, day, _NONE), starts)
-    worse = (
-        (day >= s.worsening_from_day) & (sore - baseline[e] >= 2) & (10 * sore > 13 * baseline[e])
-    )
-    flag_days["flag_persistent_worsening"] = np.minimum.reduceat(
-        np.where(worse, day, _NONE), starts
-    )
-    reported = np.minimum.reduce([flag_days[f] for f in REPORTED_FLAGS])
-    any_flag = np.minimum(reported, flag_days["flag_persistent_worsening"])
-    for flag, first in {**flag_days, "any_flag": any_flag, "reported_flag": reported}.items():
-        out[f"first_{flag.removeprefix('flag_')}"] = _days_or_nan(first)
-    contact = _bool_column(logs, "clinic_contact", rows)
-    on_time = contact & ((day == reported[e]) | (day == reported[e] + 1))
-    escalated = np.maximum.reduceat(on_time.astype(np.int8), starts).astype(bool)
-    out["escalated"] = pd.array(np.where(reported != _NONE, escalated, None), dtype="boolean")
-
-    _adherence_columns(out, logs, rows, day, sore, starts, s.high_adherence, s.low_adherence)
     return out
 
 
-_IDENTITY = ("patient_id", "treatment_type", "treatment_date", "site", "clinician")
+def _follow_up_columns(r: _Rows, window_days: int) -> dict[str, np.ndarray]:
+    """First and last logged day, days logged, completeness and baseline soreness."""
+    days_logged = np.diff(np.r_[r.starts, len(r.day)])
+    return {
+        "first_day": r.day[r.starts],
+        "last_day": np.maximum.reduceat(r.day, r.starts),
+        "days_logged": days_logged,
+        "completeness": days_logged / (window_days + 1),
+        "baseline_soreness": r.sore[r.starts],
+    }
+
+
+def _resolution_columns(r: _Rows, last_day: np.ndarray, s: Settings) -> dict[str, np.ndarray]:
+    """``resolved``, ``time`` (event or censoring day) and ``lost_to_follow_up``."""
+    if s.definition == "default":
+        event_day = _resolution_default(r.e, r.day, r.sore, r.starts, s.resolved_at)
+    else:
+        event_day = _resolution_pace(r.e, r.day, r.sore, r.starts)
+    resolved = event_day != _NONE
+    return {
+        "resolved": resolved,
+        "time": np.where(resolved, event_day, last_day),
+        "lost_to_follow_up": (last_day < s.lost_before_day) & ~resolved,
+    }
+
+
+def _flag_days(
+    logs: pd.DataFrame, r: _Rows, baseline: np.ndarray, worsening_from_day: int
+) -> dict[str, np.ndarray]:
+    """First day (``_NONE`` if never) of each flag, of any flag and of any reported flag."""
+    flag_days = {}
+    for flag in REPORTED_FLAGS:
+        values = _bool_column(logs, flag, r.rows)
+        flag_days[flag] = np.minimum.reduceat(np.where(values, r.day, _NONE), r.starts)
+    above = r.sore - baseline[r.e]
+    worse = (r.day >= worsening_from_day) & (above >= 2) & (10 * r.sore > 13 * baseline[r.e])
+    flag_days["flag_persistent_worsening"] = np.minimum.reduceat(
+        np.where(worse, r.day, _NONE), r.starts
+    )
+    reported = np.minimum.reduce([flag_days[f] for f in REPORTED_FLAGS])
+    any_flag = np.minimum(reported, flag_days["flag_persistent_worsening"])
+    return {**flag_days, "any_flag": any_flag, "reported_flag": reported}
+
+
+def _flag_columns(flag_days: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``first_<flag>`` columns: the first day as a float, NaN if never."""
+    return {
+        f"first_{flag.removeprefix('flag_')}": _days_or_nan(first)
+        for flag, first in flag_days.items()
+    }
+
+
+def _escalated(logs: pd.DataFrame, r: _Rows, reported: np.ndarray) -> pd.arrays.BooleanArray:
+    """Clinic contact on the day of the first reported flag or the next; NA without a flag."""
+    contact = _bool_column(logs, "clinic_contact", r.rows)
+    on_time = contact & ((r.day == reported[r.e]) | (r.day == reported[r.e] + 1))
+    escalated = np.maximum.reduceat(on_time.astype(np.int8), r.starts).astype(bool)
+    out = pd.array(escalated, dtype="boolean")
+    out[reported == _NONE] = pd.NA
+    return out
 
 
 def _bool_column(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.ndarray:
@@ -210,6 +286,7 @@ def _bool_column(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> n
 
 
 def _days_or_nan(first: np.ndarray) -> np.ndarray:
+    """A first-day array as float, NaN for ``_NONE``."""
     return np.where(first == _NONE, np.nan, first).astype(float)
 
 

@@ -6,7 +6,8 @@
 * :func:`rate_ratio_interval` — exact conditional interval of a ratio of two Poisson rates
   (a Clopper–Pearson interval on the share of events in the first group).
 
-All functions are vectorised over numpy arrays and return NaN where the interval is undefined.
+All functions are vectorised over array-likes (numpy arrays, Series, numbers) and return NaN
+where the interval is undefined.
 
 Examples
 --------
@@ -18,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 __all__ = ["t_interval", "wilson_interval", "poisson_interval", "rate_ratio_interval", "Z95"]
@@ -26,7 +28,7 @@ Z95 = float(stats.norm.ppf(0.975))
 
 
 def t_interval(
-    mean: np.ndarray, sd: np.ndarray, n: np.ndarray, *, level: float = 0.95
+    mean: npt.ArrayLike, sd: npt.ArrayLike, n: npt.ArrayLike, *, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Student-t interval of a mean; NaN where ``n < 2``.
 
@@ -44,7 +46,7 @@ def t_interval(
 
 
 def wilson_interval(
-    events: np.ndarray | int, n: np.ndarray | int, *, z: float = Z95
+    events: npt.ArrayLike, n: npt.ArrayLike, *, z: float = Z95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for ``events`` out of ``n``; NaN where ``n == 0``.
 
@@ -69,7 +71,7 @@ def wilson_interval(
 
 
 def poisson_interval(
-    events: np.ndarray | int, *, level: float = 0.95
+    events: npt.ArrayLike, *, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) interval of a Poisson count: χ² quantiles, lower bound 0 at 0 events.
 
@@ -87,10 +89,10 @@ def poisson_interval(
 
 
 def rate_ratio_interval(
-    events: np.ndarray,
-    time: np.ndarray,
-    ref_events: np.ndarray,
-    ref_time: np.ndarray,
+    events: npt.ArrayLike,
+    time: npt.ArrayLike,
+    ref_events: npt.ArrayLike,
+    ref_time: npt.ArrayLike,
     *,
     level: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -43,7 +44,15 @@ from .settings import Settings, resolve
 from .spc import p_chart
 from .table_one import table_one, table_one_counts
 
-__all__ = ["Provenance", "Results", "SUMMARY_TABLES", "compute", "cohort_tables", "conform"]
+__all__ = [
+    "Provenance",
+    "Results",
+    "SUMMARY_TABLES",
+    "compute",
+    "cohort_tables",
+    "conform",
+    "notes_collected",
+]
 
 #: The tables ``recovery-toolkit summary`` writes, in this order (their schemas are in
 #: :data:`recovery_toolkit.schemas.OUTPUT_SCHEMAS`).
@@ -294,20 +303,47 @@ def compute(
         logs, provenance = data.logs, Provenance.from_load(data)
     else:
         logs, provenance = data, Provenance.of_frame(data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RecoveryToolkitWarning)
+    with notes_collected() as notes:
         episodes = episode_table(logs, settings)
         curve = recovery_curve(logs, settings)
         alerts = list_alerts(logs, episodes, settings, curve=curve)
         tables = cohort_tables(episodes, curve, alerts, settings)
-    notes = tuple(sorted({str(w.message) for w in caught}))
-    for note in notes:  # once each, for whoever is watching
-        warnings.warn(note, RecoveryToolkitWarning, stacklevel=2)
     return Results(
         settings=settings,
         tables=MappingProxyType(tables),
         provenance=provenance,
         episodes=episodes,
         logs=logs,
-        notes=notes,
+        notes=tuple(notes),
     )
+
+
+@contextmanager
+def notes_collected(stacklevel: int = 2) -> Iterator[list[str]]:
+    """Collect the warnings raised in the block as notes, then warn each note once.
+
+    Every warning of the block is recorded (a
+    :class:`~recovery_toolkit.errors.RecoveryToolkitWarning` each time it is raised); on leaving
+    the block the yielded list receives their distinct messages, sorted, and each is warned once
+    as a ``RecoveryToolkitWarning``, for whoever is watching. ``stacklevel`` is as for
+    :func:`warnings.warn` called where the ``with`` is (2: the warning points at the caller of
+    that function).
+
+    Examples
+    --------
+    >>> with warnings.catch_warnings(record=True) as shown:
+    ...     warnings.simplefilter("always")
+    ...     with notes_collected() as notes:
+    ...         for _ in range(3):
+    ...             warnings.warn("few episodes", RecoveryToolkitWarning)
+    >>> notes, [str(w.message) for w in shown]
+    (['few episodes'], ['few episodes'])
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecoveryToolkitWarning)
+        yield notes
+    notes.extend(sorted({str(w.message) for w in caught}))
+    for note in notes:
+        # + 2: this generator's frame and contextlib's __exit__ stand between
+        warnings.warn(note, RecoveryToolkitWarning, stacklevel=stacklevel + 2)

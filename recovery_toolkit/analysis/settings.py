@@ -102,7 +102,7 @@ class Settings:
 
 def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
     """Every invalid field as (parameter, value, problem, fix)."""
-    found = []
+    found: list[tuple[str, object, str, str]] = []
     if s.window_days < 1:
         found.append(("window_days=", s.window_days, "must be at least 1", "use e.g. 14"))
     if not 0 <= s.resolved_at <= 10:

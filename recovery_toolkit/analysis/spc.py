@@ -47,7 +47,10 @@ def run_signals(side: np.ndarray, run_length: int = 8) -> np.ndarray:
     return marks
 
 
-def _series(episodes: pd.DataFrame, months: pd.PeriodIndex, *, sigma: float, run_length: int):
+def _series(
+    episodes: pd.DataFrame, months: pd.PeriodIndex, *, sigma: float, run_length: int
+) -> pd.DataFrame:
+    """Monthly n, events, p, centre line, limits and signals of one p-chart series."""
     counts = episodes.groupby("treatment_month").agg(
         n=("first_any_flag", "size"), events=("first_any_flag", "count")
     )

@@ -19,10 +19,8 @@ as the in-memory path's on the same rows (tested), and the result is the same
 
 Examples
 --------
->>> import tempfile, recovery_toolkit as rt
->>> folder = Path(tempfile.mkdtemp())
->>> for site, rows in rt.load_logs(rt.sample_path()).logs.groupby("site"):
-...     rows.to_parquet(folder / f"{site}.parquet")
+>>> from recovery_toolkit.samples import sample_parquet_folder
+>>> folder = sample_parquet_folder(by="site")  # one file per site
 >>> results = summarise_dataset(folder, rows_per_part=2_000)
 >>> results.provenance.rows["valid"], results.provenance.episodes, results.logs is None
 (5204, 400, True)
@@ -32,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -40,10 +37,10 @@ from types import MappingProxyType
 import pandas as pd
 
 from .. import analysis
-from ..analysis.results import Provenance, Results, cohort_tables
+from ..analysis.results import Provenance, Results, cohort_tables, notes_collected
 from ..analysis.settings import Settings, resolve
-from ..errors import InputFileError, RecoveryToolkitWarning
-from ..io.dataset import iter_parts, partition_dataset
+from ..errors import InputFileError
+from ..io.dataset import Partitioned, iter_parts, partition_dataset
 from ..io.load import LoadResult
 from ..io.mapping import Mapping, load_mapping
 
@@ -80,74 +77,49 @@ def summarise_dataset(
 
     Examples
     --------
-    >>> import tempfile, recovery_toolkit as rt
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> rt.load_logs(rt.sample_path()).logs.to_parquet(folder / "all.parquet")
-    >>> summarise_dataset(folder).tables["time_to_resolution"]["episodes"].tolist()
+    >>> from recovery_toolkit.samples import sample_parquet_folder
+    >>> summarise_dataset(sample_parquet_folder()).tables["time_to_resolution"]["episodes"].tolist()
     [142, 127, 85, 46]
     """
     settings = resolve(settings)
     if mapping is not None and not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
-    options = {"mapping": mapping, "date_format": date_format, "today": today}
+    load_options: dict[str, object] = {
+        "mapping": mapping,
+        "date_format": date_format,
+        "today": today,
+    }
     with tempfile.TemporaryDirectory(dir=work_dir, prefix="recovery-toolkit-") as work:
         parted = partition_dataset(
             folder, work, rows_per_part=rows_per_part, memory_limit=memory_limit
         )
-        episodes, counts, kept, results = [], [], [], []
-        for i, result in enumerate(iter_parts(parted, **options)):
-            results.append(_stripped(result))
-            if result.logs.empty:  # every row of this part was quarantined
-                continue
-            episodes.append(analysis.episode_table(result.logs, settings))
-            counts.append(analysis.soreness_counts(result.logs, settings))
-            path = Path(work) / f"valid-{i}.parquet"
-            result.logs.to_parquet(path)
-            kept.append(path)
-        if not episodes:
+        parts = _first_pass(parted, Path(work), settings, load_options)
+        if not parts.episodes:
             raise InputFileError(
                 folder,
-                f"has no valid rows (all {sum(r.rows_read for r in results):,} rows were "
+                f"has no valid rows (all {sum(r.rows_read for r in parts.loads):,} rows were "
                 "quarantined)",
                 "see why with load_logs(FILE.parquet).quarantine, one file of the folder at a time",
             )
-        episode_table = _concat(episodes).sort_values("episode_id", ignore_index=True)
-        curve = analysis.curve_from_counts(_add_up(counts))
-        alerts = _alerts(kept, episodes, curve, settings)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RecoveryToolkitWarning)
+        episode_table = _concat(parts.episodes).sort_values("episode_id", ignore_index=True)
+        curve = analysis.curve_from_counts(_add_up(parts.counts))
+        alerts = _alerts(parts.kept, parts.episodes, curve, settings)
+    with notes_collected() as notes:
         tables = cohort_tables(episode_table, curve, alerts, settings)
-    problems = _concat([r.problems for r in results])
-    provenance = Provenance(
-        source=str(parted.source),
-        sha256=parted.sha256,
-        rows={
-            "read": sum(r.rows_read for r in results),
-            "valid": sum(r.rows_valid for r in results),
-            "quarantined": sum(r.rows_quarantined for r in results),
-            "merged": sum(r.rows_merged for r in results),
-        },
-        episodes=len(episode_table),
-        options={
-            "mapping": getattr(mapping, "source", None),
-            "date_format": date_format,
-            "files": len(parted.files),
-            "rows_per_part": rows_per_part,
-            "parts": len(parted.parts),
-        },
-        problems=Provenance.problem_table(problems),
-        engine="parquet",
-    )
-    notes = tuple(sorted({str(w.message) for w in caught}))
-    for note in notes:
-        warnings.warn(note, RecoveryToolkitWarning, stacklevel=2)
+    options: dict[str, object] = {
+        "mapping": getattr(mapping, "source", None),
+        "date_format": date_format,
+        "files": len(parted.files),
+        "rows_per_part": rows_per_part,
+        "parts": len(parted.parts),
+    }
     return DatasetResults(
         settings=settings,
         tables=MappingProxyType(tables),
-        provenance=provenance,
+        provenance=_provenance(parted, parts.loads, len(episode_table), options),
         episodes=episode_table,
-        notes=notes,
-        quarantine=_concat([r.quarantine for r in results]),
+        notes=tuple(notes),
+        quarantine=_concat([r.quarantine for r in parts.loads]),
     )
 
 
@@ -179,6 +151,54 @@ def _stripped(result: LoadResult) -> _Counts:
         result.rows_valid,
         result.rows_quarantined,
         result.rows_merged,
+    )
+
+
+@dataclass(frozen=True)
+class _FirstPass:
+    """What the first pass keeps of each part: its load counts and, for parts with valid rows,
+    its episode table, soreness counts and the Parquet file of its valid rows."""
+
+    loads: list[_Counts]
+    episodes: list[pd.DataFrame]
+    counts: list[pd.DataFrame]
+    kept: list[Path]
+
+
+def _first_pass(
+    parted: Partitioned, work: Path, settings: Settings, options: dict[str, object]
+) -> _FirstPass:
+    """Load, validate and reduce each part in turn."""
+    parts = _FirstPass([], [], [], [])
+    for i, result in enumerate(iter_parts(parted, **options)):
+        parts.loads.append(_stripped(result))
+        if result.logs.empty:  # every row of this part was quarantined
+            continue
+        parts.episodes.append(analysis.episode_table(result.logs, settings))
+        parts.counts.append(analysis.soreness_counts(result.logs, settings))
+        path = work / f"valid-{i}.parquet"
+        result.logs.to_parquet(path)
+        parts.kept.append(path)
+    return parts
+
+
+def _provenance(
+    parted: Partitioned, loads: list[_Counts], episodes: int, options: dict[str, object]
+) -> Provenance:
+    """Source, digest, row counts summed over the parts, options and problems."""
+    return Provenance(
+        source=str(parted.source),
+        sha256=parted.sha256,
+        rows={
+            "read": sum(r.rows_read for r in loads),
+            "valid": sum(r.rows_valid for r in loads),
+            "quarantined": sum(r.rows_quarantined for r in loads),
+            "merged": sum(r.rows_merged for r in loads),
+        },
+        episodes=episodes,
+        options=options,
+        problems=Provenance.problem_table(_concat([r.problems for r in loads])),
+        engine="parquet",
     )
 
 

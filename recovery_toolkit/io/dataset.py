@@ -9,11 +9,9 @@ their file name and 1-based row number in it, so a quarantined row can still be 
 
 Examples
 --------
->>> import tempfile, recovery_toolkit as rt
->>> folder = Path(tempfile.mkdtemp())
->>> logs = rt.load_logs(rt.sample_path()).logs
->>> for site, rows in logs.groupby("site"):
-...     rows.to_parquet(folder / f"{site}.parquet")
+>>> import tempfile
+>>> from recovery_toolkit.samples import sample_parquet_folder
+>>> folder = sample_parquet_folder(by="site")  # one file per site
 >>> with tempfile.TemporaryDirectory() as work:
 ...     parted = partition_dataset(folder, work, rows_per_part=2_000)
 ...     sum(load_part(part, parted).rows_valid for part in parted.parts)
@@ -119,9 +117,9 @@ def partition_dataset(
 
     Examples
     --------
-    >>> import tempfile, recovery_toolkit as rt
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> rt.load_logs(rt.sample_path()).logs.to_parquet(folder / "all.parquet")
+    >>> import tempfile
+    >>> from recovery_toolkit.samples import sample_parquet_folder
+    >>> folder = sample_parquet_folder()
     >>> with tempfile.TemporaryDirectory() as work:
     ...     len(partition_dataset(folder, work, rows_per_part=1_000).parts)
     6
@@ -137,9 +135,10 @@ def partition_dataset(
         con.execute(f"SET temp_directory = '{work / 'spill'}'")
         con.execute("SET preserve_insertion_order = false")
         try:
-            rows = con.execute("SELECT count(*) FROM read_parquet(?)", [names]).fetchone()[0]
+            counted = con.execute("SELECT count(*) FROM read_parquet(?)", [names]).fetchone()
         except duckdb.Error as exc:
             raise InputFileError(folder, f"could not be read as Parquet ({exc})", _FIX) from None
+        rows = 0 if counted is None else int(counted[0])  # count(*) always returns one row
         count = max(1, math.ceil(rows / rows_per_part))
         quoted = '"' + patient.replace('"', '""') + '"'
         con.execute(
@@ -156,7 +155,7 @@ def partition_dataset(
             [names],
         )
     parts = [sorted(d.glob("*.parquet")) for d in sorted(out.iterdir()) if d.is_dir()]
-    return Partitioned(folder, files, parts, int(rows), _digest(folder, files))
+    return Partitioned(folder, files, parts, rows, _digest(folder, files))
 
 
 def load_part(part: list[Path], parted: Partitioned, **options: object) -> LoadResult:
@@ -167,9 +166,9 @@ def load_part(part: list[Path], parted: Partitioned, **options: object) -> LoadR
 
     Examples
     --------
-    >>> import tempfile, recovery_toolkit as rt
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> rt.load_logs(rt.sample_path()).logs.to_parquet(folder / "all.parquet")
+    >>> import tempfile
+    >>> from recovery_toolkit.samples import sample_parquet_folder
+    >>> folder = sample_parquet_folder()
     >>> with tempfile.TemporaryDirectory() as work:
     ...     parted = partition_dataset(folder, work)
     ...     load_part(parted.parts[0], parted).rows_quarantined
@@ -190,9 +189,9 @@ def iter_parts(parted: Partitioned, **options: object) -> Iterator[LoadResult]:
 
     Examples
     --------
-    >>> import tempfile, recovery_toolkit as rt
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> rt.load_logs(rt.sample_path()).logs.to_parquet(folder / "all.parquet")
+    >>> import tempfile
+    >>> from recovery_toolkit.samples import sample_parquet_folder
+    >>> folder = sample_parquet_folder()
     >>> with tempfile.TemporaryDirectory() as work:
     ...     parted = partition_dataset(folder, work, rows_per_part=2_000)
     ...     sum(r.rows_read for r in iter_parts(parted))

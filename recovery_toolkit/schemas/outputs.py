@@ -11,6 +11,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -31,7 +33,15 @@ __all__ = [
 # The tables of DESIGN §5, as written by ``recovery-toolkit summary``. Intervals are nullable:
 # they are empty where undefined (n < 2, no events, median not reached).
 
-_proportion = {"ge": 0.0, "le": 1.0, "nullable": True}
+
+def _proportion() -> Any:
+    """A nullable proportion field: in [0, 1], empty where undefined (a fresh ``pa.Field``)."""
+    return pa.Field(ge=0.0, le=1.0, nullable=True)
+
+
+def _nonnegative_or_empty() -> Any:
+    """A nullable non-negative field: a count-based estimate or interval that may be undefined."""
+    return pa.Field(ge=0, nullable=True)
 
 
 class _Output(pa.DataFrameModel):
@@ -63,12 +73,12 @@ class TimeToResolutionTable(_Output):
     episodes: Series[int] = pa.Field(ge=1)
     resolved: Series[int] = pa.Field(ge=0)
     censored: Series[int] = pa.Field(ge=0)
-    median_days: Series[float] = pa.Field(ge=0, nullable=True)
-    median_ci_low: Series[float] = pa.Field(ge=0, nullable=True)
-    median_ci_high: Series[float] = pa.Field(ge=0, nullable=True)
-    resolved_by_day_3: Series[float] = pa.Field(**_proportion)
-    resolved_by_day_7: Series[float] = pa.Field(**_proportion)
-    resolved_by_day_14: Series[float] = pa.Field(**_proportion)
+    median_days: Series[float] = _nonnegative_or_empty()
+    median_ci_low: Series[float] = _nonnegative_or_empty()
+    median_ci_high: Series[float] = _nonnegative_or_empty()
+    resolved_by_day_3: Series[float] = _proportion()
+    resolved_by_day_7: Series[float] = _proportion()
+    resolved_by_day_14: Series[float] = _proportion()
 
 
 class RedFlagIncidenceTable(_Output):
@@ -78,12 +88,12 @@ class RedFlagIncidenceTable(_Output):
     flag: Series[str]
     episodes: Series[int] = pa.Field(ge=0)
     episodes_with_flag: Series[int] = pa.Field(ge=0)
-    proportion: Series[float] = pa.Field(**_proportion)
-    ci_low: Series[float] = pa.Field(**_proportion)
-    ci_high: Series[float] = pa.Field(**_proportion)
-    rate_per_100_days: Series[float] = pa.Field(ge=0, nullable=True)
-    rate_ci_low: Series[float] = pa.Field(ge=0, nullable=True)
-    rate_ci_high: Series[float] = pa.Field(ge=0, nullable=True)
+    proportion: Series[float] = _proportion()
+    ci_low: Series[float] = _proportion()
+    ci_high: Series[float] = _proportion()
+    rate_per_100_days: Series[float] = _nonnegative_or_empty()
+    rate_ci_low: Series[float] = _nonnegative_or_empty()
+    rate_ci_high: Series[float] = _nonnegative_or_empty()
 
 
 class AdherenceTable(_Output):
@@ -93,7 +103,7 @@ class AdherenceTable(_Output):
     item: Series[str]
     days_answered: Series[int] = pa.Field(ge=0)
     days_adherent: Series[int] = pa.Field(ge=0)
-    proportion: Series[float] = pa.Field(**_proportion)
+    proportion: Series[float] = _proportion()
 
 
 class CompletenessTable(_Output):
@@ -113,10 +123,10 @@ class SpcTable(_Output):
     month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$")
     n: Series[int] = pa.Field(ge=0)
     events: Series[int] = pa.Field(ge=0)
-    p: Series[float] = pa.Field(**_proportion)
-    center: Series[float] = pa.Field(**_proportion)
-    lcl: Series[float] = pa.Field(**_proportion)
-    ucl: Series[float] = pa.Field(**_proportion)
+    p: Series[float] = _proportion()
+    center: Series[float] = _proportion()
+    lcl: Series[float] = _proportion()
+    ucl: Series[float] = _proportion()
     signal: Series[bool]
 
 

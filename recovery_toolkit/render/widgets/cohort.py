@@ -19,18 +19,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ... import analysis, vocab
-from ...analysis.results import Results
-from ...analysis.settings import Settings, resolve
+from ...analysis.resolution import LogRankResult
+from ...analysis.settings import Settings
 from ...errors import RecoveryToolkitWarning
-from ...io.load import LoadResult
-from ...schemas import TREATMENT_DTYPE
 from .. import charts
 from ..html import download_link, table_html
-from .common import (
-    TYPE_LABELS,
-    chart_widget,
-    logs_of,
-)
+from .common import TYPE_LABELS, Explorer, chart_widget, present_types
 
 __all__ = ["CohortExplorer", "AdherenceExplorer"]
 
@@ -38,7 +32,7 @@ __all__ = ["CohortExplorer", "AdherenceExplorer"]
 _WINDOWS = (7, 28)
 
 
-class CohortExplorer:
+class CohortExplorer(Explorer):
     """Filter the cohort and see recovery curves, time to resolution, red flags and SPC.
 
     Filters: treatment types, sites, treatment date range, window and resolution threshold.
@@ -56,18 +50,8 @@ class CohortExplorer:
     _TABS = ("recovery_curve", "time_to_resolution", "red_flag_incidence", "spc")
     _TITLES = ("Recovery curves", "Time to resolution", "Red flags", "Control chart", "Table")
 
-    def __init__(
-        self,
-        data: LoadResult | Results | pd.DataFrame,
-        settings: Settings | None = None,
-        *,
-        window_days: int | None = None,
-    ) -> None:
-        self.logs = logs_of(data)
-        self.settings = resolve(settings, window_days=window_days)
-        present = [
-            t for t in TREATMENT_DTYPE.categories if (self.logs["treatment_type"] == t).any()
-        ]
+    def _build(self) -> None:
+        present = present_types(self.logs["treatment_type"])
         sites = sorted(self.logs["site"].dropna().unique().tolist())
         first, last = self.logs["treatment_date"].min(), self.logs["treatment_date"].max()
         self.types = widgets.SelectMultiple(
@@ -93,7 +77,7 @@ class CohortExplorer:
         )
         self.summary = widgets.HTML()
         self.tables: dict[str, pd.DataFrame] = {}
-        self.charts: dict[str, alt.TopLevelMixin] = {}
+        self.charts: dict[str, alt.TopLevelSpec] = {}
         self._refresh()
         self.views = {name: chart_widget(self.charts[name]) for name in self._TABS}
         self.table_view = widgets.HTML()
@@ -125,11 +109,6 @@ class CohortExplorer:
                 self.tabs,
             ]
         )
-
-    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
-        from IPython.display import display
-
-        display(self.widget)
 
     def selection(self) -> pd.DataFrame:
         """The logs that pass the current filters."""
@@ -190,7 +169,7 @@ class CohortExplorer:
         self.table_view.value = download_link(table, f"{name}.csv") + table_html(table)
 
 
-class AdherenceExplorer:
+class AdherenceExplorer(Explorer):
     """Does following the home-care checklist go with faster recovery? (Association only.)
 
     Pick checklist items and adherence groups; see adherence by item and treatment type, time
@@ -207,15 +186,7 @@ class AdherenceExplorer:
     {'injection'}
     """
 
-    def __init__(
-        self,
-        data: LoadResult | Results | pd.DataFrame,
-        settings: Settings | None = None,
-        *,
-        window_days: int | None = None,
-    ) -> None:
-        self.logs = logs_of(data)
-        self.settings = resolve(settings, window_days=window_days)
+    def _build(self) -> None:
         self.episodes = analysis.episode_table(self.logs, self.settings)
         self.adherence = analysis.adherence_table(self.episodes)
         items = list(analysis.ADHERENCE_ITEMS)
@@ -232,9 +203,7 @@ class AdherenceExplorer:
         self.drill_item = widgets.Dropdown(
             options=[(labels[i], i) for i in items], description="Item"
         )
-        types = [
-            t for t in TREATMENT_DTYPE.categories if (self.episodes["treatment_type"] == t).any()
-        ]
+        types = present_types(self.episodes["treatment_type"])
         self.drill_type = widgets.Dropdown(
             options=[(TYPE_LABELS[t], t) for t in types], description="Treatment"
         )
@@ -260,11 +229,6 @@ class AdherenceExplorer:
             ]
         )
 
-    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
-        from IPython.display import display
-
-        display(self.widget)
-
     def _update_charts(self) -> None:
         chosen = self.adherence.loc[self.adherence["item"].isin(self.items.value)]
         self.heatmap = charts.adherence_heatmap(chosen)
@@ -275,6 +239,7 @@ class AdherenceExplorer:
         self.km = charts.km_chart(km, by="adherence_group", window_days=window).properties(
             title="Time to resolution by adherence group"
         )
+        self.test: LogRankResult | None
         if scored["adherence_group"].nunique() >= 2:
             self.test = analysis.logrank(scored, by="adherence_group", caution=analysis.CAUTION)
             self.test_view.value = self.test._repr_html_()

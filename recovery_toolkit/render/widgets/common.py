@@ -1,4 +1,4 @@
-"""What the explorers share: where their logs come from, chart widgets, an episode index.
+"""What the explorers share: their base class, chart widgets, an episode index.
 
 Examples
 --------
@@ -13,15 +13,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import altair as alt
+import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
 from ... import vocab
 from ...analysis.results import Results
+from ...analysis.settings import Settings, resolve
 from ...io.load import LoadResult
+from ...schemas import TREATMENT_DTYPE
 from ..theme import enable_offline
 
-__all__ = ["TYPE_LABELS", "SEVERITY_STYLE", "logs_of", "chart_widget", "with_data", "EpisodeIndex"]
+__all__ = [
+    "TYPE_LABELS",
+    "SEVERITY_STYLE",
+    "Explorer",
+    "logs_of",
+    "present_types",
+    "chart_widget",
+    "with_data",
+    "EpisodeIndex",
+]
 
 TYPE_LABELS = {code: term.label for code, term in vocab.TREATMENT_TYPES.items()}
 SEVERITY_STYLE = {
@@ -41,13 +53,62 @@ def logs_of(data: LoadResult | Results | pd.DataFrame) -> pd.DataFrame:
     return logs
 
 
-def chart_widget(chart: alt.TopLevelMixin) -> alt.JupyterChart:
+def present_types(treatment_type: pd.Series) -> list[str]:
+    """The treatment types that occur in ``treatment_type``, in the canonical order.
+
+    Examples
+    --------
+    >>> present_types(pd.Series(["injection", "chiropractic", "injection"]))
+    ['chiropractic', 'injection']
+    """
+    return [t for t in TREATMENT_DTYPE.categories if (treatment_type == t).any()]
+
+
+class Explorer:
+    """What every explorer does first: take the logs and the settings, then build its widgets.
+
+    Parameters
+    ----------
+    data : LoadResult, Results or DataFrame
+        Canonical logs (e.g. ``load_logs("my_export.csv")``).
+    settings : Settings, optional
+        The notebook's settings (window, resolution and alert thresholds).
+    window_days : int, optional
+        One-off override of ``settings.window_days``.
+
+    A subclass builds its controls in ``_build`` and sets ``widget``, which the notebook
+    displays when the explorer is the last expression of a cell.
+    """
+
+    widget: widgets.Box
+
+    def __init__(
+        self,
+        data: LoadResult | Results | pd.DataFrame,
+        settings: Settings | None = None,
+        *,
+        window_days: int | None = None,
+    ) -> None:
+        self.logs = logs_of(data)
+        self.settings = resolve(settings, window_days=window_days)
+        self._build()
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def chart_widget(chart: alt.TopLevelSpec) -> alt.JupyterChart:
     """A chart as a widget, offline and in the toolkit's theme."""
     enable_offline()
     return alt.JupyterChart(chart)
 
 
-def with_data(template: alt.TopLevelMixin, data: pd.DataFrame, title: str) -> alt.TopLevelMixin:
+def with_data(template: alt.TopLevelSpec, data: pd.DataFrame, title: str) -> alt.TopLevelSpec:
     """The template chart with other data and title: no rebuild, no re-validation."""
     chart = template.copy(deep=False)
     chart.data = data

@@ -12,29 +12,20 @@ Examples
 from __future__ import annotations
 
 import html
+from typing import cast
 
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
 from ... import analysis
-from ...analysis.results import Results
-from ...analysis.settings import Settings, resolve
-from ...io.load import LoadResult
 from .. import charts
-from .common import (
-    SEVERITY_STYLE,
-    TYPE_LABELS,
-    EpisodeIndex,
-    chart_widget,
-    logs_of,
-    with_data,
-)
+from .common import SEVERITY_STYLE, TYPE_LABELS, EpisodeIndex, Explorer, chart_widget, with_data
 
 __all__ = ["PatientExplorer"]
 
 
-class PatientExplorer:
+class PatientExplorer(Explorer):
     """Pick a patient and an episode; see their soreness against patients after the same
     treatment, their alerts with explanations, the checklist by day and their follow-up.
 
@@ -62,15 +53,8 @@ class PatientExplorer:
         The whole explorer (displayed when the explorer is the last expression of a cell).
     """
 
-    def __init__(
-        self,
-        data: LoadResult | Results | pd.DataFrame,
-        settings: Settings | None = None,
-        *,
-        window_days: int | None = None,
-    ) -> None:
-        logs = logs_of(data)
-        self.settings = resolve(settings, window_days=window_days)
+    def _build(self) -> None:
+        logs = self.logs
         self.window_days = self.settings.window_days
         self._index = EpisodeIndex.build(logs)
         self.episodes = analysis.episode_table(logs, self.settings)
@@ -78,7 +62,7 @@ class PatientExplorer:
         self._alerts = analysis.alerts(logs, self.episodes, self.settings, curve=self._curve)
         self._alert_groups = self._alerts.groupby("episode_id", sort=False).indices
         self._by_patient = self.episodes.groupby("patient_id", sort=True).indices
-        patients = list(self._by_patient)
+        patients = cast(list[str], list(self._by_patient))  # patient_id is a str column
         self.patient = widgets.Combobox(
             options=patients,
             value=patients[0],
@@ -116,20 +100,19 @@ class PatientExplorer:
             ]
         )
 
-    def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
-        from IPython.display import display
-
-        display(self.widget)
-
     def _set_episode_options(self, patient_id: str) -> None:
         rows = self.episodes.iloc[self._by_patient[patient_id]]
         options = [
             (
-                f"{r.episode_id} · {TYPE_LABELS.get(str(r.treatment_type))} · "
-                f"{pd.Timestamp(r.treatment_date):%Y-%m-%d}",
-                r.episode_id,
+                f"{episode_id} · {TYPE_LABELS.get(str(kind))} · {pd.Timestamp(date):%Y-%m-%d}",
+                episode_id,
             )
-            for r in rows.itertuples(index=False)
+            for episode_id, kind, date in zip(
+                rows["episode_id"].tolist(),
+                rows["treatment_type"].tolist(),
+                rows["treatment_date"].tolist(),
+                strict=True,
+            )
         ]
         self._choosing = True  # one redraw per patient, not one per option change
         try:
@@ -189,10 +172,16 @@ class PatientExplorer:
         positions = self._alert_groups.get(episode_id)
         if positions is None:
             return "<div style='padding:8px'><b>Alerts</b><br>No alerts for this episode.</div>"
+        shown = self._alerts.iloc[positions]
         items = "".join(
-            f"<div style='{SEVERITY_STYLE[a.severity]};padding:6px;margin:4px 0'>"
-            f"<b>{html.escape(a.severity.upper())}</b> · day {int(a.day)}<br>"
-            f"{html.escape(a.explanation)}</div>"
-            for a in self._alerts.iloc[positions].itertuples(index=False)
+            f"<div style='{SEVERITY_STYLE[severity]};padding:6px;margin:4px 0'>"
+            f"<b>{html.escape(severity.upper())}</b> · day {int(day)}<br>"
+            f"{html.escape(explanation)}</div>"
+            for severity, day, explanation in zip(
+                shown["severity"].tolist(),
+                shown["day"].tolist(),
+                shown["explanation"].tolist(),
+                strict=True,
+            )
         )
         return f"<div style='max-width:420px'><b>Alerts</b>{items}</div>"
