@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -57,7 +57,7 @@ def summarise_dataset(
     rows_per_part: int = 1_000_000,
     memory_limit: str = "1GB",
     work_dir: str | Path | None = None,
-) -> Results:
+) -> DatasetResults:
     """Summarise a folder of Parquet files without holding all its rows in memory.
 
     Parameters
@@ -128,7 +128,7 @@ class DatasetResults(Results):
     """:class:`~recovery_toolkit.analysis.Results` of a Parquet folder, with its quarantined
     rows (``source_file`` and ``source_row`` say where each came from)."""
 
-    quarantine: pd.DataFrame | None = None
+    quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,9 @@ class SharePlan:
         9
         """
         episodes = tables["time_to_resolution"].set_index(_TYPE)["episodes"].astype(int)
-        ep_hidden = complete(episodes.to_numpy(), is_small(episodes, min_cell))
-        ep_hidden = pd.Series(ep_hidden, index=episodes.index)
+        ep_hidden = pd.Series(
+            complete(episodes.to_numpy(), is_small(episodes, min_cell)), index=episodes.index
+        )
         flags = tables["red_flag_incidence"]
         any_flag = flags.loc[flags["flag"] == "any"].set_index(_TYPE)["episodes_with_flag"]
         any_flag = any_flag.reindex(episodes.index).fillna(0).astype(int)

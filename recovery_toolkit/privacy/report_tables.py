@@ -64,7 +64,7 @@ def share_table_one(plan: SharePlan, counts: pd.DataFrame) -> pd.DataFrame:
     out = counts.astype({c: object for c in [*types, "overall"]})
     overall_n = float(plan.episodes.sum())
     for i, row in counts.iterrows():  # rows by key (the index), never by label
-        values = counts.loc[i, types].astype(int)
+        values = row[types].astype(int)
         if i == "episodes":
             mask = plan.episodes_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
         elif i == "any_flag":
