@@ -11,6 +11,7 @@ from recovery_toolkit import analysis, load_logs
 from recovery_toolkit.cli import main
 from recovery_toolkit.samples import sample_path
 from recovery_toolkit.schemas import OUTPUT_SCHEMAS
+from recovery_toolkit.schemas.outputs import schema_columns
 
 EXPECTED_COLUMNS = {
     "recovery_curve": "treatment_type,day,n,mean,ci_low,ci_high,p10,p25,median,p75,p90",
@@ -121,7 +122,24 @@ def test_output_tables_follow_their_schemas(written):
     for name, schema in OUTPUT_SCHEMAS.items():
         frame = pd.read_csv(written / "a" / f"{name}.csv", keep_default_na=True)
         frame = frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
-        assert list(frame.columns) == list(schema.to_schema().columns)
+        assert schema_columns(schema, frame.columns) == list(frame.columns)
+
+
+def test_milestone_days_are_a_setting(tmp_path):
+    """Other milestone days give other columns, still validated and still shared safely."""
+    from recovery_toolkit import compute, load_logs, share
+    from recovery_toolkit.samples import sample_path
+
+    results = compute(load_logs(sample_path()), milestone_days=(2, 5))
+    table = results.summary_tables()["time_to_resolution"]
+    assert [c for c in table.columns if c.startswith("resolved_by")] == [
+        "resolved_by_day_2",
+        "resolved_by_day_5",
+    ]
+    shared = share(results).summary_tables()["time_to_resolution"]
+    assert set(shared["resolved_by_day_5"].astype(str)) <= {"suppressed"} | {
+        str(v) for v in table["resolved_by_day_5"].round(2)
+    }
 
 
 @pytest.mark.parametrize(

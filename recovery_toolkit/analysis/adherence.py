@@ -29,6 +29,7 @@ import pandas as pd
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
+from ..schemas import EpisodeTable
 from .episodes import ADHERENCE_ITEMS, cold_then_heat
 from .intervals import wilson_interval
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, survival_at
@@ -64,13 +65,13 @@ def adherence_table(
     >>> adherence_table(eps, items=("cold_then_heat",))["proportion"].tolist()
     [0.8]
     """
-    columns = [c for item in items for c in (f"answered_{item}", f"adherent_{item}")]
+    columns = [c for i in items for c in (EpisodeTable.answered(i), EpisodeTable.adherent(i))]
     sums = episodes.groupby(by, observed=True, sort=True)[columns].sum()
     rows = []
     for group, totals in sums.iterrows():
         for item in items:
-            answered = int(totals[f"answered_{item}"])
-            adherent = int(totals[f"adherent_{item}"])
+            answered = int(totals[EpisodeTable.answered(item)])
+            adherent = int(totals[EpisodeTable.adherent(item)])
             rows.append(
                 {
                     by: group,
@@ -104,10 +105,12 @@ def adherence_scores(episodes: pd.DataFrame) -> pd.DataFrame:
     """
     out = episodes[["episode_id", "patient_id", "treatment_type"]].copy()
     for item in ADHERENCE_ITEMS:
-        answered = episodes[f"answered_{item}"].to_numpy(dtype=float)
+        answered = episodes[EpisodeTable.answered(item)].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[item] = np.where(
-                answered > 0, episodes[f"adherent_{item}"].to_numpy(dtype=float) / answered, np.nan
+                answered > 0,
+                episodes[EpisodeTable.adherent(item)].to_numpy(dtype=float) / answered,
+                np.nan,
             )
     out["adherence_score"] = episodes["adherence_score"].to_numpy()
     out["adherence_group"] = episodes["adherence_group"].to_numpy()
@@ -167,8 +170,8 @@ def item_resolution(
     time = episodes["time"].to_numpy(dtype=float)
     resolved = episodes["resolved"].to_numpy(dtype=bool)
     for item in ADHERENCE_ITEMS:
-        answered = episodes[f"answered_{item}"].to_numpy(dtype=float)
-        adherent = episodes[f"adherent_{item}"].to_numpy(dtype=float)
+        answered = episodes[EpisodeTable.answered(item)].to_numpy(dtype=float)
+        adherent = episodes[EpisodeTable.adherent(item)].to_numpy(dtype=float)
         known = answered > 0
         follows = known & (adherent >= threshold * answered)
         shares = []

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import vocab
-from ..schemas import SorenessLog
+from ..schemas import EpisodeTable, SorenessLog
 from .curves import recovery_curve
 from .episodes import episode_table
 from .settings import Settings, resolve
@@ -144,7 +144,7 @@ def _base(episodes: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
 def _flag_alerts(episodes: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for flag, term in _terms().items():
-        first = episodes[f"first_{flag}"]
+        first = episodes[EpisodeTable.first(flag)]
         mask = first.notna().to_numpy()
         if not mask.any():
             continue

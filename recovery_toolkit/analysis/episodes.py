@@ -35,7 +35,7 @@ import pandas as pd
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
-from ..schemas import SorenessLog
+from ..schemas import EpisodeTable, SorenessLog
 from .settings import Settings, resolve
 
 __all__ = [
@@ -262,10 +262,7 @@ def _flag_days(
 
 def _flag_columns(flag_days: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``first_<flag>`` columns: the first day as a float, NaN if never."""
-    return {
-        f"first_{flag.removeprefix('flag_')}": _days_or_nan(first)
-        for flag, first in flag_days.items()
-    }
+    return {EpisodeTable.first(flag): _days_or_nan(first) for flag, first in flag_days.items()}
 
 
 def _escalated(logs: pd.DataFrame, r: _Rows, reported: np.ndarray) -> pd.arrays.BooleanArray:
@@ -328,8 +325,8 @@ def _adherence_columns(
         scored, adherent = _item_days(logs, rows, item, day, sore)
         answered = np.add.reduceat(scored.astype(np.int64), starts)
         done = np.add.reduceat((scored & adherent).astype(np.int64), starts)
-        out[f"answered_{item}"] = answered
-        out[f"adherent_{item}"] = done
+        out[EpisodeTable.answered(item)] = answered
+        out[EpisodeTable.adherent(item)] = done
         with np.errstate(invalid="ignore", divide="ignore"):
             proportions.append(np.where(answered > 0, done / np.maximum(answered, 1), np.nan))
     stacked = np.vstack(proportions)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
+from ..schemas import EpisodeTable
 from .episodes import ALL_FLAGS
 from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
 
@@ -37,7 +38,7 @@ __all__ = ["FLAG_NAMES", "red_flag_incidence", "rate_ratios", "flag_days_at_risk
 
 #: Flag names used in output tables: the column names without ``flag_``, plus ``any``.
 FLAG_NAMES: tuple[str, ...] = (*(f.removeprefix("flag_") for f in ALL_FLAGS), "any")
-_FIRST = {name: f"first_{'any_flag' if name == 'any' else name}" for name in FLAG_NAMES}
+_FIRST = {name: EpisodeTable.first("any_flag" if name == "any" else name) for name in FLAG_NAMES}
 
 
 def flag_days_at_risk(episodes: pd.DataFrame, flag: str) -> tuple[np.ndarray, np.ndarray]:

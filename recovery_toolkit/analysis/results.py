@@ -33,6 +33,7 @@ from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..io.load import LoadResult
 from ..schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
+from ..schemas.outputs import schema_columns
 from .adherence import adherence_table, item_resolution, resolution_by_adherence
 from .alerts import alerts as list_alerts
 from .curves import recovery_curve
@@ -168,8 +169,12 @@ class Results:
         """
         shown = [name for name in SUMMARY_TABLES if name in self.tables]
         if self.shared:  # labels such as "suppressed" in number columns: columns only
-            return {name: _schema_columns(name, self.tables[name]) for name in shown}
+            return {name: self._columns(name) for name in shown}
         return {name: conform(name, self.tables[name]) for name in shown}
+
+    def _columns(self, name: str) -> pd.DataFrame:
+        table = self.tables[name]
+        return table[schema_columns(OUTPUT_SCHEMAS[name], table.columns)]
 
     def _repr_html_(self) -> str:
         p = self.provenance
@@ -211,13 +216,8 @@ def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
     """
     schema = OUTPUT_SCHEMAS[name]
     if table.empty:
-        return empty_table(schema)
-    return schema.validate(_schema_columns(name, table))
-
-
-def _schema_columns(name: str, table: pd.DataFrame) -> pd.DataFrame:
-    columns = OUTPUT_SCHEMAS[name].to_schema().columns
-    return table[[c for c in columns if c in table.columns]]
+        return empty_table(schema, table.columns)
+    return schema.validate(table[schema_columns(schema, table.columns)])
 
 
 def _test_table(test: LogRankResult) -> pd.DataFrame:

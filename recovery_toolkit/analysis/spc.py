@@ -24,6 +24,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
+from ..schemas import EpisodeTable
+
+_ANY = EpisodeTable.first("any_flag")
 
 __all__ = ["p_chart", "run_signals"]
 
@@ -51,9 +54,7 @@ def _series(
     episodes: pd.DataFrame, months: pd.PeriodIndex, *, sigma: float, run_length: int
 ) -> pd.DataFrame:
     """Monthly n, events, p, centre line, limits and signals of one p-chart series."""
-    counts = episodes.groupby("treatment_month").agg(
-        n=("first_any_flag", "size"), events=("first_any_flag", "count")
-    )
+    counts = episodes.groupby("treatment_month").agg(n=(_ANY, "size"), events=(_ANY, "count"))
     counts = counts.reindex(months.strftime("%Y-%m"), fill_value=0)
     n = counts["n"].to_numpy(dtype=float)
     events = counts["events"].to_numpy(dtype=float)

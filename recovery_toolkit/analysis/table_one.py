@@ -16,7 +16,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ..schemas import EpisodeTable
 from .settings import Settings, resolve
+
+_ANY = EpisodeTable.first("any_flag")
 
 __all__ = ["table_one", "table_one_counts"]
 
@@ -81,7 +84,7 @@ def _rows(s: Settings) -> list[tuple[str, str, str, Callable[[pd.DataFrame], str
             "any_flag",
             "Any red flag",
             "n (%)",
-            lambda e: _count_share(e["first_any_flag"].notna()),
+            lambda e: _count_share(e[_ANY].notna()),
         ),
         (
             "lost_to_follow_up",
@@ -128,7 +131,7 @@ _COUNTS: dict[str, Callable[[pd.DataFrame], int]] = {
     "episodes": len,
     "patients": lambda e: e["patient_id"].nunique(),
     "resolved": lambda e: int(e["resolved"].sum()),
-    "any_flag": lambda e: int(e["first_any_flag"].notna().sum()),
+    "any_flag": lambda e: int(e[_ANY].notna().sum()),
     "lost_to_follow_up": lambda e: int(e["lost_to_follow_up"].sum()),
     "high_adherence": lambda e: int((e["adherence_group"] == "high").sum()),
     "low_adherence": lambda e: int((e["adherence_group"] == "low").sum()),

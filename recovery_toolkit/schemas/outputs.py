@@ -11,6 +11,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -27,6 +29,7 @@ __all__ = [
     "AlertsTable",
     "OUTPUT_SCHEMAS",
     "empty_table",
+    "schema_columns",
 ]
 
 # ------------------------------------------------------------------------------ output tables
@@ -76,9 +79,9 @@ class TimeToResolutionTable(_Output):
     median_days: Series[float] = _nonnegative_or_empty()
     median_ci_low: Series[float] = _nonnegative_or_empty()
     median_ci_high: Series[float] = _nonnegative_or_empty()
-    resolved_by_day_3: Series[float] = _proportion()
-    resolved_by_day_7: Series[float] = _proportion()
-    resolved_by_day_14: Series[float] = _proportion()
+    resolved_by_day: Series[float] = pa.Field(
+        alias=r"^resolved_by_day_\d+$", regex=True, ge=0.0, le=1.0, nullable=True
+    )  # one column per milestone day (Settings.milestone_days)
 
 
 class RedFlagIncidenceTable(_Output):
@@ -153,13 +156,40 @@ OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
-def empty_table(model: type[pa.DataFrameModel]) -> pd.DataFrame:
-    """An empty frame with the columns and dtypes of ``model``.
+def schema_columns(model: type[pa.DataFrameModel], columns: Iterable[str]) -> list[str]:
+    """The names in ``columns`` that ``model`` declares (by name or by pattern), in the
+    model's order.
+
+    Examples
+    --------
+    >>> schema_columns(TimeToResolutionTable, ["resolved_by_day_5", "episodes", "extra"])
+    ['episodes', 'resolved_by_day_5']
+    """
+    given = list(columns)
+    out: list[str] = []
+    for name, column in model.to_schema().columns.items():
+        if column.regex:
+            out.extend(c for c in given if re.fullmatch(name, c) and c not in out)
+        elif name in given:
+            out.append(name)
+    return out
+
+
+def empty_table(model: type[pa.DataFrameModel], columns: Iterable[str] = ()) -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of ``model``; a column the model declares
+    by pattern appears under the names in ``columns`` that match it.
 
     Examples
     --------
     >>> empty_table(AlertsTable).dtypes["day"]
     dtype('int64')
+    >>> empty_table(TimeToResolutionTable, ["resolved_by_day_7"]).columns[-1]
+    'resolved_by_day_7'
     """
-    columns = model.to_schema().columns
-    return pd.DataFrame({name: pd.Series([], dtype=str(c.dtype)) for name, c in columns.items()})
+    given = list(columns)
+    frame: dict[str, pd.Series] = {}
+    for name, column in model.to_schema().columns.items():
+        names = [c for c in given if re.fullmatch(name, c)] if column.regex else [name]
+        for each in names:
+            frame[each] = pd.Series([], dtype=str(column.dtype))
+    return pd.DataFrame(frame)

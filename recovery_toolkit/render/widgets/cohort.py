@@ -22,6 +22,7 @@ from ... import analysis, vocab
 from ...analysis.resolution import LogRankResult
 from ...analysis.settings import Settings
 from ...errors import RecoveryToolkitWarning
+from ...schemas import EpisodeTable
 from .. import charts
 from ..html import download_link, table_html
 from .common import TYPE_LABELS, Explorer, chart_widget, present_types
@@ -255,15 +256,15 @@ class AdherenceExplorer(Explorer):
     def _drill(self) -> None:
         item, kind = self.drill_item.value, self.drill_type.value
         episodes = self.episodes.loc[self.episodes["treatment_type"] == kind]
-        answered = episodes[f"answered_{item}"]
+        answered = episodes[EpisodeTable.answered(item)]
         table = pd.DataFrame(
             {
                 "episode_id": episodes["episode_id"],
                 "patient_id": episodes["patient_id"],
                 "treatment_type": episodes["treatment_type"],
                 "days_answered": answered,
-                "days_adherent": episodes[f"adherent_{item}"],
-                "proportion": episodes[f"adherent_{item}"] / answered.where(answered > 0),
+                "days_adherent": episodes[EpisodeTable.adherent(item)],
+                "proportion": episodes[EpisodeTable.adherent(item)] / answered.where(answered > 0),
                 "resolved": episodes["resolved"],
                 "days_to_resolution": episodes["time"].where(episodes["resolved"]),
             }
