@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import vocab
-from ..schemas import EpisodeTable, SorenessLog
+from ..schemas import AlertsTable, EpisodeTable, SorenessLog, empty_table
 from .curves import recovery_curve
 from .episodes import episode_table
 from .settings import Settings, resolve
@@ -44,15 +44,12 @@ FLAG_SEVERITY = {
     "worsening_pain": "prompt",
     "persistent_worsening": "prompt",
 }
-_COLUMNS = [
-    "episode_id",
-    "patient_id",
-    "treatment_type",
-    "severity",
-    "reason",
-    "day",
-    "explanation",
-]
+#: The alert list: the columns of ``alerts.csv`` (its output schema) and the explanation.
+_COLUMNS = [*AlertsTable.to_schema().columns, "explanation"]
+
+
+def _empty() -> pd.DataFrame:
+    return empty_table(AlertsTable).assign(explanation=pd.Series([], dtype="str"))
 
 
 def _terms() -> dict[str, vocab.Term]:
@@ -109,7 +106,7 @@ def alerts(
     parts.extend(_course_alerts(episodes, s.window_days, s.resolved_at))
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
+        return _empty()
     return sort_alerts(pd.concat(parts, ignore_index=True))
 
 
@@ -126,7 +123,7 @@ def sort_alerts(table: pd.DataFrame) -> pd.DataFrame:
     ['a', 'b']
     """
     if table.empty:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
+        return _empty()
     rank = table["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy()
     episode = pd.factorize(table["episode_id"], sort=True)[0]
     reason = pd.factorize(table["reason"], sort=True)[0]

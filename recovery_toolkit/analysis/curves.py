@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
-from ..schemas import SorenessLog
+from ..schemas import RecoveryCurveTable, SorenessLog, empty_table
 from .episodes import in_window
 from .intervals import t_interval
 from .settings import Settings, resolve
@@ -39,7 +39,8 @@ __all__ = [
 
 #: Percentile columns of the curve and the probabilities behind them.
 QUANTILES: dict[str, float] = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
-_CURVE_COLUMNS = ["n", "mean", "ci_low", "ci_high", *QUANTILES]
+#: The curve's statistic columns, as its output schema declares them (after group and day).
+_CURVE_COLUMNS = list(RecoveryCurveTable.to_schema().columns)[2:]
 
 
 def soreness_counts(
@@ -150,7 +151,7 @@ def recovery_curve(
             RecoveryToolkitWarning,
             stacklevel=2,
         )
-        return pd.DataFrame(columns=[by, "day", *_CURVE_COLUMNS])
+        return empty_table(RecoveryCurveTable).rename(columns={"treatment_type": by})
     return curve_from_counts(counts, by=by)
 
 

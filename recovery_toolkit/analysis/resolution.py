@@ -33,6 +33,7 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from ..errors import RecoveryToolkitWarning
+from ..schemas import TimeToResolutionTable, empty_table
 from .intervals import Z95
 from .settings import Settings, resolve
 
@@ -44,15 +45,6 @@ __all__ = [
     "logrank",
     "survival_at",
     "survival_band",
-]
-
-_TTR_COLUMNS = [
-    "episodes",
-    "resolved",
-    "censored",
-    "median_days",
-    "median_ci_low",
-    "median_ci_high",
 ]
 
 
@@ -193,7 +185,8 @@ def time_to_resolution(
             "no episodes: time to resolution is empty", RecoveryToolkitWarning, stacklevel=2
         )
         milestones = [f"resolved_by_day_{d}" for d in days]
-        return pd.DataFrame(columns=[by, *_TTR_COLUMNS, *milestones])
+        empty = empty_table(TimeToResolutionTable, milestones)
+        return empty.rename(columns={"treatment_type": by})
     return pd.DataFrame(rows)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
-from ..schemas import EpisodeTable
+from ..schemas import EpisodeTable, SpcTable, empty_table
 
 _ANY = EpisodeTable.first("any_flag")
 
@@ -104,9 +104,7 @@ def p_chart(
     """
     if episodes.empty:
         warnings.warn("no episodes: the p-chart is empty", RecoveryToolkitWarning, stacklevel=2)
-        return pd.DataFrame(
-            columns=[by, "month", "n", "events", "p", "center", "lcl", "ucl", "signal"]
-        )
+        return empty_table(SpcTable).rename(columns={"treatment_type": by})
     stamps = pd.PeriodIndex(episodes["treatment_month"].unique(), freq="M")
     months = pd.period_range(stamps.min(), stamps.max(), freq="M")
     empty = months.size - stamps.size
