@@ -29,9 +29,9 @@ from typing import Any
 
 import pandas as pd
 
-from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..io.load import LoadResult
+from ..io.result import problem_table
 from ..schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
 from ..schemas.outputs import schema_columns
 from .adherence import adherence_table, item_resolution, resolution_by_adherence
@@ -96,7 +96,7 @@ class Provenance:
             },
             episodes=result.episodes,
             options=dict(result.options),
-            problems=cls.problem_table(result.problems),
+            problems=problem_table(result.problems),
             engine=engine,
         )
 
@@ -108,21 +108,8 @@ class Provenance:
             sha256="",
             rows={"read": len(logs), "valid": len(logs), "quarantined": 0, "merged": 0},
             episodes=int(logs["episode_id"].nunique()),
-            problems=cls.problem_table(pd.DataFrame(columns=["row", "column", "code", "value"])),
+            problems=problem_table(pd.DataFrame(columns=["row", "column", "code", "value"])),
         )
-
-    @staticmethod
-    def problem_table(problems: pd.DataFrame) -> pd.DataFrame:
-        """Problems counted by column and reason code, with the fix to apply.
-
-        Examples
-        --------
-        >>> Provenance.problem_table(pd.DataFrame(columns=["row", "column", "code"])).columns
-        Index(['column', 'code', 'rows', 'fix'], dtype='str')
-        """
-        table = problems.groupby(["column", "code"]).size().rename("rows").reset_index()
-        table["fix"] = table["code"].map(lambda code: vocab.REASONS[code].fix).astype("str")
-        return table.sort_values(["rows", "column"], ascending=[False, True], ignore_index=True)
 
 
 @dataclass(frozen=True)

@@ -66,9 +66,7 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="report file (default: report.html)",
     )
-    report.add_argument("--force", action="store_true", help="overwrite an existing report")
-    _add_method_options(report)
-    _add_share_options(report)
+    _add_output_options(report, force="overwrite an existing report")
     report.set_defaults(run=run.run_report)
 
 
@@ -104,9 +102,7 @@ def _add_summary(commands: argparse._SubParsersAction) -> None:
         default="csv",
         help="CSV files, or one Excel workbook (summary.xlsx) with a sheet per table",
     )
-    summary.add_argument("--force", action="store_true", help="replace existing output files")
-    _add_method_options(summary)
-    _add_share_options(summary)
+    _add_output_options(summary, force="replace existing output files")
     summary.set_defaults(run=run.run_summary)
 
 
@@ -138,6 +134,13 @@ def _add_loader_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--delimiter", metavar="D", help="field delimiter (default: sniffed)")
     parser.add_argument("--sheet", default=0, metavar="S", help="Excel worksheet name or index")
+
+
+def _add_output_options(parser: argparse.ArgumentParser, *, force: str) -> None:
+    """What every command that computes results takes: --force, the methods, sharing."""
+    parser.add_argument("--force", action="store_true", help=force)
+    _add_method_options(parser)
+    _add_share_options(parser)
 
 
 def _add_method_options(parser: argparse.ArgumentParser) -> None:

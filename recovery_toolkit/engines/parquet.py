@@ -43,6 +43,7 @@ from ..errors import InputFileError
 from ..io.dataset import Partitioned, iter_parts, partition_dataset
 from ..io.load import LoadResult
 from ..io.mapping import Mapping, load_mapping
+from ..io.result import problem_table
 
 __all__ = ["DatasetResults", "summarise_dataset"]
 
@@ -197,7 +198,7 @@ def _provenance(
         },
         episodes=episodes,
         options=options,
-        problems=Provenance.problem_table(_concat([r.problems for r in loads])),
+        problems=problem_table(_concat([r.problems for r in loads])),
         engine="parquet",
     )
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import InputFileError
 from ..schemas import CANONICAL_COLUMNS, REQUIRED_COLUMNS
-from .raw import fold_name
+from .raw import fold_name, repeated
 
 __all__ = ["canonical_header", "check_required_columns"]
 
@@ -52,7 +52,7 @@ def canonical_header(columns: pd.Index, path: str | Path) -> dict[str, str]:
     """
     renames = {str(c): _CANONICAL[fold_name(c)] for c in columns if fold_name(c) in _CANONICAL}
     targets = list(renames.values())
-    twice = sorted({t for t in targets if targets.count(t) > 1})
+    twice = repeated(targets)
     if twice:
         raise InputFileError(
             path,

@@ -27,6 +27,7 @@ import yaml
 
 from ..errors import MappingError
 from ..schemas import CANONICAL_COLUMNS
+from .raw import repeated
 
 __all__ = ["Mapping", "RedcapLayout", "load_mapping", "apply_mapping"]
 
@@ -117,7 +118,7 @@ class Mapping:
         targets = [*columns.values(), *(c for t in checkboxes.values() for c in t.values())]
         _refuse_unknown(source, "target column", set(targets) - _TARGETS, _TARGETS)
         _refuse_unknown(source, "values column", set(values) - _TARGETS, _TARGETS)
-        twice = sorted({t for t in targets if targets.count(t) > 1})
+        twice = repeated(targets)
         if twice:
             raise MappingError(
                 source,

@@ -10,6 +10,8 @@ Examples
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,7 @@ __all__ = [
     "fold_name",
     "name_columns",
     "refuse_duplicate_columns",
+    "repeated",
 ]
 
 EXPORT_FIX = "export the data as CSV, Excel (.xlsx) or Parquet"
@@ -75,10 +78,21 @@ def drop_empty_unnamed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=empty) if empty else frame
 
 
+def repeated(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted.
+
+    Examples
+    --------
+    >>> repeated(["a", "b", "a", "c", "b"])
+    ['a', 'b']
+    """
+    counts = Counter(values)
+    return sorted(value for value, n in counts.items() if n > 1)
+
+
 def refuse_duplicate_columns(path: Path, header: list[str]) -> None:
     """Refuse a header that names a column twice (which copy would count?)."""
-    seen: set[str] = set()
-    twice = sorted({h for h in header if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
+    twice = repeated(header)
     if twice:
         raise InputFileError(
             path,
