@@ -44,7 +44,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load_logs": ("io.load", "load_logs"),
     "LoadResult": ("io.load", "LoadResult"),
     "load_mapping": ("io.mapping", "load_mapping"),
-    "ColumnMapping": ("io.mapping", "Mapping"),
+    "ColumnMapping": ("io.mapping", "ColumnMapping"),
     "SorenessLog": ("schemas", "SorenessLog"),
     "Settings": ("analysis.settings", "Settings"),
     "compute": ("analysis.results", "compute"),
@@ -112,8 +112,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .analysis.settings import Settings
     from .engines.parquet import summarise_dataset
     from .io.load import LoadResult, load_logs
-    from .io.mapping import Mapping as ColumnMapping
-    from .io.mapping import load_mapping
+    from .io.mapping import ColumnMapping, load_mapping
     from .privacy.share import SharedResults, share
     from .render.export import write_tables
     from .render.report import build_report, write_report

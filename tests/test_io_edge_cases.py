@@ -14,7 +14,7 @@ import pytest
 from recovery_toolkit import InputFileError, MappingError, load_logs
 from recovery_toolkit.cli import main
 from recovery_toolkit.errors import OptionError
-from recovery_toolkit.io.mapping import Mapping
+from recovery_toolkit.io.mapping import ColumnMapping
 
 from .conftest import HEADER, TODAY, codes_by_row
 
@@ -120,7 +120,9 @@ REDCAP_MAP = {
 
 
 def test_redcap_baseline_rows_are_checked_not_silently_merged(write):
-    result = load_logs(write("r.csv", REDCAP), mapping=Mapping.from_dict(REDCAP_MAP), today=TODAY)
+    result = load_logs(
+        write("r.csv", REDCAP), mapping=ColumnMapping.from_dict(REDCAP_MAP), today=TODAY
+    )
     codes = codes_by_row(result)
     assert codes[1] == codes[2] == {"inconsistent_episode"}  # diary disagrees with baseline
     assert codes[3] == codes[4] == codes[5] == {"inconsistent_episode"}  # two baselines
@@ -141,24 +143,24 @@ def test_redcap_baseline_rows_are_checked_not_silently_merged(write):
 )
 def test_mapping_values_of_the_wrong_type(content, words):
     with pytest.raises(MappingError, match=words):
-        Mapping.from_dict(content)
+        ColumnMapping.from_dict(content)
 
 
 def test_single_names_are_one_item_lists():
-    mapping = Mapping.from_dict({"ignore": "Notes", "redcap": {"carry": "patient_id"}})
+    mapping = ColumnMapping.from_dict({"ignore": "Notes", "redcap": {"carry": "patient_id"}})
     assert mapping.ignore == ("Notes",) and mapping.redcap.carry == ("patient_id",)
 
 
 def test_mapping_to_a_column_the_file_already_has(write):
     path = write("c.csv", HEADER + ",Pain\n" + GOOD + ",4\n")
     with pytest.raises(MappingError, match="already has"):
-        load_logs(path, mapping=Mapping.from_dict({"columns": {"Pain": "soreness"}}))
+        load_logs(path, mapping=ColumnMapping.from_dict({"columns": {"Pain": "soreness"}}))
 
 
 def test_unmapped_headers_are_still_matched_by_name(write):
     text = "Patient ID,Treatment-Type,treatment_date,log date,Pain\nP1,PT,2025-03-01,2025-03-02,4\n"
     result = load_logs(
-        write("p.csv", text), mapping=Mapping.from_dict({"columns": {"Pain": "soreness"}})
+        write("p.csv", text), mapping=ColumnMapping.from_dict({"columns": {"Pain": "soreness"}})
     )
     assert result.rows_valid == 1
 

@@ -16,7 +16,7 @@ from recovery_toolkit import load_logs, vocab
 from recovery_toolkit.cli import main
 from recovery_toolkit.errors import OptionError
 from recovery_toolkit.io import parse, rules
-from recovery_toolkit.io.mapping import Mapping
+from recovery_toolkit.io.mapping import ColumnMapping
 
 from .conftest import HEADER, TODAY, codes_by_row
 
@@ -60,7 +60,7 @@ REDCAP_MAP = {
 def _load_example(code: str, write) -> pd.DataFrame:
     if code == "episode_without_logs":
         path = write("r.csv", REDCAP)
-        return load_logs(path, mapping=Mapping.from_dict(REDCAP_MAP), today=TODAY).problems
+        return load_logs(path, mapping=ColumnMapping.from_dict(REDCAP_MAP), today=TODAY).problems
     header, lines = EXAMPLES[code]
     return load_logs(write("x.csv", "\n".join([header, *lines]) + "\n"), today=TODAY).problems
 

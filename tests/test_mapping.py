@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from recovery_toolkit import MappingError, load_logs, load_mapping
-from recovery_toolkit.io.mapping import Mapping
+from recovery_toolkit.io.mapping import ColumnMapping
 from recovery_toolkit.samples import sample_path
 
 from .conftest import TODAY, codes_by_row
@@ -91,7 +91,9 @@ REDCAP_MAP = {
 
 
 def test_redcap_baseline_only_rows_are_merged_not_lost(write):
-    result = load_logs(write("r.csv", REDCAP), mapping=Mapping.from_dict(REDCAP_MAP), today=TODAY)
+    result = load_logs(
+        write("r.csv", REDCAP), mapping=ColumnMapping.from_dict(REDCAP_MAP), today=TODAY
+    )
     assert (result.rows_read, result.rows_valid, result.rows_quarantined, result.rows_merged) == (
         7,
         4,
@@ -114,7 +116,7 @@ def test_value_maps_are_case_insensitive_and_pass_others_through(write):
         "B,MANIP.,2025-01-01,2025-01-02,3\n"
         "C,yoga,2025-01-01,2025-01-02,3\n"
     )
-    mapping = Mapping.from_dict(
+    mapping = ColumnMapping.from_dict(
         {
             "columns": {
                 "pid": "patient_id",
@@ -161,7 +163,7 @@ def test_missing_mapping_file(tmp_path):
 def test_command_line_options_win_over_the_mapping(write):
     text = "patient_id;treatment_type;treatment_date;log_date;soreness\n"
     text += "P1;PT;2025-03-01;2025-03-02;4\n"
-    mapping = Mapping.from_dict({"delimiter": ";", "date_format": "%d/%m/%Y"})
+    mapping = ColumnMapping.from_dict({"delimiter": ";", "date_format": "%d/%m/%Y"})
     result = load_logs(write("o.csv", text), mapping=mapping, date_format="%Y-%m-%d", today=TODAY)
     assert result.rows_valid == 1
 
@@ -180,7 +182,7 @@ def test_redcap_carried_values_follow_their_record_whatever_the_reader(write):
         "3,treatment_arm_1,P3,PT,2025-03-12,North,Dr C,5\n"
         "3,day_1_arm_1,,,,,,4\n"
     )
-    mapping = Mapping.from_dict(
+    mapping = ColumnMapping.from_dict(
         {
             "columns": {
                 "mrn": "patient_id",

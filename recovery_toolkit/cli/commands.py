@@ -249,7 +249,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
         write_csv(result.quarantine, args.quarantine, sep=result.options["delimiter"] or ",")
     if args.json:
-        print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return 0
     print(str(result))
     problems = result.problems

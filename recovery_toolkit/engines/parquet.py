@@ -42,7 +42,7 @@ from ..analysis.settings import Settings, resolve
 from ..errors import InputFileError
 from ..io.dataset import Partitioned, iter_parts, partition_dataset
 from ..io.load import LoadResult
-from ..io.mapping import Mapping, load_mapping
+from ..io.mapping import ColumnMapping, load_mapping
 from ..io.result import problem_table
 
 __all__ = ["DatasetResults", "summarise_dataset"]
@@ -52,7 +52,7 @@ def summarise_dataset(
     folder: str | Path,
     settings: Settings | None = None,
     *,
-    mapping: str | Path | Mapping | None = None,
+    mapping: str | Path | ColumnMapping | None = None,
     date_format: str | None = None,
     today: dt.date | None = None,
     rows_per_part: int = 1_000_000,
@@ -83,7 +83,7 @@ def summarise_dataset(
     [142, 127, 85, 46]
     """
     settings = resolve(settings)
-    if mapping is not None and not isinstance(mapping, Mapping):
+    if mapping is not None and not isinstance(mapping, ColumnMapping):
         mapping = load_mapping(mapping)
     load_options: dict[str, object] = {
         "mapping": mapping,

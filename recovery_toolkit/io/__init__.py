@@ -9,13 +9,13 @@ Examples
 """
 
 from .load import LoadResult, file_sha256, load_logs
-from .mapping import Mapping, RedcapLayout, apply_mapping, load_mapping
+from .mapping import ColumnMapping, RedcapLayout, apply_mapping, load_mapping
 from .readers import RawTable, read_raw
 from .writers import atomic_write, neutralise_formulas, write_csv, write_text
 
 __all__ = [
     "LoadResult",
-    "Mapping",
+    "ColumnMapping",
     "RawTable",
     "RedcapLayout",
     "apply_mapping",

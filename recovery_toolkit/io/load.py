@@ -34,7 +34,7 @@ from ..schemas import (
 )
 from . import parse, rules
 from .columns import canonical_header, check_required_columns
-from .mapping import Mapping, apply_mapping, load_mapping
+from .mapping import ColumnMapping, apply_mapping, load_mapping
 from .quarantine import problems_of, quarantine_of
 from .readers import RawTable, read_raw
 from .result import LoadResult, problem_table
@@ -63,7 +63,7 @@ def file_sha256(path: str | Path) -> str:
 def load_logs(
     path: str | Path,
     *,
-    mapping: str | Path | Mapping | None = None,
+    mapping: str | Path | ColumnMapping | None = None,
     encoding: str | None = None,
     date_format: str | None = None,
     delimiter: str | None = None,
@@ -76,10 +76,10 @@ def load_logs(
     ----------
     path : str or Path
         A local CSV/TSV/TXT, XLSX or Parquet file.
-    mapping : str, Path or Mapping, optional
-        A mapping file (YAML/TOML) or :class:`~recovery_toolkit.io.mapping.Mapping` that renames
-        columns, translates values and describes a REDCap layout. Without one, headers are
-        matched to canonical names ignoring case, spaces and hyphens.
+    mapping : str, Path or ColumnMapping, optional
+        A mapping file (YAML/TOML) or a :class:`~recovery_toolkit.io.mapping.ColumnMapping`
+        that renames columns, translates values and describes a REDCap layout. Without one,
+        headers are matched to canonical names ignoring case, spaces and hyphens.
     encoding : str, optional
         Text encoding when it is not UTF-8 (e.g. ``"latin-1"``).
     date_format : str, optional
@@ -108,7 +108,7 @@ def load_logs(
     >>> messy.rows_quarantined > 0
     True
     """
-    if mapping is not None and not isinstance(mapping, Mapping):
+    if mapping is not None and not isinstance(mapping, ColumnMapping):
         mapping = load_mapping(mapping)
     encoding = encoding or (mapping.encoding if mapping else None)
     date_format = date_format or (mapping.date_format if mapping else None)
@@ -127,7 +127,7 @@ def load_logs(
 def _validate(
     raw: RawTable,
     path: str | Path,
-    mapping: Mapping | None,
+    mapping: ColumnMapping | None,
     date_format: str | None,
     today: dt.date | None,
     digest: str | None,
@@ -205,7 +205,7 @@ def validate_raw(
     *,
     source: str | Path,
     sha256: str,
-    mapping: Mapping | None = None,
+    mapping: ColumnMapping | None = None,
     date_format: str | None = None,
     today: dt.date | None = None,
 ) -> LoadResult:

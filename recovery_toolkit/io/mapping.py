@@ -7,8 +7,8 @@ from a baseline event row to the diary rows of the same record. The format is do
 
 Examples
 --------
->>> from recovery_toolkit.io.mapping import Mapping
->>> m = Mapping.from_dict({"columns": {"Pain": "soreness"}})
+>>> from recovery_toolkit.io.mapping import ColumnMapping
+>>> m = ColumnMapping.from_dict({"columns": {"Pain": "soreness"}})
 >>> m.columns
 {'Pain': 'soreness'}
 """
@@ -29,7 +29,7 @@ from ..errors import MappingError
 from ..schemas import CANONICAL_COLUMNS
 from .raw import repeated
 
-__all__ = ["Mapping", "RedcapLayout", "load_mapping", "apply_mapping"]
+__all__ = ["ColumnMapping", "RedcapLayout", "load_mapping", "apply_mapping"]
 
 _TOP_KEYS = {
     "columns",
@@ -81,7 +81,7 @@ class RedcapLayout:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class ColumnMapping:
     """A parsed mapping file. Build it with :func:`load_mapping` or :meth:`from_dict`."""
 
     columns: dict[str, str] = field(default_factory=dict)
@@ -96,12 +96,12 @@ class Mapping:
     source: str = "<mapping>"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "<mapping>") -> Mapping:
+    def from_dict(cls, data: dict[str, Any], *, source: str = "<mapping>") -> ColumnMapping:
         """Build a mapping from the parsed content of a mapping file.
 
         Examples
         --------
-        >>> Mapping.from_dict({"values": {"treatment_type": {"1": "chiropractic"}}}).values
+        >>> ColumnMapping.from_dict({"values": {"treatment_type": {"1": "chiropractic"}}}).values
         {'treatment_type': {'1': 'chiropractic'}}
         """
         if not isinstance(data, dict):
@@ -207,7 +207,7 @@ def _refuse_unknown(source: str, what: str, unknown: set[str], allowed: Any) -> 
         )
 
 
-def load_mapping(path: str | Path) -> Mapping:
+def load_mapping(path: str | Path) -> ColumnMapping:
     """Read a YAML (``.yaml``/``.yml``) or TOML (``.toml``) mapping file.
 
     Examples
@@ -230,10 +230,10 @@ def load_mapping(path: str | Path) -> Mapping:
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         problem = " ".join(str(exc).split())
         raise MappingError(path, f"cannot be parsed ({problem})", "fix the syntax") from None
-    return Mapping.from_dict(data or {}, source=str(path))
+    return ColumnMapping.from_dict(data or {}, source=str(path))
 
 
-def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, np.ndarray]:
+def apply_mapping(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[pd.DataFrame, np.ndarray]:
     """Apply ``mapping`` to a raw frame.
 
     Returns the mapped frame (same index, so every row still points to its source row) and a
@@ -242,7 +242,7 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, 
     Examples
     --------
     >>> raw = pd.DataFrame({"Pain": ["3"], "PT": ["yes"]})
-    >>> m = Mapping.from_dict({"columns": {"Pain": "soreness", "PT": "clinic_contact"}})
+    >>> m = ColumnMapping.from_dict({"columns": {"Pain": "soreness", "PT": "clinic_contact"}})
     >>> apply_mapping(raw, m)[0].columns.tolist()
     ['soreness', 'clinic_contact']
     """

@@ -86,14 +86,14 @@ class LoadResult:
         """Distinct episodes among the valid rows."""
         return int(self.logs[SorenessLog.episode_id].nunique())
 
-    def summary(self, *, max_problems: int | None = None) -> dict[str, Any]:
+    def to_dict(self, *, max_problems: int | None = None) -> dict[str, Any]:
         """A JSON-ready summary: counts, options and the problems (optionally the first N).
 
         Examples
         --------
         >>> from recovery_toolkit import load_logs
         >>> from recovery_toolkit.samples import sample_path
-        >>> sorted(load_logs(sample_path()).summary())[:3]
+        >>> sorted(load_logs(sample_path()).to_dict())[:3]
         ['blank_rows', 'episodes', 'file']
         """
         problems = self.problems if max_problems is None else self.problems.head(max_problems)

@@ -1,4 +1,4 @@
-"""Pandera models of the output tables (docs/methods.md, DESIGN §5).
+"""Pandera models of the output tables (docs/methods.md; written by `recovery-toolkit summary`).
 
 Every table ``recovery-toolkit summary`` writes has a model here; an empty result is built
 from its model (:func:`empty_table`), so its columns and dtypes never drift.
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------------------------ output tables
-# The tables of DESIGN §5, as written by ``recovery-toolkit summary``. Intervals are nullable:
+# The tables as written by ``recovery-toolkit summary``. Intervals are nullable:
 # they are empty where undefined (n < 2, no events, median not reached).
 
 
