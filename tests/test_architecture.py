@@ -94,20 +94,40 @@ def test_imports_go_one_way_down_the_layers(path):
 
 
 def test_a_table_without_a_sharing_rule_comes_out_suppressed():
-    """A new table (here a dummy one) is safe to share before anyone writes its rule."""
+    """A new table (here a dummy, patient-level one) is safe to share before anyone writes its
+    rule: one row, every cell suppressed; no index, row count or key value survives."""
     from dataclasses import replace
     from types import MappingProxyType
 
     results = rt.compute(rt.load_logs(rt.sample_path()))
+    episodes = results.episodes
     dummy = pd.DataFrame(
-        {"treatment_type": ["injection", "chiropractic"], "patients": [3, 250], "id": ["P1", "P2"]}
-    )
+        {
+            "treatment_type": episodes["treatment_type"],
+            "day": episodes["last_day"],
+            "patients": 1,
+        }
+    ).set_index(episodes["patient_id"])
     with_dummy = replace(results, tables=MappingProxyType({**results.tables, "dummy": dummy}))
     shared = rt.share(with_dummy)
     table = shared.tables["dummy"]
-    assert table["treatment_type"].tolist() == ["injection", "chiropractic"]  # a key column
-    assert (table[["patients", "id"]] == SUPPRESSED).all().all()
+    assert table.shape == (1, 3) and list(table.columns) == ["treatment_type", "day", "patients"]
+    assert (table == SUPPRESSED).all().all()
+    assert not table.index.astype(str).str.startswith("P").any()
     assert shared.episodes is None and shared.logs is None and shared.notes == ()
+
+
+def test_shared_results_hold_no_path_and_refuse_weak_keys(tmp_path):
+    folder = tmp_path / "clinic_of_dr_smith"
+    folder.mkdir()
+    data = folder / "export.csv"
+    data.write_bytes(rt.sample_path().read_bytes())
+    shared = rt.share(rt.compute(rt.load_logs(data)))
+    assert shared.provenance.source == "export.csv"
+    with pytest.raises(rt.OptionError, match="at least 16"):
+        rt.share(rt.compute(rt.load_logs(data)), pseudonym_key=b"k")
+    with pytest.raises(rt.OptionError, match="shared already"):
+        rt.share(shared)
 
 
 def test_shared_results_select_rows_by_key_not_by_label():

@@ -124,3 +124,15 @@ def test_adherence_explorer_items_groups_and_drill_down(result):
     episodes = explorer.episodes
     assert len(drilled) == (episodes["treatment_type"] == "minor_procedure").sum()
     assert pd.Series(drilled["proportion"].dropna()).is_monotonic_increasing
+
+
+def test_explorers_follow_the_settings_of_results_they_are_given():
+    import recovery_toolkit as rt
+
+    results = rt.compute(load_logs(sample_path()), rt.Settings(window_days=21, resolved_at=1))
+    cohort = CohortExplorer(results)
+    assert (cohort.window.value, cohort.resolved_at.value) == (21, 1)
+    assert int(cohort.tables["recovery_curve"]["day"].max()) > 14
+    assert AdherenceExplorer(results).settings.window_days == 21
+    assert len(PatientExplorer(results).trajectory) == 22
+    assert PatientExplorer(results, window_days=10).settings.window_days == 10  # one-off

@@ -22,6 +22,7 @@ from .adherence import (
     adherence_scores,
     adherence_table,
     episode_checklist,
+    item_episodes,
     item_resolution,
     resolution_by_adherence,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "episode_trajectory",
     "escalation",
     "in_window",
+    "item_episodes",
     "item_resolution",
     "kaplan_meier",
     "km_curve",

@@ -43,6 +43,7 @@ __all__ = [
     "item_resolution",
     "adherence_group_shares",
     "episode_checklist",
+    "item_episodes",
 ]
 
 CAUTION = (
@@ -193,6 +194,40 @@ def item_resolution(
             }
         )
     return pd.DataFrame(rows)
+
+
+def item_episodes(
+    episodes: pd.DataFrame, item: str, *, treatment_type: str | None = None
+) -> pd.DataFrame:
+    """One checklist item, episode by episode: days answered and adherent, the adherent share
+    and the episode's resolution (least adherent first; never answered last).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit.analysis.episodes import episode_table
+    >>> eps = episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> table = item_episodes(eps, "care_sleep", treatment_type="injection")
+    >>> table.columns.tolist()[-3:], set(table["treatment_type"].astype(str))
+    (['proportion', 'resolved', 'days_to_resolution'], {'injection'})
+    """
+    if treatment_type is not None:
+        episodes = episodes.loc[episodes["treatment_type"] == treatment_type]
+    answered = episodes[EpisodeTable.answered(item)]
+    adherent = episodes[EpisodeTable.adherent(item)]
+    table = pd.DataFrame(
+        {
+            "episode_id": episodes["episode_id"],
+            "patient_id": episodes["patient_id"],
+            "treatment_type": episodes["treatment_type"],
+            "days_answered": answered,
+            "days_adherent": adherent,
+            "proportion": adherent / answered.where(answered > 0),
+            "resolved": episodes["resolved"],
+            "days_to_resolution": episodes["time"].where(episodes["resolved"]),
+        }
+    )
+    return table.sort_values("proportion", na_position="last").reset_index(drop=True)
 
 
 def adherence_group_shares(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:

@@ -208,7 +208,7 @@ def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _test_table(test: LogRankResult) -> pd.DataFrame:
-    return pd.DataFrame({"statistic": [test.statistic], "dof": [test.dof], "p": [test.p_value]})
+    return pd.DataFrame({"chi2": [test.statistic], "dof": [test.dof], "p": [test.p_value]})
 
 
 def cohort_tables(

@@ -103,6 +103,13 @@ def pseudonymise(ids: pd.Series, key: bytes | None) -> pd.Series:
             "can be reversed by hashing every possible ID)",
             "pass a secret only the clinic holds (load_key reads one from a file)",
         )
+    if not isinstance(key, bytes) or len(key) < _MIN_KEY_BYTES:
+        raise OptionError(
+            "key=",
+            "<secret>",
+            f"must be bytes, at least {_MIN_KEY_BYTES} of them (a short key can be guessed)",
+            "use a long random secret, e.g. load_key(path) of a file of 64 hex characters",
+        )
     codes, uniques = pd.factorize(ids.astype("str"))
     names = np.array(
         [

@@ -3,8 +3,8 @@
 The report, the CSV/XLSX export and any future output render what they are given; to leave
 the clinic they are given :func:`share`'s result, never the internal :class:`Results`. Each
 table of the results has a rule here (:data:`RULES`), chosen by its key; a table without a
-rule comes out with every value ``suppressed`` (only its key columns, such as treatment type
-and day, stay), so a new table is safe before anyone writes its rule. Row-level data (logs,
+rule comes out as one row reading ``suppressed`` in every column (no index, no row count, no
+key values), so a new table is safe before anyone writes its rule. Row-level data (logs,
 episode table, notes) never reaches shared results; alerts appear only under pseudonyms.
 
 Examples
@@ -29,17 +29,13 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.results import Provenance, Results
+from ..errors import OptionError
 from .cells import SUPPRESSED, is_small, pseudonymise_alerts, row_counts
 from .km import coarsen_km
 from .plan import SharePlan
 from .report_tables import share_item_resolution, share_km, share_table_one
 
-__all__ = ["SharedResults", "RULES", "KEY_COLUMNS", "share", "suppress_all"]
-
-#: Columns that name what a row is about (never a count): kept by :func:`suppress_all`.
-KEY_COLUMNS = frozenset(
-    {"treatment_type", "flag", "item", "day", "month", "characteristic", "statistic"}
-)
+__all__ = ["SharedResults", "RULES", "share", "suppress_all"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,7 @@ _Rule = Callable[[SharePlan, Results, pd.DataFrame], pd.DataFrame | None]
 
 
 def _pass(plan: SharePlan, results: Results, table: pd.DataFrame) -> pd.DataFrame:
-    return table  # test statistics: no count can be read off them
+    return table.copy()  # test statistics: no count can be read off them
 
 
 def _drop(plan: SharePlan, results: Results, table: pd.DataFrame) -> None:
@@ -99,17 +95,18 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
 
 
 def suppress_all(table: pd.DataFrame) -> pd.DataFrame:
-    """Every value ``suppressed`` except the key columns (:data:`KEY_COLUMNS`): how a table
-    without a sharing rule is shared.
+    """How a table without a sharing rule is shared: its columns, one row, every cell
+    ``suppressed`` (its index, its number of rows and its values would all be counts or
+    identifiers).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"treatment_type": ["injection"], "patient_id": ["P1"], "n": [3]})
-    >>> suppress_all(t).iloc[0].tolist()
-    ['injection', 'suppressed', 'suppressed']
+    >>> t = pd.DataFrame({"treatment_type": ["injection"] * 2, "patient_id": ["P1", "P2"]},
+    ...                  index=["P1", "P2"])
+    >>> suppress_all(t).to_dict("records")
+    [{'treatment_type': 'suppressed', 'patient_id': 'suppressed'}]
     """
-    hidden = [c for c in table.columns if c not in KEY_COLUMNS]
-    return table.assign(**{c: pd.Series(SUPPRESSED, index=table.index) for c in hidden})
+    return pd.DataFrame({column: [SUPPRESSED] for column in table.columns})
 
 
 def _provenance(p: Provenance, min_cell: int) -> Provenance:
@@ -124,7 +121,14 @@ def _provenance(p: Provenance, min_cell: int) -> Provenance:
     episodes = SUPPRESSED if is_small(np.array([p.episodes]), min_cell)[0] else p.episodes
     mapping = p.options.get("mapping")
     options = {**p.options, "mapping": Path(mapping).name if mapping else None}
-    return replace(p, rows=rows, episodes=episodes, problems=problems, options=options)
+    return replace(
+        p,
+        source=Path(p.source).name,  # a folder's path can name a clinic or a patient
+        rows=rows,
+        episodes=episodes,
+        problems=problems,
+        options=options,
+    )
 
 
 def share(
@@ -158,7 +162,9 @@ def share(
     np.True_
     """
     if results.shared:
-        raise ValueError("results= are shared already; share the internal results once")
+        raise OptionError(
+            "results=", "<shared results>", "are shared already", "share the internal results once"
+        )
     min_cell = results.settings.min_cell if min_cell is None else min_cell
     plan = SharePlan.from_tables(dict(results.tables), min_cell=min_cell)
     tables: dict[str, pd.DataFrame] = {}

@@ -145,7 +145,7 @@ def _km_note(view: ReportView) -> str:
 def _test_note(test: pd.DataFrame, across: str) -> str:
     row = test.iloc[0]
     return (
-        f'<p class="note">Log-rank test across {across}: χ² = {row["statistic"]:.2f} '
+        f'<p class="note">Log-rank test across {across}: χ² = {row["chi2"]:.2f} '
         f"on {int(row['dof'])} df, p = {row['p']:.3g}.</p>"
     )
 

@@ -22,7 +22,6 @@ from ... import analysis, vocab
 from ...analysis.resolution import LogRankResult
 from ...analysis.settings import Settings
 from ...errors import RecoveryToolkitWarning
-from ...schemas import EpisodeTable
 from .. import charts
 from ..html import download_link, table_html
 from .common import TYPE_LABELS, Explorer, chart_widget, present_types
@@ -255,19 +254,6 @@ class AdherenceExplorer(Explorer):
 
     def _drill(self) -> None:
         item, kind = self.drill_item.value, self.drill_type.value
-        episodes = self.episodes.loc[self.episodes["treatment_type"] == kind]
-        answered = episodes[EpisodeTable.answered(item)]
-        table = pd.DataFrame(
-            {
-                "episode_id": episodes["episode_id"],
-                "patient_id": episodes["patient_id"],
-                "treatment_type": episodes["treatment_type"],
-                "days_answered": answered,
-                "days_adherent": episodes[EpisodeTable.adherent(item)],
-                "proportion": episodes[EpisodeTable.adherent(item)] / answered.where(answered > 0),
-                "resolved": episodes["resolved"],
-                "days_to_resolution": episodes["time"].where(episodes["resolved"]),
-            }
-        ).sort_values("proportion", na_position="last")
+        table = analysis.item_episodes(self.episodes, item, treatment_type=kind)
         self.drilled = table.reset_index(drop=True)
         self.drill_view.value = table_html(self.drilled, max_rows=30, digits=2)

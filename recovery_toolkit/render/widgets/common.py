@@ -72,7 +72,8 @@ class Explorer:
     data : LoadResult, Results or DataFrame
         Canonical logs (e.g. ``load_logs("my_export.csv")``).
     settings : Settings, optional
-        The notebook's settings (window, resolution and alert thresholds).
+        The notebook's settings (window, resolution and alert thresholds); by default those of
+        ``data`` when it is :class:`~recovery_toolkit.analysis.Results`.
     window_days : int, optional
         One-off override of ``settings.window_days``.
 
@@ -90,6 +91,8 @@ class Explorer:
         window_days: int | None = None,
     ) -> None:
         self.logs = logs_of(data)
+        if settings is None and isinstance(data, Results):
+            settings = data.settings  # results bring the settings they were computed with
         self.settings = resolve(settings, window_days=window_days)
         self._build()
 
@@ -103,7 +106,9 @@ class Explorer:
 
 
 def chart_widget(chart: alt.TopLevelSpec) -> alt.JupyterChart:
-    """A chart as a widget, offline and in the toolkit's theme."""
+    """A chart as a widget, offline and in the toolkit's theme (an explorer turns both on for
+    the notebook, as :func:`~recovery_toolkit.render.theme.enable_offline` does: its charts
+    are redrawn as its controls change)."""
     enable_offline()
     return alt.JupyterChart(chart)
 
