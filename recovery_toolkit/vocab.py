@@ -308,6 +308,16 @@ ITEM_RESOLUTION_DAY = 7
 ABOVE_P90_DAYS = 2
 #: ... counted from this day on.
 ABOVE_P90_FROM_DAY = 3
+#: Control chart: limits at SPC_SIGMA standard errors; a run of SPC_RUN_LENGTH points on one
+#: side of the centre line signals.
+SPC_SIGMA = 3.0
+SPC_RUN_LENGTH = 8
+#: Persistent worsening (Rubinstein 2007): soreness s at least WORSENING_POINTS above baseline b
+#: and s > b x WORSENING_RATIO (a fraction, to compare whole numbers exactly).
+WORSENING_POINTS = 2
+WORSENING_RATIO = (13, 10)
+#: Escalation: clinic contact on the flag day or within this many days after it.
+CONTACT_WITHIN_DAYS = 1
 #: Smallest count a shared output shows.
 MIN_CELL = 11
 
@@ -328,6 +338,20 @@ ITEM_LABELS: Mapping[str, str] = MappingProxyType(
     {
         **{code: term.label for code, term in CARE_ITEMS.items()},
         COLD_THEN_HEAT.code: COLD_THEN_HEAT.label,
+    }
+)
+
+#: Alert severities, most pressing first.
+SEVERITIES: tuple[str, ...] = ("urgent", "prompt", "review")
+#: The severity of an alert for each red flag (by the flag's code without ``flag_``).
+FLAG_SEVERITY: Mapping[str, str] = MappingProxyType(
+    {
+        "bladder_bowel": "urgent",
+        "neuro_deficit": "urgent",
+        "cardiopulmonary": "urgent",
+        "infection_signs": "prompt",
+        "worsening_pain": "prompt",
+        "persistent_worsening": "prompt",
     }
 )
 

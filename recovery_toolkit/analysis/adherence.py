@@ -53,9 +53,15 @@ CAUTION = (
 
 
 def adherence_table(
-    episodes: pd.DataFrame, *, by: str = "treatment_type", items: tuple[str, ...] = ADHERENCE_ITEMS
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    items: tuple[str, ...] = ADHERENCE_ITEMS,
 ) -> pd.DataFrame:
     """Per group and item: days answered, days adherent and the proportion adherent.
+
+    ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
     Items with no answered day get an empty proportion and a warning.
 
@@ -66,6 +72,7 @@ def adherence_table(
     >>> adherence_table(eps, items=("cold_then_heat",))["proportion"].tolist()
     [0.8]
     """
+    del settings  # nothing here depends on it
     columns = [c for i in items for c in (EpisodeTable.answered(i), EpisodeTable.adherent(i))]
     sums = episodes.groupby(by, observed=True, sort=True)[columns].sum()
     rows = []
@@ -93,8 +100,13 @@ def adherence_table(
     return table
 
 
-def adherence_scores(episodes: pd.DataFrame) -> pd.DataFrame:
+def adherence_scores(
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
     """Per episode: the item proportions, the adherence score and its group.
+
+    ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
     Examples
     --------
@@ -104,6 +116,7 @@ def adherence_scores(episodes: pd.DataFrame) -> pd.DataFrame:
     >>> scores.columns[-2:].tolist()
     ['adherence_score', 'adherence_group']
     """
+    del settings  # nothing here depends on it
     out = episodes[["episode_id", "patient_id", "treatment_type"]].copy()
     for item in ADHERENCE_ITEMS:
         answered = episodes[EpisodeTable.answered(item)].to_numpy(dtype=float)
@@ -145,17 +158,18 @@ def item_resolution(
     episodes: pd.DataFrame,
     settings: Settings | None = None,
     *,
-    day: int | None = None,
-    threshold: float | None = None,
+    item_resolution_day: int | None = None,
+    high_adherence: float | None = None,
 ) -> pd.DataFrame:
-    """Per item: resolved by ``day`` (Kaplan–Meier) among adherent vs non-adherent episodes.
+    """Per item: resolved by ``item_resolution_day`` (Kaplan–Meier) among adherent vs other
+    episodes.
 
-    An episode is adherent to an item when it followed it on at least ``threshold`` of its
-    answered days; episodes that never answered the item are left out. Defaults:
-    ``settings.item_resolution_day`` and ``settings.high_adherence``.
+    An episode is adherent to an item when it followed it on at least ``high_adherence`` of
+    its answered days; episodes that never answered the item are left out. Both default to
+    the fields of ``settings`` of the same names.
 
-    Returns ``item, adherent_episodes, other_episodes, resolved_adherent, resolved_other,
-    difference, caution``.
+    Returns ``item, adherent_episodes, other_episodes, resolved_by_day_<d>_adherent,
+    resolved_by_day_<d>_other, difference, caution``.
 
     Examples
     --------
@@ -165,7 +179,7 @@ def item_resolution(
     >>> len(table)
     8
     """
-    s = resolve(settings, item_resolution_day=day, high_adherence=threshold)
+    s = resolve(settings, item_resolution_day=item_resolution_day, high_adherence=high_adherence)
     day, threshold = s.item_resolution_day, s.high_adherence
     rows = []
     time = episodes["time"].to_numpy(dtype=float)
@@ -230,8 +244,12 @@ def item_episodes(
     return table.sort_values("proportion", na_position="last").reset_index(drop=True)
 
 
-def adherence_group_shares(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+def adherence_group_shares(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
     """Episodes per adherence group within each treatment type, with Wilson intervals.
+
+    ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
     Examples
     --------
@@ -241,6 +259,7 @@ def adherence_group_shares(episodes: pd.DataFrame, *, by: str = "treatment_type"
     >>> shares.columns.tolist()
     ['treatment_type', 'adherence_group', 'episodes', 'share', 'ci_low', 'ci_high']
     """
+    del settings  # nothing here depends on it
     counts = (
         episodes.groupby([by, "adherence_group"], observed=False)
         .size()

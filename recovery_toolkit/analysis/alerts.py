@@ -35,15 +35,8 @@ from .settings import Settings, resolve
 
 __all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "sort_alerts"]
 
-SEVERITIES = ("urgent", "prompt", "review")
-FLAG_SEVERITY = {
-    "bladder_bowel": "urgent",
-    "neuro_deficit": "urgent",
-    "cardiopulmonary": "urgent",
-    "infection_signs": "prompt",
-    "worsening_pain": "prompt",
-    "persistent_worsening": "prompt",
-}
+SEVERITIES = vocab.SEVERITIES
+FLAG_SEVERITY = vocab.FLAG_SEVERITY
 #: The alert list: the columns of ``alerts.csv`` (its output schema) and the explanation.
 _COLUMNS = [*AlertsTable.to_schema().columns, "explanation"]
 

@@ -251,7 +251,12 @@ def _flag_days(
         values = _bool_column(logs, flag, r.rows)
         flag_days[flag] = np.minimum.reduceat(np.where(values, r.day, _NONE), r.starts)
     above = r.sore - baseline[r.e]
-    worse = (r.day >= worsening_from_day) & (above >= 2) & (10 * r.sore > 13 * baseline[r.e])
+    times, over = vocab.WORSENING_RATIO  # s > b x times / over, in whole numbers
+    worse = (
+        (r.day >= worsening_from_day)
+        & (above >= vocab.WORSENING_POINTS)
+        & (over * r.sore > times * baseline[r.e])
+    )
     flag_days["flag_persistent_worsening"] = np.minimum.reduceat(
         np.where(worse, r.day, _NONE), r.starts
     )
@@ -268,7 +273,8 @@ def _flag_columns(flag_days: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _escalated(logs: pd.DataFrame, r: _Rows, reported: np.ndarray) -> pd.arrays.BooleanArray:
     """Clinic contact on the day of the first reported flag or the next; NA without a flag."""
     contact = _bool_column(logs, "clinic_contact", r.rows)
-    on_time = contact & ((r.day == reported[r.e]) | (r.day == reported[r.e] + 1))
+    since_flag = r.day - reported[r.e]
+    on_time = contact & (since_flag >= 0) & (since_flag <= vocab.CONTACT_WITHIN_DAYS)
     escalated = np.maximum.reduceat(on_time.astype(np.int8), r.starts).astype(bool)
     out = pd.array(escalated, dtype="boolean")
     out[reported == _NONE] = pd.NA

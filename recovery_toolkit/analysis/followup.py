@@ -25,8 +25,12 @@ from .settings import Settings, resolve
 __all__ = ["completeness", "escalation", "logging_by_day", "logging_from_curve", "logging_grid"]
 
 
-def completeness(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+def completeness(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
     """Per group: episodes, mean completeness, episodes lost to follow-up and their share.
+
+    ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
     Examples
     --------
@@ -36,6 +40,7 @@ def completeness(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.Da
     {'site': 'a', 'episodes': 2, 'mean_completeness': 0.6,
      'lost_to_follow_up': 1, 'lost_share': 0.5}
     """
+    del settings  # nothing here depends on it
     table = episodes.groupby(by, observed=True, sort=True).agg(
         episodes=("completeness", "size"),
         mean_completeness=("completeness", "mean"),
@@ -46,8 +51,12 @@ def completeness(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.Da
     return table.reset_index()
 
 
-def escalation(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+def escalation(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
     """Per group: episodes with a reported flag, those escalated in time, share with Wilson CI.
+
+    ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
     Examples
     --------
@@ -57,6 +66,7 @@ def escalation(episodes: pd.DataFrame, *, by: str = "treatment_type") -> pd.Data
     >>> int(row["episodes_with_flag"]), int(row["escalated"]), float(row["share"])
     (2, 1, 0.5)
     """
+    del settings  # nothing here depends on it
     flagged = episodes.loc[episodes["escalated"].notna()]
     table = flagged.groupby(by, observed=False, sort=True).agg(
         episodes_with_flag=("escalated", "size"),

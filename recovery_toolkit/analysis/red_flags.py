@@ -33,6 +33,7 @@ from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .episodes import ALL_FLAGS
 from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
+from .settings import Settings
 
 __all__ = ["FLAG_NAMES", "red_flag_incidence", "rate_ratios", "flag_days_at_risk"]
 
@@ -59,7 +60,11 @@ def flag_days_at_risk(episodes: pd.DataFrame, flag: str) -> tuple[np.ndarray, np
 
 
 def red_flag_incidence(
-    episodes: pd.DataFrame, *, by: str = "treatment_type", flags: tuple[str, ...] = FLAG_NAMES
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    flags: tuple[str, ...] = FLAG_NAMES,
 ) -> pd.DataFrame:
     """Incidence proportion (Wilson CI) and rate per 100 episode-days (exact Poisson CI).
 
@@ -67,6 +72,8 @@ def red_flag_incidence(
     ----------
     episodes : DataFrame
         The episode table. Not modified.
+    settings : Settings, optional
+        Accepted like every analysis function's; no parameter of this table depends on it.
     by : str, default "treatment_type"
         Grouping column.
     flags : tuple of str
@@ -87,6 +94,7 @@ def red_flag_incidence(
     >>> float(row["proportion"]), round(float(row["rate_per_100_days"]), 3)  # 1 / (2+15+15+5)
     (0.25, 2.703)
     """
+    del settings  # nothing here depends on it
     rows = []
     for group, part in episodes.groupby(by, observed=True, sort=True):
         for flag in flags:
@@ -122,12 +130,15 @@ def red_flag_incidence(
 
 def rate_ratios(
     episodes: pd.DataFrame,
+    settings: Settings | None = None,
     *,
     reference: str = "chiropractic",
     flag: str = "any",
     by: str = "treatment_type",
 ) -> pd.DataFrame:
     """Rate ratio of the first ``flag`` for each group against ``reference``, exact CI.
+
+    ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
     Returns ``by, flag, events, days_at_risk, rate_ratio, ci_low, ci_high``; the reference row
     has ratio 1 and no interval.
@@ -140,6 +151,7 @@ def rate_ratios(
     >>> rate_ratios(eps, reference="a")["rate_ratio"].tolist()  # (2 / 6) / (1 / 12)
     [1.0, 4.0]
     """
+    del settings  # nothing here depends on it
     groups = {}
     for group, part in episodes.groupby(by, observed=True, sort=True):
         happened, days = flag_days_at_risk(part, flag)

@@ -144,7 +144,7 @@ def time_to_resolution(
     settings: Settings | None = None,
     *,
     by: str = "treatment_type",
-    days: tuple[int, ...] | None = None,
+    milestone_days: tuple[int, ...] | None = None,
 ) -> pd.DataFrame:
     """Kaplan–Meier summary per group: counts, median days with 95 % CI, resolved by day t.
 
@@ -159,7 +159,7 @@ def time_to_resolution(
     >>> float(row["median_days"]), round(float(row["resolved_by_day_3"]), 3)
     (2.0, 0.5)
     """
-    days = resolve(settings, milestone_days=days).milestone_days
+    days = resolve(settings, milestone_days=milestone_days).milestone_days
     rows = []
     for group, part in episodes.groupby(by, observed=True, sort=True):
         time = part["time"].to_numpy(dtype=float)
@@ -257,9 +257,15 @@ def _logrank_statistic(
 
 
 def logrank(
-    episodes: pd.DataFrame, *, by: str = "treatment_type", caution: str = ""
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    caution: str = "",
 ) -> LogRankResult:
     """Log-rank test that time to resolution is the same in every group.
+
+    ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
     Returns NaN statistics and warns when fewer than two groups have episodes.
 
@@ -271,6 +277,7 @@ def logrank(
     >>> result.dof, round(result.statistic, 3), round(result.p_value, 3)
     (1, 2.882, 0.09)
     """
+    del settings  # nothing here depends on it
     groups = episodes[by].astype("str")
     present = tuple(sorted(groups.unique()))
     if len(present) < 2:

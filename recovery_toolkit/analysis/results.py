@@ -238,7 +238,7 @@ def cohort_tables(
         "red_flag_incidence": _type_order(red_flag_incidence(episodes), "flag"),
         "adherence": _type_order(adherence_table(episodes), "item"),
         "completeness": _type_order(completeness(episodes)),
-        "spc": _type_order(p_chart(episodes), "month"),
+        "spc": _type_order(p_chart(episodes, settings), "month"),
     }
     tables = {name: conform(name, table) for name, table in summary.items()}
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,7 @@ class Settings:
     definition : {"default", "pace"}
         Resolution definition.
     milestone_days : tuple of int, default (3, 7, 14)
-        Days at which "resolved by day d" is reported.
+        Days at which "resolved by day d" is reported; days after the window are left out.
     lost_before_day : int, default 7
         Lost to follow-up: last log before this day and not resolved.
     worsening_from_day : int, default 3
@@ -46,9 +47,13 @@ class Settings:
     high_adherence, low_adherence : float, default 0.8 and 0.5
         Adherence score groups: high (>=), low (<), partial between.
     item_resolution_day : int, default 7
-        Day of "resolved by day d" among adherent vs other episodes, per checklist item.
+        Day of "resolved by day d" among adherent vs other episodes, per checklist item (at
+        most the window's last day).
     above_p90_days, above_p90_from_day : int, default 2 and 3
         An ``above_p90`` alert needs this many days above the type's p90, from this day on.
+    spc_sigma, spc_run_length : float and int, default 3.0 and 8
+        Control chart: limits at this many standard errors; a run of this many points on one
+        side of the centre line signals.
     min_cell : int, default 11
         Smallest count a shared output shows.
 
@@ -71,10 +76,28 @@ class Settings:
     item_resolution_day: int = vocab.ITEM_RESOLUTION_DAY
     above_p90_days: int = vocab.ABOVE_P90_DAYS
     above_p90_from_day: int = vocab.ABOVE_P90_FROM_DAY
+    spc_sigma: float = vocab.SPC_SIGMA
+    spc_run_length: int = vocab.SPC_RUN_LENGTH
     min_cell: int = vocab.MIN_CELL
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "milestone_days", tuple(int(d) for d in self.milestone_days))
+        for problem in _type_problems(self):
+            raise OptionError(*problem)
+        if self.window_days < 1:
+            raise OptionError("window_days=", self.window_days, "must be at least 1", "use e.g. 14")
+        days = tuple(self.milestone_days)
+        # a day after the window has no data: its milestone is not reported
+        kept = tuple(d for d in days if d <= self.window_days)
+        if days and not kept:
+            raise OptionError(
+                "milestone_days=",
+                days,
+                f"are all after the window (window_days={self.window_days})",
+                "name days within the window",
+            )
+        object.__setattr__(self, "milestone_days", kept)
+        if self.item_resolution_day > self.window_days:
+            object.__setattr__(self, "item_resolution_day", self.window_days)
         for problem in _problems(self):
             raise OptionError(*problem)
 
@@ -100,11 +123,49 @@ class Settings:
         return dataclasses.asdict(self)
 
 
+_INTEGERS = (
+    "window_days",
+    "resolved_at",
+    "lost_before_day",
+    "worsening_from_day",
+    "item_resolution_day",
+    "above_p90_days",
+    "above_p90_from_day",
+    "spc_run_length",
+    "min_cell",
+)
+_NUMBERS = ("high_adherence", "low_adherence", "spc_sigma")
+
+
+def _default(name: str) -> str:
+    default = next(f.default for f in dataclasses.fields(Settings) if f.name == name)
+    return f"use e.g. {default} (the default)"
+
+
+def _type_problems(s: Settings) -> list[tuple[str, object, str, str]]:
+    """Fields of the wrong type (checked before any comparison)."""
+    found: list[tuple[str, object, str, str]] = []
+    for name in _INTEGERS:
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            found.append((f"{name}=", value, "must be a whole number", _default(name)))
+    for name in _NUMBERS:
+        value = getattr(s, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            found.append((f"{name}=", value, "must be a number", _default(name)))
+    days = s.milestone_days
+    if isinstance(days, (str, bytes)) or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in days
+    ):
+        found.append(("milestone_days=", days, "must be whole days", "use e.g. (3, 7, 14)"))
+    if not isinstance(s.definition, str):
+        found.append(("definition=", s.definition, "must be text", "use 'default' or 'pace'"))
+    return found
+
+
 def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
     """Every invalid field as (parameter, value, problem, fix)."""
     found: list[tuple[str, object, str, str]] = []
-    if s.window_days < 1:
-        found.append(("window_days=", s.window_days, "must be at least 1", "use e.g. 14"))
     if not 0 <= s.resolved_at <= 10:
         found.append(("resolved_at=", s.resolved_at, "must be between 0 and 10", "use e.g. 2"))
     if s.definition not in vocab.DEFINITIONS:
@@ -112,7 +173,12 @@ def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
         found.append(("definition=", s.definition, "is not a definition", f"use {choices}"))
     if not s.milestone_days or any(d < 0 for d in s.milestone_days):
         found.append(
-            ("milestone_days=", s.milestone_days, "needs days >= 0", "use e.g. (3, 7, 14)")
+            (
+                "milestone_days=",
+                s.milestone_days,
+                f"needs days from 0 to window_days={s.window_days}",
+                "use e.g. (3, 7, 14)",
+            )
         )
     if list(s.milestone_days) != sorted(set(s.milestone_days)):
         found.append(("milestone_days=", s.milestone_days, "must increase", "use e.g. (3, 7, 14)"))
@@ -128,8 +194,21 @@ def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
     for name in ("lost_before_day", "worsening_from_day", "item_resolution_day"):
         if getattr(s, name) < 0:
             found.append((f"{name}=", getattr(s, name), "must be at least 0", "use a day"))
-    if s.above_p90_days < 1 or s.above_p90_from_day < 0:
+    if s.above_p90_days < 1:
         found.append(("above_p90_days=", s.above_p90_days, "must be at least 1", "use e.g. 2"))
+    if s.above_p90_from_day < 0:
+        found.append(
+            ("above_p90_from_day=", s.above_p90_from_day, "must be at least 0", "use e.g. 3")
+        )
+    if s.spc_sigma <= 0 or s.spc_run_length < 2:
+        found.append(
+            (
+                "spc_sigma=",
+                s.spc_sigma,
+                f"and spc_run_length={s.spc_run_length} must be positive (a run at least 2)",
+                "use 3.0 and 8",
+            )
+        )
     if s.min_cell < 2:
         found.append(
             ("min_cell=", s.min_cell, "must be at least 2 (1 would hide nothing)", "use 11")

@@ -23,15 +23,17 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, SpcTable, empty_table
+from .settings import Settings, resolve
 
 _ANY = EpisodeTable.first("any_flag")
 
 __all__ = ["p_chart", "run_signals"]
 
 
-def run_signals(side: np.ndarray, run_length: int = 8) -> np.ndarray:
+def run_signals(side: np.ndarray, run_length: int = vocab.SPC_RUN_LENGTH) -> np.ndarray:
     """Mark every point of a run of ``run_length`` or more equal non-zero ``side`` values.
 
     Examples
@@ -83,10 +85,11 @@ def _series(
 
 def p_chart(
     episodes: pd.DataFrame,
+    settings: Settings | None = None,
     *,
     by: str = "treatment_type",
-    sigma: float = 3.0,
-    run_length: int = 8,
+    sigma: float | None = None,
+    run_length: int | None = None,
 ) -> pd.DataFrame:
     """Monthly p-chart of any-flag incidence, for all episodes and for each group.
 
@@ -114,6 +117,8 @@ def p_chart(
             RecoveryToolkitWarning,
             stacklevel=2,
         )
+    s = resolve(settings, spc_sigma=sigma, spc_run_length=run_length)
+    sigma, run_length = s.spc_sigma, s.spc_run_length
     parts = [_series(episodes, months, sigma=sigma, run_length=run_length).assign(**{by: "all"})]
     for group, part in episodes.groupby(by, observed=True, sort=True):
         series = _series(part, months, sigma=sigma, run_length=run_length)

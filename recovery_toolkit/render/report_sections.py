@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 import vl_convert
 
-from .. import __version__
+from .. import __version__, vocab
 from ..analysis import CAUTION
-from ..analysis.alerts import SEVERITIES
 from ..analysis.results import Results
 from ..analysis.settings import Settings
 from . import charts
@@ -249,7 +248,7 @@ def alerts_section(view: ReportView, max_alerts: int) -> str:
         )
     alerts = view.tables["alerts"]
     counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
-    rank = counts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    rank = counts["severity"].map({s: i for i, s in enumerate(vocab.SEVERITIES)})
     counts = counts.iloc[np.argsort(rank.to_numpy(), kind="stable")]  # urgent first
     caution = ""
     if view.pseudonymised:
