@@ -42,6 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from recovery_toolkit import analysis, compute, generate_logs, load_logs  # noqa: E402
 from recovery_toolkit.engines.parquet import summarise_dataset  # noqa: E402
+from recovery_toolkit.io.result import LoadResult  # noqa: E402
 from recovery_toolkit.render.export import write_tables  # noqa: E402
 from recovery_toolkit.render.report import build_report  # noqa: E402
 from recovery_toolkit.samples import sample_path  # noqa: E402, F401 (bench.sample_path)
@@ -79,10 +80,10 @@ def parquet_folder(episodes: int) -> Path:
     return DATA / f"logs_{episodes}_by_month"
 
 
-def all_analyses(logs: pd.DataFrame) -> None:
-    """Every analysis of docs/methods.md on one frame: ``compute`` (the episode table once, every
-    table of the summary and the report) and the rate ratios."""
-    results = compute(logs)
+def all_analyses(result: LoadResult) -> None:
+    """Every analysis of docs/methods.md on one loaded file: ``compute`` (the episode table
+    once, every table of the summary and the report) and the rate ratios."""
+    results = compute(result)
     analysis.rate_ratios(results.episodes)
 
 
@@ -135,8 +136,10 @@ def stages(csv: Path, parquet: Path) -> dict[str, Callable[[], object]]:
         "adherence_table": lambda: analysis.adherence_table(episodes),
         "p_chart": lambda: analysis.p_chart(episodes),
         "alerts": lambda: analysis.alerts(logs, episodes),
-        "all analyses": lambda: all_analyses(logs),
-        "summary (tables and files)": lambda: write_tables(compute(result), _scratch()),
+        "all analyses": lambda: all_analyses(result),
+        "summary (tables and files)": lambda: write_tables(
+            compute(result), _scratch(), overwrite=True
+        ),
         "summary of the Parquet folder (out of core)": lambda: summarise_folder(
             parquet.with_name(parquet.stem + "_by_month")
         ),
@@ -153,12 +156,12 @@ def _scratch() -> Path:
 
 def summarise_folder(folder: Path) -> None:
     """The out-of-core path as ``recovery-toolkit summary FOLDER`` runs it."""
-    write_tables(summarise_dataset(folder), _scratch())
+    write_tables(summarise_dataset(folder), _scratch(), overwrite=True)
 
 
 def summarise_file(path: Path) -> None:
     """The in-memory path as ``recovery-toolkit summary FILE`` runs it."""
-    write_tables(compute(load_logs(path)), _scratch())
+    write_tables(compute(load_logs(path)), _scratch(), overwrite=True)
 
 
 #: Whole workflows from the file, each run in a fresh interpreter for its peak memory.

@@ -33,7 +33,7 @@ from .curves import recovery_curve
 from .episodes import episode_table
 from .settings import Settings, resolve
 
-__all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "sort_alerts"]
+__all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "alert_counts", "sort_alerts"]
 
 SEVERITIES = vocab.SEVERITIES
 FLAG_SEVERITY = vocab.FLAG_SEVERITY
@@ -101,6 +101,21 @@ def alerts(
     if not parts:
         return _empty()
     return sort_alerts(pd.concat(parts, ignore_index=True))
+
+
+def alert_counts(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Episodes per severity and reason, most severe first (the report's overview).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"severity": ["review", "urgent", "review"],
+    ...                   "reason": ["stopped_logging", "flag_neuro_deficit", "stopped_logging"]})
+    >>> alert_counts(t).values.tolist()
+    [['urgent', 'flag_neuro_deficit', 1], ['review', 'stopped_logging', 2]]
+    """
+    counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
+    rank = counts["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    return counts.iloc[np.argsort(rank.to_numpy(), kind="stable")]  # urgent first
 
 
 def sort_alerts(table: pd.DataFrame) -> pd.DataFrame:

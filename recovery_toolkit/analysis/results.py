@@ -28,13 +28,15 @@ from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
+import pandera.pandas as pa
 
-from ..errors import RecoveryToolkitWarning
+from ..errors import OptionError, RecoveryToolkitWarning
 from ..io.load import LoadResult
 from ..io.result import problem_table
-from ..schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, empty_table
+from ..schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, SorenessLog, empty_table
 from ..schemas.outputs import schema_columns
 from .adherence import adherence_table, item_resolution, resolution_by_adherence
+from .alerts import alert_counts
 from .alerts import alerts as list_alerts
 from .curves import recovery_curve
 from .episodes import episode_table
@@ -122,7 +124,8 @@ class Results:
         The parameters every table was computed with.
     tables : Mapping of str to DataFrame
         By key: the summary tables (:data:`SUMMARY_TABLES`) and the report's other tables
-        (``km``, ``logrank``, ``table_one``, ``table_one_counts``, ``adherence_km``,
+        (``alert_counts``, ``km``, ``logrank``, ``table_one``, ``table_one_counts``,
+        ``logging_by_day``, ``adherence_km``,
         ``adherence_logrank``, ``item_resolution``, ``logging_by_day``,
         ``completeness_by_site``, ``escalation``).
     provenance : Provenance
@@ -242,6 +245,7 @@ def cohort_tables(
     }
     tables = {name: conform(name, table) for name, table in summary.items()}
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
+    tables["alert_counts"] = alert_counts(alerts)
     tables.update(
         km=km_curve(episodes, settings),
         logrank=_test_table(logrank(episodes)),
@@ -289,7 +293,7 @@ def compute(
     if isinstance(data, LoadResult):
         logs, provenance = data.logs, Provenance.from_load(data)
     else:
-        logs, provenance = data, Provenance.of_frame(data)
+        logs, provenance = _valid_frame(data), Provenance.of_frame(data)
     with notes_collected() as notes:
         episodes = episode_table(logs, settings)
         curve = recovery_curve(logs, settings)
@@ -303,6 +307,20 @@ def compute(
         logs=logs,
         notes=tuple(notes),
     )
+
+
+def _valid_frame(logs: pd.DataFrame) -> pd.DataFrame:
+    """A frame handed over directly, checked against the log contract in one line."""
+    try:
+        return SorenessLog.validate(logs)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise OptionError(
+            "data=",
+            "<DataFrame>",
+            f"is not a canonical log table ({first})",
+            "pass load_logs(path) of the file, which reads and checks any export",
+        ) from None
 
 
 @contextmanager
@@ -330,7 +348,11 @@ def notes_collected(stacklevel: int = 2) -> Iterator[list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
         yield notes
-    notes.extend(sorted({str(w.message) for w in caught}))
+    ours = [w for w in caught if issubclass(w.category, RecoveryToolkitWarning)]
+    for other in caught:  # another library's warning is not a note: pass it on as it was
+        if not issubclass(other.category, RecoveryToolkitWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    notes.extend(sorted({str(w.message) for w in ours}))
     for note in notes:
         # + 2: this generator's frame and contextlib's __exit__ stand between
         warnings.warn(note, RecoveryToolkitWarning, stacklevel=stacklevel + 2)

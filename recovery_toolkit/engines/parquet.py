@@ -90,7 +90,10 @@ def summarise_dataset(
         "date_format": date_format,
         "today": today,
     }
-    with tempfile.TemporaryDirectory(dir=work_dir, prefix="recovery-toolkit-") as work:
+    with (
+        notes_collected() as notes,
+        tempfile.TemporaryDirectory(dir=work_dir, prefix="recovery-toolkit-") as work,
+    ):
         parted = partition_dataset(
             folder, work, rows_per_part=rows_per_part, memory_limit=memory_limit
         )
@@ -105,7 +108,6 @@ def summarise_dataset(
         episode_table = _concat(parts.episodes).sort_values("episode_id", ignore_index=True)
         curve = analysis.curve_from_counts(_add_up(parts.counts))
         alerts = _alerts(parts.kept, parts.episodes, curve, settings)
-    with notes_collected() as notes:
         tables = cohort_tables(episode_table, curve, alerts, settings)
     options: dict[str, object] = {
         "mapping": getattr(mapping, "source", None),

@@ -76,6 +76,7 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
         "completeness": lambda plan, r, t: plan.completeness(t),
         "spc": lambda plan, r, t: plan.spc(t),
         "alerts": _drop,  # about single patients; pseudonymised with a key (see share)
+        "alert_counts": _drop,  # the alerts' counts: record-level, shown with them only
         "km": lambda plan, r, t: share_km(plan, t),
         "logrank": _pass,
         "table_one": lambda plan, r, t: share_table_one(plan, r.tables["table_one_counts"]),
@@ -175,6 +176,7 @@ def share(
             tables[name] = shown
     if pseudonym_key is not None:
         tables["alerts"] = pseudonymise_alerts(results.tables["alerts"], pseudonym_key)
+        tables["alert_counts"] = results.tables["alert_counts"].copy()  # not suppressed: said
     return SharedResults(
         settings=results.settings.replace(min_cell=min_cell),
         tables=MappingProxyType(tables),

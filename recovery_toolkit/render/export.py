@@ -103,7 +103,7 @@ def write_tables(
     results: Results,
     out_dir: str | Path,
     *,
-    overwrite: bool = True,
+    overwrite: bool = False,
     file_format: str = "csv",
 ) -> list[Path]:
     """Write the summary tables and ``manifest.json`` to ``out_dir``; return the paths.

@@ -27,7 +27,7 @@ import altair as alt
 from .. import __version__
 from ..analysis.results import Results, compute
 from ..analysis.settings import Settings
-from ..errors import RecoveryToolkitWarning
+from ..errors import OptionError, RecoveryToolkitWarning
 from ..io.load import LoadResult
 from ..io.writers import atomic_write
 from ..privacy.share import share as share_results
@@ -112,6 +112,13 @@ def build_report(
     >>> "Generated 2026-01-01 00:00" in text
     True
     """
+    if isinstance(data, Results) and settings not in (None, data.settings):
+        raise OptionError(
+            "settings=",
+            "<Settings>",
+            "differ from the settings the results were computed with",
+            "compute the results with these settings, or leave settings= out",
+        )
     results = data if isinstance(data, Results) else _quietly(compute, data, settings)
     if share:
         results = share_results(results, min_cell=min_cell, pseudonym_key=pseudonym_key)

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import vl_convert
 
-from .. import __version__, vocab
+from .. import __version__
 from ..analysis import CAUTION
 from ..analysis.results import Results
 from ..analysis.settings import Settings
@@ -246,10 +245,7 @@ def alerts_section(view: ReportView, max_alerts: int) -> str:
             '<p class="note">Alerts are about single patients: a shared report leaves them out '
             "(with <code>--pseudonym-key-file</code> it lists them under pseudonyms).</p>",
         )
-    alerts = view.tables["alerts"]
-    counts = alerts.groupby(["severity", "reason"]).size().rename("episodes").reset_index()
-    rank = counts["severity"].map({s: i for i, s in enumerate(vocab.SEVERITIES)})
-    counts = counts.iloc[np.argsort(rank.to_numpy(), kind="stable")]  # urgent first
+    alerts, counts = view.tables["alerts"], view.tables["alert_counts"]
     caution = ""
     if view.pseudonymised:
         caution = (
@@ -269,6 +265,21 @@ def alerts_section(view: ReportView, max_alerts: int) -> str:
     return _section("alerts", "Alerts", body)
 
 
+#: Parameters the methods table always shows in its own words.
+_SHOWN = frozenset({"window_days", "resolved_at", "definition", "min_cell"})
+
+
+def _other_parameters(settings: Settings) -> list[tuple[str, str]]:
+    """The other parameters that differ from their defaults (the defaults are in the methods
+    document), so a report made with other thresholds says which."""
+    default = Settings().as_dict()
+    return [
+        (name, str(value))
+        for name, value in settings.as_dict().items()
+        if name not in _SHOWN and value != default[name]
+    ]
+
+
 def methods_section(view: ReportView) -> str:
     p, settings = view.results.provenance, view.settings
     mapping = p.options.get("mapping")
@@ -280,6 +291,7 @@ def methods_section(view: ReportView) -> str:
             ("Resolved at", f"soreness ≤ {settings.resolved_at}"),
             ("Resolution definition", settings.definition),
             ("Mapping file", Path(mapping).name if mapping else "none"),
+            *_other_parameters(settings),
             (
                 "Shared version",
                 f"yes (smallest count shown: {view.min_cell})" if view.share else "no (internal)",
@@ -294,8 +306,8 @@ def methods_section(view: ReportView) -> str:
         _table(rows)
         + '<p class="note">Definitions: see docs/methods.md in recovery-toolkit. Resolution is the '
         "first logged day at or below the threshold after which soreness stays there; "
-        "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with 3-sigma limits "
-        "and the 8-point run rule.</p>"
+        "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with "
+        f"{settings.spc_sigma:g}-sigma limits and the {settings.spc_run_length}-point run rule.</p>"
         + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not view.share else "")
     )
     return _section("methods", "Methods and parameters", body)
