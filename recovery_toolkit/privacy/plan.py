@@ -167,12 +167,8 @@ class SharePlan:
         Examples
         --------
         >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit import analysis
-        >>> from recovery_toolkit.analysis import compute
-        >>> logs = rt.load_logs(rt.sample_path()).logs
-        >>> t = compute(logs).tables
-        >>> shown = SharePlan.from_tables(t).time_to_resolution(
-        ...     t["time_to_resolution"], analysis.km_curve(analysis.episode_table(logs)))
+        >>> t = rt.compute(rt.load_logs(rt.sample_path())).tables
+        >>> shown = SharePlan.from_tables(t).time_to_resolution(t["time_to_resolution"], t["km"])
         >>> shown.loc[3, ["resolved", "resolved_by_day_3"]].tolist()
         [31, 'suppressed']
         """

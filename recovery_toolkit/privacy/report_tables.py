@@ -32,11 +32,8 @@ def share_km(plan: SharePlan, km: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import recovery_toolkit as rt
-    >>> from recovery_toolkit import analysis
-    >>> from recovery_toolkit.analysis import compute
-    >>> logs = rt.load_logs(rt.sample_path()).logs
-    >>> plan = SharePlan.from_tables(compute(logs).tables)
-    >>> drawn = share_km(plan, analysis.km_curve(analysis.episode_table(logs)))
+    >>> r = rt.compute(rt.load_logs(rt.sample_path()))
+    >>> drawn = share_km(SharePlan.from_tables(r.tables), r.tables["km"])
     >>> "at_risk" in drawn, drawn["resolved_share"].max() <= 1
     (False, np.True_)
     """
@@ -52,11 +49,8 @@ def share_table_one(plan: SharePlan, counts: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import recovery_toolkit as rt
-    >>> from recovery_toolkit import analysis
-    >>> from recovery_toolkit.analysis import compute
-    >>> logs = rt.load_logs(rt.sample_path()).logs
-    >>> plan = SharePlan.from_tables(compute(logs).tables)
-    >>> t1 = share_table_one(plan, analysis.table_one_counts(analysis.episode_table(logs)))
+    >>> tables = rt.compute(rt.load_logs(rt.sample_path())).tables
+    >>> t1 = share_table_one(SharePlan.from_tables(tables), tables["table_one_counts"])
     >>> t1.loc["lost_to_follow_up", "overall"]
     'suppressed'
     """

@@ -2,11 +2,10 @@
 
 Examples
 --------
->>> from recovery_toolkit.schemas import SorenessLog
->>> SorenessLog.soreness
-'soreness'
->>> "flag_neuro_deficit" in SorenessLog.flag_columns()
-True
+>>> list(Problems.to_schema().columns)
+['row', 'column', 'code', 'value']
+>>> SorenessLog.care_columns()[0]
+'care_gentle_movement'
 """
 
 from __future__ import annotations
