@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recovery_toolkit import analysis, load_logs
+from recovery_toolkit import Settings, analysis, load_logs
 from recovery_toolkit.errors import RecoveryToolkitWarning
 from recovery_toolkit.samples import sample_path
 
@@ -78,10 +78,55 @@ def test_resolved_at_threshold_is_a_parameter():
     assert _episode(logs, resolved_at=3).loc["a", "time"] == 2
 
 
-def test_single_log_episode():
-    episodes = _episode(make_logs({"id": "one", "soreness": [None, None, 1]}))
-    assert episodes.loc["one", "resolved"] and episodes.loc["one", "time"] == 2
-    assert episodes.loc["one", "days_logged"] == 1
+def test_single_log_episodes_and_populations():
+    episodes = _episode(
+        make_logs(
+            {"id": "late-first", "soreness": [None, None, 1]},  # first log on day 2
+            {"id": "day-one", "soreness": [None, 5, 4]},  # baseline from day 1
+            {"id": "one-sore", "soreness": [5]},
+            {"id": "no-reaction", "soreness": [2, 1, 0]},
+        )
+    )
+    late = episodes.loc["late-first"]
+    assert late["population"] == "baseline_missing" and pd.isna(late["baseline_soreness"])
+    assert not late["resolved"] and np.isnan(late["time"]) and late["days_logged"] == 1
+    assert episodes.loc["day-one", "baseline_soreness"] == 5
+    assert episodes.loc["day-one", "population"] == "sore"
+    one = episodes.loc["one-sore"]  # sore, and censored on the day of its only log
+    assert one["population"] == "sore" and not one["resolved"] and one["time"] == 0
+    quiet = episodes.loc["no-reaction"]  # baseline 2 <= resolved_at: not in time to resolution
+    assert quiet["population"] == "no_reaction" and np.isnan(quiet["time"])
+    assert quiet["recovered"] and not quiet["resolved"]
+
+
+def test_resolution_needs_confirmation_by_the_next_log():
+    episodes = _episode(
+        make_logs(
+            {"id": "confirmed", "soreness": [6, 4, 2, 1]},  # low on day 2, confirmed on day 3
+            {"id": "last-low", "soreness": [6, 4, 2]},  # low only on its last log: censored
+            {"id": "gap", "soreness": [6, 2, None, None, 1]},  # the next log confirms it
+            {"id": "rebound", "soreness": [6, 2, 2, 5, 2, 2]},  # resolved after the rebound
+        )
+    )
+    assert episodes.loc["confirmed", "resolved"] and episodes.loc["confirmed", "time"] == 2
+    last = episodes.loc["last-low"]
+    assert not last["resolved"] and last["time"] == 2 and not last["recovered"]
+    assert episodes.loc["gap", "resolved"] and episodes.loc["gap", "time"] == 1
+    assert episodes.loc["rebound", "resolved"] and episodes.loc["rebound", "time"] == 4
+
+
+def test_time_to_resolution_counts_who_enters():
+    logs = make_logs(
+        {"id": "a", "soreness": [6, 2, 1]},  # sore, resolved day 1
+        {"id": "b", "soreness": [5, 4]},  # sore, censored day 1
+        {"id": "c", "soreness": [1, 0]},  # no reaction
+        {"id": "d", "soreness": [None, None, 6, 6]},  # no baseline
+    )
+    row = analysis.time_to_resolution(analysis.episode_table(logs)).iloc[0]
+    assert (row["episodes"], row["baseline_missing"], row["no_reaction"]) == (4, 1, 1)
+    assert row["no_reaction_share"] == pytest.approx(1 / 3)  # of the 3 with a baseline
+    assert (row["sore_episodes"], row["resolved"], row["censored"]) == (2, 1, 1)
+    assert row["resolved_by_day_3"] == pytest.approx(0.5)  # b censored at 1 after a's event
 
 
 def test_pace_needs_seven_consecutive_days_at_zero_or_one():
@@ -92,8 +137,18 @@ def test_pace_needs_seven_consecutive_days_at_zero_or_one():
     )
     episodes = _episode(logs, definition="pace")
     assert episodes.loc["pace", "resolved"] and episodes.loc["pace", "time"] == 2
-    assert not episodes.loc["broken", "resolved"] and episodes.loc["broken", "time"] == 9
+    # no run of 7: censored at its last log (day 9) but not after day 14 - 6 = 8
+    assert not episodes.loc["broken", "resolved"] and episodes.loc["broken", "time"] == 8
     assert episodes.loc["late-run", "time"] == 5
+
+
+def test_pace_milestones_after_window_less_six_are_blank_with_a_warning():
+    logs = make_logs({"id": "a", "soreness": [5] + [0] * 14}, {"id": "b", "soreness": [6] * 15})
+    settings = Settings(definition="pace")
+    with pytest.warns(RecoveryToolkitWarning, match="resolved by day 14 left empty"):
+        row = analysis.time_to_resolution(analysis.episode_table(logs, settings), settings)
+    row = row.iloc[0]
+    assert row["resolved_by_day_7"] == pytest.approx(0.5) and np.isnan(row["resolved_by_day_14"])
 
 
 def _km_cohort():
@@ -107,7 +162,7 @@ def _km_cohort():
         ("e", 4, False),
         ("f", 5, True),
     ]:
-        soreness = constant(5, time) + ([1] if event else [5])
+        soreness = constant(5, time) + ([1, 1] if event else [5])  # a low day, confirmed
         specs.append({"id": name, "type": "injection", "soreness": soreness})
     return analysis.episode_table(make_logs(*specs))
 
@@ -147,7 +202,7 @@ def test_median_not_reached_and_one_episode_warn_instead_of_failing():
         {"id": "x", "type": "minor_procedure", "soreness": constant(6, 15)},
         {"id": "w", "type": "minor_procedure", "soreness": constant(6, 15)},
         {"id": "y", "type": "minor_procedure", "soreness": constant(6, 14) + [1]},
-        {"id": "z", "type": "chiropractic", "soreness": [4, 1]},
+        {"id": "z", "type": "chiropractic", "soreness": [4, 1, 1]},
     )
     with pytest.warns(RecoveryToolkitWarning) as caught:
         table = analysis.time_to_resolution(analysis.episode_table(slow)).set_index(
@@ -227,3 +282,26 @@ def test_episode_table_does_not_depend_on_row_order(definition):
     pd.testing.assert_frame_equal(
         analysis.episode_table(shuffled, definition=definition), in_order, check_exact=True
     )
+
+
+def test_curve_counts_episodes_still_in_follow_up():
+    logs = make_logs(
+        {"id": "a", "soreness": [6, 5, 4, 3]},  # follow-up to day 3
+        {"id": "b", "soreness": [6, None, None, None, None, 5]},  # day 0 then day 5
+        {"id": "c", "soreness": [6, 5]},
+    )
+    curve = analysis.recovery_curve(logs).set_index("day")
+    # day 1: a and c logged (n 2), a, b and c still in follow-up; day 3: only a logged, a and b
+    assert curve.loc[1, ["n", "n_at_risk"]].tolist() == [2, 3]
+    assert curve.loc[3, ["n", "n_at_risk"]].tolist() == [1, 2]
+    assert curve.loc[5, ["n", "n_at_risk"]].tolist() == [1, 1]
+
+
+def test_review_alerts_leave_out_episodes_without_a_reaction():
+    logs = make_logs(
+        {"id": "quiet", "soreness": [1, 1]},  # no reaction, stops logging on day 1
+        {"id": "sore", "soreness": [6, 6]},  # sore, stops logging on day 1
+    )
+    alerts = analysis.alerts(logs)
+    stopped = alerts.loc[alerts["reason"] == "stopped_logging", "episode_id"].tolist()
+    assert stopped == ["sore"]

@@ -35,18 +35,28 @@ def _episodes(*specs, **kwargs):
     ],
 )
 def test_persistent_worsening_rule(baseline, flagged_at, not_flagged_at):
-    specs = [{"id": "no", "soreness": [baseline, baseline, baseline, not_flagged_at]}]
+    """Two consecutive logged days meeting the rule, from day 3; flagged on the second."""
+    b = baseline
+    specs = [{"id": "no", "soreness": [b, b, b, not_flagged_at, not_flagged_at]}]
     if flagged_at is not None:
-        specs.append({"id": "yes", "soreness": [baseline, baseline, baseline, flagged_at]})
+        specs.append({"id": "yes", "soreness": [b, b, b, flagged_at, flagged_at]})
+        specs.append({"id": "once", "soreness": [b, b, b, flagged_at, b]})  # one day only
+        specs.append({"id": "gap", "soreness": [b, b, b, flagged_at, None, flagged_at]})
     episodes = _episodes(*specs)
     assert np.isnan(episodes.loc["no", "first_persistent_worsening"])
     if flagged_at is not None:
-        assert episodes.loc["yes", "first_persistent_worsening"] == 3
+        assert episodes.loc["yes", "first_persistent_worsening"] == 4
+        assert np.isnan(episodes.loc["once", "first_persistent_worsening"])
+        assert episodes.loc["gap", "first_persistent_worsening"] == 5  # consecutive logs
 
 
 def test_worsening_before_day_three_does_not_count():
-    episodes = _episodes({"id": "early", "soreness": [2, 3, 9, 1]})
+    episodes = _episodes(
+        {"id": "early", "soreness": [2, 3, 9, 9, 1]},  # days 2 and 3: day 2 is too early
+        {"id": "no-baseline", "soreness": [None, None, 2, 9, 9]},  # nothing to compare with
+    )
     assert np.isnan(episodes.loc["early", "first_persistent_worsening"])
+    assert np.isnan(episodes.loc["no-baseline", "first_persistent_worsening"])
 
 
 # ------------------------------------------------------------------------ incidence
@@ -190,14 +200,15 @@ def test_resolution_by_adherence_carries_the_caution():
 def test_completeness_and_lost_to_follow_up():
     episodes = _episodes(
         {"id": "gone", "soreness": [6, 6, 5, 5]},  # last day 3 < 7, unresolved
-        {"id": "healed", "soreness": [4, 1]},  # resolved: not lost
+        {"id": "healed", "soreness": [4, 1, 1]},  # resolved (confirmed): not lost
+        {"id": "one-low", "soreness": [4, 1]},  # a low last score is not confirmed: lost
         {"id": "full", "soreness": constant(4, 15)},
     )
     assert episodes.loc["gone", "completeness"] == pytest.approx(4 / 15)
-    assert episodes["lost_to_follow_up"].tolist() == [False, True, False]
+    assert episodes["lost_to_follow_up"].tolist() == [False, True, False, True]
     row = analysis.completeness(episodes.reset_index()).iloc[0]
-    assert row["lost_to_follow_up"] == 1 and row["lost_share"] == pytest.approx(1 / 3)
-    assert row["mean_completeness"] == pytest.approx((4 + 2 + 15) / 45)
+    assert row["lost_to_follow_up"] == 2 and row["lost_share"] == pytest.approx(2 / 4)
+    assert row["mean_completeness"] == pytest.approx((4 + 3 + 2 + 15) / 60)
 
 
 def test_escalation_on_the_flag_day_or_the_next():

@@ -66,9 +66,10 @@ def test_no_small_count_is_visible(shared, internal):
 def test_every_hidden_count_reads_the_same_label(shared, internal):
     shared_t = _read(shared, "time_to_resolution").set_index("treatment_type")
     internal_t = _read(internal, "time_to_resolution").set_index("treatment_type")
-    # chiropractic: 5 censored of 142, so the 137 resolved hide too; two labels ("<11" and
-    # "suppressed") would tell a reader which one is small, and bounds like that solve tables
-    assert internal_t.loc["chiropractic", ["censored", "resolved"]].tolist() == ["5", "137"]
+    # chiropractic: 7 censored of 130 sore episodes, so the 123 resolved hide too; two labels
+    # ("<11" and "suppressed") would tell a reader which one is small, and bounds like that
+    # solve tables
+    assert internal_t.loc["chiropractic", ["censored", "resolved"]].tolist() == ["7", "123"]
     assert shared_t.loc["chiropractic", ["censored", "resolved"]].tolist() == ["suppressed"] * 2
 
 
@@ -99,12 +100,19 @@ def _lone(cells: list, total_shown: bool) -> bool:
 def _assert_nothing_recoverable(shared: dict, table_one: pd.DataFrame) -> None:
     """Every linear relation a reader of the shared outputs knows leaves no hidden count alone."""
     ttr = shared["time_to_resolution"].set_index("treatment_type")
-    for _, row in ttr.iterrows():  # episodes = resolved + censored
-        assert not _lone([row["resolved"], row["censored"]], not _is_hidden([row["episodes"]])[0])
-    t1 = table_one.set_index("characteristic")
-    types = [c for c in t1.columns if c != "overall"]
+    for _, row in ttr.iterrows():
+        # sore episodes = resolved + censored; episodes = sore + no reaction + no baseline
+        assert not _lone(
+            [row["resolved"], row["censored"]], not _is_hidden([row["sore_episodes"]])[0]
+        )
+        parts = [row["sore_episodes"], row["no_reaction"], row["baseline_missing"]]
+        assert not _lone(parts, not _is_hidden([row["episodes"]])[0])
+    for column in ("sore_episodes", "no_reaction", "baseline_missing"):  # totals in Table 1
+        assert not _lone(ttr[column].tolist(), True), column
+    t1 = table_one  # rows by key
+    types = [c for c in t1.columns if c not in ("overall", "characteristic")]
     for name, row in t1.iterrows():  # the overall column is the sum of the types (not patients)
-        if name != "Patients":
+        if name != "patients":
             assert not _lone(row[types].tolist(), not _is_hidden([row["overall"]])[0]), name
     flags = shared["red_flag_incidence"]
     for flag, rows in flags.groupby("flag"):  # a flag's count over types: shown in Table 1
@@ -112,11 +120,13 @@ def _assert_nothing_recoverable(shared: dict, table_one: pd.DataFrame) -> None:
     any_rows = flags[flags["flag"] == "any"].set_index("treatment_type")["episodes_with_flag"]
     # the same count hides in every table that shows it
     pairs = [
-        (any_rows, t1.loc["Any red flag", types]),
-        (ttr["resolved"], t1.loc["Resolved in the window", types]),
+        (any_rows, t1.loc["any_flag", types]),
+        (ttr["resolved"], t1.loc["resolved", types]),
+        (ttr["no_reaction"], t1.loc["no_reaction", types]),
+        (ttr["baseline_missing"], t1.loc["baseline_missing", types]),
         (
             shared["completeness"].set_index("treatment_type")["lost_to_follow_up"],
-            t1.loc["Lost to follow-up", types],
+            t1.loc["lost_to_follow_up", types],
         ),
     ]
     for left, right in pairs:
@@ -448,15 +458,26 @@ def test_a_flag_never_leaves_a_small_rest_of_any_flag(shared, internal):
 
 
 def test_checklist_items_hide_when_few_never_answered():
-    from recovery_toolkit import compute, load_logs, share
+    """Per item, adherent + other + never answered = the sore episodes (shown elsewhere):
+    when the never-answered are few, the pair hides."""
+    from recovery_toolkit.privacy import SharePlan, share_item_resolution
 
-    results = compute(load_logs(sample_path()))
-    items = results.tables["item_resolution"].set_index("item")
-    never = 400 - items["adherent_episodes"] - items["other_episodes"]
-    assert never["cold_then_heat"] == 3  # the sample has such an item
-    shown = share(results).tables["item_resolution"].set_index("item")
-    assert shown.loc["cold_then_heat", "adherent_episodes"] == "suppressed"
-    assert shown.loc["cold_then_heat", "other_episodes"] == "suppressed"
+    no = pd.Series({"a": False})
+    plan = SharePlan(pd.Series({"a": 60}), no, pd.Series({"a": 0}), no, sore=pd.Series({"a": 40}))
+    table = pd.DataFrame(
+        {
+            "item": ["ice", "sleep"],
+            "adherent_episodes": [20, 20],
+            "other_episodes": [17, 20],  # ice: 3 sore episodes never answered it
+            "resolved_by_day_7_adherent": [0.5, 0.5],
+            "resolved_by_day_7_other": [0.5, 0.5],
+            "difference": [0.0, 0.0],
+        }
+    )
+    shown = share_item_resolution(plan, table).set_index("item")
+    assert shown.loc["ice", "adherent_episodes"] == "suppressed"
+    assert shown.loc["ice", "other_episodes"] == "suppressed"
+    assert shown.loc["sleep", "adherent_episodes"] == 20
 
 
 @pytest.mark.parametrize("seed, episodes", [(0, 400), (2, 250), (7, 120)])

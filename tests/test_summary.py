@@ -14,8 +14,9 @@ from recovery_toolkit.schemas import OUTPUT_SCHEMAS
 from recovery_toolkit.schemas.outputs import schema_columns
 
 EXPECTED_COLUMNS = {
-    "recovery_curve": "treatment_type,day,n,mean,ci_low,ci_high,p10,p25,median,p75,p90",
-    "time_to_resolution": "treatment_type,episodes,resolved,censored,median_days,median_ci_low,"
+    "recovery_curve": "treatment_type,day,n,n_at_risk,mean,ci_low,ci_high,p10,p25,median,p75,p90",
+    "time_to_resolution": "treatment_type,episodes,baseline_missing,no_reaction,"
+    "no_reaction_share,sore_episodes,resolved,censored,median_days,median_ci_low,"
     "median_ci_high,resolved_by_day_3,resolved_by_day_7,resolved_by_day_14",
     "red_flag_incidence": "treatment_type,flag,episodes,episodes_with_flag,proportion,ci_low,"
     "ci_high,rate_per_100_days,rate_ci_low,rate_ci_high",
@@ -51,7 +52,7 @@ def test_two_runs_are_byte_identical(written):
 
 def test_floats_have_a_fixed_format(written):
     line = (written / "a" / "recovery_curve.csv").read_text().splitlines()[1]
-    assert all(len(cell.split(".")[1]) == 6 for cell in line.split(",")[3:])
+    assert all(len(cell.split(".")[1]) == 6 for cell in line.split(",")[4:])  # after n_at_risk
 
 
 def test_manifest(written):

@@ -136,3 +136,19 @@ def test_explorers_follow_the_settings_of_results_they_are_given():
     assert AdherenceExplorer(results).settings.window_days == 21
     assert len(PatientExplorer(results).trajectory) == 22
     assert PatientExplorer(results, window_days=10).settings.window_days == 10  # one-off
+
+
+def test_patient_header_says_no_reaction_and_no_baseline():
+    import recovery_toolkit as rt
+
+    from .conftest import make_logs
+
+    logs = make_logs(
+        {"id": "quiet", "patient": "Q", "soreness": [1, 1, 0]},
+        {"id": "late", "patient": "L", "soreness": [None, None, 6, 6, 2, 1]},
+    )
+    explorer = rt.PatientExplorer(logs)
+    explorer.patient.value = "Q"
+    assert "no post-treatment reaction" in explorer.header.value
+    explorer.patient.value = "L"
+    assert "no baseline" in explorer.header.value

@@ -32,7 +32,14 @@ from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .episodes import ADHERENCE_ITEMS, cold_then_heat
 from .intervals import wilson_interval
-from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, survival_at
+from .resolution import (
+    LogRankResult,
+    kaplan_meier,
+    km_curve,
+    logrank,
+    sore_episodes,
+    survival_at,
+)
 from .settings import Settings, resolve
 
 __all__ = [
@@ -147,7 +154,8 @@ def resolution_by_adherence(
     >>> sorted(curves["adherence_group"].unique())
     ['high', 'low', 'partial']
     """
-    scored = episodes.loc[episodes["adherence_group"] != "not_reported"]
+    sore = sore_episodes(episodes)
+    scored = sore.loc[sore["adherence_group"] != "not_reported"]
     scored = scored.assign(adherence_group=scored["adherence_group"].cat.remove_unused_categories())
     s = resolve(settings, window_days=window_days)
     curves = km_curve(scored, s, by="adherence_group")
@@ -182,6 +190,7 @@ def item_resolution(
     s = resolve(settings, item_resolution_day=item_resolution_day, high_adherence=high_adherence)
     day, threshold = s.item_resolution_day, s.high_adherence
     rows = []
+    episodes = sore_episodes(episodes)  # time to resolution: sore episodes only
     time = episodes["time"].to_numpy(dtype=float)
     resolved = episodes["resolved"].to_numpy(dtype=bool)
     for item in ADHERENCE_ITEMS:

@@ -223,7 +223,9 @@ def _p90_alerts(
 def _course_alerts(
     episodes: pd.DataFrame, window_days: int, resolved_at: int
 ) -> list[pd.DataFrame]:
-    unresolved = ~episodes["resolved"].to_numpy(dtype=bool)
+    # no recovery seen, among episodes that were (or may have been) sore at baseline
+    reacted = (episodes["population"] != "no_reaction").to_numpy(dtype=bool)
+    unresolved = reacted & ~episodes["recovered"].to_numpy(dtype=bool)
     last = episodes["last_day"].to_numpy()
     parts = []
     specs = [

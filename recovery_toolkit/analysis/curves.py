@@ -11,8 +11,8 @@ Examples
 >>> import recovery_toolkit as rt
 >>> logs = rt.load_logs(rt.sample_path()).logs
 >>> curve = recovery_curve(logs)
->>> curve.columns.tolist()[:4]
-['treatment_type', 'day', 'n', 'mean']
+>>> curve.columns.tolist()[:5]
+['treatment_type', 'day', 'n', 'n_at_risk', 'mean']
 """
 
 from __future__ import annotations
@@ -35,12 +35,15 @@ __all__ = [
     "curve_from_counts",
     "reference_band",
     "episode_trajectory",
+    "with_at_risk",
 ]
 
 #: Percentile columns of the curve and the probabilities behind them.
 QUANTILES: dict[str, float] = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
 #: The curve's statistic columns, as its output schema declares them (after group and day).
 _CURVE_COLUMNS = list(RecoveryCurveTable.to_schema().columns)[2:]
+#: Those computed from the score counts (``n_at_risk`` comes from the episodes' last days).
+_COUNT_COLUMNS = [c for c in _CURVE_COLUMNS if c != "n_at_risk"]
 
 
 def soreness_counts(
@@ -107,7 +110,37 @@ def curve_from_counts(counts: pd.DataFrame, *, by: str = "treatment_type") -> pd
         table[by] = table[by].astype(counts[by].dtype)
     table = table.astype({"day": counts[SorenessLog.day].dtype, "n": "int64"})
     table["ci_low"], table["ci_high"] = t_interval(table["mean"], table["sd"], table["n"])
-    return table[[by, "day", *_CURVE_COLUMNS]]
+    return table[[by, "day", *_COUNT_COLUMNS]]
+
+
+def with_at_risk(
+    curve: pd.DataFrame, last_days: pd.DataFrame, *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """The curve with ``n_at_risk`` after ``n``: episodes of the group whose last log in the
+    window is on or after that day (still in follow-up). ``last_days`` has one row per episode
+    with ``by`` and ``last_day`` (the episode table has both).
+
+    ``n`` counts the episodes that logged that day; where ``n`` is well below ``n_at_risk``
+    the day's mean is of a selected group (those who logged).
+
+    Examples
+    --------
+    >>> curve = pd.DataFrame({"g": ["a", "a"], "day": [0, 2], "n": [3, 1], "mean": [5.0, 2.0]})
+    >>> eps = pd.DataFrame({"g": ["a"] * 3, "last_day": [0, 2, 5]})
+    >>> with_at_risk(curve, eps, by="g")["n_at_risk"].tolist()
+    [3, 2]
+    """
+    out = curve.drop(columns="n_at_risk", errors="ignore")
+    groups = out[by].astype("str").to_numpy()
+    days = out["day"].to_numpy(dtype=np.int64)
+    at_risk = np.zeros(len(out), dtype=np.int64)
+    last = last_days.assign(_g=last_days[by].astype("str"))
+    for group, rows in last.groupby("_g", sort=False):
+        ends = np.sort(rows["last_day"].to_numpy(dtype=np.int64))
+        here = groups == group
+        at_risk[here] = len(ends) - np.searchsorted(ends, days[here], side="left")
+    out.insert(list(out.columns).index("n") + 1, "n_at_risk", at_risk)
+    return out
 
 
 def recovery_curve(
@@ -133,13 +166,15 @@ def recovery_curve(
     Returns
     -------
     DataFrame
-        ``by, day, n, mean, ci_low, ci_high, p10, p25, median, p75, p90`` sorted by group and
-        day; only days with at least one log appear.
+        ``by, day, n, n_at_risk, mean, ci_low, ci_high, p10, p25, median, p75, p90`` sorted
+        by group and day; only days with at least one log appear. The statistics are among
+        the episodes that logged that day (``n``); ``n_at_risk`` counts those still in
+        follow-up (:func:`with_at_risk`).
 
     Examples
     --------
-    >>> logs = pd.DataFrame({"treatment_type": ["pt"] * 5, "day": [1] * 5,
-    ...                      "soreness": [1, 2, 3, 4, 10]})
+    >>> logs = pd.DataFrame({"treatment_type": ["pt"] * 5, "episode_id": list("abcde"),
+    ...                      "day": [1] * 5, "soreness": [1, 2, 3, 4, 10]})
     >>> row = recovery_curve(logs).iloc[0]
     >>> float(row["median"]), round(float(row["p90"]), 6), float(row["mean"])
     (3.0, 7.6, 4.0)
@@ -152,7 +187,12 @@ def recovery_curve(
             stacklevel=2,
         )
         return empty_table(RecoveryCurveTable).rename(columns={"treatment_type": by})
-    return curve_from_counts(counts, by=by)
+    keys = [by, SorenessLog.episode_id]
+    window = in_window(logs[[*keys, SorenessLog.day]], settings, window_days=window_days)
+    last = window.groupby(keys, observed=True)[SorenessLog.day].max()
+    return with_at_risk(
+        curve_from_counts(counts, by=by), last.rename("last_day").reset_index(), by=by
+    )
 
 
 def reference_band(curve: pd.DataFrame, group: str, *, by: str = "treatment_type") -> pd.DataFrame:

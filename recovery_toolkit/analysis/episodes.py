@@ -9,11 +9,22 @@ Definitions (see ``docs/methods.md``):
 
 * window: days ``0..window_days``; later logs stay in the data but not in metrics. An episode
   counts when it has at least one log in the window.
-* resolution (``definition="default"``): the first logged day with soreness ``<= resolved_at``
-  such that every later logged day in the window is also ``<= resolved_at``; otherwise
-  censored at the last logged day in the window.
+* baseline: soreness at the earliest log on day 0 or 1; an episode whose first log is later
+  has no baseline (``population == "baseline_missing"``).
+* population: ``no_reaction`` when the baseline is ``<= resolved_at`` (the figure comparable
+  with published post-treatment reaction rates), ``sore`` otherwise; only sore episodes enter
+  time to resolution (``resolved``, ``time``).
+* resolution (``definition="default"``): the first logged day d with soreness
+  ``<= resolved_at`` that is *confirmed*: the next logged day in the window is also
+  ``<= resolved_at`` and no later logged day in the window is above it. An unconfirmed last
+  low score is censored there; otherwise censored at the last logged day in the window.
 * resolution (``definition="pace"``): the first of 7 consecutive calendar days with soreness
-  0-1 (Williams et al. 2014); otherwise censored at the last logged day in the window.
+  0-1 (Williams et al. 2014); censored at the last log, and at ``window_days - 6`` at the
+  latest (a run starting later cannot be seen).
+* ``recovered``: the definition's recovery was observed, whatever the population;
+  ``lost_to_follow_up``: the last log is before ``lost_before_day`` and not recovered.
+* persistent worsening: on two consecutive logged days from ``worsening_from_day``, soreness s
+  with s - b >= 2 and s > 1.3 b (b = baseline; Rubinstein 2007); flagged on the second day.
 
 Examples
 --------
@@ -28,7 +39,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -36,6 +47,7 @@ import pandas as pd
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, SorenessLog
+from ..schemas.episodes import POPULATIONS
 from .settings import Settings, resolve
 
 __all__ = [
@@ -112,7 +124,9 @@ def episode_table(
         Columns: identity (``episode_id``, ``patient_id``, ``treatment_type``,
         ``treatment_date``, ``treatment_month``, ``site``, ``clinician``), follow-up
         (``first_day``, ``last_day``, ``days_logged``, ``completeness``,
-        ``lost_to_follow_up``), ``baseline_soreness``, resolution (``resolved``, ``time``),
+        ``lost_to_follow_up``), ``baseline_soreness`` (missing without a day-0/1 log),
+        ``population``, resolution (``recovered``; ``resolved`` and ``time``, the day of
+        resolution or censoring, for sore episodes only),
         ``first_<flag>`` for each flag plus ``first_any_flag`` and ``first_reported_flag``,
         ``escalated``, ``answered_<item>`` / ``adherent_<item>`` per adherence item,
         ``adherence_score`` and ``adherence_group``.
@@ -125,8 +139,11 @@ def episode_table(
     ...     "treatment_date": pd.to_datetime(["2025-01-01"] * 4),
     ...     "day": [0, 1, 2, 3], "soreness": [5, 2, 4, 1]})
     >>> row = episode_table(logs).iloc[0]
-    >>> bool(row["resolved"]), int(row["time"])
-    (True, 3)
+    >>> row["population"], bool(row["resolved"]), float(row["time"])
+    ('sore', False, 3.0)
+    >>> row = episode_table(logs.assign(soreness=[5, 2, 1, 1])).iloc[0]
+    >>> bool(row["resolved"]), float(row["time"])
+    (True, 1.0)
     """
     s = resolve(settings, window_days=window_days, resolved_at=resolved_at, definition=definition)
     r = _sorted_rows(logs, s.window_days)
@@ -137,7 +154,7 @@ def episode_table(
         return episode_table(logs.head(1).assign(day=0), s).iloc[0:0]
     out = _identity_columns(logs, r)
     follow_up = _follow_up_columns(r, s.window_days)
-    resolution = _resolution_columns(r, follow_up["last_day"], s)
+    resolution = _resolution_columns(r, follow_up, s)
     flag_days = _flag_days(logs, r, follow_up["baseline_soreness"], s.worsening_from_day)
     for columns in (follow_up, resolution, _flag_columns(flag_days)):
         for name, values in columns.items():
@@ -216,53 +233,82 @@ def _identity_columns(logs: pd.DataFrame, r: _Rows) -> pd.DataFrame:
     return out
 
 
-def _follow_up_columns(r: _Rows, window_days: int) -> dict[str, np.ndarray]:
-    """First and last logged day, days logged, completeness and baseline soreness."""
+#: The last day whose log can be the baseline (day 0 or 1).
+_BASELINE_DAYS = 1
+
+
+def _follow_up_columns(r: _Rows, window_days: int) -> dict[str, Any]:
+    """First and last logged day, days logged, completeness and baseline soreness (missing
+    when the first log is after day 1)."""
     days_logged = np.diff(np.r_[r.starts, len(r.day)])
+    first_day = r.day[r.starts]
+    baseline = pd.array(r.sore[r.starts], dtype="Int64")
+    baseline[first_day > _BASELINE_DAYS] = pd.NA
     return {
-        "first_day": r.day[r.starts],
+        "first_day": first_day,
         "last_day": np.maximum.reduceat(r.day, r.starts),
         "days_logged": days_logged,
         "completeness": days_logged / (window_days + 1),
-        "baseline_soreness": r.sore[r.starts],
+        "baseline_soreness": baseline,
     }
 
 
-def _resolution_columns(r: _Rows, last_day: np.ndarray, s: Settings) -> dict[str, np.ndarray]:
-    """``resolved``, ``time`` (event or censoring day) and ``lost_to_follow_up``."""
+def _resolution_columns(r: _Rows, follow_up: dict[str, Any], s: Settings) -> dict[str, Any]:
+    """``population``, ``recovered``, ``resolved``, ``time`` and ``lost_to_follow_up``."""
+    last_day = follow_up["last_day"]
+    baseline = follow_up["baseline_soreness"]
+    missing = np.asarray(baseline.isna(), dtype=bool)
+    low_start = baseline.fillna(0).to_numpy(dtype=np.int64) <= s.resolved_at
+    population = np.where(missing, "baseline_missing", np.where(low_start, "no_reaction", "sore"))
     if s.definition == "default":
         event_day = _resolution_default(r.e, r.day, r.sore, r.starts, s.resolved_at)
+        censor_day = last_day
     else:
         event_day = _resolution_pace(r.e, r.day, r.sore, r.starts)
-    resolved = event_day != _NONE
+        censor_day = np.minimum(last_day, s.window_days - (vocab.PACE_DAYS - 1))
+    recovered = event_day != _NONE
+    sore = population == "sore"
+    resolved = recovered & sore
+    time = np.where(resolved, event_day, censor_day).astype(float)
     return {
+        "population": pd.Categorical(population, categories=list(POPULATIONS)),
+        "recovered": recovered,
         "resolved": resolved,
-        "time": np.where(resolved, event_day, last_day),
-        "lost_to_follow_up": (last_day < s.lost_before_day) & ~resolved,
+        "time": np.where(sore, time, np.nan),
+        "lost_to_follow_up": (last_day < s.lost_before_day) & ~recovered,
     }
 
 
 def _flag_days(
-    logs: pd.DataFrame, r: _Rows, baseline: np.ndarray, worsening_from_day: int
+    logs: pd.DataFrame, r: _Rows, baseline: pd.arrays.IntegerArray, worsening_from_day: int
 ) -> dict[str, np.ndarray]:
     """First day (``_NONE`` if never) of each flag, of any flag and of any reported flag."""
     flag_days = {}
     for flag in REPORTED_FLAGS:
         values = _bool_column(logs, flag, r.rows)
         flag_days[flag] = np.minimum.reduceat(np.where(values, r.day, _NONE), r.starts)
-    above = r.sore - baseline[r.e]
-    times, over = vocab.WORSENING_RATIO  # s > b x times / over, in whole numbers
-    worse = (
-        (r.day >= worsening_from_day)
-        & (above >= vocab.WORSENING_POINTS)
-        & (over * r.sore > times * baseline[r.e])
-    )
-    flag_days["flag_persistent_worsening"] = np.minimum.reduceat(
-        np.where(worse, r.day, _NONE), r.starts
-    )
+    flag_days["flag_persistent_worsening"] = _persistent_worsening(r, baseline, worsening_from_day)
     reported = np.minimum.reduce([flag_days[f] for f in REPORTED_FLAGS])
     any_flag = np.minimum(reported, flag_days["flag_persistent_worsening"])
     return {**flag_days, "any_flag": any_flag, "reported_flag": reported}
+
+
+def _persistent_worsening(r: _Rows, baseline: pd.arrays.IntegerArray, from_day: int) -> np.ndarray:
+    """The second of two consecutive logged days (from ``from_day``) with soreness at least
+    ``WORSENING_POINTS`` above baseline and above baseline x ``WORSENING_RATIO``; ``_NONE`` if
+    never or without a baseline."""
+    known = ~np.asarray(baseline.isna(), dtype=bool)
+    b = baseline.fillna(0).to_numpy(dtype=np.int64)[r.e]
+    times, over = vocab.WORSENING_RATIO  # s > b x times / over, in whole numbers
+    worse = (
+        known[r.e]
+        & (r.day >= from_day)
+        & (r.sore - b >= vocab.WORSENING_POINTS)
+        & (over * r.sore > times * b)
+    )
+    same_episode = np.r_[False, r.e[1:] == r.e[:-1]]
+    second = worse & np.r_[False, worse[:-1]] & same_episode  # this log and the one before
+    return np.minimum.reduceat(np.where(second, r.day, _NONE), r.starts)
 
 
 def _flag_columns(flag_days: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -296,16 +342,20 @@ def _days_or_nan(first: np.ndarray) -> np.ndarray:
 def _resolution_default(
     e: np.ndarray, day: np.ndarray, sore: np.ndarray, starts: np.ndarray, resolved_at: int
 ) -> np.ndarray:
-    """First logged day after the last day above ``resolved_at`` (``_NONE`` if none)."""
+    """First logged day after the last day above ``resolved_at``, confirmed by at least one
+    later log (``_NONE`` if none: an unconfirmed last low score is not a resolution)."""
     last_high = np.maximum.reduceat(np.where(sore > resolved_at, day, -1), starts)
     after = day > last_high[e]
-    return np.minimum.reduceat(np.where(after, day, _NONE), starts)
+    first_low = np.minimum.reduceat(np.where(after, day, _NONE), starts)
+    logs_after = np.add.reduceat(after.astype(np.int64), starts)
+    return np.where(logs_after >= 2, first_low, _NONE)
 
 
 def _resolution_pace(
     e: np.ndarray, day: np.ndarray, sore: np.ndarray, starts: np.ndarray
 ) -> np.ndarray:
-    """First day of the first run of 7 consecutive calendar days with soreness 0-1."""
+    """First day of the first run of 7 consecutive calendar days with soreness 0-1 (runs
+    inside the window start by ``window_days - 6``)."""
     low = sore <= vocab.PACE_LEVEL
     same = np.r_[False, e[1:] == e[:-1]]
     next_day = np.r_[False, day[1:] == day[:-1] + 1]

@@ -1,8 +1,10 @@
 """Time to resolution: Kaplan–Meier estimates per group and the log-rank test.
 
-Input is the episode table (:func:`~recovery_toolkit.analysis.episodes.episode_table`), whose
-``time`` is the resolution day (``resolved`` true) or the censoring day (the last logged day in
-the window). Estimates come from statsmodels' ``SurvfuncRight``:
+Input is the episode table (:func:`~recovery_toolkit.analysis.episodes.episode_table`). Only
+*sore* episodes (a baseline above ``resolved_at``) enter: their ``time`` is the confirmed
+resolution day (``resolved`` true) or the censoring day; episodes with no reaction and those
+without a baseline are counted beside the estimates. Estimates come from statsmodels'
+``SurvfuncRight``:
 
 * median: the smallest day t with S(t) ≤ 0.5 (empty when never reached); its 95 % interval
   runs from the first day the lower to the first day the upper pointwise 95 % log-log band of
@@ -32,12 +34,14 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
+from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TimeToResolutionTable, empty_table
 from .intervals import Z95
 from .settings import Settings, resolve
 
 __all__ = [
+    "sore_episodes",
     "LogRankResult",
     "kaplan_meier",
     "km_curve",
@@ -96,6 +100,21 @@ def _median(fit: SurvfuncRight) -> float:
     return float(fit.surv_times[below[0]]) if len(below) else np.nan
 
 
+def sore_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
+    """The episodes that enter time to resolution (``population == "sore"``); a table without
+    a ``population`` column is taken as it is.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"population": ["sore", "no_reaction"], "time": [2.0, None]})
+    >>> len(sore_episodes(eps))
+    1
+    """
+    if "population" not in episodes.columns:
+        return episodes
+    return episodes.loc[(episodes["population"] == "sore").to_numpy(dtype=bool)]
+
+
 def km_curve(
     episodes: pd.DataFrame,
     settings: Settings | None = None,
@@ -115,7 +134,7 @@ def km_curve(
     """
     days = np.arange(resolve(settings, window_days=window_days).window_days + 1)
     parts = []
-    for group, rows in episodes.groupby(by, observed=True, sort=True):
+    for group, rows in sore_episodes(episodes).groupby(by, observed=True, sort=True):
         time = rows["time"].to_numpy(dtype=float)
         event = rows["resolved"].to_numpy(dtype=bool)
         survival = survival_at(kaplan_meier(time, event), days)
@@ -146,10 +165,16 @@ def time_to_resolution(
     by: str = "treatment_type",
     milestone_days: tuple[int, ...] | None = None,
 ) -> pd.DataFrame:
-    """Kaplan–Meier summary per group: counts, median days with 95 % CI, resolved by day t.
+    """Kaplan–Meier summary per group: who enters, median days with 95 % CI, resolved by day t.
 
-    Groups with fewer than two episodes, or whose median is never reached, get empty (NaN)
-    medians or intervals and a :class:`~recovery_toolkit.errors.RecoveryToolkitWarning`.
+    ``episodes`` counts every episode with a log in the window; ``baseline_missing`` those
+    without a day-0/1 log, ``no_reaction`` those whose baseline is at most ``resolved_at``
+    (with ``no_reaction_share`` of the episodes with a baseline) and ``sore_episodes`` the
+    rest, the population of the estimates (``resolved`` + ``censored``). Groups with fewer
+    than two sore episodes, or whose median is never reached, get empty (NaN) medians or
+    intervals and a :class:`~recovery_toolkit.errors.RecoveryToolkitWarning`. With the PACE
+    definition a milestone after ``window_days - 6`` is empty (a 7-day run starting later
+    cannot be seen), with a warning.
 
     Examples
     --------
@@ -159,25 +184,38 @@ def time_to_resolution(
     >>> float(row["median_days"]), round(float(row["resolved_by_day_3"]), 3)
     (2.0, 0.5)
     """
-    days = resolve(settings, milestone_days=milestone_days).milestone_days
+    s = resolve(settings, milestone_days=milestone_days)
+    days = s.milestone_days
+    seen = _last_visible_day(s)
+    if any(d > seen for d in days):
+        warnings.warn(
+            f"resolved by day {', '.join(str(d) for d in days if d > seen)} left empty: with "
+            f"the PACE definition a 7-day run is seen only if it starts by day {seen}",
+            RecoveryToolkitWarning,
+            stacklevel=2,
+        )
     rows = []
     for group, part in episodes.groupby(by, observed=True, sort=True):
-        time = part["time"].to_numpy(dtype=float)
-        event = part["resolved"].to_numpy(dtype=bool)
-        fit = kaplan_meier(time, event)
-        median = _median(fit)
-        low, high = _median_ci(fit, group, len(part))
-        survival = survival_at(fit, np.array(days))
+        counts = _populations(part)
+        sore = sore_episodes(part)
+        time = sore["time"].to_numpy(dtype=float)
+        event = sore["resolved"].to_numpy(dtype=bool)
+        fit = kaplan_meier(time, event) if len(sore) else None
+        low, high = _median_ci(fit, group, len(sore)) if fit is not None else (np.nan, np.nan)
+        survival = survival_at(fit, np.array(days)) if fit is not None else np.full(len(days), 1)
         rows.append(
             {
                 by: group,
-                "episodes": len(part),
+                **counts,
                 "resolved": int(event.sum()),
                 "censored": int((~event).sum()),
-                "median_days": median,
+                "median_days": _median(fit) if fit is not None else np.nan,
                 "median_ci_low": low,
                 "median_ci_high": high,
-                **{f"resolved_by_day_{d}": 1 - s for d, s in zip(days, survival, strict=True)},
+                **{
+                    f"resolved_by_day_{d}": (1 - v if d <= seen and fit is not None else np.nan)
+                    for d, v in zip(days, survival, strict=True)
+                },
             }
         )
     if not rows:
@@ -188,6 +226,39 @@ def time_to_resolution(
         empty = empty_table(TimeToResolutionTable, milestones)
         return empty.rename(columns={"treatment_type": by})
     return pd.DataFrame(rows)
+
+
+def _last_visible_day(s: Settings) -> int:
+    """The last day a resolution can be seen: the window's end, or its end less 6 (PACE)."""
+    if s.definition == "pace":
+        return s.window_days - (vocab.PACE_DAYS - 1)
+    return s.window_days
+
+
+def _populations(part: pd.DataFrame) -> dict[str, int | float]:
+    """Episodes, without a baseline, with no reaction (and their share of those with a
+    baseline), and sore."""
+    n = len(part)
+    if "population" not in part.columns:
+        share = 0.0 if n else np.nan
+        return {
+            "episodes": n,
+            "baseline_missing": 0,
+            "no_reaction": 0,
+            "no_reaction_share": share,
+            "sore_episodes": n,
+        }
+    population = part["population"].astype("str")
+    missing = int((population == "baseline_missing").sum())
+    no_reaction = int((population == "no_reaction").sum())
+    with_baseline = n - missing
+    return {
+        "episodes": n,
+        "baseline_missing": missing,
+        "no_reaction": no_reaction,
+        "no_reaction_share": no_reaction / with_baseline if with_baseline else np.nan,
+        "sore_episodes": n - missing - no_reaction,
+    }
 
 
 def survival_band(fit: SurvfuncRight, *, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +336,8 @@ def logrank(
 ) -> LogRankResult:
     """Log-rank test that time to resolution is the same in every group.
 
-    ``settings`` is accepted like every analysis function's; nothing here depends on it.
+    ``settings`` is accepted like every analysis function's; nothing here depends on it. Only
+    sore episodes enter.
 
     Returns NaN statistics and warns when fewer than two groups have episodes.
 
@@ -278,6 +350,7 @@ def logrank(
     (1, 2.882, 0.09)
     """
     del settings  # nothing here depends on it
+    episodes = sore_episodes(episodes)
     groups = episodes[by].astype("str")
     present = tuple(sorted(groups.unique()))
     if len(present) < 2:

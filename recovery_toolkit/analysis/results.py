@@ -38,7 +38,7 @@ from ..schemas.outputs import schema_columns
 from .adherence import adherence_table, item_resolution, resolution_by_adherence
 from .alerts import alert_counts
 from .alerts import alerts as list_alerts
-from .curves import recovery_curve
+from .curves import recovery_curve, with_at_risk
 from .episodes import episode_table
 from .followup import completeness, escalation, logging_from_curve
 from .red_flags import red_flag_incidence
@@ -235,6 +235,7 @@ def cohort_tables(
     True
     """
     adherence_km, adherence_test = resolution_by_adherence(episodes, settings)
+    curve = with_at_risk(curve, episodes)  # the same in every engine: from the episodes
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),

@@ -25,18 +25,26 @@ __all__ = ["table_one", "table_one_counts"]
 
 
 def _mean_sd(values: pd.Series) -> str:
-    if values.notna().sum() == 0:
+    values = values.dropna().astype(float)  # a nullable column (baseline) as plain numbers
+    if values.empty:
         return ""
     sd = values.std()
     return f"{values.mean():.1f} ({sd:.1f})" if np.isfinite(sd) else f"{values.mean():.1f}"
 
 
 def _median_iqr(values: pd.Series, digits: int = 1) -> str:
-    values = values.dropna()
+    values = values.dropna().astype(float)
     if values.empty:
         return ""
     q1, q2, q3 = values.quantile([0.25, 0.5, 0.75])
     return f"{q2:.{digits}f} [{q1:.{digits}f}, {q3:.{digits}f}]"
+
+
+def _population(episodes: pd.DataFrame, name: str) -> pd.Series:
+    """Episodes of one population (all are ``sore`` in a table without the column)."""
+    if "population" not in episodes.columns:
+        return pd.Series(name == "sore", index=episodes.index)
+    return episodes["population"].astype("str") == name
 
 
 def _count_share(mask: pd.Series) -> str:
@@ -79,7 +87,24 @@ def _rows(s: Settings) -> list[tuple[str, str, str, Callable[[pd.DataFrame], str
         ),
         ("high_adherence", high, "n (%)", lambda e: _count_share(e["adherence_group"] == "high")),
         ("low_adherence", low, "n (%)", lambda e: _count_share(e["adherence_group"] == "low")),
-        ("resolved", "Resolved in the window", "n (%)", lambda e: _count_share(e["resolved"])),
+        (
+            "no_reaction",
+            f"No reaction (baseline ≤ {s.resolved_at})",
+            "n (%)",
+            lambda e: _count_share(_population(e, "no_reaction")),
+        ),
+        (
+            "baseline_missing",
+            "No baseline (first log after day 1)",
+            "n (%)",
+            lambda e: _count_share(_population(e, "baseline_missing")),
+        ),
+        (
+            "resolved",
+            "Resolved in the window (of sore episodes)",
+            "n (%)",
+            lambda e: _count_share(e.loc[_population(e, "sore").to_numpy(), "resolved"]),
+        ),
         (
             "any_flag",
             "Any red flag",
@@ -130,6 +155,8 @@ def table_one(
 _COUNTS: dict[str, Callable[[pd.DataFrame], int]] = {
     "episodes": len,
     "patients": lambda e: e["patient_id"].nunique(),
+    "no_reaction": lambda e: int(_population(e, "no_reaction").sum()),
+    "baseline_missing": lambda e: int(_population(e, "baseline_missing").sum()),
     "resolved": lambda e: int(e["resolved"].sum()),
     "any_flag": lambda e: int(e[_ANY].notna().sum()),
     "lost_to_follow_up": lambda e: int(e["lost_to_follow_up"].sum()),

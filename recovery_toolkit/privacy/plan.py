@@ -25,13 +25,14 @@ Examples
 >>> from recovery_toolkit.analysis import compute
 >>> tables = compute(rt.load_logs(rt.sample_path())).tables
 >>> plan = SharePlan.from_tables(tables)
->>> plan.time_to_resolution(tables["time_to_resolution"], tables["km"])["censored"].tolist()
-['suppressed', 'suppressed', 'suppressed', 15]
+>>> shown = plan.time_to_resolution(tables["time_to_resolution"], tables["km"])
+>>> shown[["sore_episodes", "censored"]].values.tolist()[:2]
+[[130, 'suppressed'], [115, 'suppressed']]
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,40 @@ from .km import coarsen_km, milestones_shown
 __all__ = ["SharePlan"]
 
 _TYPE = "treatment_type"
+
+
+#: The time-to-resolution populations, which add up to a type's episodes.
+POPULATION_COLUMNS: tuple[str, ...] = ("sore_episodes", "no_reaction", "baseline_missing")
+
+
+def partition_hidden(
+    cells: pd.DataFrame, whole_hidden: pd.Series, min_cell: int = MIN_CELL
+) -> pd.DataFrame:
+    """Which cells of a partition hide (rows: types; columns: parts adding up to the row's
+    shown whole): small cells; within a row never exactly one, and never hidden cells whose
+    sum is small (the whole minus the shown cells gives it); within a column never exactly
+    one (its total is shown elsewhere); every cell of a hidden whole.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"sore": [130, 115], "none": [11, 12], "missing": [1, 0]},
+    ...                      index=["a", "b"])
+    >>> partition_hidden(cells, pd.Series({"a": False, "b": False})).values.tolist()
+    [[False, True, True], [False, True, True]]
+    """
+    values = cells.to_numpy(dtype=float)
+    mask = np.asarray(is_small(values.ravel(), min_cell)).reshape(values.shape)
+    mask |= whole_hidden.reindex(cells.index).fillna(True).to_numpy(dtype=bool)[:, None]
+    while True:
+        before = mask.copy()
+        for i in range(len(values)):
+            mask[i] = complete(values[i], mask[i])
+            if is_small(np.array([values[i][mask[i]].sum()]), min_cell)[0]:
+                mask[i] = True  # the hidden cells' sum would be read off the whole
+        for j in range(values.shape[1]):
+            mask[:, j] = complete(values[:, j], mask[:, j])
+        if (mask == before).all():
+            return pd.DataFrame(mask, index=cells.index, columns=cells.columns)
 
 
 @dataclass(frozen=True)
@@ -65,6 +100,13 @@ class SharePlan:
     any_flag: pd.Series
     any_flag_hidden: pd.Series
     min_cell: int = MIN_CELL
+    #: Sore episodes per type (the time-to-resolution population), and which of the three
+    #: populations (columns ``sore_episodes``, ``no_reaction``, ``baseline_missing``; they add
+    #: up to episodes) hide, per type.
+    sore: pd.Series | None = None
+    populations_hidden: pd.DataFrame | None = None
+    #: Where resolved (and censored, its complement in sore episodes) hide.
+    resolved_hidden: pd.Series | None = None
 
     @classmethod
     def from_tables(cls, tables: dict[str, pd.DataFrame], *, min_cell: int = MIN_CELL) -> SharePlan:
@@ -86,7 +128,15 @@ class SharePlan:
         any_flag = flags.loc[flags["flag"] == "any"].set_index(_TYPE)["episodes_with_flag"]
         any_flag = any_flag.reindex(episodes.index).fillna(0).astype(int)
         plan = cls(episodes, ep_hidden, any_flag, ep_hidden, min_cell)
-        return cls(episodes, ep_hidden, any_flag, plan.part(any_flag), min_cell)
+        plan = replace(plan, any_flag_hidden=plan.part(any_flag))
+        ttr = tables["time_to_resolution"].set_index(_TYPE).reindex(episodes.index)
+        if "sore_episodes" not in ttr.columns:
+            return plan
+        cells = ttr[list(POPULATION_COLUMNS)].fillna(0).astype(int)
+        hidden = partition_hidden(cells, ep_hidden, min_cell)
+        sore = cells["sore_episodes"]
+        resolved = plan.part(ttr["resolved"].fillna(0).astype(int), sore, hidden["sore_episodes"])
+        return replace(plan, sore=sore, populations_hidden=hidden, resolved_hidden=resolved)
 
     def part(
         self,
@@ -160,24 +210,50 @@ class SharePlan:
         out.loc[mask, statistics] = SUPPRESSED  # a mean of whole scores reveals its n
         return out
 
+    def hidden_population(self, column: str = "sore_episodes") -> pd.Series:
+        """Per type: is this population's count hidden? With its episodes, always.
+
+        Examples
+        --------
+        >>> plan = SharePlan(pd.Series({"a": 40}), pd.Series({"a": False}),
+        ...                  pd.Series({"a": 0}), pd.Series({"a": False}))
+        >>> plan.hidden_population().tolist()
+        [False]
+        """
+        if self.populations_hidden is None:
+            return self.episodes_hidden
+        return self.populations_hidden[column] | self.episodes_hidden
+
     def time_to_resolution(self, table: pd.DataFrame, km: pd.DataFrame) -> pd.DataFrame:
-        """Resolved and censored as parts of episodes; medians of fewer than ``min_cell``
-        episodes hide; a "resolved by day" share shows only where it equals a drawn step.
+        """The populations as parts of episodes (hidden together), resolved and censored as
+        parts of sore episodes; medians of fewer than ``min_cell`` hide; a "resolved by day"
+        share shows only where it equals a drawn step.
 
         Examples
         --------
         >>> import recovery_toolkit as rt
         >>> t = rt.compute(rt.load_logs(rt.sample_path())).tables
         >>> shown = SharePlan.from_tables(t).time_to_resolution(t["time_to_resolution"], t["km"])
-        >>> shown.loc[3, ["resolved", "resolved_by_day_3"]].tolist()
-        [31, 'suppressed']
+        >>> shown.loc[1, ["sore_episodes", "censored", "median_days"]].tolist()
+        [115, 'suppressed', 3.0]
         """
         indexed = table.set_index(_TYPE)
         out = self._episodes_column(table)
+        types = table[_TYPE]
+        for column in POPULATION_COLUMNS:
+            if column in out.columns:
+                mask = self.by_type(self.hidden_population(column), types)
+                if column == "no_reaction":  # its share of those with a baseline hides too
+                    mask = mask | self.by_type(self.hidden_population("baseline_missing"), types)
+                derived = ("no_reaction_share",) if column == "no_reaction" else ()
+                out = hide(out, column, mask, derived)
+        sore = self.by_type(self.hidden_population(), types)
+        resolved = self.resolved_hidden
+        if resolved is None:
+            resolved = self.part(indexed["resolved"])
         for column in ("resolved", "censored"):
-            mask = self.by_type(self.part(indexed[column]), table[_TYPE])
-            out = hide(out, column, mask)
-        few = self._few(table[_TYPE])
+            out = hide(out, column, self.by_type(resolved, types) | sore)
+        few = self._few(types) | sore
         medians = ["median_days", "median_ci_low", "median_ci_high"]
         out = out.astype({c: object for c in medians})
         out.loc[few, medians] = SUPPRESSED

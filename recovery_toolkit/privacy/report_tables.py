@@ -7,7 +7,7 @@ Examples
 --------
 >>> import recovery_toolkit as rt
 >>> shared = rt.share(rt.compute(rt.load_logs(rt.sample_path())))
->>> shared.tables["table_one"].loc["lost_to_follow_up", "overall"]
+>>> shared.tables["table_one"].loc["baseline_missing", "overall"]
 'suppressed'
 """
 
@@ -23,6 +23,8 @@ from .plan import SharePlan
 __all__ = ["share_km", "share_table_one", "share_item_resolution"]
 
 _TYPE = "treatment_type"
+#: Table 1 rows that are time-to-resolution populations, and their columns in that table.
+_POPULATIONS = {"no_reaction": "no_reaction", "baseline_missing": "baseline_missing"}
 
 
 def share_km(plan: SharePlan, km: pd.DataFrame) -> pd.DataFrame:
@@ -37,7 +39,7 @@ def share_km(plan: SharePlan, km: pd.DataFrame) -> pd.DataFrame:
     >>> "at_risk" in drawn, drawn["resolved_share"].max() <= 1
     (False, np.True_)
     """
-    shown = ~plan.by_type(plan.episodes_hidden, km[_TYPE])
+    shown = ~plan.by_type(plan.hidden_population(), km[_TYPE])  # the curves: sore episodes
     return coarsen_km(km.loc[shown], min_cell=plan.min_cell)
 
 
@@ -51,7 +53,7 @@ def share_table_one(plan: SharePlan, counts: pd.DataFrame) -> pd.DataFrame:
     >>> import recovery_toolkit as rt
     >>> tables = rt.compute(rt.load_logs(rt.sample_path())).tables
     >>> t1 = share_table_one(SharePlan.from_tables(tables), tables["table_one_counts"])
-    >>> t1.loc["lost_to_follow_up", "overall"]
+    >>> t1.loc["baseline_missing", "overall"]
     'suppressed'
     """
     types = [c for c in counts.columns if c not in ("characteristic", "overall")]
@@ -63,6 +65,12 @@ def share_table_one(plan: SharePlan, counts: pd.DataFrame) -> pd.DataFrame:
             mask = plan.episodes_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
         elif i == "any_flag":
             mask = plan.any_flag_hidden.reindex(types).fillna(False).to_numpy(dtype=bool)
+        elif i in _POPULATIONS:  # hidden as in the time-to-resolution table
+            hidden = plan.hidden_population(_POPULATIONS[str(i)])
+            mask = hidden.reindex(types).fillna(True).to_numpy(dtype=bool)
+        elif i == "resolved" and plan.resolved_hidden is not None:
+            hidden = plan.resolved_hidden | plan.hidden_population()
+            mask = hidden.reindex(types).fillna(True).to_numpy(dtype=bool)
         else:
             mask = plan.part(values).reindex(types).to_numpy(dtype=bool)
         total = int(row["overall"])
@@ -90,7 +98,8 @@ def share_item_resolution(plan: SharePlan, table: pd.DataFrame) -> pd.DataFrame:
     """
     groups = {"adherent": "adherent_episodes", "other": "other_episodes"}
     sizes = table[list(groups.values())].to_numpy(dtype=float)
-    never = float(plan.episodes.sum()) - sizes.sum(axis=1)  # never answered the item
+    whole = plan.episodes if plan.sore is None else plan.sore  # the items' KM: sore episodes
+    never = float(whole.sum()) - sizes.sum(axis=1)  # never answered the item
     pair = (
         is_small(sizes[:, 0], plan.min_cell)
         | is_small(sizes[:, 1], plan.min_cell)

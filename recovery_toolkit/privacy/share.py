@@ -14,8 +14,8 @@ Examples
 >>> shared = share(compute(rt.load_logs(rt.sample_path())))
 >>> shared.shared, shared.episodes is None, "alerts" in shared.tables
 (True, True, False)
->>> shared.tables["time_to_resolution"]["censored"].tolist()
-['suppressed', 'suppressed', 'suppressed', 15]
+>>> shared.tables["time_to_resolution"]["sore_episodes"].tolist()
+[130, 115, 'suppressed', 'suppressed']
 """
 
 from __future__ import annotations
@@ -62,6 +62,12 @@ def _pass(plan: SharePlan, results: Results, table: pd.DataFrame) -> pd.DataFram
     return table.copy()  # test statistics: no count can be read off them
 
 
+def _without_at_risk(table: pd.DataFrame) -> pd.DataFrame:
+    """The curve's ``n_at_risk`` all ``suppressed``: day-to-day differences would count the
+    episodes whose follow-up ended that day, however few."""
+    return table.assign(n_at_risk=SUPPRESSED) if "n_at_risk" in table.columns else table
+
+
 def _drop(plan: SharePlan, results: Results, table: pd.DataFrame) -> None:
     return None
 
@@ -69,7 +75,7 @@ def _drop(plan: SharePlan, results: Results, table: pd.DataFrame) -> None:
 #: How each table of :class:`Results` is shared, by key (``None``: left out).
 RULES: Mapping[str, _Rule] = MappingProxyType(
     {
-        "recovery_curve": lambda plan, r, t: plan.counts_by_day(t, count="n"),
+        "recovery_curve": lambda plan, r, t: _without_at_risk(plan.counts_by_day(t, count="n")),
         "time_to_resolution": lambda plan, r, t: plan.time_to_resolution(t, r.tables["km"]),
         "red_flag_incidence": lambda plan, r, t: plan.red_flag_incidence(t),
         "adherence": lambda plan, r, t: plan.adherence(t),

@@ -22,17 +22,21 @@ from pandera.typing import Series
 
 from .. import vocab
 
-__all__ = ["ADHERENCE_GROUPS", "EpisodeTable"]
+__all__ = ["ADHERENCE_GROUPS", "POPULATIONS", "EpisodeTable"]
 
 #: Adherence score groups, in order (``not_reported``: no checklist item answered).
 ADHERENCE_GROUPS: tuple[str, ...] = ("high", "partial", "low", "not_reported")
+#: Who enters time to resolution: ``sore`` episodes (baseline above ``resolved_at``); those
+#: with ``no_reaction`` and those whose first log is after day 1 are counted beside.
+POPULATIONS: tuple[str, ...] = ("sore", "no_reaction", "baseline_missing")
 
 
 class EpisodeTable(pa.DataFrameModel):
     """One row per episode with at least one log in the window, sorted by ``episode_id``.
 
-    Identity and follow-up columns, ``baseline_soreness``, resolution (``resolved``,
-    ``time``: the resolution day, or the day of censoring), the first day of each red flag
+    Identity and follow-up columns, ``baseline_soreness`` (missing without a day-0/1 log),
+    ``population``, resolution (``recovered`` for every episode; ``resolved`` and ``time``,
+    the resolution or censoring day, for sore episodes), the first day of each red flag
     (``first_<flag>``, missing when it never occurred), ``escalated``, the answered and
     adherent day counts of each adherence item, the adherence score and group.
     """
@@ -50,9 +54,13 @@ class EpisodeTable(pa.DataFrameModel):
     last_day: Series[int] = pa.Field(ge=0)
     days_logged: Series[int] = pa.Field(ge=1)
     completeness: Series[float] = pa.Field(gt=0.0, le=1.0)
-    baseline_soreness: Series[int] = pa.Field(ge=0, le=10)
+    baseline_soreness: Series[pd.Int64Dtype] = pa.Field(ge=0, le=10, nullable=True)
+    population: Series[pd.CategoricalDtype] = pa.Field(
+        dtype_kwargs={"categories": list(POPULATIONS), "ordered": False}
+    )
+    recovered: Series[bool]
     resolved: Series[bool]
-    time: Series[int] = pa.Field(ge=0)
+    time: Series[float] = pa.Field(ge=0.0, nullable=True)
     lost_to_follow_up: Series[bool]
     first_flag: Series[float] = pa.Field(
         alias=r"^first_(?!day$)\w+$", regex=True, nullable=True, ge=0.0

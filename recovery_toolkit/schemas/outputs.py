@@ -59,6 +59,7 @@ class RecoveryCurveTable(_Output):
     treatment_type: Series[str]
     day: Series[int] = pa.Field(ge=0)
     n: Series[int] = pa.Field(ge=1)
+    n_at_risk: Series[int] = pa.Field(ge=0)
     mean: Series[float] = pa.Field(ge=0, le=10)
     ci_low: Series[float] = pa.Field(nullable=True)
     ci_high: Series[float] = pa.Field(nullable=True)
@@ -74,6 +75,10 @@ class TimeToResolutionTable(_Output):
 
     treatment_type: Series[str]
     episodes: Series[int] = pa.Field(ge=1)
+    baseline_missing: Series[int] = pa.Field(ge=0)
+    no_reaction: Series[int] = pa.Field(ge=0)
+    no_reaction_share: Series[float] = _proportion()
+    sore_episodes: Series[int] = pa.Field(ge=0)
     resolved: Series[int] = pa.Field(ge=0)
     censored: Series[int] = pa.Field(ge=0)
     median_days: Series[float] = _nonnegative_or_empty()

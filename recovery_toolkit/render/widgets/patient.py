@@ -151,15 +151,11 @@ class PatientExplorer(Explorer):
             charts.checklist_frame(analysis.episode_checklist(rows, episode_id, self.settings)),
             "Home-care checklist by day",
         )
-        status = (
-            f"resolved on day {int(facts['time'])}"
-            if facts["resolved"]
-            else f"not resolved (last log on day {int(facts['last_day'])})"
-        )
+        status = _status(facts, self.settings.resolved_at)
         self.header.value = (
             f"<h3 style='margin:4px 0'>Patient {html.escape(str(facts['patient_id']))}</h3>"
             f"<div>{html.escape(kind)} on {pd.Timestamp(facts['treatment_date']):%d %b %Y} · "
-            f"baseline soreness {int(facts['baseline_soreness'])}/10 · {status}</div>"
+            f"{_baseline(facts)} · {status}</div>"
         )
         self.alerts_view.value = self._alerts_html(episode_id)
         self.follow_up.value = (
@@ -185,3 +181,18 @@ class PatientExplorer(Explorer):
             )
         )
         return f"<div style='max-width:420px'><b>Alerts</b>{items}</div>"
+
+
+def _baseline(facts: pd.Series) -> str:
+    if pd.isna(facts["baseline_soreness"]):
+        return "no baseline (first log after day 1)"
+    return f"baseline soreness {int(facts['baseline_soreness'])}/10"
+
+
+def _status(facts: pd.Series, resolved_at: int) -> str:
+    """How the episode went, in the words of the methods (docs/methods.md)."""
+    if facts["population"] == "no_reaction":
+        return f"no post-treatment reaction (baseline at or below {resolved_at})"
+    if facts["resolved"]:
+        return f"resolved on day {int(facts['time'])}"
+    return f"not resolved (last log on day {int(facts['last_day'])})"
