@@ -115,7 +115,11 @@ def cohort_section(view: ReportView) -> str:
 
 def curves_section(view: ReportView) -> str:
     data = _numeric(view.tables["recovery_curve"], ["n", *_CURVE_STATISTICS])
-    note = "Mean soreness by day with its 95 % confidence band (t-interval)."
+    note = (
+        "Mean soreness by day among the patients who logged that day, with its 95 % confidence "
+        "band (t-interval). When patients who feel better stop logging, late days describe "
+        "those still logging (the table's n against n_at_risk)."
+    )
     if view.share:
         note += (
             " Shared version: a day is left out where its number of logs is small or within "
@@ -304,8 +308,11 @@ def methods_section(view: ReportView) -> str:
     warning_list = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     body = (
         _table(rows)
-        + '<p class="note">Definitions: see docs/methods.md in recovery-toolkit. Resolution is the '
-        "first logged day at or below the threshold after which soreness stays there; "
+        + '<p class="note">Definitions: see docs/methods.md in recovery-toolkit. Time to '
+        "resolution is among sore episodes (baseline above the threshold; those with no "
+        "reaction and those without a day-0/1 log are counted beside); resolution is the first "
+        "logged day at or below the threshold, confirmed by the next log, after which soreness "
+        "stays there; "
         "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with "
         f"{settings.spc_sigma:g}-sigma limits and the {settings.spc_run_length}-point run rule.</p>"
         + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not view.share else "")
