@@ -342,3 +342,30 @@ def test_no_function_modifies_its_input():
         function(episodes)
     pd.testing.assert_frame_equal(logs, before)
     pd.testing.assert_frame_equal(episodes, episodes_before)
+
+
+def test_cumulative_incidence_counts_flags_among_those_still_logging():
+    """Four episodes: a flag on day 1, a drop-out on day 2, a flag on day 5, logged to day 14.
+    The proportion is 2/4; Kaplan-Meier: S = (1 - 1/4)(1 - 1/2) = 3/8, so 1 - S = 0.625."""
+    flagged = {"flag_infection_signs": {1: True}}
+    episodes = analysis.episode_table(
+        make_logs(
+            {"id": "a", "soreness": [4, 4], "cells": flagged},
+            {"id": "b", "soreness": [4, 4, 4]},
+            {"id": "c", "soreness": [4] * 6, "cells": {"flag_infection_signs": {5: True}}},
+            {"id": "d", "soreness": constant(4, 15)},
+        )
+    )
+    row = analysis.red_flag_incidence(episodes).set_index("flag").loc["infection_signs"]
+    assert row["proportion"] == pytest.approx(0.5)
+    assert row["cumulative_incidence"] == pytest.approx(0.625)
+    # Greenwood at day 5: var(S) = S^2 (1/(4*3) + 1/(2*1)); log-log band, as for resolution
+    s = 3 / 8
+    se = s * math.sqrt(1 / 12 + 1 / 2)
+    theta, se_theta = math.log(-math.log(s)), se / (s * abs(math.log(s)))
+    low_s = math.exp(-math.exp(theta + 1.959964 * se_theta))
+    high_s = math.exp(-math.exp(theta - 1.959964 * se_theta))
+    assert row["cumulative_ci_low"] == pytest.approx(1 - high_s, abs=1e-5)
+    assert row["cumulative_ci_high"] == pytest.approx(1 - low_s, abs=1e-5)
+    none = analysis.red_flag_incidence(episodes).set_index("flag").loc["bladder_bowel"]
+    assert none["cumulative_incidence"] == 0 and np.isnan(none["cumulative_ci_high"])

@@ -563,3 +563,20 @@ def test_a_shared_report_of_a_tiny_redcap_export_works(tmp_path):
     args = ["report", str(path), "--mapping", str(sample_path("redcap_mapping.toml"))]
     assert main([*args, "--share", "-o", str(out)]) == 0
     assert "Shared version" in out.read_text()
+
+
+def test_shared_cumulative_incidence_is_whole_percent_without_interval():
+    from recovery_toolkit import compute, load_logs, share
+
+    results = compute(load_logs(sample_path()))
+    internal = results.tables["red_flag_incidence"]
+    shown = share(results).tables["red_flag_incidence"]
+    visible = shown["episodes_with_flag"] != "suppressed"
+    assert visible.any() and (shown["cumulative_ci_low"] == "suppressed").all()
+    for value, exact in zip(
+        shown.loc[visible, "cumulative_incidence"],
+        internal.loc[visible, "cumulative_incidence"],
+        strict=True,
+    ):
+        assert value == round(exact, 2)
+    assert (shown.loc[~visible, "cumulative_incidence"] == "suppressed").all()

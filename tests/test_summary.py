@@ -19,7 +19,8 @@ EXPECTED_COLUMNS = {
     "no_reaction_share,sore_episodes,resolved,censored,median_days,median_ci_low,"
     "median_ci_high,resolved_by_day_3,resolved_by_day_7,resolved_by_day_14",
     "red_flag_incidence": "treatment_type,flag,episodes,episodes_with_flag,proportion,ci_low,"
-    "ci_high,rate_per_100_days,rate_ci_low,rate_ci_high",
+    "ci_high,cumulative_incidence,cumulative_ci_low,cumulative_ci_high,rate_per_100_days,"
+    "rate_ci_low,rate_ci_high",
     "adherence": "treatment_type,item,days_answered,days_adherent,proportion",
     "completeness": "treatment_type,episodes,mean_completeness,lost_to_follow_up,lost_share",
     "spc": "treatment_type,month,n,events,p,center,lcl,ucl,signal",

@@ -33,9 +33,16 @@ from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .episodes import ALL_FLAGS
 from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
-from .settings import Settings
+from .resolution import kaplan_meier, survival_at, survival_band
+from .settings import Settings, resolve
 
-__all__ = ["FLAG_NAMES", "red_flag_incidence", "rate_ratios", "flag_days_at_risk"]
+__all__ = [
+    "FLAG_NAMES",
+    "red_flag_incidence",
+    "rate_ratios",
+    "flag_days_at_risk",
+    "cumulative_incidence",
+]
 
 #: Flag names used in output tables: the column names without ``flag_``, plus ``any``.
 FLAG_NAMES: tuple[str, ...] = (*(f.removeprefix("flag_") for f in ALL_FLAGS), "any")
@@ -66,14 +73,16 @@ def red_flag_incidence(
     by: str = "treatment_type",
     flags: tuple[str, ...] = FLAG_NAMES,
 ) -> pd.DataFrame:
-    """Incidence proportion (Wilson CI) and rate per 100 episode-days (exact Poisson CI).
+    """Incidence proportion (Wilson CI), cumulative incidence of the first flag by the window's
+    end (1 − Kaplan–Meier, censored at the last log, log-log CI) and rate per 100 episode-days
+    (exact Poisson CI; it assumes a constant hazard over the window).
 
     Parameters
     ----------
     episodes : DataFrame
         The episode table. Not modified.
     settings : Settings, optional
-        Accepted like every analysis function's; no parameter of this table depends on it.
+        The window (cumulative incidence by its last day).
     by : str, default "treatment_type"
         Grouping column.
     flags : tuple of str
@@ -83,7 +92,9 @@ def red_flag_incidence(
     -------
     DataFrame
         ``by, flag, episodes, episodes_with_flag, proportion, ci_low, ci_high,
-        rate_per_100_days, rate_ci_low, rate_ci_high`` in group then flag order.
+        cumulative_incidence, cumulative_ci_low, cumulative_ci_high, rate_per_100_days,
+        rate_ci_low, rate_ci_high`` in group then flag order. The cumulative interval is
+        empty when no episode had the flag.
 
     Examples
     --------
@@ -94,7 +105,7 @@ def red_flag_incidence(
     >>> float(row["proportion"]), round(float(row["rate_per_100_days"]), 3)  # 1 / (2+15+15+5)
     (0.25, 2.703)
     """
-    del settings  # nothing here depends on it
+    window = resolve(settings).window_days
     rows = []
     for group, part in episodes.groupby(by, observed=True, sort=True):
         for flag in flags:
@@ -106,14 +117,16 @@ def red_flag_incidence(
                     "episodes": len(part),
                     "episodes_with_flag": int(happened.sum()),
                     "days_at_risk": float(days.sum()),
+                    **cumulative_incidence(happened, days - 1, window),
                 }
             )
     if not rows:
         warnings.warn(
             "no episodes: red-flag incidence is empty", RecoveryToolkitWarning, stacklevel=2
         )
+    cumulative = ["cumulative_incidence", "cumulative_ci_low", "cumulative_ci_high"]
     table = pd.DataFrame(
-        rows, columns=[by, "flag", "episodes", "episodes_with_flag", "days_at_risk"]
+        rows, columns=[by, "flag", "episodes", "episodes_with_flag", "days_at_risk", *cumulative]
     )
     k = table["episodes_with_flag"].to_numpy()
     n = table["episodes"].to_numpy()
@@ -125,7 +138,40 @@ def red_flag_incidence(
         table["rate_per_100_days"] = 100 * k / time
         table["rate_ci_low"] = 100 * low / time
         table["rate_ci_high"] = 100 * high / time
-    return table.drop(columns="days_at_risk")
+    order = [c for c in table.columns if c not in cumulative and c != "days_at_risk"]
+    at = order.index("ci_high") + 1
+    return table[[*order[:at], *cumulative, *order[at:]]]
+
+
+def cumulative_incidence(
+    happened: np.ndarray, day: np.ndarray, window_days: int
+) -> dict[str, float]:
+    """1 − Kaplan–Meier of time to the first flag by ``window_days`` (``day``: the flag's day,
+    or the last logged day when it did not happen), with its pointwise log-log 95 % interval.
+
+    Episodes that stop logging early count only while they log, so a flag they would have had
+    later is not assumed away (as the proportion does).
+
+    Examples
+    --------
+    >>> happened = np.array([True, False, True, False])
+    >>> out = cumulative_incidence(happened, np.array([1, 2, 5, 14]), 14)
+    >>> round(out["cumulative_incidence"], 4)  # 1 - (3/4)(1/2): the day-2 dropout left
+    0.625
+    """
+    if not happened.any():
+        return dict.fromkeys(("cumulative_ci_low", "cumulative_ci_high"), np.nan) | {
+            "cumulative_incidence": 0.0
+        }
+    fit = kaplan_meier(day, happened)
+    survival = float(survival_at(fit, np.array([window_days]))[0])
+    low, high = survival_band(fit)
+    step = int(np.searchsorted(fit.surv_times, window_days, side="right")) - 1
+    return {
+        "cumulative_incidence": 1 - survival,
+        "cumulative_ci_low": float(1 - high[step]),
+        "cumulative_ci_high": float(1 - low[step]),
+    }
 
 
 def rate_ratios(

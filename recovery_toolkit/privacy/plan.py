@@ -285,7 +285,9 @@ class SharePlan:
         >>> shown.loc[shown["flag"] == "any", "episodes_with_flag"].tolist()
         ['suppressed', 20, 16, 'suppressed']
         """
-        derived = tuple(c for c in table.columns if c.startswith(("proportion", "ci_", "rate")))
+        derived = tuple(
+            c for c in table.columns if c.startswith(("proportion", "ci_", "rate", "cumulative"))
+        )
         mask = np.zeros(len(table), dtype=bool)
         for flag, rows in table.groupby("flag", sort=False):
             counts = rows.set_index(_TYPE)["episodes_with_flag"].rename(index=str)
@@ -299,7 +301,15 @@ class SharePlan:
             mask[table.index.get_indexer(rows.index)] = hidden.reindex(
                 rows[_TYPE].astype("str")
             ).to_numpy()
-        return hide(self._episodes_column(table), "episodes_with_flag", mask, derived)
+        out = hide(self._episodes_column(table), "episodes_with_flag", mask, derived)
+        if "cumulative_incidence" in out.columns:
+            # a Kaplan-Meier value's exact decimals (and Greenwood's interval) can be solved
+            # for the numbers at risk: whole percent, no interval
+            shown = ~mask
+            values = table.loc[shown, "cumulative_incidence"].round(2).astype(object)
+            out.loc[shown, "cumulative_incidence"] = values
+            out.loc[:, ["cumulative_ci_low", "cumulative_ci_high"]] = SUPPRESSED
+        return out
 
     def adherence(self, table: pd.DataFrame) -> pd.DataFrame:
         """Adherent days as a part of answered days, per type and checklist item.

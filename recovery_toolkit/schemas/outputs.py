@@ -90,7 +90,8 @@ class TimeToResolutionTable(_Output):
 
 
 class RedFlagIncidenceTable(_Output):
-    """Incidence proportion (Wilson CI) and rate per 100 episode-days (exact Poisson CI)."""
+    """Incidence proportion (Wilson CI), cumulative incidence of the first flag by the window's
+    end (1 − Kaplan–Meier), and rate per 100 episode-days (exact Poisson CI)."""
 
     treatment_type: Series[str]
     flag: Series[str]
@@ -99,6 +100,9 @@ class RedFlagIncidenceTable(_Output):
     proportion: Series[float] = _proportion()
     ci_low: Series[float] = _proportion()
     ci_high: Series[float] = _proportion()
+    cumulative_incidence: Series[float] = _proportion()
+    cumulative_ci_low: Series[float] = _proportion()
+    cumulative_ci_high: Series[float] = _proportion()
     rate_per_100_days: Series[float] = _nonnegative_or_empty()
     rate_ci_low: Series[float] = _nonnegative_or_empty()
     rate_ci_high: Series[float] = _nonnegative_or_empty()
