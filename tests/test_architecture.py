@@ -27,6 +27,7 @@ LAYERS = {
     "io": 2,
     "synth": 2,
     "samples": 2,
+    "scenarios": 2,
     "analysis": 3,
     "privacy": 4,
     "render": 5,

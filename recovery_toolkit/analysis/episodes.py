@@ -129,7 +129,8 @@ def episode_table(
         resolution or censoring, for sore episodes only),
         ``first_<flag>`` for each flag plus ``first_any_flag`` and ``first_reported_flag``,
         ``escalated``, ``answered_<item>`` / ``adherent_<item>`` per adherence item,
-        ``adherence_score`` and ``adherence_group``.
+        ``adherence_score``, ``adherence_group`` and ``soreness_day_<d>`` for each day of the
+        window (missing where not logged).
 
     Examples
     --------
@@ -163,7 +164,22 @@ def episode_table(
     _adherence_columns(
         out, logs, r.rows, r.day, r.sore, r.starts, s.high_adherence, s.low_adherence
     )
+    for day, values in enumerate(_soreness_by_day(r, s.window_days)):
+        out[EpisodeTable.soreness_on(day)] = values
     return out
+
+
+def _soreness_by_day(r: _Rows, window_days: int) -> list[pd.arrays.IntegerArray]:
+    """Each day's soreness of every episode (missing where not logged): the daily path that
+    the drop-out model and the landmark analyses read, whatever engine built the table."""
+    grid = np.full((len(r.starts), window_days + 1), -1, dtype=np.int64)
+    grid[r.e, r.day] = r.sore
+    columns = []
+    for day in range(window_days + 1):
+        values = pd.array(grid[:, day], dtype="Int8")
+        values[grid[:, day] < 0] = pd.NA
+        columns.append(values)
+    return columns
 
 
 _IDENTITY = ("patient_id", "treatment_type", "treatment_date", "site", "clinician")

@@ -13,7 +13,7 @@ Examples
 >>> int(results.tables["time_to_resolution"]["episodes"].sum())
 400
 >>> list(results.summary_tables())[:3]
-['recovery_curve', 'time_to_resolution', 'red_flag_incidence']
+['recovery_curve', 'time_to_resolution', 'resolution_milestones']
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from .adherence import adherence_table, item_resolution, resolution_by_adherence
 from .alerts import alert_counts
 from .alerts import alerts as list_alerts
 from .curves import recovery_curve, with_at_risk
+from .dropout import resolution_milestones
 from .episodes import episode_table
 from .followup import completeness, escalation, logging_from_curve
 from .red_flags import red_flag_incidence
@@ -239,6 +240,7 @@ def cohort_tables(
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
+        "resolution_milestones": _type_order(resolution_milestones(episodes, settings), "day"),
         "red_flag_incidence": _type_order(red_flag_incidence(episodes), "flag"),
         "adherence": _type_order(adherence_table(episodes), "item"),
         "completeness": _type_order(completeness(episodes)),

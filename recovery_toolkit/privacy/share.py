@@ -32,6 +32,7 @@ from ..analysis.results import Provenance, Results
 from ..errors import OptionError
 from .cells import SUPPRESSED, is_small, pseudonymise_alerts, row_counts
 from .km import coarsen_km
+from .milestones import share_milestones
 from .plan import SharePlan
 from .report_tables import share_item_resolution, share_km, share_table_one
 
@@ -77,6 +78,9 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
     {
         "recovery_curve": lambda plan, r, t: _without_at_risk(plan.counts_by_day(t, count="n")),
         "time_to_resolution": lambda plan, r, t: plan.time_to_resolution(t, r.tables["km"]),
+        "resolution_milestones": lambda plan, r, t: share_milestones(
+            plan, t, plan.time_to_resolution(r.tables["time_to_resolution"], r.tables["km"])
+        ),
         "red_flag_incidence": lambda plan, r, t: plan.red_flag_incidence(t),
         "adherence": lambda plan, r, t: plan.adherence(t),
         "completeness": lambda plan, r, t: plan.completeness(t),

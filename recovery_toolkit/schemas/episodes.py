@@ -38,7 +38,8 @@ class EpisodeTable(pa.DataFrameModel):
     ``population``, resolution (``recovered`` for every episode; ``resolved`` and ``time``,
     the resolution or censoring day, for sore episodes), the first day of each red flag
     (``first_<flag>``, missing when it never occurred), ``escalated``, the answered and
-    adherent day counts of each adherence item, the adherence score and group.
+    adherent day counts of each adherence item, the adherence score and group, and the
+    soreness logged on each day of the window (``soreness_day_<d>``).
     """
 
     episode_id: Series[str] = pa.Field(unique=True)
@@ -72,6 +73,9 @@ class EpisodeTable(pa.DataFrameModel):
     adherence_group: Series[pd.CategoricalDtype] = pa.Field(
         dtype_kwargs={"categories": list(ADHERENCE_GROUPS), "ordered": False}
     )
+    soreness_day: Series[pd.Int8Dtype] = pa.Field(
+        alias=r"^soreness_day_\d+$", regex=True, ge=0, le=10, nullable=True
+    )
 
     class Config:
         strict = True
@@ -81,6 +85,11 @@ class EpisodeTable(pa.DataFrameModel):
         """The column of the first day of ``flag`` (``"any_flag"``, ``"neuro_deficit"``,
         or a ``flag_*`` column name)."""
         return f"first_{flag.removeprefix('flag_')}"
+
+    @staticmethod
+    def soreness_on(day: int) -> str:
+        """The column of the soreness logged on ``day`` (missing when not logged)."""
+        return f"soreness_day_{day}"
 
     @staticmethod
     def answered(item: str) -> str:

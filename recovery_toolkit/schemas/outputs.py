@@ -23,6 +23,7 @@ __all__ = [
     "RecoveryCurveTable",
     "TimeToResolutionTable",
     "RedFlagIncidenceTable",
+    "ResolutionMilestonesTable",
     "AdherenceTable",
     "CompletenessTable",
     "SpcTable",
@@ -87,6 +88,18 @@ class TimeToResolutionTable(_Output):
     resolved_by_day: Series[float] = pa.Field(
         alias=r"^resolved_by_day_\d+$", regex=True, ge=0.0, le=1.0, nullable=True
     )  # one column per milestone day (Settings.milestone_days)
+
+
+class ResolutionMilestonesTable(_Output):
+    """Resolved by each milestone day, four ways: Kaplan–Meier, drop-out weighted (IPCW) and
+    the best- and worst-case bounds for drop-out (docs/methods.md)."""
+
+    treatment_type: Series[str]
+    day: Series[int] = pa.Field(ge=0)
+    method: Series[str] = pa.Field(isin=["km", "ipcw", "best_case", "worst_case"])
+    resolved: Series[float] = _proportion()
+    ci_low: Series[float] = _proportion()
+    ci_high: Series[float] = _proportion()
 
 
 class RedFlagIncidenceTable(_Output):
@@ -157,6 +170,7 @@ class AlertsTable(_Output):
 OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "recovery_curve": RecoveryCurveTable,
     "time_to_resolution": TimeToResolutionTable,
+    "resolution_milestones": ResolutionMilestonesTable,
     "red_flag_incidence": RedFlagIncidenceTable,
     "adherence": AdherenceTable,
     "completeness": CompletenessTable,

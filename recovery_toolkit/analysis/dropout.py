@@ -1,0 +1,298 @@
+"""Drop-out sensitivity of time to resolution: IPCW Kaplan–Meier and best/worst-case bounds.
+
+Kaplan–Meier assumes that an episode which stops logging would have recovered like those still
+logging. When patients who are still sore stop logging more often, that assumption flatters
+recovery. Here, among sore episodes (docs/methods.md):
+
+* **drop-out model**: on each day d an episode is still in follow-up and not resolved, it may
+  drop out (no further log in the window; censoring at the window's end, or at
+  ``window_days - 6`` with PACE, is not drop-out). A binomial GLM (statsmodels) models that
+  daily probability from the last observed soreness (a natural cubic spline), the day (a
+  spline) and the treatment type, fitted to counts per covariate pattern (so parts of a
+  registry add up);
+* **IPCW**: each episode-day is weighted by 1 / the modelled probability of having stayed so
+  far (weights truncated at their 99th percentile), and the product-limit estimate is taken
+  of the weighted events over the weighted numbers at risk (Robins & Finkelstein 2000);
+* **best case**: every dropped-out episode resolves the day after its last log; **worst
+  case**: it never resolves.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit import analysis
+>>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+>>> table = resolution_milestones(episodes)
+>>> sorted(table["method"].unique())
+['best_case', 'ipcw', 'km', 'worst_case']
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import patsy
+import statsmodels.api as sm
+from statsmodels.duration.survfunc import SurvfuncRight
+
+from .. import vocab
+from ..errors import RecoveryToolkitWarning
+from ..schemas import EpisodeTable
+from .intervals import wilson_interval
+from .resolution import kaplan_meier, sore_episodes, survival_at, survival_band
+from .settings import Settings, resolve
+
+__all__ = ["METHODS", "dropout_patterns", "ipcw_weights", "resolution_milestones"]
+
+#: The estimates of the table, in order.
+METHODS: tuple[str, ...] = ("km", "ipcw", "best_case", "worst_case")
+#: Weights above this quantile of all episode-day weights are set to it.
+WEIGHT_QUANTILE = 0.99
+
+
+def _last_observed(episodes: pd.DataFrame, window_days: int) -> np.ndarray:
+    """Per episode and day: the soreness of the last log on or before that day (the first log
+    for days before it)."""
+    columns = [EpisodeTable.soreness_on(d) for d in range(window_days + 1)]
+    path = episodes[columns].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    filled = pd.DataFrame(path).ffill(axis=1).bfill(axis=1)
+    return filled.to_numpy(dtype=float)
+
+
+def _end_of_follow_up(settings: Settings) -> int:
+    """The day censoring is administrative: the window's end, or its end less 6 (PACE)."""
+    if settings.definition == "pace":
+        return settings.window_days - (vocab.PACE_DAYS - 1)
+    return settings.window_days
+
+
+def _person_days(sore: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
+    """At risk, event and drop-out indicators (episodes x days) of the sore episodes."""
+    days = np.arange(settings.window_days + 1)
+    time = sore["time"].to_numpy(dtype=float)[:, None]
+    resolved = sore["resolved"].to_numpy(dtype=bool)[:, None]
+    at_risk = time >= days[None, :]
+    on_day = time == days[None, :]
+    end = _end_of_follow_up(settings)
+    return {
+        "at_risk": at_risk,
+        "event": on_day & resolved,
+        "dropout": on_day & ~resolved & (days[None, :] < end),
+        "modelled": at_risk & ~(on_day & resolved) & (days[None, :] < end),
+    }
+
+
+def dropout_patterns(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Counts per covariate pattern (treatment type, day, last observed soreness) of sore
+    episode-days at risk of dropping out, and of those that did: what the drop-out model is
+    fitted to (counts from parts of a registry add up).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> dropout_patterns(episodes).columns.tolist()
+    ['treatment_type', 'day', 'soreness', 'days', 'dropouts']
+    """
+    s = resolve(settings)
+    sore = sore_episodes(episodes)
+    columns = ["treatment_type", "day", "soreness", "days", "dropouts"]
+    if sore.empty:
+        return pd.DataFrame(columns=columns)
+    grid = _person_days(sore, s)
+    rows, days = np.nonzero(grid["modelled"])
+    frame = pd.DataFrame(
+        {
+            "treatment_type": sore["treatment_type"].astype("str").to_numpy()[rows],
+            "day": days,
+            "soreness": _last_observed(sore, s.window_days)[rows, days].astype(int),
+            "dropout": grid["dropout"][rows, days],
+        }
+    )
+    keys = ["treatment_type", "day", "soreness"]
+    counts = frame.groupby(keys, sort=True).agg(
+        days=("dropout", "size"), dropouts=("dropout", "sum")
+    )
+    return counts.reset_index().astype({"days": "int64", "dropouts": "int64"})
+
+
+def _spline(column: str, values: pd.Series) -> str:
+    """A natural cubic spline term with as many degrees of freedom as the values allow."""
+    distinct = values.nunique()
+    if distinct >= 5:
+        return f"cr({column}, df=3)"
+    return column if distinct >= 2 else "1"
+
+
+def _dropout_model(patterns: pd.DataFrame) -> tuple[Any, Any] | None:
+    """The fitted binomial GLM and its design (patsy ``DesignInfo``), or None (with a
+    warning) when it cannot be fitted or does not converge."""
+    if patterns.empty or patterns["dropouts"].sum() == 0:
+        return None
+    terms = [_spline("day", patterns["day"]), _spline("soreness", patterns["soreness"])]
+    if patterns["treatment_type"].nunique() > 1:
+        terms.append("C(treatment_type)")
+    formula = " + ".join(terms)
+    design = patsy.dmatrix(formula, patterns, return_type="dataframe")
+    endog = np.column_stack([patterns["dropouts"], patterns["days"] - patterns["dropouts"]]).astype(
+        float
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' own convergence and domain warnings
+        try:
+            fit = sm.GLM(endog, design, family=sm.families.Binomial()).fit()
+        except (ValueError, np.linalg.LinAlgError):
+            fit = None
+    if fit is None or not fit.converged or not np.isfinite(fit.params).all():
+        warnings.warn(
+            "the drop-out model did not converge: IPCW equals Kaplan-Meier (weights 1)",
+            RecoveryToolkitWarning,
+            stacklevel=3,
+        )
+        return None
+    return fit, design.design_info
+
+
+def ipcw_weights(
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    patterns: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Inverse-probability-of-censoring weights of the sore episodes (rows of
+    :func:`~recovery_toolkit.analysis.resolution.sore_episodes`) x days ``0..window_days``:
+    1 / the modelled probability of not having dropped out before that day, truncated at the
+    99th percentile of the weights of episode-days at risk. ``patterns`` (default: those of
+    ``episodes``) are what the model is fitted to: the whole registry's, when ``episodes`` is
+    one part of it.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> weights = ipcw_weights(episodes)
+    >>> bool(weights.min() >= 1.0)
+    True
+    """
+    s = resolve(settings)
+    sore = sore_episodes(episodes)
+    shape = (len(sore), s.window_days + 1)
+    if patterns is None:
+        patterns = dropout_patterns(episodes, s)
+    model = _dropout_model(patterns)
+    if model is None or sore.empty:
+        return np.ones(shape)
+    fit, design_info = model
+    grid = _person_days(sore, s)
+    days = np.broadcast_to(np.arange(shape[1]), shape)
+    covariates = pd.DataFrame(
+        {
+            "treatment_type": np.repeat(sore["treatment_type"].astype("str").to_numpy(), shape[1]),
+            "day": days.ravel(),
+            "soreness": _last_observed(sore, s.window_days).ravel(),
+        }
+    )
+    design = patsy.build_design_matrices([design_info], covariates, return_type="dataframe")[0]
+    hazard = np.asarray(fit.predict(design), dtype=float).reshape(shape)
+    hazard = np.where(grid["modelled"], hazard, 0.0)  # no drop-out where it cannot happen
+    staying = np.cumprod(1 - hazard, axis=1)
+    before = np.concatenate([np.ones((shape[0], 1)), staying[:, :-1]], axis=1)
+    weights = 1 / np.clip(before, 1e-12, None)
+    at_risk = weights[grid["at_risk"]]
+    if len(at_risk):
+        weights = np.minimum(weights, np.quantile(at_risk, WEIGHT_QUANTILE))
+    return weights
+
+
+def _weighted_product_limit(
+    weights: np.ndarray, at_risk: np.ndarray, event: np.ndarray, days: np.ndarray
+) -> np.ndarray:
+    """S(t) at ``days`` of the discrete-time weighted product-limit estimate."""
+    risk = (weights * at_risk).sum(axis=0)
+    events = (weights * event).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = np.where(risk > 0, 1 - events / risk, 1.0)
+    survival = np.cumprod(step)
+    return survival[np.asarray(days, dtype=int)]
+
+
+def _bounds(sore: pd.DataFrame, days: np.ndarray, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Resolved by each day in the best case (a dropped-out episode resolves the next day)
+    and the worst (it never does), as counts."""
+    time = sore["time"].to_numpy(dtype=float)
+    resolved = sore["resolved"].to_numpy(dtype=bool)
+    dropped = ~resolved & (time < end)
+    observed = (resolved[None, :] & (time[None, :] <= days[:, None])).sum(axis=1)
+    best = observed + (dropped[None, :] & (time[None, :] + 1 <= days[:, None])).sum(axis=1)
+    return best, observed
+
+
+def resolution_milestones(
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+) -> pd.DataFrame:
+    """Resolved by each milestone day, per group, four ways: Kaplan–Meier (``km``, log-log
+    95 % interval), drop-out weighted (``ipcw``; its interval comes with the patient-level
+    bootstrap, not yet: empty), and the ``best_case`` and ``worst_case`` bounds (Wilson
+    intervals of the counts). Sore episodes only; milestones after the last visible day (PACE)
+    are left out.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> table = resolution_milestones(episodes).set_index(["treatment_type", "day", "method"])
+    >>> low, high = table.loc[("injection", 7), "resolved"].loc[["worst_case", "best_case"]]
+    >>> bool(low <= table.loc[("injection", 7, "km"), "resolved"] <= high)
+    True
+    """
+    s = resolve(settings)
+    end = _end_of_follow_up(s)
+    days = np.array([d for d in s.milestone_days if d <= end], dtype=int)
+    sore = sore_episodes(episodes)
+    weights = ipcw_weights(episodes, s)
+    grid = _person_days(sore, s)
+    groups = sore[by].astype("str").to_numpy()
+    rows = []
+    for group in pd.unique(groups):
+        here = groups == group
+        part = sore.loc[here]
+        n = int(here.sum())
+        fit = kaplan_meier(part["time"].to_numpy(dtype=float), part["resolved"].to_numpy(bool))
+        km = 1 - survival_at(fit, days)
+        km_low, km_high = _km_interval(fit, days)
+        ipcw = 1 - _weighted_product_limit(
+            weights[here], grid["at_risk"][here], grid["event"][here], days
+        )
+        best, worst = _bounds(part, days, end)
+        best_low, best_high = wilson_interval(best, n)
+        worst_low, worst_high = wilson_interval(worst, n)
+        for i, day in enumerate(days):
+            rows += [
+                (group, day, "km", km[i], km_low[i], km_high[i]),
+                (group, day, "ipcw", ipcw[i], np.nan, np.nan),
+                (group, day, "best_case", best[i] / n, best_low[i], best_high[i]),
+                (group, day, "worst_case", worst[i] / n, worst_low[i], worst_high[i]),
+            ]
+    return pd.DataFrame(rows, columns=[by, "day", "method", "resolved", "ci_low", "ci_high"])
+
+
+def _km_interval(fit: SurvfuncRight, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1 − the log-log band of S(t) at each day (1 − high, 1 − low); empty before any event."""
+    low, high = survival_band(fit)
+    step = np.searchsorted(np.asarray(fit.surv_times, dtype=float), days, side="right") - 1
+    safe = np.clip(step, 0, None)
+    valid = step >= 0
+    if len(low) == 0:
+        return np.full(len(days), np.nan), np.full(len(days), np.nan)
+    return (
+        np.where(valid, 1 - high[safe], np.nan),
+        np.where(valid, 1 - low[safe], np.nan),
+    )
