@@ -43,8 +43,8 @@ from .episodes import (
     episode_table,
     in_window,
 )
-from .funnel import funnel_limits, funnel_table, unit_mix
 from .followup import completeness, escalation, logging_by_day, logging_from_curve, logging_grid
+from .funnel import funnel_limits, funnel_table, unit_mix
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
 from .results import SUMMARY_TABLES, Provenance, Results, cohort_tables, compute
