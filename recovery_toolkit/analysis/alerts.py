@@ -134,12 +134,12 @@ def contact_within(logs: pd.DataFrame, table: pd.DataFrame) -> pd.arrays.Boolean
         return out
     contacted = logs[SorenessLog.clinic_contact].to_numpy(dtype=bool, na_value=False)
     ids = pd.Index(pd.unique(table["episode_id"]))
-    owner = ids.get_indexer(logs[SorenessLog.episode_id])
+    owner = ids.get_indexer(pd.Index(logs[SorenessLog.episode_id]))
     keep = contacted & (owner >= 0)
     log_day = logs[SorenessLog.day].to_numpy(dtype=np.int64)[keep]
     span = int(max(log_day.max(initial=0), table["day"].max()) + vocab.CONTACT_WITHIN_DAYS + 1)
     contact_keys = owner[keep] * span + log_day
-    alert_owner = ids.get_indexer(table["episode_id"]).astype(np.int64)
+    alert_owner = ids.get_indexer(pd.Index(table["episode_id"])).astype(np.int64)
     alert_day = table["day"].to_numpy(dtype=np.int64)
     hit = np.zeros(len(table), dtype=bool)
     for lag in range(vocab.CONTACT_WITHIN_DAYS + 1):  # a loop over lags (2), not over alerts

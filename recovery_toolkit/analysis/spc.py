@@ -205,10 +205,12 @@ def p_chart(
             RecoveryToolkitWarning,
             stacklevel=2,
         )
-    options = {"tail": s.spc_tail, "run_length": s.spc_run_length}
-    parts = [_series(episodes, months, complete, **options).assign(**{by: "all"})]
+    tail, run_length = s.spc_tail, s.spc_run_length
+    parts = [
+        _series(episodes, months, complete, tail=tail, run_length=run_length).assign(**{by: "all"})
+    ]
     for group, part in episodes.groupby(by, observed=True, sort=True):
-        series = _series(part, months, complete, **options)
+        series = _series(part, months, complete, tail=tail, run_length=run_length)
         parts.append(series.assign(**{by: str(group)}))
     chart = pd.concat(parts, ignore_index=True)
     columns = ["month", "n", "events", "p", "center", "lcl", "ucl", "complete", "signal", "rule"]

@@ -2,13 +2,16 @@
 
 * **Clinicians are left out.** A shared funnel table has site rows only: a per-clinician
   comparison names, or under any stable label lets colleagues identify, one clinician.
-* **A site is shown or hidden as a whole.** A site's expected count is Σ over its episodes of
-  the (shown) type rates, written with six decimals, so together with its episodes it reveals
-  the site's episodes per treatment type, with and without a baseline. A site is hidden
-  (every number of its rows ``suppressed``) when any of those per-type counts, or its episodes,
-  is from 1 to ``min_cell - 1``, when the completeness-by-site table hides its episodes, and
-  then, per type and per count, never exactly one site is hidden (the type totals are shown
-  elsewhere: :func:`~recovery_toolkit.privacy.cells.complete`), repeated until nothing changes.
+* **A site's rows are shown or hidden as a whole.** A site's expected count is Σ over its
+  episodes of the (shown) type rates, written with six decimals, so together with its episodes
+  it reveals the site's episodes per treatment type. The any-flag and lost-to-follow-up rows
+  (population: all episodes) of a site hide (every number ``suppressed``) when any of its
+  per-type episode counts, or its episodes, is from 1 to ``min_cell - 1``, or when the
+  completeness-by-site table hides its episodes. The resolved-by-day rows (population: episodes
+  with a baseline) hide when any per-type count with a baseline, or without one (all minus
+  with: the two populations' expected counts together would reveal it), is small. Then, per
+  type and per count, never exactly one site is hidden (type totals are shown elsewhere:
+  :func:`~recovery_toolkit.privacy.cells.complete`), repeated until nothing changes.
 * **Observed counts** of a shown site hide (with the ratio and ``outside``) when small, when
   the rest (episodes − observed) is small, and never alone across the sites of a measure; lost
   to follow-up hides at least where the completeness-by-site table hides it.
@@ -45,20 +48,31 @@ _NUMBERS = [
 
 
 def _hidden_sites(
-    plan: SharePlan, mix: pd.DataFrame, sites: pd.Index, by_site: pd.DataFrame | None
+    plan: SharePlan,
+    mix: pd.DataFrame,
+    sites: pd.Index,
+    by_site: pd.DataFrame | None,
+    population: str,
 ) -> pd.Series:
-    """Sites whose rows hide as a whole (see the module docstring)."""
+    """Sites whose rows of a population (``all`` episodes, or those with a ``baseline``) hide
+    as a whole (see the module docstring)."""
     mix = mix.loc[mix["unit_type"] == "site"]
-    everything = mix.pivot_table(
-        index="unit", columns="treatment_type", values="episodes", aggfunc="sum", fill_value=0
-    ).reindex(sites, fill_value=0)
-    baseline = mix.pivot_table(
-        index="unit", columns="treatment_type", values="with_baseline", aggfunc="sum", fill_value=0
-    ).reindex(index=sites, columns=everything.columns, fill_value=0)
-    cells = [everything.to_numpy(), baseline.to_numpy(), (everything - baseline).to_numpy()]
-    cells += [c.sum(axis=1, keepdims=True) for c in cells[:2]]
+
+    def cells(column: str) -> pd.DataFrame:
+        table = mix.pivot_table(
+            index="unit", columns="treatment_type", values=column, aggfunc="sum", fill_value=0
+        )
+        return table.reindex(index=sites, columns=sorted(mix["treatment_type"].unique()))
+
+    everything = cells("episodes").fillna(0)
+    if population == "all":
+        counts = [everything.to_numpy()]
+    else:  # with the all-episode rows shown, the difference would be revealed too
+        baseline = cells("with_baseline").fillna(0)
+        counts = [baseline.to_numpy(), (everything - baseline).to_numpy()]
+    counts += [c.sum(axis=1, keepdims=True) for c in counts]
     hidden = np.zeros(len(sites), dtype=bool)
-    for values in cells:
+    for values in counts:
         hidden |= is_small(values.ravel(), plan.min_cell).reshape(values.shape).any(axis=1)
     if by_site is not None and len(by_site):
         suppressed = by_site.set_index(by_site["site"].astype("str"))["episodes"].astype("str")
@@ -66,7 +80,7 @@ def _hidden_sites(
     changed = True
     while changed:
         before = hidden.sum()
-        for values in cells:
+        for values in counts:
             for column in values.T:
                 hidden = complete(column, hidden)
         changed = hidden.sum() != before
@@ -98,8 +112,12 @@ def share_funnel(
     """
     sites = table.loc[table["unit_type"] == "site"].reset_index(drop=True)
     units = pd.Index(sorted(sites["unit"].astype("str").unique()))
-    hidden_site = _hidden_sites(plan, mix, units, completeness_by_site)
-    row_hidden = sites["unit"].astype("str").map(hidden_site).fillna(True).to_numpy(dtype=bool)
+    row_hidden = np.ones(len(sites), dtype=bool)
+    baseline_rows = sites["measure"].astype("str").str.startswith("resolved_by_day_").to_numpy()
+    for population, in_population in (("all", ~baseline_rows), ("baseline", baseline_rows)):
+        hidden_site = _hidden_sites(plan, mix, units, completeness_by_site, population)
+        mapped = sites["unit"].astype("str").map(hidden_site).fillna(True)
+        row_hidden[in_population] = mapped.to_numpy(dtype=bool)[in_population]
     episodes = sites["episodes"].to_numpy(dtype=float)
     observed = sites["observed"].to_numpy(dtype=float)
     obs_hidden = (
