@@ -286,6 +286,9 @@ def normalise_treatment_type(value: str) -> str | None:
 
 #: Last day of the metrics window (day 0 = treatment day).
 WINDOW_DAYS = 14
+#: Baseline: soreness at the earliest log on day 0 or day BASELINE_LAST_DAY; an episode whose first
+#: log is later has no baseline.
+BASELINE_LAST_DAY = 1
 #: Soreness at or below which a day counts as resolved (default definition).
 RESOLVED_AT = 2
 #: Resolution definitions: ``default`` (stays at or below ``resolved_at``) and ``pace``.
@@ -308,16 +311,23 @@ ITEM_RESOLUTION_DAY = 7
 ABOVE_P90_DAYS = 2
 #: ... counted from this day on.
 ABOVE_P90_FROM_DAY = 3
-#: Control chart: limits at SPC_SIGMA standard errors; a run of SPC_RUN_LENGTH points on one
-#: side of the centre line signals.
-SPC_SIGMA = 3.0
+#: Control chart: exact binomial probability limits with SPC_TAIL below the lower and above the
+#: upper limit (0.00135 each side, as 3-sigma limits of a normal); a run of SPC_RUN_LENGTH points
+#: on one side of the centre line signals.
+SPC_TAIL = 0.00135
 SPC_RUN_LENGTH = 8
+#: Funnel plots: the "resolved by day d" measure uses this day.
+FUNNEL_RESOLVED_DAY = 7
+#: Funnel plots: two-sided coverage of the inner and outer limits (Spiegelhalter 2005).
+FUNNEL_LEVELS: tuple[float, ...] = (0.95, 0.998)
 #: Persistent worsening (Rubinstein 2007): soreness s at least WORSENING_POINTS above baseline b
 #: and s > b x WORSENING_RATIO (a fraction, to compare whole numbers exactly).
 WORSENING_POINTS = 2
 WORSENING_RATIO = (13, 10)
 #: Escalation: clinic contact on the flag day or within this many days after it.
 CONTACT_WITHIN_DAYS = 1
+#: The alert list's column: clinic contact on the flag day or within CONTACT_WITHIN_DAYS days.
+CONTACT_COLUMN = f"contact_within_{CONTACT_WITHIN_DAYS}_day"
 #: Smallest count a shared output shows.
 MIN_CELL = 11
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from recovery_toolkit import analysis
@@ -248,11 +249,11 @@ def test_p_chart_centre_and_limits():
     overall = chart[chart["treatment_type"] == "all"].reset_index(drop=True)
     centre = 7 / 40
     assert overall["center"].unique().tolist() == pytest.approx([centre])
-    ucl = centre + 3 * math.sqrt(centre * (1 - centre) / 10)
-    assert overall.loc[0, "ucl"] == pytest.approx(ucl)
-    assert overall.loc[0, "lcl"] == 0  # clipped
+    # exact binomial limits: the 0.00135 and 0.99865 quantiles of Binomial(10, 7/40), over 10
+    assert overall.loc[0, "ucl"] == stats.binom.ppf(0.99865, 10, centre) / 10
+    assert overall.loc[0, "lcl"] == 0
     assert not overall["signal"].any()
-    # centre 20/60; month 3 at 0.8 lies above 1/3 + 3 sqrt(1/3 * 2/3 / 20) = 0.65
+    # centre 20/60; month 3 at 0.8 lies above binom.ppf(0.99865, 20, 1/3) / 20 = 0.65
     high = analysis.p_chart(_monthly({"2025-01": (20, 2), "2025-02": (20, 2), "2025-03": (20, 16)}))
     assert high.loc[high["treatment_type"] == "all", "signal"].tolist() == [False, False, True]
 
@@ -336,6 +337,7 @@ def test_no_function_modifies_its_input():
         analysis.completeness,
         analysis.escalation,
         analysis.p_chart,
+        analysis.funnel_table,
         analysis.table_one,
         analysis.adherence_group_shares,
     ):

@@ -145,10 +145,12 @@ def test_report_in_a_browser_with_the_network_off(tmp_path):
             "Home-care adherence",
             "Follow-up and escalation",
             "Control chart",
+            "Funnel plots",
             "Alerts",
             "Methods and parameters",
         ]
-        for section in ("curves", "resolution", "flags", "adherence", "followup", "spc"):
+        sections = ("curves", "resolution", "flags", "adherence", "followup", "spc", "funnel")
+        for section in sections:
             box = page.locator(f"#{section} svg").first.bounding_box()
             assert box and box["width"] > 200 and box["height"] > 150, section
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)

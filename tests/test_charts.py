@@ -115,7 +115,8 @@ def test_spc_highlights_signals(small):
     spec = charts.spc_chart(analysis.p_chart(small[1])).to_dict()
     fields = [layer["encoding"].get("y", {}).get("field") for layer in spec["layer"]]
     assert fields == ["center", "ucl", "lcl", "p", "p"]
-    assert spec["layer"][4]["encoding"]["color"]["scale"]["domain"] == ["in control", "signal"]
+    domain = spec["layer"][4]["encoding"]["color"]["scale"]["domain"]
+    assert domain == ["in control", "signal", "follow-up incomplete"]
 
 
 def test_checklist_grid_for_one_episode(small):

@@ -29,6 +29,7 @@ SECTIONS = [
     "Home-care adherence",
     "Follow-up and escalation",
     "Control chart",
+    "Funnel plots",
     "Alerts",
     "Methods and parameters",
 ]
@@ -43,8 +44,8 @@ def test_every_section_with_charts(sample_report):
     for title in SECTIONS:
         assert f"<h2>{title}</h2>" in sample_report
     assert (
-        sample_report.count("<svg") == 9
-    )  # curves x2, KM, incidence x2, adherence x2, logging, SPC
+        sample_report.count("<svg") == 11
+    )  # curves x2, KM, incidence x2, adherence x2, logging, SPC, funnel by site and clinician
     assert "Every row passed every check." in sample_report
     assert "1dcb319a" in sample_report  # the input's SHA-256 is in the methods
 

@@ -24,8 +24,10 @@ EXPECTED_COLUMNS = {
     "rate_ci_low,rate_ci_high",
     "adherence": "treatment_type,item,days_answered,days_adherent,proportion",
     "completeness": "treatment_type,episodes,mean_completeness,lost_to_follow_up,lost_share",
-    "spc": "treatment_type,month,n,events,p,center,lcl,ucl,signal",
-    "alerts": "episode_id,patient_id,treatment_type,severity,reason,day",
+    "spc": "treatment_type,month,n,events,p,center,lcl,ucl,complete,signal,rule",
+    "funnel": "unit_type,unit,measure,episodes,observed,expected,ratio,low_95,high_95,low_998,"
+    "high_998,outside",
+    "alerts": "episode_id,patient_id,treatment_type,severity,reason,day,contact_within_1_day",
 }
 
 

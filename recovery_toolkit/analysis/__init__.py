@@ -44,6 +44,7 @@ from .episodes import (
     in_window,
 )
 from .followup import completeness, escalation, logging_by_day, logging_from_curve, logging_grid
+from .funnel import funnel_limits, funnel_table, unit_mix
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
 from .results import SUMMARY_TABLES, Provenance, Results, cohort_tables, compute
@@ -89,6 +90,9 @@ __all__ = [
     "logging_grid",
     "logrank",
     "p_chart",
+    "funnel_limits",
+    "funnel_table",
+    "unit_mix",
     "rate_ratios",
     "recovery_curve",
     "red_flag_incidence",

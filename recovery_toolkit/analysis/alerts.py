@@ -10,6 +10,13 @@ Severities and reasons:
   ``stopped_logging``: not resolved and the last log is before the end of the window;
   ``low_adherence``: the adherence score is in the low group.
 
+Each urgent and prompt alert carries ``contact_within_1_day`` (the name follows
+``vocab.CONTACT_WITHIN_DAYS``): True when a log of the episode records clinic contact on the
+alert's day or the next, False otherwise; empty for review alerts. Unlike the episode table's
+``escalated`` (the first reported flag only, logs in the window), it is computed for every
+flag alert from all of the episode's logs, so a flag on the window's last day followed by a
+contact the day after counts as contacted.
+
 Explanations quote the patient guidance of the domain source, so the words a clinician reads
 are the words the patient was given.
 
@@ -33,7 +40,7 @@ from .curves import recovery_curve
 from .episodes import episode_table
 from .settings import Settings, resolve
 
-__all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "alert_counts", "sort_alerts"]
+__all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "alert_counts", "contact_within", "sort_alerts"]
 
 SEVERITIES = vocab.SEVERITIES
 FLAG_SEVERITY = vocab.FLAG_SEVERITY
@@ -78,7 +85,8 @@ def alerts(
     Returns
     -------
     DataFrame
-        ``episode_id, patient_id, treatment_type, severity, reason, day, explanation``.
+        ``episode_id, patient_id, treatment_type, severity, reason, day,
+        contact_within_1_day, explanation``.
 
     Examples
     --------
@@ -100,7 +108,44 @@ def alerts(
     parts = [p for p in parts if len(p)]
     if not parts:
         return _empty()
-    return sort_alerts(pd.concat(parts, ignore_index=True))
+    table = pd.concat(parts, ignore_index=True)
+    table[vocab.CONTACT_COLUMN] = contact_within(logs, table)
+    return sort_alerts(table)
+
+
+def contact_within(logs: pd.DataFrame, table: pd.DataFrame) -> pd.arrays.BooleanArray:
+    """Per alert: clinic contact logged on the alert's day or within
+    ``vocab.CONTACT_WITHIN_DAYS`` days after it (urgent and prompt alerts); missing for review
+    alerts. Vectorised: one integer key per (episode, day) with contact.
+
+    Examples
+    --------
+    >>> logs = pd.DataFrame({"episode_id": ["a", "a", "b"], "day": [2, 3, 5],
+    ...                      "clinic_contact": pd.array([False, True, True], dtype="boolean")})
+    >>> t = pd.DataFrame({"episode_id": ["a", "b", "b"], "severity": ["urgent", "prompt", "review"],
+    ...                   "day": [2, 3, 5]})
+    >>> contact_within(logs, t).tolist()
+    [True, False, <NA>]
+    """
+    pressing = (table["severity"] != "review").to_numpy()
+    out = pd.array(np.zeros(len(table), dtype=bool), dtype="boolean")
+    out[~pressing] = pd.NA
+    if "clinic_contact" not in logs.columns or not pressing.any():
+        return out
+    contacted = logs[SorenessLog.clinic_contact].to_numpy(dtype=bool, na_value=False)
+    ids = pd.Index(pd.unique(table["episode_id"]))
+    owner = ids.get_indexer(pd.Index(logs[SorenessLog.episode_id]))
+    keep = contacted & (owner >= 0)
+    log_day = logs[SorenessLog.day].to_numpy(dtype=np.int64)[keep]
+    span = int(max(log_day.max(initial=0), table["day"].max()) + vocab.CONTACT_WITHIN_DAYS + 1)
+    contact_keys = owner[keep] * span + log_day
+    alert_owner = ids.get_indexer(pd.Index(table["episode_id"])).astype(np.int64)
+    alert_day = table["day"].to_numpy(dtype=np.int64)
+    hit = np.zeros(len(table), dtype=bool)
+    for lag in range(vocab.CONTACT_WITHIN_DAYS + 1):  # a loop over lags (2), not over alerts
+        hit |= np.isin(alert_owner * span + alert_day + lag, contact_keys)
+    out[pressing] = hit[pressing]
+    return out
 
 
 def alert_counts(alerts: pd.DataFrame) -> pd.DataFrame:
@@ -126,7 +171,8 @@ def sort_alerts(table: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> t = pd.DataFrame({"episode_id": ["b", "a"], "patient_id": ["p", "q"],
     ...                   "treatment_type": ["injection"] * 2, "severity": ["review", "urgent"],
-    ...                   "reason": ["x", "y"], "day": [1, 4], "explanation": ["", ""]})
+    ...                   "reason": ["x", "y"], "day": [1, 4], "contact_within_1_day": [None, True],
+    ...                   "explanation": ["", ""]})
     >>> sort_alerts(t)["episode_id"].tolist()
     ['a', 'b']
     """

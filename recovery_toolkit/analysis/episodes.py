@@ -249,17 +249,13 @@ def _identity_columns(logs: pd.DataFrame, r: _Rows) -> pd.DataFrame:
     return out
 
 
-#: The last day whose log can be the baseline (day 0 or 1).
-_BASELINE_DAYS = 1
-
-
 def _follow_up_columns(r: _Rows, window_days: int) -> dict[str, Any]:
     """First and last logged day, days logged, completeness and baseline soreness (missing
     when the first log is after day 1)."""
     days_logged = np.diff(np.r_[r.starts, len(r.day)])
     first_day = r.day[r.starts]
     baseline = pd.array(r.sore[r.starts], dtype="Int64")
-    baseline[first_day > _BASELINE_DAYS] = pd.NA
+    baseline[first_day > vocab.BASELINE_LAST_DAY] = pd.NA
     return {
         "first_day": first_day,
         "last_day": np.maximum.reduceat(r.day, r.starts),

@@ -42,6 +42,7 @@ from .curves import recovery_curve, with_at_risk
 from .dropout import resolution_milestones
 from .episodes import episode_table
 from .followup import completeness, escalation, logging_from_curve
+from .funnel import funnel_table, unit_mix
 from .red_flags import red_flag_incidence
 from .resolution import LogRankResult, km_curve, logrank, time_to_resolution
 from .settings import Settings, resolve
@@ -55,6 +56,7 @@ __all__ = [
     "compute",
     "cohort_tables",
     "conform",
+    "last_log_date",
     "notes_collected",
 ]
 
@@ -128,7 +130,7 @@ class Results:
         (``alert_counts``, ``km``, ``logrank``, ``table_one``, ``table_one_counts``,
         ``logging_by_day``, ``adherence_km``,
         ``adherence_logrank``, ``item_resolution``, ``logging_by_day``,
-        ``completeness_by_site``, ``escalation``).
+        ``completeness_by_site``, ``escalation``, ``funnel_mix``).
     provenance : Provenance
         Source, digest, row counts and validation problems.
     episodes : DataFrame or None
@@ -156,7 +158,7 @@ class Results:
         --------
         >>> import recovery_toolkit as rt
         >>> compute(rt.load_logs(rt.sample_path())).summary_tables()["alerts"].columns[-1]
-        'day'
+        'contact_within_1_day'
         """
         shown = [name for name in SUMMARY_TABLES if name in self.tables]
         if self.shared:  # labels such as "suppressed" in number columns: columns only
@@ -220,10 +222,14 @@ def cohort_tables(
     curve: pd.DataFrame,
     alerts: pd.DataFrame,
     settings: Settings,
+    *,
+    data_end: pd.Timestamp | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every table computed from the episode table, the curve and the alert list.
 
-    The engines call this once they have the three (each engine builds them its own way).
+    The engines call this once they have the three (each engine builds them its own way),
+    with ``data_end``, the last log date in the data (the control chart's complete months;
+    without it every month counts as complete).
 
     Examples
     --------
@@ -244,7 +250,8 @@ def cohort_tables(
         "red_flag_incidence": _type_order(red_flag_incidence(episodes), "flag"),
         "adherence": _type_order(adherence_table(episodes), "item"),
         "completeness": _type_order(completeness(episodes)),
-        "spc": _type_order(p_chart(episodes, settings), "month"),
+        "spc": _type_order(p_chart(episodes, settings, data_end=data_end), "month"),
+        "funnel": funnel_table(episodes, settings),
     }
     tables = {name: conform(name, table) for name, table in summary.items()}
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
@@ -259,6 +266,7 @@ def cohort_tables(
         item_resolution=item_resolution(episodes, settings).drop(columns="caution"),
         completeness_by_site=completeness(episodes, by="site"),
         escalation=escalation(episodes),
+        funnel_mix=unit_mix(episodes),
         logging_by_day=logging_from_curve(tables["recovery_curve"], tables["time_to_resolution"]),
     )
     return tables
@@ -301,7 +309,7 @@ def compute(
         episodes = episode_table(logs, settings)
         curve = recovery_curve(logs, settings)
         alerts = list_alerts(logs, episodes, settings, curve=curve)
-        tables = cohort_tables(episodes, curve, alerts, settings)
+        tables = cohort_tables(episodes, curve, alerts, settings, data_end=last_log_date(logs))
     return Results(
         settings=settings,
         tables=MappingProxyType(tables),
@@ -310,6 +318,20 @@ def compute(
         logs=logs,
         notes=tuple(notes),
     )
+
+
+def last_log_date(logs: pd.DataFrame) -> pd.Timestamp | None:
+    """The last log date in the data (``max(log_date)``; None without logs).
+
+    Examples
+    --------
+    >>> last_log_date(pd.DataFrame({"log_date": pd.to_datetime(["2025-01-03", "2025-02-01"])}))
+    Timestamp('2025-02-01 00:00:00')
+    """
+    if "log_date" not in logs.columns or logs.empty:
+        return None
+    end = logs["log_date"].max()
+    return None if pd.isna(end) else pd.Timestamp(end)
 
 
 def _valid_frame(logs: pd.DataFrame) -> pd.DataFrame:

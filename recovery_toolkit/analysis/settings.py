@@ -51,9 +51,12 @@ class Settings:
         most the window's last day).
     above_p90_days, above_p90_from_day : int, default 2 and 3
         An ``above_p90`` alert needs this many days above the type's p90, from this day on.
-    spc_sigma, spc_run_length : float and int, default 3.0 and 8
-        Control chart: limits at this many standard errors; a run of this many points on one
-        side of the centre line signals.
+    spc_tail, spc_run_length : float and int, default 0.00135 and 8
+        Control chart: exact binomial probability limits with this probability below the lower
+        and above the upper limit; a run of this many points on one side of the centre line
+        signals.
+    funnel_resolved_day : int, default 7
+        Funnel plots: the day of the "resolved by day d" measure (at most the window's last day).
     min_cell : int, default 11
         Smallest count a shared output shows.
 
@@ -76,8 +79,9 @@ class Settings:
     item_resolution_day: int = vocab.ITEM_RESOLUTION_DAY
     above_p90_days: int = vocab.ABOVE_P90_DAYS
     above_p90_from_day: int = vocab.ABOVE_P90_FROM_DAY
-    spc_sigma: float = vocab.SPC_SIGMA
+    spc_tail: float = vocab.SPC_TAIL
     spc_run_length: int = vocab.SPC_RUN_LENGTH
+    funnel_resolved_day: int = vocab.FUNNEL_RESOLVED_DAY
     min_cell: int = vocab.MIN_CELL
 
     def __post_init__(self) -> None:
@@ -98,6 +102,8 @@ class Settings:
         object.__setattr__(self, "milestone_days", kept)
         if self.item_resolution_day > self.window_days:
             object.__setattr__(self, "item_resolution_day", self.window_days)
+        if self.funnel_resolved_day > self.window_days:
+            object.__setattr__(self, "funnel_resolved_day", self.window_days)
         for problem in _problems(self):
             raise OptionError(*problem)
 
@@ -132,9 +138,10 @@ _INTEGERS = (
     "above_p90_days",
     "above_p90_from_day",
     "spc_run_length",
+    "funnel_resolved_day",
     "min_cell",
 )
-_NUMBERS = ("high_adherence", "low_adherence", "spc_sigma")
+_NUMBERS = ("high_adherence", "low_adherence", "spc_tail")
 
 
 def _default(name: str) -> str:
@@ -191,7 +198,12 @@ def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
                 "use e.g. 0.5 and 0.8",
             )
         )
-    for name in ("lost_before_day", "worsening_from_day", "item_resolution_day"):
+    for name in (
+        "lost_before_day",
+        "worsening_from_day",
+        "item_resolution_day",
+        "funnel_resolved_day",
+    ):
         if getattr(s, name) < 0:
             found.append((f"{name}=", getattr(s, name), "must be at least 0", "use a day"))
     if s.above_p90_days < 1:
@@ -200,15 +212,17 @@ def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
         found.append(
             ("above_p90_from_day=", s.above_p90_from_day, "must be at least 0", "use e.g. 3")
         )
-    if s.spc_sigma <= 0 or s.spc_run_length < 2:
+    if not 0 < s.spc_tail < 0.5:
         found.append(
             (
-                "spc_sigma=",
-                s.spc_sigma,
-                f"and spc_run_length={s.spc_run_length} must be positive (a run at least 2)",
-                "use 3.0 and 8",
+                "spc_tail=",
+                s.spc_tail,
+                "must be a probability between 0 and 0.5 (each side of the limits)",
+                f"use e.g. {vocab.SPC_TAIL} (the default)",
             )
         )
+    if s.spc_run_length < 2:
+        found.append(("spc_run_length=", s.spc_run_length, "must be at least 2", "use e.g. 8"))
     if s.min_cell < 2:
         found.append(
             ("min_cell=", s.min_cell, "must be at least 2 (1 would hide nothing)", "use 11")

@@ -1,10 +1,20 @@
-"""Statistical process control: a monthly p-chart of red-flag incidence.
+"""Statistical process control: a monthly p-chart of red-flag incidence with exact limits.
 
 For each series (all episodes, and each treatment type) and treatment month i: nᵢ episodes,
-eᵢ episodes with any red flag, pᵢ = eᵢ/nᵢ. Centre p̄ = Σe/Σn over the series; limits
-p̄ ± 3·√(p̄(1−p̄)/nᵢ) clipped to [0, 1]. A point signals when it lies outside its limits or
-belongs to a run of 8 consecutive months on the same side of the centre (a month on the centre,
-or with no episodes, breaks the run). Months with no episodes between the first and the last
+eᵢ episodes with any red flag, pᵢ = eᵢ/nᵢ. Centre p̄ = Σe/Σn over the series' *complete*
+months. Limits are exact binomial probability limits: LCLᵢ = F⁻¹(α; nᵢ, p̄)/nᵢ and
+UCLᵢ = F⁻¹(1 − α; nᵢ, p̄)/nᵢ, where F⁻¹ is the quantile function of Binomial(nᵢ, p̄) (the
+smallest k with P(X ≤ k) ≥ q, ``scipy.stats.binom.ppf``) and α = ``Settings.spc_tail``
+(0.00135, the tail of 3-sigma limits of a normal distribution). A complete month signals when
+pᵢ < LCLᵢ or pᵢ > UCLᵢ (rule ``outside_limits``), or when it belongs to a run of
+``spc_run_length`` (8) consecutive complete months on the same side of the centre (rule
+``run_of_8``; a month on the centre, without episodes or not complete breaks the run); a month
+that meets both is named ``outside_limits``.
+
+A month M is *complete* when every episode treated in it can have completed the window before
+the last log date in the data: last day of M + ``window_days`` ≤ ``data_end``. Incomplete
+months are shown (drawn hollow) but never signal and are left out of the centre line. Without
+``data_end`` every month is complete. Months with no episodes between the first and the last
 appear with n = 0 and no p.
 
 Examples
@@ -22,6 +32,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
@@ -30,7 +41,7 @@ from .settings import Settings, resolve
 
 _ANY = EpisodeTable.first("any_flag")
 
-__all__ = ["p_chart", "run_signals"]
+__all__ = ["binomial_limits", "complete_months", "p_chart", "run_signals"]
 
 
 def run_signals(side: np.ndarray, run_length: int = vocab.SPC_RUN_LENGTH) -> np.ndarray:
@@ -52,23 +63,67 @@ def run_signals(side: np.ndarray, run_length: int = vocab.SPC_RUN_LENGTH) -> np.
     return marks
 
 
+def complete_months(
+    months: pd.PeriodIndex, window_days: int, data_end: pd.Timestamp | None
+) -> np.ndarray:
+    """True for each month whose episodes can all have completed the window by ``data_end``
+    (last day of the month + ``window_days`` <= ``data_end``); all True without ``data_end``.
+
+    Examples
+    --------
+    >>> months = pd.period_range("2025-01", "2025-03", freq="M")
+    >>> complete_months(months, 14, pd.Timestamp("2025-03-14")).tolist()
+    [True, True, False]
+    """
+    if data_end is None or pd.isna(data_end):
+        return np.ones(len(months), dtype=bool)
+    last_day = months.to_timestamp(how="end").normalize()
+    ends = last_day + pd.Timedelta(days=window_days)
+    return np.asarray(ends <= pd.Timestamp(data_end).normalize(), dtype=bool)
+
+
+def binomial_limits(n: np.ndarray, p: float, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact binomial probability limits of a proportion: the ``tail`` and ``1 - tail``
+    quantiles of Binomial(n, p), divided by n (missing where n = 0 or p is missing).
+
+    Examples
+    --------
+    >>> low, high = binomial_limits(np.array([10, 0]), 0.2, 0.00135)
+    >>> low.tolist()[0], high.tolist()[0], bool(np.isnan(high[1]))
+    (0.0, 0.6, True)
+    """
+    n = np.asarray(n, dtype=float)
+    defined = (n > 0) & np.isfinite(p)
+    safe_n = np.where(defined, n, 1.0)
+    safe_p = p if np.isfinite(p) else 0.0
+    low = stats.binom.ppf(tail, safe_n, safe_p) / safe_n
+    high = stats.binom.ppf(1 - tail, safe_n, safe_p) / safe_n
+    return np.where(defined, low, np.nan), np.where(defined, high, np.nan)
+
+
 def _series(
-    episodes: pd.DataFrame, months: pd.PeriodIndex, *, sigma: float, run_length: int
+    episodes: pd.DataFrame,
+    months: pd.PeriodIndex,
+    complete: np.ndarray,
+    *,
+    tail: float,
+    run_length: int,
 ) -> pd.DataFrame:
     """Monthly n, events, p, centre line, limits and signals of one p-chart series."""
     counts = episodes.groupby("treatment_month").agg(n=(_ANY, "size"), events=(_ANY, "count"))
     counts = counts.reindex(months.strftime("%Y-%m"), fill_value=0)
     n = counts["n"].to_numpy(dtype=float)
     events = counts["events"].to_numpy(dtype=float)
+    n_complete = n[complete].sum()
+    center = events[complete].sum() / n_complete if n_complete else np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n > 0, events / n, np.nan)
-        center = events.sum() / n.sum() if n.sum() else np.nan
-        half = sigma * np.sqrt(center * (1 - center) / n)
-    lcl = np.where(n > 0, np.clip(center - half, 0, 1), np.nan)
-    ucl = np.where(n > 0, np.clip(center + half, 0, 1), np.nan)
-    outside = (p < lcl) | (p > ucl)
-    side = np.where(np.isnan(p), 0, np.sign(np.round(p - center, 12)))
-    signal = outside | run_signals(side, run_length)
+    lcl, ucl = binomial_limits(n, center, tail)
+    outside = ((p < lcl) | (p > ucl)) & complete
+    side = np.where(np.isnan(p) | ~complete, 0, np.sign(np.round(p - center, 12)))
+    side = np.nan_to_num(side)  # no centre (no complete month): no run
+    run = run_signals(side, run_length) & complete
+    rule = np.where(outside, "outside_limits", np.where(run, f"run_of_{run_length}", ""))
     return pd.DataFrame(
         {
             "month": counts.index,
@@ -78,7 +133,9 @@ def _series(
             "center": center,
             "lcl": lcl,
             "ucl": ucl,
-            "signal": signal,
+            "complete": complete,
+            "signal": outside | run,
+            "rule": pd.Series(rule, dtype="str"),
         }
     )
 
@@ -88,13 +145,33 @@ def p_chart(
     settings: Settings | None = None,
     *,
     by: str = "treatment_type",
-    sigma: float | None = None,
+    tail: float | None = None,
     run_length: int | None = None,
+    data_end: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Monthly p-chart of any-flag incidence, for all episodes and for each group.
 
-    Returns ``by`` (``all`` or the group), ``month`` (YYYY-MM), ``n``, ``events``, ``p``,
-    ``center``, ``lcl``, ``ucl``, ``signal``.
+    Parameters
+    ----------
+    episodes : DataFrame
+        The episode table (``treatment_month``, ``first_any_flag`` and ``by``).
+    settings : Settings, optional
+        ``spc_tail``, ``spc_run_length`` and ``window_days`` (for complete months).
+    by : str
+        The grouping column (default ``treatment_type``).
+    tail, run_length : optional
+        One-off overrides of ``settings.spc_tail`` and ``settings.spc_run_length``.
+    data_end : Timestamp, optional
+        The last log date in the data (``compute`` and the engines pass it). Months whose
+        episodes cannot all have completed the window by then are ``complete = False``: they
+        never signal and are left out of the centre line. Without it every month is complete.
+
+    Returns
+    -------
+    DataFrame
+        ``by`` (``all`` or the group), ``month`` (YYYY-MM), ``n``, ``events``, ``p``,
+        ``center``, ``lcl``, ``ucl``, ``complete``, ``signal``, ``rule`` (``outside_limits``,
+        ``run_of_<run_length>`` or empty).
 
     Examples
     --------
@@ -104,6 +181,8 @@ def p_chart(
     >>> chart = p_chart(eps)
     >>> chart.loc[chart["treatment_type"] == "all", ["month", "n", "p"]].values.tolist()
     [['2025-01', 2, 0.5], ['2025-02', 0, nan], ['2025-03', 2, 0.0]]
+    >>> p_chart(eps, data_end=pd.Timestamp("2025-03-20"))["complete"].tolist()[:3]
+    [True, True, False]
     """
     if episodes.empty:
         warnings.warn("no episodes: the p-chart is empty", RecoveryToolkitWarning, stacklevel=2)
@@ -117,11 +196,22 @@ def p_chart(
             RecoveryToolkitWarning,
             stacklevel=2,
         )
-    s = resolve(settings, spc_sigma=sigma, spc_run_length=run_length)
-    sigma, run_length = s.spc_sigma, s.spc_run_length
-    parts = [_series(episodes, months, sigma=sigma, run_length=run_length).assign(**{by: "all"})]
+    s = resolve(settings, spc_tail=tail, spc_run_length=run_length)
+    complete = complete_months(months, s.window_days, data_end)
+    if not complete.any():
+        warnings.warn(
+            "no treatment month is complete (every episode could still be in its window at the "
+            "last log date): the control chart has no centre line and no signals",
+            RecoveryToolkitWarning,
+            stacklevel=2,
+        )
+    tail, run_length = s.spc_tail, s.spc_run_length
+    parts = [
+        _series(episodes, months, complete, tail=tail, run_length=run_length).assign(**{by: "all"})
+    ]
     for group, part in episodes.groupby(by, observed=True, sort=True):
-        series = _series(part, months, sigma=sigma, run_length=run_length)
+        series = _series(part, months, complete, tail=tail, run_length=run_length)
         parts.append(series.assign(**{by: str(group)}))
     chart = pd.concat(parts, ignore_index=True)
-    return chart[[by, "month", "n", "events", "p", "center", "lcl", "ucl", "signal"]]
+    columns = ["month", "n", "events", "p", "center", "lcl", "ucl", "complete", "signal", "rule"]
+    return chart[[by, *columns]]

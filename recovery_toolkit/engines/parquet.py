@@ -37,7 +37,13 @@ from types import MappingProxyType
 import pandas as pd
 
 from .. import analysis
-from ..analysis.results import Provenance, Results, cohort_tables, notes_collected
+from ..analysis.results import (
+    Provenance,
+    Results,
+    cohort_tables,
+    last_log_date,
+    notes_collected,
+)
 from ..analysis.settings import Settings, resolve
 from ..errors import InputFileError
 from ..io.dataset import Partitioned, iter_parts, partition_dataset
@@ -108,7 +114,9 @@ def summarise_dataset(
         episode_table = _concat(parts.episodes).sort_values("episode_id", ignore_index=True)
         curve = analysis.curve_from_counts(_add_up(parts.counts))
         alerts = _alerts(parts.kept, parts.episodes, curve, settings)
-        tables = cohort_tables(episode_table, curve, alerts, settings)
+        ends = [end for end in parts.last_dates if end is not None]
+        data_end = max(ends) if ends else None  # the last log date over the parts
+        tables = cohort_tables(episode_table, curve, alerts, settings, data_end=data_end)
     options: dict[str, object] = {
         "mapping": getattr(mapping, "source", None),
         "date_format": date_format,
@@ -160,25 +168,27 @@ def _stripped(result: LoadResult) -> _Counts:
 @dataclass(frozen=True)
 class _FirstPass:
     """What the first pass keeps of each part: its load counts and, for parts with valid rows,
-    its episode table, soreness counts and the Parquet file of its valid rows."""
+    its episode table, soreness counts, last log date and the Parquet file of its valid rows."""
 
     loads: list[_Counts]
     episodes: list[pd.DataFrame]
     counts: list[pd.DataFrame]
     kept: list[Path]
+    last_dates: list[pd.Timestamp | None]
 
 
 def _first_pass(
     parted: Partitioned, work: Path, settings: Settings, options: dict[str, object]
 ) -> _FirstPass:
     """Load, validate and reduce each part in turn."""
-    parts = _FirstPass([], [], [], [])
+    parts = _FirstPass([], [], [], [], [])
     for i, result in enumerate(iter_parts(parted, **options)):
         parts.loads.append(_stripped(result))
         if result.logs.empty:  # every row of this part was quarantined
             continue
         parts.episodes.append(analysis.episode_table(result.logs, settings))
         parts.counts.append(analysis.soreness_counts(result.logs, settings))
+        parts.last_dates.append(last_log_date(result.logs))
         path = work / f"valid-{i}.parquet"
         result.logs.to_parquet(path)
         parts.kept.append(path)

@@ -24,6 +24,7 @@ from .cells import (
     pseudonymise_alerts,
     row_counts,
 )
+from .funnel import share_funnel
 from .km import coarsen_km
 from .plan import SharePlan
 from .report_tables import share_item_resolution, share_km, share_table_one
@@ -43,6 +44,7 @@ __all__ = [
     "pseudonymise_alerts",
     "row_counts",
     "share",
+    "share_funnel",
     "share_item_resolution",
     "share_km",
     "share_table_one",

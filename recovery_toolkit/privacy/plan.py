@@ -389,7 +389,10 @@ class SharePlan:
     def spc(self, table: pd.DataFrame) -> pd.DataFrame:
         """Control chart: month counts hidden when small, never alone in a month (whose
         ``all`` row is their sum) nor in a series (whose sum is shown elsewhere); a type's
-        centre line (its share of episodes with any flag) hides with that count.
+        centre line (its share of episodes with any flag) hides with that count, and, in a
+        series with an incomplete month (left out of the centre), whenever any count of the
+        series hides; limits hide with the centre or the month's n (they are k/n); the signal
+        and its rule hide with the month's events.
 
         Examples
         --------
@@ -420,8 +423,17 @@ class SharePlan:
         total_n, total_any = self.episodes.sum(), self.any_flag.sum()
         all_hidden = is_small(np.array([total_any, total_n - total_any]), self.min_cell).any()
         center_mask = np.where(all_rows, all_hidden, self.by_type(self.any_flag_hidden, types))
+        if "complete" in table.columns:
+            # the centre is Σ events / Σ n over the complete months: with an incomplete month
+            # in the series it splits the series' total in two, so it shows only when every
+            # count of the series is shown (then it tells nothing new)
+            partial = ~table["complete"].to_numpy(dtype=bool)
+            for rows in table.groupby(_TYPE, sort=False).indices.values():
+                if partial[rows].any() and (n_mask[rows].any() or ev_mask[rows].any()):
+                    center_mask[rows] = True
         out = hide(table, "n", n_mask)
-        out = hide(out, "events", ev_mask, ("p", "signal"))
+        derived = tuple(c for c in ("p", "signal", "rule") if c in table.columns)
+        out = hide(out, "events", ev_mask, derived)
         out = out.astype({c: object for c in ("center", "lcl", "ucl")})
         out.loc[center_mask, "center"] = SUPPRESSED
         out.loc[center_mask | n_mask, ["lcl", "ucl"]] = SUPPRESSED

@@ -31,6 +31,7 @@ import pandas as pd
 from ..analysis.results import Provenance, Results
 from ..errors import OptionError
 from .cells import SUPPRESSED, is_small, pseudonymise_alerts, row_counts
+from .funnel import share_funnel
 from .km import coarsen_km
 from .milestones import share_milestones
 from .plan import SharePlan
@@ -85,6 +86,10 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
         "adherence": lambda plan, r, t: plan.adherence(t),
         "completeness": lambda plan, r, t: plan.completeness(t),
         "spc": lambda plan, r, t: plan.spc(t),
+        "funnel": lambda plan, r, t: share_funnel(
+            plan, t, r.tables["funnel_mix"], r.tables.get("completeness_by_site")
+        ),
+        "funnel_mix": _drop,  # episodes per unit and type: what the funnel's rule reads
         "alerts": _drop,  # about single patients; pseudonymised with a key (see share)
         "alert_counts": _drop,  # the alerts' counts: record-level, shown with them only
         "km": lambda plan, r, t: share_km(plan, t),

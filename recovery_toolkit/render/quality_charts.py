@@ -1,4 +1,5 @@
-"""Charts of the quality review: logging by day, the completeness grid, the control chart.
+"""Charts of the quality review: logging by day, the completeness grid, the control chart, the
+funnel plots.
 
 Examples
 --------
@@ -12,8 +13,10 @@ Examples
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
+from ..analysis.funnel import funnel_limits
 from .theme import (
     SEVERITY_COLORS,
     TYPE_LABELS,
@@ -21,7 +24,7 @@ from .theme import (
     with_labels,
 )
 
-__all__ = ["logging_chart", "completeness_grid", "spc_chart"]
+__all__ = ["logging_chart", "completeness_grid", "spc_chart", "funnel_chart"]
 
 
 def logging_chart(logging: pd.DataFrame) -> alt.LayerChart:
@@ -95,7 +98,8 @@ def completeness_grid(grid: pd.DataFrame) -> alt.Chart:
 
 
 def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
-    """p-chart of monthly red-flag incidence with centre line, 3-sigma limits and signals.
+    """p-chart of monthly red-flag incidence with centre line, exact binomial limits and
+    signals; months without complete follow-up drawn hollow (they never signal).
 
     Examples
     --------
@@ -107,7 +111,16 @@ def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
     """
     data = spc.loc[spc["treatment_type"].astype("str") == series].copy()
     data["month"] = pd.to_datetime(data["month"] + "-01")
-    data["status"] = data["signal"].map({True: "signal", False: "in control"})
+    if "complete" not in data.columns:
+        data["complete"] = True
+    complete = data["complete"].astype("str") == "True"
+    signal = data["signal"].astype("str") == "True"
+    data["status"] = np.where(
+        ~complete, "follow-up incomplete", np.where(signal, "signal", "in control")
+    )
+    data["filled"] = complete.to_numpy()
+    if "rule" not in data.columns:
+        data["rule"] = ""
     base = alt.Chart(data).encode(x=alt.X("yearmonth(month):T", title="Treatment month"))
     y = alt.Y("p:Q", title="Episodes with any red flag", axis=alt.Axis(format="%"))
     centre = base.mark_line(color="#555555", strokeDash=[6, 4], strokeWidth=1.5).encode(
@@ -121,21 +134,132 @@ def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
         alt.Tooltip("n:Q", title="Episodes"),
         alt.Tooltip("events:Q", title="With a red flag"),
         alt.Tooltip("p:Q", title="Share", format=".1%"),
+        alt.Tooltip("lcl:Q", title="Lower limit", format=".1%"),
         alt.Tooltip("ucl:Q", title="Upper limit", format=".1%"),
         alt.Tooltip("status:N", title="Status"),
+        alt.Tooltip("rule:N", title="Rule"),
     ]
-    points = base.mark_point(size=70).encode(
+    points = base.mark_point(size=70, strokeWidth=1.5, filled=True).encode(
         y="p:Q",
         color=alt.Color(
             "status:N",
             title=None,
             scale=alt.Scale(
-                domain=["in control", "signal"], range=["#0072B2", SEVERITY_COLORS["urgent"]]
+                domain=["in control", "signal", "follow-up incomplete"],
+                range=["#0072B2", SEVERITY_COLORS["urgent"], "#777777"],
             ),
         ),
+        fillOpacity=alt.condition("datum.filled", alt.value(1.0), alt.value(0.0)),  # hollow
         tooltip=tooltip,
     )
     label = "all treatment types" if series == "all" else TYPE_LABELS.get(series, series)
     return (centre + ucl + lcl + line + points).properties(
-        title=f"Monthly red-flag incidence, {label} (p-chart)"
+        title=f"Monthly red-flag incidence, {label} (p-chart, exact binomial limits)"
+    )
+
+
+#: Funnel plot measures: panel titles.
+_MEASURE_TITLES = {"any_flag": "Any red flag", "lost_to_follow_up": "Lost to follow-up"}
+_OUTSIDE = {"": "within the limits", "95": "outside 95 %", "99.8": "outside 99.8 %"}
+
+
+def _measure_title(measure: str) -> str:
+    if measure.startswith("resolved_by_day_"):
+        return f"Resolved by day {measure.removeprefix('resolved_by_day_')}"
+    return _MEASURE_TITLES.get(measure, measure)
+
+
+def _limit_lines(expected: pd.Series) -> pd.DataFrame:
+    """The two funnels over a grid of expected counts (drawn, not read off the table)."""
+    top = float(expected.max()) * 1.1
+    grid = np.linspace(max(float(expected.min()) * 0.8, 0.5), max(top, 1.0), 120)
+    limits = funnel_limits(grid)
+    parts = []
+    for level, label in (("95", "95 %"), ("998", "99.8 %")):
+        for side in ("low", "high"):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "expected": grid,
+                        "limit": limits[f"{side}_{level}"].to_numpy(),
+                        "level": label,
+                        "line": f"{side} {label}",
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def funnel_chart(funnel: pd.DataFrame, *, unit_type: str = "site") -> alt.HConcatChart:
+    """Funnel plots: the ratio observed / expected of each unit against its expected count,
+    one panel per measure, with the 95 % and 99.8 % exact Poisson limits as step lines
+    (computed over a grid of expected counts by
+    :func:`recovery_toolkit.analysis.funnel_limits`); units outside are coloured.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> len(funnel_chart(analysis.funnel_table(eps)).to_dict()["hconcat"])
+    3
+    """
+    data = funnel.loc[funnel["unit_type"].astype("str") == unit_type].copy()
+    for column in ("episodes", "observed", "expected", "ratio"):
+        data[column] = pd.to_numeric(data[column], errors="coerce")
+    data = data.loc[data["ratio"].notna() & data["expected"].notna()]
+    data["status"] = data["outside"].astype("str").map(_OUTSIDE).fillna(_OUTSIDE[""])
+    panels = []
+    for measure in dict.fromkeys(funnel["measure"].astype("str")):
+        rows = data.loc[data["measure"].astype("str") == measure]
+        if rows.empty:
+            continue
+        lines = (
+            alt.Chart(_limit_lines(rows["expected"]))
+            .mark_line(interpolate="step-after", strokeWidth=1.1)
+            .encode(
+                x=alt.X("expected:Q", title="Expected count"),
+                y=alt.Y("limit:Q", title="Observed / expected"),
+                detail="line:N",
+                strokeDash=alt.StrokeDash(
+                    "level:N",
+                    title="Limits",
+                    scale=alt.Scale(domain=["95 %", "99.8 %"], range=[[4, 3], [1, 0]]),
+                ),
+                color=alt.value("#999999"),
+            )
+        )
+        one = alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(color="#555555").encode(y="one:Q")
+        points = (
+            alt.Chart(rows)
+            .mark_circle(size=70, opacity=0.9)
+            .encode(
+                x="expected:Q",
+                y="ratio:Q",
+                color=alt.Color(
+                    "status:N",
+                    title=None,
+                    scale=alt.Scale(
+                        domain=list(_OUTSIDE.values()),
+                        range=["#0072B2", "#E69F00", SEVERITY_COLORS["urgent"]],
+                    ),
+                ),
+                tooltip=[
+                    alt.Tooltip("unit:N", title=unit_type.capitalize()),
+                    alt.Tooltip("episodes:Q", title="Episodes"),
+                    alt.Tooltip("observed:Q", title="Observed"),
+                    alt.Tooltip("expected:Q", title="Expected", format=".1f"),
+                    alt.Tooltip("ratio:Q", title="Observed / expected", format=".2f"),
+                    alt.Tooltip("status:N", title="Status"),
+                ],
+            )
+        )
+        panels.append(
+            (lines + one + points).properties(title=_measure_title(measure), width=220, height=220)
+        )
+    if not panels:
+        empty = alt.Chart(pd.DataFrame({"x": []})).mark_point()
+        panels.append(empty.properties(title=f"No {unit_type} to draw", width=220, height=220))
+    return alt.hconcat(*panels).properties(
+        title=f"Funnel plots by {unit_type} (indirectly standardised by treatment type)"
     )

@@ -1,7 +1,8 @@
 """The self-contained HTML report: one file, readable offline, printable to PDF.
 
 Sections: data and validation, cohort (Table 1), recovery curves, time to resolution, red-flag
-incidence, home-care adherence, follow-up and escalation, statistical process control, alerts
+incidence, home-care adherence, follow-up and escalation, statistical process control, funnel
+plots by site and clinician, alerts
 (internal reports only) and methods with parameters. Charts are inline SVG rendered by
 vl-convert, so the file needs no JavaScript and no network; its size depends on the number of
 treatment types, days and months, not on the number of log rows. Every text is HTML-escaped.
@@ -67,6 +68,7 @@ _SECTIONS = (
     ("adherence", "Home-care adherence"),
     ("followup", "Follow-up and escalation"),
     ("spc", "Control chart"),
+    ("funnel", "Funnel plots"),
     ("alerts", "Alerts"),
     ("methods", "Methods and parameters"),
 )
@@ -160,6 +162,7 @@ def render_report(
             sections.adherence_section(view),
             sections.followup_section(view),
             sections.spc_section(view),
+            sections.funnel_section(view),
             sections.alerts_section(view, max_alerts),
             sections.methods_section(view),
         ]

@@ -37,6 +37,7 @@ __all__ = [
     "adherence_section",
     "followup_section",
     "spc_section",
+    "funnel_section",
     "alerts_section",
     "methods_section",
 ]
@@ -229,6 +230,14 @@ def spc_section(view: ReportView) -> str:
             f'<p class="note">Shared version: most monthly counts are below {view.min_cell}, '
             "so most points are hidden; the internal report shows them all.</p>"
         )
+    incomplete = spc.loc[spc["complete"].astype("str") == "False", "month"].unique()
+    if len(incomplete):
+        note += (
+            f'<p class="note">Hollow points: treatment months whose episodes cannot all have '
+            f"completed the {view.settings.window_days}-day window by the last log date "
+            f"({', '.join(html.escape(str(m)) for m in incomplete)}); they never signal and are "
+            "left out of the centre line.</p>"
+        )
     body = (
         _svg(charts.spc_chart(data))
         + note
@@ -239,6 +248,34 @@ def spc_section(view: ReportView) -> str:
         )
     )
     return _section("spc", "Control chart", body)
+
+
+def funnel_section(view: ReportView) -> str:
+    funnel = view.tables.get("funnel")
+    if funnel is None or funnel.empty:
+        body = '<p class="note">No site or clinician recorded: no funnel plots.</p>'
+        return _section("funnel", "Funnel plots", body)
+    note = (
+        '<p class="note">Each unit\'s observed count against the count expected from the '
+        "all-unit rate of each treatment type (indirect standardisation; Spiegelhalter 2005). "
+        "Lines: 95 % (dashed) and 99.8 % exact Poisson limits of observed / expected. A unit "
+        "outside 99.8 % is unlikely to differ by chance alone; look at its case mix and "
+        "follow-up before drawing conclusions.</p>"
+    )
+    parts = [note]
+    unit_types = list(dict.fromkeys(funnel["unit_type"].astype("str")))
+    for unit_type in unit_types:
+        rows = funnel.loc[funnel["unit_type"].astype("str") == unit_type]
+        parts.append(f"<h3>By {html.escape(unit_type)}</h3>")
+        parts.append(_svg(charts.funnel_chart(rows, unit_type=unit_type)))
+        parts.append(_table(rows))
+    if view.share:
+        parts.append(
+            '<p class="note">Shared version: clinicians are left out, and a site\'s rows are '
+            f"hidden when any of its episode counts by treatment type is below {view.min_cell} "
+            "(its expected count would reveal them).</p>"
+        )
+    return _section("funnel", "Funnel plots", "".join(parts))
 
 
 def alerts_section(view: ReportView, max_alerts: int) -> str:
@@ -314,7 +351,8 @@ def methods_section(view: ReportView) -> str:
         "logged day at or below the threshold, confirmed by the next log, after which soreness "
         "stays there; "
         "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with "
-        f"{settings.spc_sigma:g}-sigma limits and the {settings.spc_run_length}-point run rule.</p>"
+        f"exact binomial limits ({settings.spc_tail * 100:g} % each side) and the "
+        f"{settings.spc_run_length}-point run rule; funnel plots with exact Poisson limits.</p>"
         + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not view.share else "")
     )
     return _section("methods", "Methods and parameters", body)

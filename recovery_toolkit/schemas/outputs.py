@@ -19,6 +19,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from .. import vocab
+
 __all__ = [
     "RecoveryCurveTable",
     "TimeToResolutionTable",
@@ -27,6 +29,7 @@ __all__ = [
     "AdherenceTable",
     "CompletenessTable",
     "SpcTable",
+    "FunnelTable",
     "AlertsTable",
     "OUTPUT_SCHEMAS",
     "empty_table",
@@ -142,7 +145,9 @@ class CompletenessTable(_Output):
 
 
 class SpcTable(_Output):
-    """Monthly p-chart of any-flag incidence, overall (``all``) and per treatment type."""
+    """Monthly p-chart of any-flag incidence, overall (``all``) and per treatment type, with
+    exact binomial limits; ``complete`` months only signal; ``rule`` names the rule that
+    fired (``outside_limits``, ``run_of_<k>``) or is empty."""
 
     treatment_type: Series[str]
     month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$")
@@ -152,7 +157,29 @@ class SpcTable(_Output):
     center: Series[float] = _proportion()
     lcl: Series[float] = _proportion()
     ucl: Series[float] = _proportion()
+    complete: Series[bool]
     signal: Series[bool]
+    rule: Series[str] = pa.Field(str_matches=r"^(outside_limits|run_of_\d+|)$")
+
+
+class FunnelTable(_Output):
+    """Funnel plot per site and per clinician: observed, expected by indirect standardisation on
+    treatment type, ratio O/E and exact Poisson limits of the ratio (95 % and 99.8 %)."""
+
+    unit_type: Series[str] = pa.Field(isin=["site", "clinician"])
+    unit: Series[str]
+    measure: Series[str] = pa.Field(
+        str_matches=r"^(any_flag|lost_to_follow_up|resolved_by_day_\d+)$"
+    )
+    episodes: Series[int] = pa.Field(ge=0)
+    observed: Series[int] = pa.Field(ge=0)
+    expected: Series[float] = pa.Field(ge=0)
+    ratio: Series[float] = _nonnegative_or_empty()
+    low_95: Series[float] = _nonnegative_or_empty()
+    high_95: Series[float] = _nonnegative_or_empty()
+    low_998: Series[float] = _nonnegative_or_empty()
+    high_998: Series[float] = _nonnegative_or_empty()
+    outside: Series[str] = pa.Field(isin=["95", "99.8", ""])
 
 
 class AlertsTable(_Output):
@@ -164,6 +191,9 @@ class AlertsTable(_Output):
     severity: Series[str] = pa.Field(isin=["urgent", "prompt", "review"])
     reason: Series[str]
     day: Series[int] = pa.Field(ge=0)
+    contact_within: Series[pd.BooleanDtype] = pa.Field(
+        alias=vocab.CONTACT_COLUMN, nullable=True
+    )  # clinic contact on the flag day or the next (CONTACT_WITHIN_DAYS); empty for review
 
 
 #: File stem -> schema of every table ``recovery-toolkit summary`` writes.
@@ -175,6 +205,7 @@ OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "adherence": AdherenceTable,
     "completeness": CompletenessTable,
     "spc": SpcTable,
+    "funnel": FunnelTable,
     "alerts": AlertsTable,
 }
 

@@ -1,0 +1,229 @@
+"""Funnel plots (Spiegelhalter 2005): each site and each clinician against all units together.
+
+For a unit type (``site``, ``clinician``) and a measure, the population is the episodes with a
+known unit:
+
+* ``any_flag`` — episodes with any red flag (reported or derived), of all episodes;
+* ``lost_to_follow_up`` — episodes lost to follow-up (last log before ``lost_before_day`` and
+  not resolved), of all episodes;
+* ``resolved_by_day_<d>`` (``d = Settings.funnel_resolved_day``, 7) — episodes resolved on or
+  before day d, of the sore episodes (baseline above ``resolved_at``; docs/methods.md). This
+  is the crude share (an episode censored before day d counts as not resolved).
+
+Indirect standardisation on treatment type: the reference rate of type t is rₜ = (events of type
+t) / (episodes of type t) over all units of the unit type; a unit's expected count is
+E = Σ over its episodes of r of their type, its observed count O, its ratio O/E. Over the units
+of a unit type, ΣO = ΣE.
+
+Limits: under the null hypothesis O ~ Poisson(E). For a two-sided level 1 − α (95 % and
+99.8 %) the limits on the ratio scale are ``poisson.ppf(α/2, E) / E`` and
+``poisson.ppf(1 − α/2, E) / E`` — the plain Poisson quantiles (the smallest k with
+P(O ≤ k) ≥ q), without Spiegelhalter's interpolation between integers. A unit is outside when
+its ratio is below the lower or above the upper limit, so each tail's false-alarm probability
+is at most α/2 (the quantiles are conservative for a discrete count). ``outside`` reads
+``99.8`` when outside the 99.8 % limits, ``95`` when outside the 95 % limits only, or is
+empty. A unit with E = 0 (no episodes in the population, or only types without events) has no
+ratio and no limits, and a warning says so.
+
+Reference: Spiegelhalter DJ. Funnel plots for comparing institutional performance. Statistics
+in Medicine 2005; 24: 1185-1202.
+
+Examples
+--------
+>>> eps = pd.DataFrame({"site": ["a", "a", "b", "b"], "treatment_type": ["x", "y", "x", "x"],
+...                     "first_any_flag": [1.0, np.nan, np.nan, np.nan],
+...                     "lost_to_follow_up": [True, False, False, False], "resolved": [True] * 4,
+...                     "time": [3] * 4, "first_day": [0] * 4})
+>>> t = funnel_table(eps)
+>>> t.loc[t["measure"] == "any_flag", ["unit", "observed", "expected"]].values.tolist()
+[['a', 1, 0.3333333333333333], ['b', 0, 0.6666666666666666]]
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .. import vocab
+from ..errors import RecoveryToolkitWarning
+from ..schemas import EpisodeTable, FunnelTable, empty_table
+from .settings import Settings, resolve
+
+__all__ = ["UNIT_TYPES", "funnel_limits", "funnel_measures", "funnel_table", "unit_mix"]
+
+#: The units a funnel plot compares, in the table's order.
+UNIT_TYPES: tuple[str, ...] = ("site", "clinician")
+_LEVELS = {"95": vocab.FUNNEL_LEVELS[0], "998": vocab.FUNNEL_LEVELS[1]}
+_COLUMNS = list(FunnelTable.to_schema().columns)
+
+
+def funnel_limits(expected: np.ndarray | pd.Series) -> pd.DataFrame:
+    """Exact Poisson limits of the ratio O/E at each expected count E: ``low_95``,
+    ``high_95``, ``low_998``, ``high_998`` (missing where E = 0).
+
+    ``low = poisson.ppf(α/2, E) / E`` and ``high = poisson.ppf(1 - α/2, E) / E`` for
+    α = 0.05 and 0.002 (vectorised; the plain quantiles, see the module docstring).
+
+    Examples
+    --------
+    >>> funnel_limits(np.array([4.0, 0.0])).round(4).values.tolist()[0]
+    [0.25, 2.0, 0.0, 2.75]
+    """
+    e = np.asarray(expected, dtype=float)
+    defined = e > 0
+    safe = np.where(defined, e, 1.0)
+    out: dict[str, np.ndarray] = {}
+    for name, level in _LEVELS.items():
+        alpha = 1 - level
+        low = stats.poisson.ppf(alpha / 2, safe) / safe
+        high = stats.poisson.ppf(1 - alpha / 2, safe) / safe
+        out[f"low_{name}"] = np.where(defined, low, np.nan)
+        out[f"high_{name}"] = np.where(defined, high, np.nan)
+    return pd.DataFrame(out)
+
+
+def funnel_measures(episodes: pd.DataFrame, settings: Settings) -> dict[str, tuple[str, pd.Series]]:
+    """Per measure: the population (``all`` or ``sore``) and the event of each episode."""
+    day = settings.funnel_resolved_day
+    resolved = episodes["resolved"].to_numpy(dtype=bool) & (episodes["time"].to_numpy() <= day)
+    return {
+        "any_flag": ("all", episodes[EpisodeTable.first("any_flag")].notna()),
+        "lost_to_follow_up": ("all", episodes["lost_to_follow_up"].astype(bool)),
+        f"resolved_by_day_{day}": ("sore", pd.Series(resolved, index=episodes.index)),
+    }
+
+
+def _sore(episodes: pd.DataFrame) -> pd.Series:
+    """The time-to-resolution population: sore episodes (baseline above ``resolved_at``)."""
+    if "population" not in episodes.columns:  # a hand-made table: those with a baseline
+        return episodes["first_day"] <= vocab.BASELINE_LAST_DAY
+    return (episodes["population"] == "sore").astype(bool)
+
+
+def _one(units: pd.Series, types: pd.Series, event: pd.Series) -> pd.DataFrame:
+    """Episodes, observed and expected per unit (indirect standardisation on type)."""
+    frame = pd.DataFrame(
+        {"unit": units.astype("str"), "type": types.astype("str"), "event": event.astype(int)}
+    )
+    rate = frame.groupby("type", sort=True)["event"].mean()
+    frame["expected"] = frame["type"].map(rate).astype(float)
+    return frame.groupby("unit", sort=True).agg(
+        episodes=("event", "size"), observed=("event", "sum"), expected=("expected", "sum")
+    )
+
+
+def funnel_table(
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    resolved_day: int | None = None,
+) -> pd.DataFrame:
+    """Observed, expected, ratio and exact Poisson limits per site and per clinician.
+
+    Parameters
+    ----------
+    episodes : DataFrame
+        The episode table (``site``, ``clinician``, ``treatment_type``, ``first_any_flag``,
+        ``lost_to_follow_up``, ``resolved``, ``time``, ``first_day``).
+    settings : Settings, optional
+        ``funnel_resolved_day`` (default 7).
+    resolved_day : int, optional
+        One-off override of ``settings.funnel_resolved_day``.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_type, unit, measure, episodes, observed, expected, ratio, low_95, high_95,
+        low_998, high_998, outside``; rows by unit type (site, clinician), measure, unit.
+        Every unit of a unit type has a row for every measure (episodes = 0 where it has
+        none in the measure's population). A unit type whose column is missing or empty is
+        left out.
+
+    Warns
+    -----
+    RecoveryToolkitWarning
+        When a unit's expected count is 0 (its ratio and limits are left empty).
+    """
+    s = resolve(settings, funnel_resolved_day=resolved_day)
+    measures = funnel_measures(episodes, s)
+    sore = _sore(episodes)
+    parts = []
+    for unit_type in UNIT_TYPES:
+        if unit_type not in episodes.columns or episodes[unit_type].isna().all():
+            continue
+        known = episodes[unit_type].notna()
+        units = pd.Index(sorted(episodes.loc[known, unit_type].astype("str").unique()))
+        for measure, (population, event) in measures.items():
+            rows = known & (sore if population == "sore" else True)
+            counts = _one(
+                episodes.loc[rows, unit_type],
+                episodes.loc[rows, "treatment_type"],
+                event[rows],
+            ).reindex(units, fill_value=0)
+            counts.index.name = "unit"
+            parts.append(counts.reset_index().assign(unit_type=unit_type, measure=measure))
+    if not parts:
+        return empty_table(FunnelTable)
+    table = pd.concat(parts, ignore_index=True)
+    table["episodes"] = table["episodes"].astype("int64")
+    table["observed"] = table["observed"].astype("int64")
+    table["expected"] = table["expected"].astype(float)
+    table = pd.concat([table, funnel_limits(table["expected"])], axis=1)
+    e = table["expected"].to_numpy()
+    zero = e <= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["ratio"] = np.where(zero, np.nan, table["observed"].to_numpy() / e)
+    ratio = table["ratio"]
+    out_998 = (ratio < table["low_998"]) | (ratio > table["high_998"])
+    out_95 = (ratio < table["low_95"]) | (ratio > table["high_95"])
+    table["outside"] = pd.Series(np.where(out_998, "99.8", np.where(out_95, "95", "")), dtype="str")
+    if zero.any():
+        where = table.loc[zero, ["unit_type", "measure"]].drop_duplicates()
+        named = ", ".join(f"{u} / {m}" for u, m in where.itertuples(index=False))
+        warnings.warn(
+            f"{int(zero.sum())} funnel row(s) have an expected count of 0 ({named}): no ratio "
+            "or limits for them",
+            RecoveryToolkitWarning,
+            stacklevel=2,
+        )
+    return table[_COLUMNS]
+
+
+def unit_mix(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Episodes per unit and treatment type, all and sore: what the expected counts
+    are made of (internal; the share step uses it to decide which units' expected counts
+    would reveal a small count).
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"site": ["a", "a", None], "clinician": [None] * 3,
+    ...                     "treatment_type": ["x", "y", "x"], "first_day": [0, 2, 0]})
+    >>> unit_mix(eps).values.tolist()
+    [['site', 'a', 'x', 1, 1], ['site', 'a', 'y', 1, 0]]
+    """
+    parts = []
+    for unit_type in UNIT_TYPES:
+        if unit_type not in episodes.columns:
+            continue
+        known = episodes[unit_type].notna()
+        frame = pd.DataFrame(
+            {
+                "unit": episodes.loc[known, unit_type].astype("str"),
+                "treatment_type": episodes.loc[known, "treatment_type"].astype("str"),
+                "sore": _sore(episodes.loc[known]).astype(int),
+            }
+        )
+        mix = frame.groupby(["unit", "treatment_type"], sort=True).agg(
+            episodes=("sore", "size"), sore_episodes=("sore", "sum")
+        )
+        parts.append(mix.reset_index().assign(unit_type=unit_type))
+    columns = ["unit_type", "unit", "treatment_type", "episodes", "sore_episodes"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns[:3]}).assign(
+            episodes=pd.Series([], dtype="int64"), sore_episodes=pd.Series([], dtype="int64")
+        )
+    out = pd.concat(parts, ignore_index=True)[columns]
+    return out.astype({"episodes": "int64", "sore_episodes": "int64"})
