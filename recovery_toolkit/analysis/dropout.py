@@ -197,7 +197,9 @@ def ipcw_weights(
         }
     )
     design = patsy.build_design_matrices([design_info], covariates, return_type="dataframe")[0]
-    hazard = np.asarray(fit.predict(design), dtype=float).reshape(shape)
+    with warnings.catch_warnings():  # an extreme linear predictor is a probability of 0 or 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hazard = np.asarray(fit.predict(design), dtype=float).reshape(shape)
     hazard = np.where(grid["modelled"], hazard, 0.0)  # no drop-out where it cannot happen
     staying = np.cumprod(1 - hazard, axis=1)
     before = np.concatenate([np.ones((shape[0], 1)), staying[:, :-1]], axis=1)
