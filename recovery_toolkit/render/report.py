@@ -46,6 +46,7 @@ h1 { font-size: 26px; margin-bottom: 4px; } h2 { font-size: 20px; margin-top: 36
 .meta { color: #555; font-size: 13px; } .note { color: #555; font-size: 13px; }
 .caution { background: #fff4e0; border-left: 5px solid #E69F00; padding: 8px 12px; }
 table { border-collapse: collapse; margin: 10px 0; font-size: 13px; }
+section > table { display: block; overflow-x: auto; max-width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
 th { background: #f3f6f9; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chart { margin: 12px 0; } .chart svg { max-width: 100%; height: auto; }

@@ -160,8 +160,29 @@ def resolution_section(view: ReportView) -> str:
         + _km_note(view)
         + _table(view.tables["time_to_resolution"])
         + _test_note(view.tables["logrank"], "treatment types")
+        + _dropout_table(view)
     )
     return _section("resolution", "Time to resolution", body)
+
+
+def _dropout_table(view: ReportView) -> str:
+    """Resolved by each milestone day four ways, one row per type and day."""
+    milestones = view.tables.get("resolution_milestones")
+    if milestones is None or milestones.empty:
+        return ""
+    keys = ["treatment_type", "day"]
+    wide = milestones.pivot(index=keys, columns="method", values="resolved")
+    order = pd.MultiIndex.from_frame(milestones[keys].drop_duplicates())  # types as computed
+    wide = wide.reindex(index=order, columns=["worst_case", "km", "ipcw", "best_case"])
+    wide = wide.reset_index()
+    wide.columns.name = None
+    return (
+        "<h3>Drop-out sensitivity</h3>"
+        '<p class="note">Resolved by each day if every patient who stopped logging never '
+        "resolved (worst case), as Kaplan–Meier assumes (km), weighted for who stopped logging "
+        "given their last soreness (ipcw), and if each resolved the next day (best case). A km "
+        "well above ipcw means patients who were still sore stopped logging.</p>" + _table(wide)
+    )
 
 
 def flags_section(view: ReportView) -> str:
