@@ -576,18 +576,113 @@ def test_a_shared_report_of_a_tiny_redcap_export_works(tmp_path):
     assert "Shared version" in out.read_text()
 
 
-def test_shared_cumulative_incidence_is_whole_percent_without_interval():
+def test_shared_cumulative_incidence_says_no_more_than_the_proportion():
+    """A Kaplan-Meier value bounds the episodes that stopped logging (an adversarial review
+    did it): shared, it shows in whole percent only where it equals the proportion so rounded,
+    and never with its interval."""
     from recovery_toolkit import compute, load_logs, share
 
     results = compute(load_logs(sample_path()))
     internal = results.tables["red_flag_incidence"]
     shown = share(results).tables["red_flag_incidence"]
-    visible = shown["episodes_with_flag"] != "suppressed"
-    assert visible.any() and (shown["cumulative_ci_low"] == "suppressed").all()
+    assert (shown["cumulative_ci_low"] == "suppressed").all()
+    visible = (shown["cumulative_incidence"] != "suppressed").to_numpy()
+    same = internal["cumulative_incidence"].round(2) == internal["proportion"].round(2)
+    assert not (visible & ~same.to_numpy()).any()
     for value, exact in zip(
         shown.loc[visible, "cumulative_incidence"],
         internal.loc[visible, "cumulative_incidence"],
         strict=True,
     ):
         assert value == round(exact, 2)
-    assert (shown.loc[~visible, "cumulative_incidence"] == "suppressed").all()
+
+
+def _grid_cohort(spec: dict) -> pd.DataFrame:
+    """Hand-made cohorts of an adversarial review: per type, episodes with no reaction,
+    resolving on given days, or stopping logging on day 3 (one patient per episode)."""
+    from recovery_toolkit.scenarios import logs_from_grid
+
+    parts = []
+    for kind, (no_reaction, resolve_days, stop) in spec.items():
+        rows = [[1] * 15] * no_reaction
+        rows += [[6 if d < day else 0 for d in range(15)] for day in resolve_days]
+        rows += [[6] * 15] * stop
+        seen = np.ones((len(rows), 15), dtype=bool)
+        seen[len(rows) - stop :, 4:] = False
+        logs = logs_from_grid(np.array(rows), seen, treatment_type=kind)
+        parts.append(logs.assign(episode_id=kind + logs["episode_id"], patient_id=kind))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _no_small_hidden_sum(cells: list, total) -> None:
+    """The total minus the shown cells (the hidden cells' sum) is not from 1 to 10 (0 says the
+    hidden cells are zeros; the partition rules keep the rest of their rows hidden then)."""
+    if _is_hidden([total])[0] or not _is_hidden(cells).any():
+        return
+    hidden_sum = int(total) - sum(int(c) for c in cells if not _is_hidden([c])[0])
+    assert not is_small(np.array([hidden_sum]))[0], hidden_sum  # 0 (all zeros) or >= 11
+
+
+@pytest.mark.parametrize("episodes, seed", [(120, 2), (130, 1), (145, 1), (120, 3), (195, 0)])
+def test_table_one_totals_do_not_give_away_the_censored(episodes, seed):
+    """Episodes - no reaction - no baseline - resolved = censored, over all types (found by an
+    adversarial review: the overall 'resolved' was tested against episodes, not sore ones)."""
+    from recovery_toolkit import compute, generate_logs, share
+
+    shared = share(compute(generate_logs(episodes, rng=seed, notes=False, months=3)))
+    overall = shared.tables["table_one"]["overall"]
+    keys = ["episodes", "no_reaction", "baseline_missing", "resolved"]
+    if not _is_hidden(overall.loc[keys]).any():
+        censored = int(overall["episodes"]) - sum(int(overall[k]) for k in keys[1:])
+        assert not is_small(np.array([censored]))[0], censored
+    t1 = shared.tables["table_one"]
+    types = [c for c in t1.columns if c not in ("characteristic", "overall")]
+    for key in ("no_reaction", "baseline_missing", "resolved", "any_flag", "high_adherence"):
+        _no_small_hidden_sum(t1.loc[key, types].tolist(), t1.loc[key, "overall"])
+
+
+def test_a_hidden_zero_does_not_solve_a_type_s_no_reaction_count():
+    """Chiropractic has 5 episodes with no reaction; the other types 20, 0 and 15 and no
+    episode lacks a baseline: no shown number gives the 5 away."""
+    from recovery_toolkit import compute, share
+
+    def days(n, first):
+        return [first + i % 6 for i in range(n)]
+
+    spec = {
+        "chiropractic": (5, days(40, 2), 15),
+        "physical_therapy": (20, days(25, 3), 15),
+        "injection": (0, days(45, 4), 15),
+        "minor_procedure": (15, days(30, 5), 15),
+    }
+    shared = share(compute(_grid_cohort(spec)))
+    t1 = shared.tables["table_one"]
+    types = [c for c in t1.columns if c not in ("characteristic", "overall")]
+    _no_small_hidden_sum(t1.loc["no_reaction", types].tolist(), t1.loc["no_reaction", "overall"])
+    ttr = shared.tables["time_to_resolution"].set_index("treatment_type")
+    assert _is_hidden([ttr.loc["chiropractic", "no_reaction"]])[0]
+    assert _is_hidden([t1.loc["no_reaction", "chiropractic"]])[0]
+
+
+def test_milestone_bounds_hide_where_resolved_hides():
+    """The worst case at the window's end is the resolved count: where the time-to-resolution
+    table hides resolved, the bounds hide too."""
+    from recovery_toolkit import compute, share
+
+    def days(pairs):
+        return [day for count, day in pairs for _ in range(count)]
+
+    spec = {
+        "chiropractic": (0, days([(55, 3)]), 5),
+        "physical_therapy": (0, days([(15, 3), (15, 10)]), 15),
+        "injection": (0, days([(20, 4), (20, 6)]), 20),
+        "minor_procedure": (0, days([(25, 5), (20, 8)]), 25),
+    }
+    shared = share(compute(_grid_cohort(spec)))
+    ttr = shared.tables["time_to_resolution"].set_index("treatment_type")
+    milestones = shared.tables["resolution_milestones"]
+    bounds = milestones["method"].isin(["best_case", "worst_case"])
+    for kind in ttr.index:
+        if _is_hidden([ttr.loc[kind, "resolved"]])[0]:
+            rows = bounds & (milestones["treatment_type"] == kind)
+            assert _is_hidden(milestones.loc[rows, "resolved"]).all(), kind

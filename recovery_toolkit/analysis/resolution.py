@@ -324,7 +324,10 @@ def _logrank_statistic(
     covariance = np.einsum("t,tg,th->gh", weight, share, -share)
     covariance[np.diag_indices(groups)] += (weight[:, None] * share).sum(axis=0)
     u, v = observed_minus_expected[:-1], covariance[:-1, :-1]
-    return float(u @ np.linalg.solve(v, u))
+    try:
+        return float(u @ np.linalg.solve(v, u))
+    except np.linalg.LinAlgError:  # no variance to compare (e.g. every event on one day)
+        return float(u @ np.linalg.pinv(v) @ u)
 
 
 def logrank(

@@ -121,18 +121,26 @@ def pseudonymise(ids: pd.Series, key: bytes | None) -> pd.Series:
     return pd.Series(names[codes], index=ids.index, dtype="str")
 
 
-def complete(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Never exactly one hidden count in a set whose total is shown: hide the smallest shown
-    count (a zero included) as well.
+def complete(values: np.ndarray, mask: np.ndarray, min_cell: int = MIN_CELL) -> np.ndarray:
+    """In a set whose total is shown, the total minus the shown counts is the sum of the hidden
+    ones: never let that be one hidden count, nor a sum from 0 to ``min_cell - 1`` (a sum of 0
+    gives every hidden count away, a small sum is a small count). Hide the smallest shown count
+    (a zero included) until neither holds, or everything is hidden.
 
     Examples
     --------
     >>> complete(np.array([40, 5, 30, 0]), np.array([False, True, False, False])).tolist()
+    [False, True, True, True]
+    >>> complete(np.array([40, 25, 30, 12]), np.array([False, True, False, True])).tolist()
     [False, True, False, True]
     """
+    values = np.asarray(values, dtype=float)
     mask = np.asarray(mask, dtype=bool).copy()
-    if mask.sum() == 1 and not mask.all():
-        shown = np.where(mask, np.inf, np.asarray(values, dtype=float))
+    while mask.any() and not mask.all():
+        hidden_sum = values[mask].sum()
+        if mask.sum() >= 2 and not hidden_sum < min_cell:
+            break
+        shown = np.where(mask, np.inf, values)
         mask[int(np.argmin(shown))] = True
     return mask
 

@@ -82,7 +82,7 @@ def _hidden_sites(
         before = hidden.sum()
         for values in counts:
             for column in values.T:
-                hidden = complete(column, hidden)
+                hidden = complete(column, hidden, plan.min_cell)
         changed = hidden.sum() != before
     return pd.Series(hidden, index=sites)
 
@@ -107,8 +107,8 @@ def share_funnel(
     ...                   "low_998": [0.3] * 4, "high_998": [2.0] * 4, "outside": [""] * 4})
     >>> mix = pd.DataFrame({"unit_type": "site", "unit": ["a", "b", "c"], "treatment_type": "x",
     ...                     "episodes": [30, 25, 5], "sore_episodes": [30, 25, 5]})
-    >>> share_funnel(plan, t, mix)[["unit", "episodes", "observed"]].values.tolist()
-    [['a', 30, 12], ['b', 'suppressed', 'suppressed'], ['c', 'suppressed', 'suppressed']]
+    >>> share_funnel(plan, t, mix)[["unit", "episodes", "observed"]].values.tolist()  # b + c: 8
+    [['a', 30, 'suppressed'], ['b', 'suppressed', 'suppressed'], ['c', 'suppressed', 'suppressed']]
     """
     sites = table.loc[table["unit_type"] == "site"].reset_index(drop=True)
     units = pd.Index(sorted(sites["unit"].astype("str").unique()))
@@ -132,7 +132,7 @@ def share_funnel(
         hidden_lost = sites["unit"].astype("str").map(lost_hidden).fillna(True)
         obs_hidden |= is_lost & hidden_lost.to_numpy(dtype=bool)
     for rows in sites.groupby("measure", sort=False).indices.values():
-        obs_hidden[rows] = complete(observed[rows], obs_hidden[rows])
+        obs_hidden[rows] = complete(observed[rows], obs_hidden[rows], plan.min_cell)
     out = sites.astype({c: object for c in _NUMBERS})
     out.loc[obs_hidden, ["observed", "ratio", "outside"]] = SUPPRESSED
     out.loc[row_hidden, _NUMBERS] = SUPPRESSED

@@ -3,8 +3,9 @@
 * Types whose sore episodes are hidden show nothing.
 * ``km`` rows show what the shared time-to-resolution table shows for the same day (a
   "resolved by day" share only where it equals a drawn step, in whole percent), no interval.
-* ``best_case`` and ``worst_case`` rows are counts over sore episodes: a type's show, with
-  their interval, only when every difference between two of them (and between each and 0 or
+* ``best_case`` and ``worst_case`` rows are counts over sore episodes (the worst case at the
+  window's end is the resolved count): a type's show, with their interval, only where its
+  resolved count shows and every difference between two of them (and between each and 0 or
   the sore episodes) is 0 or at least ``min_cell`` — a difference is a count too (best minus
   worst by a day: the drop-outs before it).
 * ``ipcw`` rows are weighted estimates: shown in whole percent where the ``km`` row of the
@@ -59,6 +60,9 @@ def share_milestones(
     out = table.astype({c: object for c in ("resolved", "ci_low", "ci_high")})
     types = table[_TYPE].astype("str")
     hidden = plan.by_type(plan.hidden_population(), types)
+    resolved_hidden = np.zeros(len(table), dtype=bool)
+    if plan.resolved_hidden is not None:  # the worst case at the window's end is resolved
+        resolved_hidden = plan.by_type(plan.resolved_hidden, types)
     method = table["method"].to_numpy()
     km_shown = _km_shown(table, shared_ttr)
     sore = types.map(plan.sore if plan.sore is not None else plan.episodes).to_numpy(float)
@@ -70,7 +74,7 @@ def share_milestones(
         values = np.r_[0.0, counts[rows], sore[rows][:1]]
         gaps = np.diff(np.unique(values))  # every difference is a sum of these
         safe[rows] = not is_small(gaps, plan.min_cell).any()
-    show = ~hidden & np.where(bound, safe, km_shown)
+    show = ~hidden & np.where(bound, safe & ~resolved_hidden, km_shown)
     weighted = ~bound & show
     out.loc[weighted, "resolved"] = table.loc[weighted, "resolved"].round(2).astype(object)
     out.loc[~show, "resolved"] = SUPPRESSED

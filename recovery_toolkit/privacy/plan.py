@@ -70,11 +70,11 @@ def partition_hidden(
     while True:
         before = mask.copy()
         for i in range(len(values)):
-            mask[i] = complete(values[i], mask[i])
+            mask[i] = complete(values[i], mask[i], min_cell)
             if is_small(np.array([values[i][mask[i]].sum()]), min_cell)[0]:
                 mask[i] = True  # the hidden cells' sum would be read off the whole
         for j in range(values.shape[1]):
-            mask[:, j] = complete(values[:, j], mask[:, j])
+            mask[:, j] = complete(values[:, j], mask[:, j], min_cell)
         if (mask == before).all():
             return pd.DataFrame(mask, index=cells.index, columns=cells.columns)
 
@@ -122,7 +122,8 @@ class SharePlan:
         """
         episodes = tables["time_to_resolution"].set_index(_TYPE)["episodes"].astype(int)
         ep_hidden = pd.Series(
-            complete(episodes.to_numpy(), is_small(episodes, min_cell)), index=episodes.index
+            complete(episodes.to_numpy(), is_small(episodes, min_cell), min_cell),
+            index=episodes.index,
         )
         flags = tables["red_flag_incidence"]
         any_flag = flags.loc[flags["flag"] == "any"].set_index(_TYPE)["episodes_with_flag"]
@@ -162,7 +163,7 @@ class SharePlan:
             | is_small(whole - part, self.min_cell)
             | whole_hidden.reindex(whole.index).to_numpy(dtype=bool)
         )
-        return pd.Series(complete(part.to_numpy(), mask), index=whole.index)
+        return pd.Series(complete(part.to_numpy(), mask, self.min_cell), index=whole.index)
 
     def _few(self, types: pd.Series) -> np.ndarray:
         """Rows of types whose episodes are hidden: their statistics hide too, whether the
@@ -200,7 +201,7 @@ class SharePlan:
             | self.by_type(self.episodes_hidden, types)
         )
         for rows in table.groupby(_TYPE, observed=True, sort=False).indices.values():
-            mask[rows] = complete(values[rows], mask[rows])  # the days add up to a type's logs
+            mask[rows] = complete(values[rows], mask[rows], self.min_cell)  # days: a type's logs
         out = hide(table, count, mask, derived)
         if "episodes" in table.columns:
             out = self._episodes_column(out)
@@ -222,7 +223,10 @@ class SharePlan:
         """
         if self.populations_hidden is None:
             return self.episodes_hidden
-        return self.populations_hidden[column] | self.episodes_hidden
+        hidden = self.populations_hidden[column] | self.episodes_hidden
+        if column == "no_reaction":  # its share of those with a baseline shows it otherwise
+            hidden = hidden | self.populations_hidden["baseline_missing"]
+        return hidden
 
     def time_to_resolution(self, table: pd.DataFrame, km: pd.DataFrame) -> pd.DataFrame:
         """The populations as parts of episodes (hidden together), resolved and censored as
@@ -243,8 +247,6 @@ class SharePlan:
         for column in POPULATION_COLUMNS:
             if column in out.columns:
                 mask = self.by_type(self.hidden_population(column), types)
-                if column == "no_reaction":  # its share of those with a baseline hides too
-                    mask = mask | self.by_type(self.hidden_population("baseline_missing"), types)
                 derived = ("no_reaction_share",) if column == "no_reaction" else ()
                 out = hide(out, column, mask, derived)
         sore = self.by_type(self.hidden_population(), types)
@@ -296,16 +298,19 @@ class SharePlan:
                 counts = counts.reindex(hidden.index).fillna(0)
                 hidden |= is_small(self.any_flag.reindex(hidden.index) - counts, self.min_cell)
                 hidden = pd.Series(
-                    complete(counts.to_numpy(), hidden.to_numpy()), index=hidden.index
+                    complete(counts.to_numpy(), hidden.to_numpy(), self.min_cell),
+                    index=hidden.index,
                 )
             mask[table.index.get_indexer(rows.index)] = hidden.reindex(
                 rows[_TYPE].astype("str")
             ).to_numpy()
         out = hide(self._episodes_column(table), "episodes_with_flag", mask, derived)
         if "cumulative_incidence" in out.columns:
-            # a Kaplan-Meier value's exact decimals (and Greenwood's interval) can be solved
-            # for the numbers at risk: whole percent, no interval
-            shown = ~mask
+            # a Kaplan-Meier value (and Greenwood's interval) bounds the episodes that stopped
+            # logging: shown, in whole percent, only where it says no more than the proportion
+            same = table["cumulative_incidence"].round(2) == table["proportion"].round(2)
+            shown = ~mask & same.to_numpy(dtype=bool)
+            out.loc[~shown, "cumulative_incidence"] = SUPPRESSED
             values = table.loc[shown, "cumulative_incidence"].round(2).astype(object)
             out.loc[shown, "cumulative_incidence"] = values
             out.loc[:, ["cumulative_ci_low", "cumulative_ci_high"]] = SUPPRESSED
@@ -352,9 +357,9 @@ class SharePlan:
             out = self._episodes_column(table)
             few = self._few(table[_TYPE])
         else:
-            few = complete(episodes, is_small(episodes, self.min_cell))
+            few = complete(episodes, is_small(episodes, self.min_cell), self.min_cell)
             mask = few | is_small(lost, self.min_cell) | is_small(episodes - lost, self.min_cell)
-            mask = complete(lost, mask)
+            mask = complete(lost, mask, self.min_cell)
             out = hide(table, "episodes", few)
         out = hide(out, "lost_to_follow_up", mask, ("lost_share",))
         out = out.astype({"mean_completeness": object})
@@ -414,8 +419,8 @@ class SharePlan:
             before = (n_mask.sum(), ev_mask.sum())
             for grouping in groups:
                 for rows in grouping:
-                    n_mask[rows] = complete(n[rows], n_mask[rows])
-                    ev_mask[rows] = complete(events[rows], ev_mask[rows])
+                    n_mask[rows] = complete(n[rows], n_mask[rows], self.min_cell)
+                    ev_mask[rows] = complete(events[rows], ev_mask[rows], self.min_cell)
             ev_mask |= n_mask
             changed = before != (n_mask.sum(), ev_mask.sum())
         types = table[_TYPE].astype("str")

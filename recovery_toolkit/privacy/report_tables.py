@@ -75,7 +75,10 @@ def share_table_one(plan: SharePlan, counts: pd.DataFrame) -> pd.DataFrame:
             mask = plan.part(values).reindex(types).to_numpy(dtype=bool)
         total = int(row["overall"])
         out.loc[i, types] = label(values, mask).to_numpy()
-        if is_small(np.array([total, overall_n - total]), plan.min_cell).any():
+        whole = overall_n
+        if i == "resolved" and plan.sore is not None:  # resolved is a part of sore episodes
+            whole = float(plan.sore.sum())
+        if is_small(np.array([total, whole - total]), plan.min_cell).any():
             out.loc[i, "overall"] = SUPPRESSED
     return out
 
