@@ -30,7 +30,7 @@ import pandas as pd
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .episodes import ADHERENCE_ITEMS, cold_then_heat
+from .care_days import ADHERENCE_ITEMS, cold_then_heat
 from .intervals import wilson_interval
 from .resolution import (
     LogRankResult,

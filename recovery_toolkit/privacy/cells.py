@@ -31,6 +31,8 @@ __all__ = [
     "hide",
     "is_small",
     "label",
+    "partition_hidden",
+    "POPULATION_COLUMNS",
     "load_key",
     "pseudonymise",
     "pseudonymise_alerts",
@@ -220,3 +222,37 @@ def hide(
     for name in derived:
         out.loc[mask, name] = SUPPRESSED
     return out
+
+
+#: The time-to-resolution populations, which add up to a type's episodes.
+POPULATION_COLUMNS: tuple[str, ...] = ("sore_episodes", "no_reaction", "baseline_missing")
+
+
+def partition_hidden(
+    cells: pd.DataFrame, whole_hidden: pd.Series, min_cell: int = MIN_CELL
+) -> pd.DataFrame:
+    """Which cells of a partition hide (rows: types; columns: parts adding up to the row's
+    shown whole): small cells; within a row never exactly one, and never hidden cells whose
+    sum is small (the whole minus the shown cells gives it); within a column never exactly
+    one (its total is shown elsewhere); every cell of a hidden whole.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"sore": [130, 115], "none": [11, 12], "missing": [1, 0]},
+    ...                      index=["a", "b"])
+    >>> partition_hidden(cells, pd.Series({"a": False, "b": False})).values.tolist()
+    [[False, True, True], [False, True, True]]
+    """
+    values = cells.to_numpy(dtype=float)
+    mask = np.asarray(is_small(values.ravel(), min_cell)).reshape(values.shape)
+    mask |= whole_hidden.reindex(cells.index).fillna(True).to_numpy(dtype=bool)[:, None]
+    while True:
+        before = mask.copy()
+        for i in range(len(values)):
+            mask[i] = complete(values[i], mask[i], min_cell)
+            if is_small(np.array([values[i][mask[i]].sum()]), min_cell)[0]:
+                mask[i] = True  # the hidden cells' sum would be read off the whole
+        for j in range(values.shape[1]):
+            mask[:, j] = complete(values[:, j], mask[:, j], min_cell)
+        if (mask == before).all():
+            return pd.DataFrame(mask, index=cells.index, columns=cells.columns)

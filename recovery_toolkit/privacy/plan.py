@@ -37,46 +37,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .cells import MIN_CELL, SUPPRESSED, complete, hide, is_small
+from .cells import (
+    MIN_CELL,
+    POPULATION_COLUMNS,
+    SUPPRESSED,
+    complete,
+    hide,
+    is_small,
+    partition_hidden,
+)
 from .km import coarsen_km, milestones_shown
 
 __all__ = ["SharePlan"]
 
 _TYPE = "treatment_type"
-
-
-#: The time-to-resolution populations, which add up to a type's episodes.
-POPULATION_COLUMNS: tuple[str, ...] = ("sore_episodes", "no_reaction", "baseline_missing")
-
-
-def partition_hidden(
-    cells: pd.DataFrame, whole_hidden: pd.Series, min_cell: int = MIN_CELL
-) -> pd.DataFrame:
-    """Which cells of a partition hide (rows: types; columns: parts adding up to the row's
-    shown whole): small cells; within a row never exactly one, and never hidden cells whose
-    sum is small (the whole minus the shown cells gives it); within a column never exactly
-    one (its total is shown elsewhere); every cell of a hidden whole.
-
-    Examples
-    --------
-    >>> cells = pd.DataFrame({"sore": [130, 115], "none": [11, 12], "missing": [1, 0]},
-    ...                      index=["a", "b"])
-    >>> partition_hidden(cells, pd.Series({"a": False, "b": False})).values.tolist()
-    [[False, True, True], [False, True, True]]
-    """
-    values = cells.to_numpy(dtype=float)
-    mask = np.asarray(is_small(values.ravel(), min_cell)).reshape(values.shape)
-    mask |= whole_hidden.reindex(cells.index).fillna(True).to_numpy(dtype=bool)[:, None]
-    while True:
-        before = mask.copy()
-        for i in range(len(values)):
-            mask[i] = complete(values[i], mask[i], min_cell)
-            if is_small(np.array([values[i][mask[i]].sum()]), min_cell)[0]:
-                mask[i] = True  # the hidden cells' sum would be read off the whole
-        for j in range(values.shape[1]):
-            mask[:, j] = complete(values[:, j], mask[:, j], min_cell)
-        if (mask == before).all():
-            return pd.DataFrame(mask, index=cells.index, columns=cells.columns)
 
 
 @dataclass(frozen=True)
@@ -390,56 +364,3 @@ class SharePlan:
         out = hide(table, "episodes_with_flag", self.by_type(flagged, types))
         derived = ("share", "ci_low", "ci_high")
         return hide(out, "escalated", self.by_type(escalated, types), derived)
-
-    def spc(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Control chart: month counts hidden when small, never alone in a month (whose
-        ``all`` row is their sum) nor in a series (whose sum is shown elsewhere); a type's
-        centre line (its share of episodes with any flag) hides with that count, and, in a
-        series with an incomplete month (left out of the centre), whenever any count of the
-        series hides; limits hide with the centre or the month's n (they are k/n); the signal
-        and its rule hide with the month's events.
-
-        Examples
-        --------
-        >>> import recovery_toolkit as rt
-        >>> from recovery_toolkit.analysis import compute
-        >>> t = compute(rt.load_logs(rt.sample_path())).tables
-        >>> shown = SharePlan.from_tables(t).spc(t["spc"])
-        >>> shown.loc[shown["treatment_type"] == "minor_procedure", "center"].iloc[0]
-        'suppressed'
-        """
-        n = table["n"].to_numpy(dtype=float)
-        events = table["events"].to_numpy(dtype=float)
-        n_mask = is_small(n, self.min_cell)
-        ev_mask = n_mask | is_small(events, self.min_cell) | is_small(n - events, self.min_cell)
-        groups = [table.groupby("month", sort=False).indices.values()]
-        groups.append(table.groupby(_TYPE, sort=False).indices.values())
-        changed = True
-        while changed:
-            before = (n_mask.sum(), ev_mask.sum())
-            for grouping in groups:
-                for rows in grouping:
-                    n_mask[rows] = complete(n[rows], n_mask[rows], self.min_cell)
-                    ev_mask[rows] = complete(events[rows], ev_mask[rows], self.min_cell)
-            ev_mask |= n_mask
-            changed = before != (n_mask.sum(), ev_mask.sum())
-        types = table[_TYPE].astype("str")
-        all_rows = (types == "all").to_numpy()
-        total_n, total_any = self.episodes.sum(), self.any_flag.sum()
-        all_hidden = is_small(np.array([total_any, total_n - total_any]), self.min_cell).any()
-        center_mask = np.where(all_rows, all_hidden, self.by_type(self.any_flag_hidden, types))
-        if "complete" in table.columns:
-            # the centre is Σ events / Σ n over the complete months: with an incomplete month
-            # in the series it splits the series' total in two, so it shows only when every
-            # count of the series is shown (then it tells nothing new)
-            partial = ~table["complete"].to_numpy(dtype=bool)
-            for rows in table.groupby(_TYPE, sort=False).indices.values():
-                if partial[rows].any() and (n_mask[rows].any() or ev_mask[rows].any()):
-                    center_mask[rows] = True
-        out = hide(table, "n", n_mask)
-        derived = tuple(c for c in ("p", "signal", "rule") if c in table.columns)
-        out = hide(out, "events", ev_mask, derived)
-        out = out.astype({c: object for c in ("center", "lcl", "ucl")})
-        out.loc[center_mask, "center"] = SUPPRESSED
-        out.loc[center_mask | n_mask, ["lcl", "ucl"]] = SUPPRESSED
-        return out

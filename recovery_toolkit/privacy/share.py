@@ -36,6 +36,7 @@ from .km import coarsen_km
 from .milestones import share_milestones
 from .plan import SharePlan
 from .report_tables import share_item_resolution, share_km, share_table_one
+from .spc import share_spc
 
 __all__ = ["SharedResults", "RULES", "share", "suppress_all"]
 
@@ -85,7 +86,7 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
         "red_flag_incidence": lambda plan, r, t: plan.red_flag_incidence(t),
         "adherence": lambda plan, r, t: plan.adherence(t),
         "completeness": lambda plan, r, t: plan.completeness(t),
-        "spc": lambda plan, r, t: plan.spc(t),
+        "spc": lambda plan, r, t: share_spc(plan, t),
         "funnel": lambda plan, r, t: share_funnel(
             plan, t, r.tables["funnel_mix"], r.tables.get("completeness_by_site")
         ),

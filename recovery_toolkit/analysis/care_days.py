@@ -1,0 +1,102 @@
+"""Home-care checklist days per episode: which days each item was scored and followed.
+
+The timing-aware ``cold_then_heat`` rule lives here once (:func:`cold_then_heat`); the
+episode table (:func:`~recovery_toolkit.analysis.episodes.episode_table`) and one episode's
+checklist (:func:`~recovery_toolkit.analysis.adherence.episode_checklist`) both use it.
+
+Examples
+--------
+>>> applies, answered, followed = cold_then_heat(
+...     np.array([0, 2]), np.array([6, 5]), np.array([1, -1]), np.array([0, 1]))
+>>> followed.tolist()
+[True, True]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import vocab
+from ..schemas import EpisodeTable
+from ..schemas.episodes import ADHERENCE_GROUPS
+
+__all__ = ["ADHERENCE_ITEMS", "adherence_columns", "cold_then_heat"]
+
+#: The adherence items: the checklist items other than cold and heat, and cold_then_heat.
+ADHERENCE_ITEMS: tuple[str, ...] = (
+    *(c for c in vocab.CARE_ITEMS if c not in ("care_cold", "care_heat")),
+    vocab.COLD_THEN_HEAT.code,
+)
+
+
+def adherence_columns(
+    out: pd.DataFrame,
+    logs: pd.DataFrame,
+    rows: np.ndarray | slice,
+    day: np.ndarray,
+    sore: np.ndarray,
+    starts: np.ndarray,
+    high: float,
+    low: float,
+) -> None:
+    proportions = []
+    for item in ADHERENCE_ITEMS:
+        scored, adherent = _item_days(logs, rows, item, day, sore)
+        answered = np.add.reduceat(scored.astype(np.int64), starts)
+        done = np.add.reduceat((scored & adherent).astype(np.int64), starts)
+        out[EpisodeTable.answered(item)] = answered
+        out[EpisodeTable.adherent(item)] = done
+        with np.errstate(invalid="ignore", divide="ignore"):
+            proportions.append(np.where(answered > 0, done / np.maximum(answered, 1), np.nan))
+    stacked = np.vstack(proportions)
+    counted = np.isfinite(stacked).sum(axis=0)
+    score = np.where(counted > 0, np.nansum(stacked, axis=0) / np.maximum(counted, 1), np.nan)
+    out["adherence_score"] = score
+    group = np.select(
+        [score >= high, score >= low, score < low], ["high", "partial", "low"], "not_reported"
+    )
+    out["adherence_group"] = pd.Categorical(group, categories=list(ADHERENCE_GROUPS))
+
+
+def _item_days(
+    logs: pd.DataFrame, rows: np.ndarray | slice, item: str, day: np.ndarray, sore: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: is the item scored that day (applies and answered), and was it followed?"""
+    if item != vocab.COLD_THEN_HEAT.code:
+        coded = _nullable(logs, item, rows)
+        return coded >= 0, coded == 1
+    cold = _nullable(logs, "care_cold", rows)
+    heat = _nullable(logs, "care_heat", rows)
+    applies, answered, adherent = cold_then_heat(day, sore, cold, heat)
+    return applies & answered, adherent
+
+
+def cold_then_heat(
+    day: np.ndarray, sore: np.ndarray, cold: np.ndarray, heat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The timing-aware cold-then-heat rule, per logged day: does it apply, is it answered,
+    was it followed? ``cold`` and ``heat`` are coded 1 yes, 0 no, -1 missing.
+
+    Cold and not heat on days ``0..COLD_LAST_DAY``; later, heat on days with soreness at least
+    ``HEAT_FROM_SORENESS`` (other days are not scored). Constants in :mod:`recovery_toolkit.vocab`.
+
+    Examples
+    --------
+    >>> applies, answered, followed = cold_then_heat(
+    ...     np.array([0, 2, 3]), np.array([6, 2, 5]), np.array([1, -1, 0]), np.array([0, 1, 1]))
+    >>> applies.tolist(), answered.tolist(), followed.tolist()
+    ([True, False, True], [True, True, True], [True, True, True])
+    """
+    early = day <= vocab.COLD_LAST_DAY
+    applies = early | (sore >= vocab.HEAT_FROM_SORENESS)
+    answered = np.where(early, (cold >= 0) & (heat >= 0), heat >= 0)
+    adherent = np.where(early, (cold == 1) & (heat == 0), heat == 1)
+    return applies, answered, adherent
+
+
+def _nullable(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.ndarray:
+    """A yes/no column at ``rows`` as int8: 1 yes, 0 no, -1 missing."""
+    if column not in logs.columns:
+        return np.full(len(logs), -1, dtype=np.int8)[rows]
+    return logs[column].astype("boolean").to_numpy(dtype=np.int8, na_value=-1)[rows]
