@@ -6,6 +6,8 @@ when it gives, on the observed data, what the plain estimate gives on the full d
 
 * :func:`dropout_scenario` — patients who are still sore stop logging more often (drop-out
   that depends on soreness: missing at random given the last observed score).
+* :func:`null_adherence_scenario` — adherence follows that day's soreness and has no effect at
+  all on recovery.
 
 Examples
 --------
@@ -21,7 +23,7 @@ import pandas as pd
 
 from .schemas import BOOLEAN_COLUMNS, CANONICAL_COLUMNS, TREATMENT_DTYPE
 
-__all__ = ["dropout_scenario", "logs_from_grid"]
+__all__ = ["dropout_scenario", "logs_from_grid", "null_adherence_scenario"]
 
 _DAYS = 15  # days 0..14, the default window
 
@@ -94,3 +96,34 @@ def dropout_scenario(
         observed[:, day] = ~stopped
     full = np.ones_like(observed)
     return logs_from_grid(soreness, full), logs_from_grid(soreness, observed)
+
+
+def _fading_soreness(rng: np.random.Generator, episodes: int) -> np.ndarray:
+    """Soreness that fades from a baseline of 4–9 with a half-life of about 3 days."""
+    days = np.arange(_DAYS)
+    baseline = rng.uniform(4, 9, episodes)
+    half_life = rng.lognormal(np.log(3), 0.6, episodes)
+    expected = baseline[:, None] * np.exp(-np.log(2) * days / half_life[:, None])
+    noise = rng.normal(0.0, 0.8, (episodes, _DAYS))
+    soreness = np.clip(np.rint(expected + noise), 0, 10).astype(int)
+    soreness[:, 0] = np.clip(np.rint(baseline), 3, 10)
+    return soreness
+
+
+def null_adherence_scenario(episodes: int, *, rng: int | np.random.Generator = 0) -> pd.DataFrame:
+    """Every day is logged; gentle movement is followed with a probability that falls with
+    that day's soreness (0.9 at 0, 0.2 at 10) and changes nothing about recovery: the true
+    hazard ratio of resolution for adherence is 1. Other checklist items are unanswered.
+
+    Examples
+    --------
+    >>> logs = null_adherence_scenario(100, rng=1)
+    >>> logs["care_gentle_movement"].notna().all()
+    np.True_
+    """
+    rng = np.random.default_rng(rng)
+    soreness = _fading_soreness(rng, episodes)
+    logs = logs_from_grid(soreness, np.ones_like(soreness, dtype=bool))
+    chance = 0.9 - 0.07 * logs["soreness"].to_numpy()
+    logs["care_gentle_movement"] = pd.array(rng.random(len(logs)) < chance, dtype="boolean")
+    return logs

@@ -328,6 +328,9 @@ WORSENING_RATIO = (13, 10)
 CONTACT_WITHIN_DAYS = 1
 #: The alert list's column: clinic contact on the flag day or within CONTACT_WITHIN_DAYS days.
 CONTACT_COLUMN = f"contact_within_{CONTACT_WITHIN_DAYS}_day"
+#: Adherence and recovery by landmark: the cohort still sore, unresolved and logging on this
+#: day; adherence from the days before it (Dafni 2011).
+LANDMARK_DAY = 3
 #: Smallest count a shared output shows.
 MIN_CELL = 11
 

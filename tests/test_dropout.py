@@ -69,3 +69,41 @@ def test_a_drop_out_model_that_cannot_be_fitted_warns_and_falls_back(monkeypatch
     with pytest.warns(RecoveryToolkitWarning, match="did not converge"):
         table = _table(episodes)
     assert table[(7, "ipcw")] == pytest.approx(table[(7, "km")])
+
+
+def test_landmark_adherence_finds_no_effect_where_there_is_none():
+    """Gentle movement followed less on sore days, with no effect on recovery: the
+    whole-window comparison shows a large 'benefit' (adherence is counted on days after
+    resolution); the day-3 landmark hazard ratio, adjusted for soreness before the landmark,
+    has an interval that holds 1."""
+    from recovery_toolkit.analysis.landmark import adherence_landmark
+    from recovery_toolkit.scenarios import null_adherence_scenario
+
+    episodes = analysis.episode_table(null_adherence_scenario(1500, rng=2))
+    whole = analysis.item_resolution(episodes).set_index("item")
+    assert whole.loc["care_gentle_movement", "difference"] > 0.15  # the trap
+    row = adherence_landmark(episodes).set_index("item").loc["care_gentle_movement"]
+    assert row["ci_low"] < 1 < row["ci_high"]
+    assert row["episodes"] > 500 and row["events"] > 300
+
+
+def test_landmark_hand_checks_and_edge_cases():
+    from recovery_toolkit.analysis.landmark import adherence_landmark, landmark_cohort
+    from recovery_toolkit.errors import RecoveryToolkitWarning
+
+    move = {"care_gentle_movement": {0: True, 1: False, 2: True}}
+    episodes = analysis.episode_table(
+        make_logs(
+            {"id": "in", "soreness": [6, 5, 4, 4, 2, 2], "cells": move},  # resolves day 4
+            {"id": "early", "soreness": [6, 2, 1, 1]},  # resolved on day 1: not in the cohort
+            {"id": "gone", "soreness": [6, 6]},  # stopped logging before day 3: not in it
+        )
+    )
+    cohort = landmark_cohort(episodes)
+    assert len(cohort) == 1 and cohort["patient_id"].iloc[0] == "p-in"
+    assert cohort["care_gentle_movement"].iloc[0] == pytest.approx(2 / 3)  # 2 of days 0-2
+    assert cohort["time_from_landmark"].iloc[0] == 1  # day 4 - day 3
+    assert cohort["mean_soreness_before"].iloc[0] == pytest.approx(5.0)
+    assert cohort["last_soreness_before"].iloc[0] == 4
+    with pytest.warns(RecoveryToolkitWarning, match="nobody is sore, unresolved and logging"):
+        assert adherence_landmark(episodes.iloc[[0]]).empty  # "early" alone

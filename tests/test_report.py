@@ -43,9 +43,10 @@ def sample_report():
 def test_every_section_with_charts(sample_report):
     for title in SECTIONS:
         assert f"<h2>{title}</h2>" in sample_report
-    assert (
-        sample_report.count("<svg") == 11
-    )  # curves x2, KM, incidence x2, adherence x2, logging, SPC, funnel by site and clinician
+    # curves x2, KM, incidence x2, adherence heatmap, logging, SPC, funnel by site and clinician
+    assert sample_report.count("<svg") == 10
+    assert "Adherence before day 3 and recovery after it" in sample_report
+    assert "Log-rank test across adherence groups" not in sample_report  # whole-window: gone
     assert "Every row passed every check." in sample_report
     assert "1dcb319a" in sample_report  # the input's SHA-256 is in the methods
 

@@ -23,6 +23,7 @@ EXPECTED_COLUMNS = {
     "ci_high,cumulative_incidence,cumulative_ci_low,cumulative_ci_high,rate_per_100_days,"
     "rate_ci_low,rate_ci_high",
     "adherence": "treatment_type,item,days_answered,days_adherent,proportion",
+    "adherence_landmark": "landmark_day,item,episodes,events,hr,ci_low,ci_high,p_value,q_value",
     "completeness": "treatment_type,episodes,mean_completeness,lost_to_follow_up,lost_share",
     "spc": "treatment_type,month,n,events,p,center,lcl,ucl,complete,signal,rule",
     "funnel": "unit_type,unit,measure,episodes,observed,expected,ratio,low_95,high_95,low_998,"

@@ -39,14 +39,24 @@ def adherence_columns(
     starts: np.ndarray,
     high: float,
     low: float,
+    landmark_day: int = vocab.LANDMARK_DAY,
 ) -> None:
+    """Per item: days answered and followed, over the window and before ``landmark_day``;
+    the adherence score and group."""
     proportions = []
+    before = day < landmark_day
     for item in ADHERENCE_ITEMS:
         scored, adherent = _item_days(logs, rows, item, day, sore)
         answered = np.add.reduceat(scored.astype(np.int64), starts)
         done = np.add.reduceat((scored & adherent).astype(np.int64), starts)
         out[EpisodeTable.answered(item)] = answered
         out[EpisodeTable.adherent(item)] = done
+        out[EpisodeTable.answered_before(item)] = np.add.reduceat(
+            (scored & before).astype(np.int64), starts
+        )
+        out[EpisodeTable.adherent_before(item)] = np.add.reduceat(
+            (scored & adherent & before).astype(np.int64), starts
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             proportions.append(np.where(answered > 0, done / np.maximum(answered, 1), np.nan))
     stacked = np.vstack(proportions)

@@ -158,7 +158,17 @@ def episode_table(
         for name, values in columns.items():
             out[name] = values
     out["escalated"] = _escalated(logs, r, flag_days["reported_flag"])
-    adherence_columns(out, logs, r.rows, r.day, r.sore, r.starts, s.high_adherence, s.low_adherence)
+    adherence_columns(
+        out,
+        logs,
+        r.rows,
+        r.day,
+        r.sore,
+        r.starts,
+        s.high_adherence,
+        s.low_adherence,
+        s.landmark_day,
+    )
     for day, values in enumerate(_soreness_by_day(r, s.window_days)):
         out[EpisodeTable.soreness_on(day)] = values
     return out

@@ -35,7 +35,7 @@ from ..io.load import LoadResult
 from ..io.result import problem_table
 from ..schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, SorenessLog, empty_table
 from ..schemas.outputs import schema_columns
-from .adherence import adherence_table, item_resolution, resolution_by_adherence
+from .adherence import adherence_table
 from .alerts import alert_counts
 from .alerts import alerts as list_alerts
 from .curves import recovery_curve, with_at_risk
@@ -43,6 +43,7 @@ from .dropout import resolution_milestones
 from .episodes import episode_table
 from .followup import completeness, escalation, logging_from_curve
 from .funnel import funnel_table, unit_mix
+from .landmark import adherence_landmark
 from .red_flags import red_flag_incidence
 from .resolution import LogRankResult, km_curve, logrank, time_to_resolution
 from .settings import Settings, resolve
@@ -128,9 +129,7 @@ class Results:
     tables : Mapping of str to DataFrame
         By key: the summary tables (:data:`SUMMARY_TABLES`) and the report's other tables
         (``alert_counts``, ``km``, ``logrank``, ``table_one``, ``table_one_counts``,
-        ``logging_by_day``, ``adherence_km``,
-        ``adherence_logrank``, ``item_resolution``, ``logging_by_day``,
-        ``completeness_by_site``, ``escalation``, ``funnel_mix``).
+        ``logging_by_day``, ``completeness_by_site``, ``escalation``, ``funnel_mix``).
     provenance : Provenance
         Source, digest, row counts and validation problems.
     episodes : DataFrame or None
@@ -241,14 +240,14 @@ def cohort_tables(
     >>> "km" in tables and "spc" in tables
     True
     """
-    adherence_km, adherence_test = resolution_by_adherence(episodes, settings)
     curve = with_at_risk(curve, episodes)  # the same in every engine: from the episodes
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
         "resolution_milestones": _type_order(resolution_milestones(episodes, settings), "day"),
-        "red_flag_incidence": _type_order(red_flag_incidence(episodes), "flag"),
+        "red_flag_incidence": _type_order(red_flag_incidence(episodes, settings), "flag"),
         "adherence": _type_order(adherence_table(episodes), "item"),
+        "adherence_landmark": adherence_landmark(episodes, settings),
         "completeness": _type_order(completeness(episodes)),
         "spc": _type_order(p_chart(episodes, settings, data_end=data_end), "month"),
         "funnel": funnel_table(episodes, settings),
@@ -261,9 +260,6 @@ def cohort_tables(
         logrank=_test_table(logrank(episodes)),
         table_one=table_one(episodes, settings),
         table_one_counts=table_one_counts(episodes, settings),
-        adherence_km=adherence_km,
-        adherence_logrank=_test_table(adherence_test),
-        item_resolution=item_resolution(episodes, settings).drop(columns="caution"),
         completeness_by_site=completeness(episodes, by="site"),
         escalation=escalation(episodes),
         funnel_mix=unit_mix(episodes),

@@ -57,6 +57,9 @@ class Settings:
         signals.
     funnel_resolved_day : int, default 7
         Funnel plots: the day of the "resolved by day d" measure (at most the window's last day).
+    landmark_day : int, default 3
+        Adherence and recovery: the cohort still sore, unresolved and logging on this day,
+        adherence from the days before it (at least 1; at most the window's last day less 1).
     min_cell : int, default 11
         Smallest count a shared output shows.
 
@@ -81,6 +84,7 @@ class Settings:
     above_p90_from_day: int = vocab.ABOVE_P90_FROM_DAY
     spc_tail: float = vocab.SPC_TAIL
     spc_run_length: int = vocab.SPC_RUN_LENGTH
+    landmark_day: int = vocab.LANDMARK_DAY
     funnel_resolved_day: int = vocab.FUNNEL_RESOLVED_DAY
     min_cell: int = vocab.MIN_CELL
 
@@ -102,6 +106,8 @@ class Settings:
         object.__setattr__(self, "milestone_days", kept)
         if self.item_resolution_day > self.window_days:
             object.__setattr__(self, "item_resolution_day", self.window_days)
+        if self.landmark_day >= self.window_days:  # the landmark must leave days after it
+            object.__setattr__(self, "landmark_day", max(self.window_days - 1, 1))
         if self.funnel_resolved_day > self.window_days:
             object.__setattr__(self, "funnel_resolved_day", self.window_days)
         for problem in _problems(self):
@@ -138,6 +144,7 @@ _INTEGERS = (
     "above_p90_days",
     "above_p90_from_day",
     "spc_run_length",
+    "landmark_day",
     "funnel_resolved_day",
     "min_cell",
 )
@@ -223,6 +230,8 @@ def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
         )
     if s.spc_run_length < 2:
         found.append(("spc_run_length=", s.spc_run_length, "must be at least 2", "use e.g. 8"))
+    if s.landmark_day < 1:
+        found.append(("landmark_day=", s.landmark_day, "must be at least 1", "use e.g. 3"))
     if s.min_cell < 2:
         found.append(
             ("min_cell=", s.min_cell, "must be at least 2 (1 would hide nothing)", "use 11")

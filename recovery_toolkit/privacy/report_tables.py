@@ -20,7 +20,7 @@ from .cells import SUPPRESSED, hide, is_small, label
 from .km import coarsen_km
 from .plan import SharePlan
 
-__all__ = ["share_km", "share_table_one", "share_item_resolution"]
+__all__ = ["share_km", "share_table_one", "share_item_resolution", "share_landmark"]
 
 _TYPE = "treatment_type"
 #: Table 1 rows that are time-to-resolution populations, and their columns in that table.
@@ -122,4 +122,32 @@ def share_item_resolution(plan: SharePlan, table: pd.DataFrame) -> pd.DataFrame:
         any_hidden |= mask
     out = out.astype({"difference": object})
     out.loc[any_hidden, "difference"] = SUPPRESSED
+    return out
+
+
+def share_landmark(plan: SharePlan, table: pd.DataFrame) -> pd.DataFrame:
+    """The landmark hazard ratios: an item's episodes and resolutions in the landmark cohort
+    hide when either, or the unresolved rest, is from 1 to ``min_cell - 1``; its hazard ratio,
+    interval, p and q hide with them.
+
+    Examples
+    --------
+    >>> no = pd.Series({"a": False})
+    >>> plan = SharePlan(pd.Series({"a": 60}), no, pd.Series({"a": 0}), no)
+    >>> t = pd.DataFrame({"landmark_day": [3, 3], "item": ["ice", "sleep"],
+    ...                   "episodes": [40, 40], "events": [35, 25], "hr": [1.2, 0.9],
+    ...                   "ci_low": [0.8, 0.6], "ci_high": [1.8, 1.3], "p_value": [0.4, 0.6],
+    ...                   "q_value": [0.6, 0.6]})
+    >>> share_landmark(plan, t)["hr"].tolist()  # 40 - 35 = 5 unresolved
+    ['suppressed', 0.9]
+    """
+    episodes = table["episodes"].to_numpy(dtype=float)
+    events = table["events"].to_numpy(dtype=float)
+    hidden = (
+        is_small(episodes, plan.min_cell)
+        | is_small(events, plan.min_cell)
+        | is_small(episodes - events, plan.min_cell)
+    )
+    out = table.astype({c: object for c in table.columns if c not in ("landmark_day", "item")})
+    out.loc[hidden, [c for c in out.columns if c not in ("landmark_day", "item")]] = SUPPRESSED
     return out

@@ -32,10 +32,9 @@ from ..analysis.results import Provenance, Results
 from ..errors import OptionError
 from .cells import SUPPRESSED, is_small, pseudonymise_alerts, row_counts
 from .funnel import share_funnel
-from .km import coarsen_km
 from .milestones import share_milestones
 from .plan import SharePlan
-from .report_tables import share_item_resolution, share_km, share_table_one
+from .report_tables import share_km, share_landmark, share_table_one
 from .spc import share_spc
 
 __all__ = ["SharedResults", "RULES", "share", "suppress_all"]
@@ -97,11 +96,7 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
         "logrank": _pass,
         "table_one": lambda plan, r, t: share_table_one(plan, r.tables["table_one_counts"]),
         "table_one_counts": _drop,  # shown as table_one
-        "adherence_km": lambda plan, r, t: coarsen_km(
-            t, by="adherence_group", min_cell=plan.min_cell
-        ),
-        "adherence_logrank": _pass,
-        "item_resolution": lambda plan, r, t: share_item_resolution(plan, t),
+        "adherence_landmark": lambda plan, r, t: share_landmark(plan, t),
         "logging_by_day": lambda plan, r, t: plan.counts_by_day(
             t, count="logged", derived=("share",)
         ),

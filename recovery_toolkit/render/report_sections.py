@@ -20,7 +20,7 @@ import pandas as pd
 import vl_convert
 
 from .. import __version__
-from ..analysis import CAUTION
+from ..analysis.landmark import CAUTION as LANDMARK_CAUTION
 from ..analysis.results import Results
 from ..analysis.settings import Settings
 from . import charts
@@ -210,19 +210,20 @@ def flags_section(view: ReportView) -> str:
 
 def adherence_section(view: ReportView) -> str:
     data = _numeric(view.tables["adherence"], ["days_answered", "days_adherent", "proportion"])
+    day = view.settings.landmark_day
     body = (
         _svg(charts.adherence_heatmap(data))
-        + _svg(
-            charts.km_chart(
-                view.tables["adherence_km"],
-                by="adherence_group",
-                window_days=view.settings.window_days,
-            )
-        )
-        + _km_note(view)
-        + f'<p class="caution">{html.escape(CAUTION)}</p>'
-        + _test_note(view.tables["adherence_logrank"], "adherence groups")
-        + _table(view.tables["item_resolution"])
+        + f"<h3>Adherence before day {day} and recovery after it</h3>"
+        + f'<p class="caution">{html.escape(LANDMARK_CAUTION)}</p>'
+        + '<p class="note">Patients still sore, unresolved and logging on day '
+        f"{day}; adherence is each item's share of days 0–{day - 1} followed (score: the "
+        "mean of the items). Hazard ratio of resolution per 1.0 of that share (adherent on "
+        "every day against on none; above 1: faster resolution), Cox model stratified by "
+        "treatment type and adjusted for baseline soreness, mean soreness before the day and "
+        "soreness at the last log before it; 95 % intervals robust to patients with several "
+        "episodes; q: Benjamini–Hochberg across items. A comparison over the whole window "
+        "would mix in days after resolution, so it is not shown.</p>"
+        + _table(view.tables["adherence_landmark"])
     )
     return _section("adherence", "Home-care adherence", body)
 

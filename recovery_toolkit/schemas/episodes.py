@@ -100,3 +100,13 @@ class EpisodeTable(pa.DataFrameModel):
     def adherent(item: str) -> str:
         """The column of the days ``item`` was followed."""
         return f"adherent_{item}"
+
+    @staticmethod
+    def answered_before(item: str) -> str:
+        """The column of the days before the landmark ``item`` was scored and answered."""
+        return f"answered_before_landmark_{item}"
+
+    @staticmethod
+    def adherent_before(item: str) -> str:
+        """The column of the days before the landmark ``item`` was followed."""
+        return f"adherent_before_landmark_{item}"

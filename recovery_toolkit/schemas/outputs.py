@@ -27,6 +27,7 @@ __all__ = [
     "RedFlagIncidenceTable",
     "ResolutionMilestonesTable",
     "AdherenceTable",
+    "AdherenceLandmarkTable",
     "CompletenessTable",
     "SpcTable",
     "FunnelTable",
@@ -134,6 +135,21 @@ class AdherenceTable(_Output):
     proportion: Series[float] = _proportion()
 
 
+class AdherenceLandmarkTable(_Output):
+    """Adherence before the landmark day and time to resolution after it: adjusted hazard
+    ratios per item and for the score (association, not effect; docs/methods.md)."""
+
+    landmark_day: Series[int] = pa.Field(ge=1)
+    item: Series[str]
+    episodes: Series[int] = pa.Field(ge=0)
+    events: Series[int] = pa.Field(ge=0)
+    hr: Series[float] = _nonnegative_or_empty()
+    ci_low: Series[float] = _nonnegative_or_empty()
+    ci_high: Series[float] = _nonnegative_or_empty()
+    p_value: Series[float] = _proportion()
+    q_value: Series[float] = _proportion()
+
+
 class CompletenessTable(_Output):
     """Follow-up completeness and loss to follow-up per treatment type."""
 
@@ -203,6 +219,7 @@ OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "resolution_milestones": ResolutionMilestonesTable,
     "red_flag_incidence": RedFlagIncidenceTable,
     "adherence": AdherenceTable,
+    "adherence_landmark": AdherenceLandmarkTable,
     "completeness": CompletenessTable,
     "spc": SpcTable,
     "funnel": FunnelTable,

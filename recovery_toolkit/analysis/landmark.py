@@ -1,0 +1,187 @@
+"""Home-care adherence and recovery by landmark: association, not effect.
+
+Comparing recovery between patients who followed the checklist and those who did not, over the
+whole window, is biased by design: adherence is averaged over days after resolution, and some
+items are scored only on sore days. Here (docs/methods.md; Dafni 2011):
+
+* **cohort**: sore episodes still unresolved and logging on the landmark day L
+  (``Settings.landmark_day``, 3): resolution, if any, on day L or later, and a log on day L or
+  later;
+* **exposure**: each checklist item's adherent share on days 0..L−1 (episodes that never
+  answered it before L are left out of that item's model), and the adherence score (the mean of
+  the item shares);
+* **outcome**: days from L to confirmed resolution, censored as in time to resolution;
+* **model**: Cox proportional hazards (statsmodels ``PHReg``), stratified by treatment type,
+  adjusted for baseline soreness, mean soreness over the logged days 0..L−1 and soreness at
+  the last log before L (adherence follows soreness), robust variance by patient. The hazard
+  ratio is per 1.0 of adherent share (adherent on every day before L against on none); above
+  1 means faster resolution with adherence. p-values of the items get Benjamini–Hochberg
+  q-values.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit import analysis
+>>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+>>> table = adherence_landmark(episodes)
+>>> table.columns.tolist()[:4]
+['landmark_day', 'item', 'episodes', 'events']
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.stats.multitest import multipletests
+
+from ..errors import RecoveryToolkitWarning
+from ..schemas import EpisodeTable
+from .care_days import ADHERENCE_ITEMS
+from .resolution import sore_episodes
+from .settings import Settings, resolve
+
+__all__ = ["CAUTION", "landmark_cohort", "adherence_landmark"]
+
+CAUTION = (
+    "Association, not effect: adherence before the landmark is compared among patients still "
+    "sore on that day, with their soreness held fixed; they may still differ in ways the data "
+    "do not show."
+)
+_COLUMNS = [
+    "landmark_day",
+    "item",
+    "episodes",
+    "events",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+]
+
+
+def landmark_cohort(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """The landmark cohort with its outcome and adjustments: ``time_from_landmark``,
+    ``resolved``, ``baseline_soreness``, ``mean_soreness_before`` and
+    ``last_soreness_before``, and per item its adherent share before the landmark.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> cohort = landmark_cohort(analysis.episode_table(rt.load_logs(rt.sample_path()).logs))
+    >>> bool((cohort["time_from_landmark"] >= 0).all())
+    True
+    """
+    s = resolve(settings)
+    day = s.landmark_day
+    sore = sore_episodes(episodes)
+    at_landmark = (sore["time"].to_numpy(dtype=float) >= day) & (sore["last_day"].to_numpy() >= day)
+    cohort = sore.loc[at_landmark]
+    before = cohort[[EpisodeTable.soreness_on(d) for d in range(day)]].astype("Float64")
+    values = before.to_numpy(dtype=float, na_value=np.nan)
+    last = pd.DataFrame(values).ffill(axis=1).iloc[:, -1].to_numpy()
+    out = pd.DataFrame(
+        {
+            "patient_id": cohort["patient_id"].to_numpy(),
+            "treatment_type": cohort["treatment_type"].astype("str").to_numpy(),
+            "time_from_landmark": cohort["time"].to_numpy(dtype=float) - day,
+            "resolved": cohort["resolved"].to_numpy(dtype=bool),
+            "baseline_soreness": cohort["baseline_soreness"].to_numpy(dtype=float),
+            "mean_soreness_before": np.nanmean(values, axis=1) if len(cohort) else [],
+            "last_soreness_before": last,
+        }
+    )
+    shares = []
+    for item in ADHERENCE_ITEMS:
+        answered = cohort[EpisodeTable.answered_before(item)].to_numpy(dtype=float)
+        adherent = cohort[EpisodeTable.adherent_before(item)].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[item] = np.where(answered > 0, adherent / np.maximum(answered, 1), np.nan)
+        shares.append(out[item].to_numpy())
+    stacked = np.vstack(shares) if shares else np.empty((0, len(out)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an episode with no answer at all
+        out["score"] = np.nanmean(stacked, axis=0) if len(out) else []
+    return out
+
+
+def _fit(cohort: pd.DataFrame, exposure: str) -> dict[str, float]:
+    """One stratified Cox model: HR per 1.0 of ``exposure`` with its robust 95 % CI and p."""
+    adjust = ["baseline_soreness", "mean_soreness_before", "last_soreness_before"]
+    rows = cohort.dropna(subset=[exposure, *adjust])
+    empty = {"episodes": len(rows), "events": int(rows["resolved"].sum())}
+    nan = dict.fromkeys(("hr", "ci_low", "ci_high", "p_value"), np.nan)
+    if empty["events"] < 2 or rows[exposure].nunique() < 2:
+        return empty | nan
+    exog = rows[[exposure, *adjust]].to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' convergence chatter; checked below
+        try:
+            fit = PHReg(
+                rows["time_from_landmark"].to_numpy(dtype=float),
+                exog,
+                status=rows["resolved"].to_numpy(dtype=float),
+                strata=rows["treatment_type"].to_numpy(),
+                ties="efron",
+            ).fit(groups=rows["patient_id"].to_numpy())
+        except (ValueError, np.linalg.LinAlgError):
+            fit = None
+    if fit is None or not np.isfinite(fit.params[0]) or not np.isfinite(fit.bse[0]):
+        warnings.warn(
+            f"the landmark Cox model of {exposure} did not converge: no hazard ratio",
+            RecoveryToolkitWarning,
+            stacklevel=3,
+        )
+        return empty | nan
+    beta, se = float(fit.params[0]), float(fit.bse[0])
+    z = stats.norm.ppf(0.975)
+    return empty | {
+        "hr": float(np.exp(beta)),
+        "ci_low": float(np.exp(beta - z * se)),
+        "ci_high": float(np.exp(beta + z * se)),
+        "p_value": float(2 * stats.norm.sf(abs(beta / se))),
+    }
+
+
+def adherence_landmark(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Per checklist item and for the score: episodes and resolutions in the landmark cohort,
+    the adjusted hazard ratio of resolution per 1.0 of adherent share before the landmark, its
+    95 % CI (robust by patient), p and the Benjamini–Hochberg q across items (the score, one
+    test of its own, has no q). Warns instead of failing when nobody reaches the landmark or a
+    model does not converge.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> row = adherence_landmark(episodes).set_index("item").loc["score"]
+    >>> bool(row["ci_low"] < row["hr"] < row["ci_high"])
+    True
+    """
+    s = resolve(settings)
+    cohort = landmark_cohort(episodes, s)
+    if cohort.empty:
+        warnings.warn(
+            f"nobody is sore, unresolved and logging on day {s.landmark_day}: the landmark "
+            "analysis of adherence is empty",
+            RecoveryToolkitWarning,
+            stacklevel=2,
+        )
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
+    rows = [{"item": item, **_fit(cohort, item)} for item in (*ADHERENCE_ITEMS, "score")]
+    table = pd.DataFrame(rows)
+    items = table["item"] != "score"
+    p = table.loc[items, "p_value"].to_numpy(dtype=float)
+    q = np.full(len(p), np.nan)
+    tested = np.isfinite(p)
+    if tested.any():
+        q[tested] = multipletests(p[tested], method="fdr_bh")[1]
+    table.loc[items, "q_value"] = q
+    table.insert(0, "landmark_day", s.landmark_day)
+    return table[_COLUMNS].astype({"episodes": "int64", "events": "int64"})
