@@ -34,6 +34,7 @@ from .curves import (
     reference_band,
     soreness_counts,
 )
+from .dropout import resolution_milestones
 from .episodes import (
     ADHERENCE_ITEMS,
     ALL_FLAGS,
@@ -45,6 +46,7 @@ from .episodes import (
 )
 from .followup import completeness, escalation, logging_by_day, logging_from_curve, logging_grid
 from .funnel import funnel_limits, funnel_table, unit_mix
+from .landmark import adherence_landmark, landmark_cohort
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
 from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
 from .results import SUMMARY_TABLES, Provenance, Results, cohort_tables, compute
@@ -53,6 +55,9 @@ from .spc import p_chart
 from .table_one import table_one, table_one_counts
 
 __all__ = [
+    "adherence_landmark",
+    "landmark_cohort",
+    "resolution_milestones",
     "SUMMARY_TABLES",
     "Provenance",
     "Results",
