@@ -76,7 +76,8 @@ print(json.dumps([{
     "window": e.settings.window_days,
     "curve_days": int(e.tables["recovery_curve"]["day"].max()) if hasattr(e, "tables") else None,
     "trajectory_days": len(e.trajectory) if hasattr(e, "trajectory") else None,
-    "km_days": int(e.km.data["day"].max()) if hasattr(e, "km") else None,
+    "episode_days": e.episodes.filter(like="soreness_day_").shape[1] - 1
+    if hasattr(e, "episodes") else None,
 } for e in explorers]))
 """
 
@@ -109,4 +110,4 @@ def test_window_days_in_the_parameters_cell_reaches_every_explorer(path, tmp_pat
     if explorer["kind"] == "PatientExplorer":
         assert explorer["trajectory_days"] == 22  # days 0..21
     if explorer["kind"] == "AdherenceExplorer":
-        assert explorer["km_days"] == 21
+        assert explorer["episode_days"] == 21  # its episode table covers days 0..21

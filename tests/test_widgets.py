@@ -106,17 +106,16 @@ def test_cohort_explorer_with_nothing_selected(result):
     assert "No episodes" in explorer.summary.value
 
 
-def test_adherence_explorer_items_groups_and_drill_down(result):
+def test_adherence_explorer_items_landmark_and_drill_down(result):
     explorer = AdherenceExplorer(result)
     explorer.items.value = ("care_sleep", "cold_then_heat")
     items = {row["item"] for row in _rows(explorer.heatmap_view.spec)}
     assert items == {"care_sleep", "cold_then_heat"}
-    explorer.groups.value = ("high", "low")
-    groups = {row["adherence_group"] for row in _rows(explorer.km_view.spec)}
-    assert groups == {"high", "low"}
-    assert "Log-rank" in explorer.test_view.value
-    explorer.groups.value = ("high",)
-    assert explorer.test is None
+    assert "Hazard ratio" in explorer.landmark_view.value or "hazard ratio" in (
+        explorer.landmark_view.value
+    )
+    assert "care_posture" not in explorer.landmark_view.value  # only the chosen items and score
+    assert "care_sleep" in explorer.landmark_view.value
     explorer.drill_item.value = "care_posture"
     explorer.drill_type.value = "minor_procedure"
     drilled = explorer.drilled

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ... import analysis, vocab
-from ...analysis.resolution import LogRankResult
+from ...analysis.landmark import CAUTION as LANDMARK_CAUTION
 from ...analysis.settings import Settings
 from ...errors import RecoveryToolkitWarning
 from .. import charts
@@ -172,9 +172,10 @@ class CohortExplorer(Explorer):
 class AdherenceExplorer(Explorer):
     """Does following the home-care checklist go with faster recovery? (Association only.)
 
-    Pick checklist items and adherence groups; see adherence by item and treatment type, time
-    to resolution by adherence group with a log-rank test, and drill into the episodes behind
-    one item × treatment type cell.
+    Pick checklist items; see adherence by item and treatment type, the hazard ratios of
+    resolution after the landmark day for adherence before it (adjusted, robust by patient; a
+    comparison over the whole window would count days after resolution), and drill into the
+    episodes behind one item × treatment type cell.
 
     Examples
     --------
@@ -189,16 +190,13 @@ class AdherenceExplorer(Explorer):
     def _build(self) -> None:
         self.episodes = analysis.episode_table(self.logs, self.settings)
         self.adherence = analysis.adherence_table(self.episodes)
+        with warnings.catch_warnings():  # a model that cannot be fitted shows as an empty row
+            warnings.simplefilter("ignore", RecoveryToolkitWarning)
+            self.landmark = analysis.adherence_landmark(self.episodes, self.settings)
         items = list(analysis.ADHERENCE_ITEMS)
         labels = vocab.ITEM_LABELS
         self.items = widgets.SelectMultiple(
             options=[(labels[i], i) for i in items], value=tuple(items), description="Items", rows=8
-        )
-        self.groups = widgets.SelectMultiple(
-            options=["high", "partial", "low"],
-            value=("high", "partial", "low"),
-            description="Groups",
-            rows=3,
         )
         self.drill_item = widgets.Dropdown(
             options=[(labels[i], i) for i in items], description="Item"
@@ -207,23 +205,21 @@ class AdherenceExplorer(Explorer):
         self.drill_type = widgets.Dropdown(
             options=[(TYPE_LABELS[t], t) for t in types], description="Treatment"
         )
-        self.test_view = widgets.HTML()
+        self.landmark_view = widgets.HTML()
         self.drill_view = widgets.HTML()
         self._update_charts()
         self.heatmap_view = chart_widget(self.heatmap)
-        self.km_view = chart_widget(self.km)
         self._drill()
         self.items.observe(self._on_change, names="value")
-        self.groups.observe(self._on_change, names="value")
         self.drill_item.observe(lambda _: self._drill(), names="value")
         self.drill_type.observe(lambda _: self._drill(), names="value")
-        caution = widgets.HTML(f"<p style='color:#8a4b00'><b>Caution.</b> {analysis.CAUTION}</p>")
+        caution = widgets.HTML(f"<p style='color:#8a4b00'><b>Caution.</b> {LANDMARK_CAUTION}</p>")
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.items, self.groups]),
+                self.items,
+                self.heatmap_view,
                 caution,
-                widgets.HBox([self.heatmap_view, self.km_view]),
-                self.test_view,
+                self.landmark_view,
                 widgets.HBox([self.drill_item, self.drill_type]),
                 self.drill_view,
             ]
@@ -232,25 +228,17 @@ class AdherenceExplorer(Explorer):
     def _update_charts(self) -> None:
         chosen = self.adherence.loc[self.adherence["item"].isin(self.items.value)]
         self.heatmap = charts.adherence_heatmap(chosen)
-        scored = self.episodes.loc[self.episodes["adherence_group"].isin(self.groups.value)]
-        scored = scored.assign(adherence_group=scored["adherence_group"].astype("str"))
-        km = analysis.km_curve(scored, self.settings, by="adherence_group")
-        window = self.settings.window_days
-        self.km = charts.km_chart(km, by="adherence_group", window_days=window).properties(
-            title="Time to resolution by adherence group"
+        shown = self.landmark.loc[self.landmark["item"].isin([*self.items.value, "score"])]
+        day = self.settings.landmark_day
+        self.landmark_view.value = (
+            f"<p><b>Adherence on days 0–{day - 1} and recovery after day {day}</b> (hazard "
+            "ratio per 1.0 of adherent share; above 1: faster resolution)</p>"
+            + table_html(shown, digits=3)
         )
-        self.test: LogRankResult | None
-        if scored["adherence_group"].nunique() >= 2:
-            self.test = analysis.logrank(scored, by="adherence_group", caution=analysis.CAUTION)
-            self.test_view.value = self.test._repr_html_()
-        else:
-            self.test = None
-            self.test_view.value = "<p>Pick two groups or more for the log-rank test.</p>"
 
     def _on_change(self, change: dict) -> None:
         self._update_charts()
         self.heatmap_view.chart = self.heatmap
-        self.km_view.chart = self.km
 
     def _drill(self) -> None:
         item, kind = self.drill_item.value, self.drill_type.value
