@@ -21,7 +21,8 @@ __all__ = ["table_html", "download_link"]
 
 def table_html(frame: pd.DataFrame, *, max_rows: int = 50, digits: int = 3) -> str:
     """An HTML table with every cell escaped (safe for notes and IDs), numbers right-aligned
-    (``td.num``) and floats to ``digits`` decimals without trailing zeros.
+    (``td.num``) and floats to ``digits`` decimals without trailing zeros (a positive float
+    that would round to 0 reads ``< 0.001``).
 
     Examples
     --------
@@ -29,12 +30,16 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = 50, digits: int = 3) -> s
     True
     >>> table_html(pd.DataFrame({"p": [0.25]})).count('<td class="num">0.25</td>')
     1
+    >>> '<td class="num">&lt; 0.001</td>' in table_html(pd.DataFrame({"p": [4.7e-25]}))
+    True
     """
 
     def cell(value: object) -> str:
         if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
             return ""
         if isinstance(value, float):
+            if 0 < value < 0.5 * 10**-digits:  # a small p-value is not 0
+                return f"&lt; {10**-digits:.{digits}f}"
             return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
         return html.escape(str(value))
 
