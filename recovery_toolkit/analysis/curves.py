@@ -149,6 +149,7 @@ def recovery_curve(
     *,
     window_days: int | None = None,
     by: str = "treatment_type",
+    episodes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Soreness per group and day of the window: n, mean, 95 % t-interval, percentiles.
 
@@ -162,6 +163,9 @@ def recovery_curve(
         One-off override of ``settings.window_days``.
     by : str, default "treatment_type"
         Grouping column (e.g. ``"site"``).
+    episodes : DataFrame, optional
+        The episode table of ``logs`` with the same settings, when at hand: ``n_at_risk`` then
+        comes from its ``last_day`` instead of a second pass over the logs.
 
     Returns
     -------
@@ -187,12 +191,12 @@ def recovery_curve(
             stacklevel=2,
         )
         return empty_table(RecoveryCurveTable).rename(columns={"treatment_type": by})
-    keys = [by, SorenessLog.episode_id]
-    window = in_window(logs[[*keys, SorenessLog.day]], settings, window_days=window_days)
-    last = window.groupby(keys, observed=True)[SorenessLog.day].max()
-    return with_at_risk(
-        curve_from_counts(counts, by=by), last.rename("last_day").reset_index(), by=by
-    )
+    if episodes is None:  # each episode's last day in the window, from the logs
+        keys = [by, SorenessLog.episode_id]
+        window = in_window(logs[[*keys, SorenessLog.day]], settings, window_days=window_days)
+        last = window.groupby(keys, observed=True)[SorenessLog.day].max()
+        episodes = last.rename("last_day").reset_index()
+    return with_at_risk(curve_from_counts(counts, by=by), episodes, by=by)
 
 
 def reference_band(curve: pd.DataFrame, group: str, *, by: str = "treatment_type") -> pd.DataFrame:

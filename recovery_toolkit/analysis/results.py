@@ -240,7 +240,8 @@ def cohort_tables(
     >>> "km" in tables and "spc" in tables
     True
     """
-    curve = with_at_risk(curve, episodes)  # the same in every engine: from the episodes
+    if "n_at_risk" not in curve.columns:  # a curve added up from parts of a registry
+        curve = with_at_risk(curve, episodes)
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
@@ -303,7 +304,7 @@ def compute(
         logs, provenance = _valid_frame(data), Provenance.of_frame(data)
     with notes_collected() as notes:
         episodes = episode_table(logs, settings)
-        curve = recovery_curve(logs, settings)
+        curve = recovery_curve(logs, settings, episodes=episodes)
         alerts = list_alerts(logs, episodes, settings, curve=curve)
         tables = cohort_tables(episodes, curve, alerts, settings, data_end=last_log_date(logs))
     return Results(
