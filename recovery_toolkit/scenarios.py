@@ -64,6 +64,18 @@ def logs_from_grid(
     return frame[list(CANONICAL_COLUMNS)]
 
 
+def _fading_soreness(rng: np.random.Generator, episodes: int) -> np.ndarray:
+    """Soreness that fades from a baseline of 4–9 with a half-life of about 3 days."""
+    days = np.arange(_DAYS)
+    baseline = rng.uniform(4, 9, episodes)
+    half_life = rng.lognormal(np.log(3), 0.6, episodes)
+    expected = baseline[:, None] * np.exp(-np.log(2) * days / half_life[:, None])
+    noise = rng.normal(0.0, 0.8, (episodes, _DAYS))
+    soreness = np.clip(np.rint(expected + noise), 0, 10).astype(int)
+    soreness[:, 0] = np.clip(np.rint(baseline), 3, 10)
+    return soreness
+
+
 def dropout_scenario(
     episodes: int,
     *,
@@ -82,13 +94,7 @@ def dropout_scenario(
     True
     """
     rng = np.random.default_rng(rng)
-    days = np.arange(_DAYS)
-    baseline = rng.uniform(4, 9, episodes)
-    half_life = rng.lognormal(np.log(3), 0.6, episodes)
-    expected = baseline[:, None] * np.exp(-np.log(2) * days / half_life[:, None])
-    noise = rng.normal(0.0, 0.8, (episodes, _DAYS))
-    soreness = np.clip(np.rint(expected + noise), 0, 10).astype(int)
-    soreness[:, 0] = np.clip(np.rint(baseline), 3, 10)
+    soreness = _fading_soreness(rng, episodes)
     observed = np.ones_like(soreness, dtype=bool)
     stopped = np.zeros(episodes, dtype=bool)
     for day in range(1, _DAYS):
@@ -96,18 +102,6 @@ def dropout_scenario(
         observed[:, day] = ~stopped
     full = np.ones_like(observed)
     return logs_from_grid(soreness, full), logs_from_grid(soreness, observed)
-
-
-def _fading_soreness(rng: np.random.Generator, episodes: int) -> np.ndarray:
-    """Soreness that fades from a baseline of 4–9 with a half-life of about 3 days."""
-    days = np.arange(_DAYS)
-    baseline = rng.uniform(4, 9, episodes)
-    half_life = rng.lognormal(np.log(3), 0.6, episodes)
-    expected = baseline[:, None] * np.exp(-np.log(2) * days / half_life[:, None])
-    noise = rng.normal(0.0, 0.8, (episodes, _DAYS))
-    soreness = np.clip(np.rint(expected + noise), 0, 10).astype(int)
-    soreness[:, 0] = np.clip(np.rint(baseline), 3, 10)
-    return soreness
 
 
 def null_adherence_scenario(episodes: int, *, rng: int | np.random.Generator = 0) -> pd.DataFrame:
