@@ -248,10 +248,8 @@ def partition_hidden(
     mask |= whole_hidden.reindex(cells.index).fillna(True).to_numpy(dtype=bool)[:, None]
     while True:
         before = mask.copy()
-        for i in range(len(values)):
+        for i in range(len(values)):  # complete() also keeps the hidden sum from being small
             mask[i] = complete(values[i], mask[i], min_cell)
-            if is_small(np.array([values[i][mask[i]].sum()]), min_cell)[0]:
-                mask[i] = True  # the hidden cells' sum would be read off the whole
         for j in range(values.shape[1]):
             mask[:, j] = complete(values[:, j], mask[:, j], min_cell)
         if (mask == before).all():
