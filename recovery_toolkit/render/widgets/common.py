@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import altair as alt
@@ -64,7 +65,7 @@ def present_types(treatment_type: pd.Series) -> list[str]:
     return [t for t in TREATMENT_DTYPE.categories if (treatment_type == t).any()]
 
 
-class Explorer:
+class Explorer(ABC):
     """What every explorer does first: take the logs and the settings, then build its widgets.
 
     Parameters
@@ -96,8 +97,9 @@ class Explorer:
         self.settings = resolve(settings, window_days=window_days)
         self._build()
 
+    @abstractmethod
     def _build(self) -> None:
-        raise NotImplementedError
+        """Build the controls and set :attr:`widget`."""
 
     def _ipython_display_(self) -> None:  # pragma: no cover - needs a front end
         from IPython.display import display
