@@ -50,6 +50,7 @@ from scipy import stats
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, FunnelTable, empty_table
+from .resolution import in_population
 from .settings import Settings, resolve
 
 __all__ = ["UNIT_TYPES", "funnel_limits", "funnel_measures", "funnel_table", "unit_mix"]
@@ -100,7 +101,7 @@ def _sore(episodes: pd.DataFrame) -> pd.Series:
     """The time-to-resolution population: sore episodes (baseline above ``resolved_at``)."""
     if "population" not in episodes.columns:  # a hand-made table: those with a baseline
         return episodes["first_day"] <= vocab.BASELINE_LAST_DAY
-    return (episodes["population"] == "sore").astype(bool)
+    return in_population(episodes, "sore")
 
 
 def _one(units: pd.Series, types: pd.Series, event: pd.Series) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from .intervals import Z95
 from .settings import Settings, resolve
 
 __all__ = [
+    "in_population",
     "sore_episodes",
     "LogRankResult",
     "kaplan_meier",
@@ -100,6 +101,21 @@ def _median(fit: SurvfuncRight) -> float:
     return float(fit.surv_times[below[0]]) if len(below) else np.nan
 
 
+def in_population(episodes: pd.DataFrame, name: str) -> pd.Series:
+    """Per episode: is it of population ``name`` (``sore``, ``no_reaction``,
+    ``baseline_missing``)? In a table without a ``population`` column every episode is sore.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"population": ["sore", "no_reaction"]})
+    >>> in_population(eps, "no_reaction").tolist()
+    [False, True]
+    """
+    if "population" not in episodes.columns:
+        return pd.Series(name == "sore", index=episodes.index)
+    return episodes["population"].astype("str") == name
+
+
 def sore_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     """The episodes that enter time to resolution (``population == "sore"``); a table without
     a ``population`` column is taken as it is.
@@ -112,7 +128,7 @@ def sore_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     """
     if "population" not in episodes.columns:
         return episodes
-    return episodes.loc[(episodes["population"] == "sore").to_numpy(dtype=bool)]
+    return episodes.loc[in_population(episodes, "sore").to_numpy(dtype=bool)]
 
 
 def km_curve(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import EpisodeTable
+from .resolution import in_population
 from .settings import Settings, resolve
 
 _ANY = EpisodeTable.first("any_flag")
@@ -38,13 +39,6 @@ def _median_iqr(values: pd.Series, digits: int = 1) -> str:
         return ""
     q1, q2, q3 = values.quantile([0.25, 0.5, 0.75])
     return f"{q2:.{digits}f} [{q1:.{digits}f}, {q3:.{digits}f}]"
-
-
-def _population(episodes: pd.DataFrame, name: str) -> pd.Series:
-    """Episodes of one population (all are ``sore`` in a table without the column)."""
-    if "population" not in episodes.columns:
-        return pd.Series(name == "sore", index=episodes.index)
-    return episodes["population"].astype("str") == name
 
 
 def _count_share(mask: pd.Series) -> str:
@@ -91,19 +85,19 @@ def _rows(s: Settings) -> list[tuple[str, str, str, Callable[[pd.DataFrame], str
             "no_reaction",
             f"No reaction (baseline ≤ {s.resolved_at})",
             "n (%)",
-            lambda e: _count_share(_population(e, "no_reaction")),
+            lambda e: _count_share(in_population(e, "no_reaction")),
         ),
         (
             "baseline_missing",
             "No baseline (first log after day 1)",
             "n (%)",
-            lambda e: _count_share(_population(e, "baseline_missing")),
+            lambda e: _count_share(in_population(e, "baseline_missing")),
         ),
         (
             "resolved",
             "Resolved in the window (of sore episodes)",
             "n (%)",
-            lambda e: _count_share(e.loc[_population(e, "sore").to_numpy(), "resolved"]),
+            lambda e: _count_share(e.loc[in_population(e, "sore").to_numpy(), "resolved"]),
         ),
         (
             "any_flag",
@@ -155,8 +149,8 @@ def table_one(
 _COUNTS: dict[str, Callable[[pd.DataFrame], int]] = {
     "episodes": len,
     "patients": lambda e: e["patient_id"].nunique(),
-    "no_reaction": lambda e: int(_population(e, "no_reaction").sum()),
-    "baseline_missing": lambda e: int(_population(e, "baseline_missing").sum()),
+    "no_reaction": lambda e: int(in_population(e, "no_reaction").sum()),
+    "baseline_missing": lambda e: int(in_population(e, "baseline_missing").sum()),
     "resolved": lambda e: int(e["resolved"].sum()),
     "any_flag": lambda e: int(e[_ANY].notna().sum()),
     "lost_to_follow_up": lambda e: int(e["lost_to_follow_up"].sum()),
