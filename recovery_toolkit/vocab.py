@@ -318,6 +318,8 @@ SPC_TAIL = 0.00135
 SPC_RUN_LENGTH = 8
 #: Funnel plots: the "resolved by day d" measure uses this day.
 FUNNEL_RESOLVED_DAY = 7
+#: Columns treatment types can be compared within (``Settings.stratify_by``).
+STRATA: tuple[str, ...] = ("site",)
 #: Funnel plots: two-sided coverage of the inner and outer limits (Spiegelhalter 2005).
 FUNNEL_LEVELS: tuple[float, ...] = (0.95, 0.998)
 #: Persistent worsening (Rubinstein 2007): soreness s at least WORSENING_POINTS above baseline b

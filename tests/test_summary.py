@@ -19,6 +19,7 @@ EXPECTED_COLUMNS = {
     "no_reaction_share,sore_episodes,resolved,censored,median_days,median_ci_low,"
     "median_ci_high,resolved_by_day_3,resolved_by_day_7,resolved_by_day_14",
     "resolution_milestones": "treatment_type,day,method,resolved,ci_low,ci_high",
+    "hazard_ratios": "treatment_type,reference,hr,ci_low,ci_high,p_value",
     "red_flag_incidence": "treatment_type,flag,episodes,episodes_with_flag,proportion,ci_low,"
     "ci_high,cumulative_incidence,cumulative_ci_low,cumulative_ci_high,rate_per_100_days,"
     "rate_ci_low,rate_ci_high",

@@ -27,6 +27,8 @@ from .adherence import (
     resolution_by_adherence,
 )
 from .alerts import alerts, sort_alerts
+from .clustering import interval_method
+from .comparison import LogRankResult, hazard_ratios, logrank
 from .curves import (
     curve_from_counts,
     episode_trajectory,
@@ -48,7 +50,7 @@ from .followup import completeness, escalation, logging_by_day, logging_from_cur
 from .funnel import funnel_limits, funnel_table, unit_mix
 from .landmark import adherence_landmark, landmark_cohort
 from .red_flags import FLAG_NAMES, rate_ratios, red_flag_incidence
-from .resolution import LogRankResult, kaplan_meier, km_curve, logrank, time_to_resolution
+from .resolution import kaplan_meier, km_curve, time_to_resolution
 from .results import SUMMARY_TABLES, Provenance, Results, cohort_tables, compute
 from .settings import Settings, resolve
 from .spc import p_chart
@@ -89,6 +91,8 @@ __all__ = [
     "in_window",
     "item_episodes",
     "item_resolution",
+    "hazard_ratios",
+    "interval_method",
     "kaplan_meier",
     "km_curve",
     "logging_by_day",

@@ -31,15 +31,9 @@ from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .care_days import ADHERENCE_ITEMS, cold_then_heat
+from .comparison import LogRankResult, logrank
 from .intervals import wilson_interval
-from .resolution import (
-    LogRankResult,
-    kaplan_meier,
-    km_curve,
-    logrank,
-    sore_episodes,
-    survival_at,
-)
+from .resolution import kaplan_meier, km_curve, sore_episodes, survival_at
 from .settings import Settings, resolve
 
 __all__ = [

@@ -40,7 +40,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .intervals import wilson_interval
+from .clustering import clustered_wilson, km_band, loglog_interval, patient_clusters, product_limit
 from .resolution import kaplan_meier, sore_episodes, survival_at, survival_band
 from .settings import Settings, resolve
 
@@ -210,26 +210,14 @@ def ipcw_weights(
     return weights
 
 
-def _weighted_product_limit(
-    weights: np.ndarray, at_risk: np.ndarray, event: np.ndarray, days: np.ndarray
-) -> np.ndarray:
-    """S(t) at ``days`` of the discrete-time weighted product-limit estimate."""
-    risk = (weights * at_risk).sum(axis=0)
-    events = (weights * event).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        step = np.where(risk > 0, 1 - events / risk, 1.0)
-    survival = np.cumprod(step)
-    return survival[np.asarray(days, dtype=int)]
-
-
 def _bounds(sore: pd.DataFrame, days: np.ndarray, end: int) -> tuple[np.ndarray, np.ndarray]:
-    """Resolved by each day in the best case (a dropped-out episode resolves the next day)
-    and the worst (it never does), as counts."""
+    """Resolved by each day (rows) per episode (columns) in the best case (a dropped-out
+    episode resolves the next day) and the worst (it never does)."""
     time = sore["time"].to_numpy(dtype=float)
     resolved = sore["resolved"].to_numpy(dtype=bool)
     dropped = ~resolved & (time < end)
-    observed = (resolved[None, :] & (time[None, :] <= days[:, None])).sum(axis=1)
-    best = observed + (dropped[None, :] & (time[None, :] + 1 <= days[:, None])).sum(axis=1)
+    observed = resolved[None, :] & (time[None, :] <= days[:, None])
+    best = observed | (dropped[None, :] & (time[None, :] + 1 <= days[:, None]))
     return best, observed
 
 
@@ -240,9 +228,10 @@ def resolution_milestones(
     by: str = "treatment_type",
 ) -> pd.DataFrame:
     """Resolved by each milestone day, per group, four ways: Kaplan–Meier (``km``, log-log
-    95 % interval), drop-out weighted (``ipcw``; its interval comes with the patient-level
-    bootstrap, not yet: empty), and the ``best_case`` and ``worst_case`` bounds (Wilson
-    intervals of the counts). Sore episodes only; milestones after the last visible day (PACE)
+    95 % interval), drop-out weighted (``ipcw``; robust log-log interval), and the
+    ``best_case`` and ``worst_case`` bounds (Wilson intervals). When a patient has several
+    episodes every interval is cluster-robust by patient (:mod:`.clustering`). Sore episodes
+    only; milestones after the last visible day (PACE)
     are left out.
 
     Examples
@@ -266,24 +255,52 @@ def resolution_milestones(
     for group in pd.unique(groups):
         here = groups == group
         part = sore.loc[here]
-        n = int(here.sum())
-        fit = kaplan_meier(part["time"].to_numpy(dtype=float), part["resolved"].to_numpy(bool))
-        km = 1 - survival_at(fit, days)
-        km_low, km_high = _km_interval(fit, days)
-        ipcw = 1 - _weighted_product_limit(
-            weights[here], grid["at_risk"][here], grid["event"][here], days
+        clusters = patient_clusters(part)  # a patient's episodes in this group
+        time = part["time"].to_numpy(dtype=float)
+        event = part["resolved"].to_numpy(dtype=bool)
+        km, km_low, km_high = _km_milestones(time, event, clusters, days)
+        ipcw, ipcw_low, ipcw_high = _ipcw_milestones(
+            weights[here], grid["at_risk"][here], grid["event"][here], clusters, days
         )
         best, worst = _bounds(part, days, end)
-        best_low, best_high = wilson_interval(best, n)
-        worst_low, worst_high = wilson_interval(worst, n)
         for i, day in enumerate(days):
             rows += [
                 (group, day, "km", km[i], km_low[i], km_high[i]),
-                (group, day, "ipcw", ipcw[i], np.nan, np.nan),
-                (group, day, "best_case", best[i] / n, best_low[i], best_high[i]),
-                (group, day, "worst_case", worst[i] / n, worst_low[i], worst_high[i]),
+                (group, day, "ipcw", ipcw[i], ipcw_low[i], ipcw_high[i]),
+                (group, day, "best_case", best[i].mean(), *clustered_wilson(best[i], clusters)),
+                (group, day, "worst_case", worst[i].mean(), *clustered_wilson(worst[i], clusters)),
             ]
     return pd.DataFrame(rows, columns=[by, "day", "method", "resolved", "ci_low", "ci_high"])
+
+
+def _km_milestones(
+    time: np.ndarray, event: np.ndarray, clusters: np.ndarray | None, days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan–Meier resolved by each day with its log-log 95 % interval: Greenwood's for
+    independent episodes, cluster-robust by patient otherwise; empty before any event."""
+    if clusters is None:
+        fit = kaplan_meier(time, event)
+        low, high = _km_interval(fit, days)
+        return 1 - survival_at(fit, days), low, high
+    last = int(max(days.max(initial=0), time.max(initial=0)))
+    survival, low, high = km_band(time, event, clusters, last)
+    return 1 - survival[days], 1 - high[days], 1 - low[days]
+
+
+def _ipcw_milestones(
+    weights: np.ndarray,
+    at_risk: np.ndarray,
+    event: np.ndarray,
+    clusters: np.ndarray | None,
+    days: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IPCW resolved by each day with a robust log-log 95 % interval (by patient, or by
+    episode; the drop-out weights taken as known, which errs on the wide side)."""
+    survival, se = product_limit(weights * at_risk, weights * event, clusters)
+    low, high = loglog_interval(survival, se)
+    before = np.cumsum(event.sum(axis=0)) == 0
+    low, high = np.where(before, np.nan, low), np.where(before, np.nan, high)
+    return 1 - survival[days], 1 - high[days], 1 - low[days]
 
 
 def _km_interval(fit: SurvfuncRight, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,8 +31,9 @@ import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
+from .clustering import clustered_wilson, km_band, patient_clusters
 from .episodes import ALL_FLAGS
-from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
+from .intervals import poisson_interval, rate_ratio_interval
 from .resolution import kaplan_meier, survival_at, survival_band
 from .settings import Settings, resolve
 
@@ -66,6 +67,22 @@ def flag_days_at_risk(episodes: pd.DataFrame, flag: str) -> tuple[np.ndarray, np
     return happened, days
 
 
+_COLUMNS = [
+    "flag",
+    "episodes",
+    "episodes_with_flag",
+    "proportion",
+    "ci_low",
+    "ci_high",
+    "cumulative_incidence",
+    "cumulative_ci_low",
+    "cumulative_ci_high",
+    "rate_per_100_days",
+    "rate_ci_low",
+    "rate_ci_high",
+]
+
+
 def red_flag_incidence(
     episodes: pd.DataFrame,
     settings: Settings | None = None,
@@ -94,7 +111,9 @@ def red_flag_incidence(
         ``by, flag, episodes, episodes_with_flag, proportion, ci_low, ci_high,
         cumulative_incidence, cumulative_ci_low, cumulative_ci_high, rate_per_100_days,
         rate_ci_low, rate_ci_high`` in group then flag order. The cumulative interval is
-        empty when no episode had the flag.
+        empty when no episode had the flag. Where a patient has several episodes in a group,
+        the proportion's and the cumulative incidence's intervals are cluster-robust by
+        patient (:mod:`.clustering`).
 
     Examples
     --------
@@ -108,8 +127,10 @@ def red_flag_incidence(
     window = resolve(settings).window_days
     rows = []
     for group, part in episodes.groupby(by, observed=True, sort=True):
+        clusters = patient_clusters(part)  # a patient's episodes in this group
         for flag in flags:
             happened, days = flag_days_at_risk(part, flag)
+            low, high = clustered_wilson(happened, clusters)
             rows.append(
                 {
                     by: group,
@@ -117,7 +138,9 @@ def red_flag_incidence(
                     "episodes": len(part),
                     "episodes_with_flag": int(happened.sum()),
                     "days_at_risk": float(days.sum()),
-                    **cumulative_incidence(happened, days - 1, window),
+                    "ci_low": low,
+                    "ci_high": high,
+                    **cumulative_incidence(happened, days - 1, window, clusters),
                 }
             )
     if not rows:
@@ -126,28 +149,39 @@ def red_flag_incidence(
         )
     cumulative = ["cumulative_incidence", "cumulative_ci_low", "cumulative_ci_high"]
     table = pd.DataFrame(
-        rows, columns=[by, "flag", "episodes", "episodes_with_flag", "days_at_risk", *cumulative]
+        rows,
+        columns=[
+            by,
+            "flag",
+            "episodes",
+            "episodes_with_flag",
+            "days_at_risk",
+            "ci_low",
+            "ci_high",
+            *cumulative,
+        ],
     )
     k = table["episodes_with_flag"].to_numpy()
     n = table["episodes"].to_numpy()
     time = table["days_at_risk"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         table["proportion"] = k / n
-        table["ci_low"], table["ci_high"] = wilson_interval(k, n)
-        low, high = poisson_interval(k)
+        rate_low, rate_high = poisson_interval(k)
         table["rate_per_100_days"] = 100 * k / time
-        table["rate_ci_low"] = 100 * low / time
-        table["rate_ci_high"] = 100 * high / time
-    order = [c for c in table.columns if c not in cumulative and c != "days_at_risk"]
-    at = order.index("ci_high") + 1
-    return table[[*order[:at], *cumulative, *order[at:]]]
+        table["rate_ci_low"] = 100 * rate_low / time
+        table["rate_ci_high"] = 100 * rate_high / time
+    return table[[by, *_COLUMNS]]
 
 
 def cumulative_incidence(
-    happened: np.ndarray, day: np.ndarray, window_days: int
+    happened: np.ndarray,
+    day: np.ndarray,
+    window_days: int,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, float]:
     """1 − Kaplan–Meier of time to the first flag by ``window_days`` (``day``: the flag's day,
-    or the last logged day when it did not happen), with its pointwise log-log 95 % interval.
+    or the last logged day when it did not happen), with its pointwise log-log 95 % interval
+    (cluster-robust by patient when ``clusters`` gives each episode's patient).
 
     Episodes that stop logging early count only while they log, so a flag they would have had
     later is not assumed away (as the proportion does).
@@ -162,6 +196,14 @@ def cumulative_incidence(
     if not happened.any():
         return dict.fromkeys(("cumulative_ci_low", "cumulative_ci_high"), np.nan) | {
             "cumulative_incidence": 0.0
+        }
+    if clusters is not None:
+        last = int(max(window_days, np.max(day)))
+        curve, low_band, high_band = km_band(day, happened, clusters, last)
+        return {
+            "cumulative_incidence": 1 - float(curve[window_days]),
+            "cumulative_ci_low": 1 - float(high_band[window_days]),
+            "cumulative_ci_high": 1 - float(low_band[window_days]),
         }
     fit = kaplan_meier(day, happened)
     survival = float(survival_at(fit, np.array([window_days]))[0])

@@ -1,4 +1,4 @@
-"""Time to resolution: Kaplan–Meier estimates per group and the log-rank test.
+"""Time to resolution: Kaplan–Meier estimates per group (comparisons: :mod:`.comparison`).
 
 Input is the episode table (:func:`~recovery_toolkit.analysis.episodes.episode_table`). Only
 *sore* episodes (a baseline above ``resolved_at``) enter: their ``time`` is the confirmed
@@ -9,9 +9,7 @@ without a baseline are counted beside the estimates. Estimates come from statsmo
 * median: the smallest day t with S(t) ≤ 0.5 (empty when never reached); its 95 % interval
   runs from the first day the lower to the first day the upper pointwise 95 % log-log band of
   S(t) reaches 0.5 (Greenwood variance; the method of R's ``survival`` package);
-* resolved by day t: 1 − S(t);
-* the log-rank test across groups: the textbook statistic from counts per day, checked
-  against ``statsmodels.duration.survfunc.survdiff`` in the tests.
+* resolved by day t: 1 − S(t).
 
 Examples
 --------
@@ -25,50 +23,28 @@ Examples
 
 from __future__ import annotations
 
-import html
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TimeToResolutionTable, empty_table
+from .clustering import km_band, patient_clusters
 from .intervals import Z95
 from .settings import Settings, resolve
 
 __all__ = [
     "in_population",
     "sore_episodes",
-    "LogRankResult",
     "kaplan_meier",
     "km_curve",
     "time_to_resolution",
-    "logrank",
     "survival_at",
     "survival_band",
 ]
-
-
-@dataclass(frozen=True)
-class LogRankResult:
-    """Log-rank test of equal time-to-resolution distributions across groups."""
-
-    statistic: float
-    dof: int
-    p_value: float
-    groups: tuple[str, ...]
-    caution: str = ""
-
-    def _repr_html_(self) -> str:
-        caution = f"<br><em>{html.escape(self.caution)}</em>" if self.caution else ""
-        return (
-            f"<p>Log-rank test across {len(self.groups)} groups: χ² = {self.statistic:.2f} "
-            f"on {self.dof} df, p = {self.p_value:.3g}{caution}</p>"
-        )
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray) -> SurvfuncRight:
@@ -217,7 +193,12 @@ def time_to_resolution(
         time = sore["time"].to_numpy(dtype=float)
         event = sore["resolved"].to_numpy(dtype=bool)
         fit = kaplan_meier(time, event) if len(sore) else None
-        low, high = _median_ci(fit, group, len(sore)) if fit is not None else (np.nan, np.nan)
+        clusters = patient_clusters(sore)
+        band = None
+        if fit is not None and clusters is not None:
+            _, band_low, band_high = km_band(time, event, clusters, int(time.max()))
+            band = (np.arange(len(band_low), dtype=float), band_low, band_high)
+        low, high = (np.nan, np.nan) if fit is None else _median_ci(fit, group, len(sore), band)
         survival = survival_at(fit, np.array(days)) if fit is not None else np.full(len(days), 1)
         rows.append(
             {
@@ -300,8 +281,16 @@ def survival_band(fit: SurvfuncRight, *, z: float = Z95) -> tuple[np.ndarray, np
     return np.where(inner, low, surv), np.where(inner, high, surv)
 
 
-def _median_ci(fit: SurvfuncRight, group: object, n: int) -> tuple[float, float]:
-    """Days where the 95 % band of S(t) crosses 0.5 (R survival's method, log-log band)."""
+def _median_ci(
+    fit: SurvfuncRight,
+    group: object,
+    n: int,
+    band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float]:
+    """Days where the 95 % band of S(t) crosses 0.5 (R survival's method, log-log band).
+
+    ``band`` is (days, low, high) when it is not Greenwood's at the event times (patients with
+    several episodes: the cluster-robust band)."""
     if n < 2:
         warnings.warn(
             f"{group}: only one episode, so the median has no confidence interval",
@@ -315,74 +304,9 @@ def _median_ci(fit: SurvfuncRight, group: object, n: int) -> tuple[float, float]
             RecoveryToolkitWarning,
             stacklevel=3,
         )
-    low_band, high_band = survival_band(fit)
+    times, low_band, high_band = band or (fit.surv_times, *survival_band(fit))
     crossings = []
-    for band in (low_band, high_band):  # the lower band reaches 0.5 first
-        below = np.flatnonzero(band <= 0.5 + 1e-12)
-        crossings.append(float(fit.surv_times[below[0]]) if len(below) else np.nan)
+    for side in (low_band, high_band):  # the lower band reaches 0.5 first
+        below = np.flatnonzero(side <= 0.5 + 1e-12)
+        crossings.append(float(times[below[0]]) if len(below) else np.nan)
     return crossings[0], crossings[1]
-
-
-def _logrank_statistic(
-    time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: int
-) -> float:
-    """The log-rank chi-square from event and at-risk counts per distinct time and group
-    (the textbook statistic, as ``statsmodels.duration.survfunc.survdiff`` computes it)."""
-    times, at = np.unique(time, return_inverse=True)
-    cells = at * groups + group
-    events = np.bincount(cells[event], minlength=len(times) * groups).reshape(-1, groups)
-    leaving = np.bincount(cells, minlength=len(times) * groups).reshape(-1, groups)
-    at_risk = leaving[::-1].cumsum(axis=0)[::-1].astype(float)  # still in the study at t
-    n, d = at_risk.sum(axis=1), events.sum(axis=1).astype(float)
-    share = at_risk / n[:, None]
-    observed_minus_expected = (events - d[:, None] * share).sum(axis=0)
-    weight = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
-    covariance = np.einsum("t,tg,th->gh", weight, share, -share)
-    covariance[np.diag_indices(groups)] += (weight[:, None] * share).sum(axis=0)
-    u, v = observed_minus_expected[:-1], covariance[:-1, :-1]
-    try:
-        return float(u @ np.linalg.solve(v, u))
-    except np.linalg.LinAlgError:  # no variance to compare (e.g. every event on one day)
-        return float(u @ np.linalg.pinv(v) @ u)
-
-
-def logrank(
-    episodes: pd.DataFrame,
-    settings: Settings | None = None,
-    *,
-    by: str = "treatment_type",
-    caution: str = "",
-) -> LogRankResult:
-    """Log-rank test that time to resolution is the same in every group.
-
-    ``settings`` is accepted like every analysis function's; nothing here depends on it. Only
-    sore episodes enter.
-
-    Returns NaN statistics and warns when fewer than two groups have episodes.
-
-    Examples
-    --------
-    >>> eps = pd.DataFrame({"g": ["a", "a", "b", "b"], "time": [1, 2, 8, 9],
-    ...                     "resolved": [True] * 4})
-    >>> result = logrank(eps, by="g")
-    >>> result.dof, round(result.statistic, 3), round(result.p_value, 3)
-    (1, 2.882, 0.09)
-    """
-    del settings  # nothing here depends on it
-    episodes = sore_episodes(episodes)
-    groups = episodes[by].astype("str")
-    present = tuple(sorted(groups.unique()))
-    if len(present) < 2:
-        warnings.warn(
-            "the log-rank test needs two groups or more", RecoveryToolkitWarning, stacklevel=2
-        )
-        return LogRankResult(np.nan, 0, np.nan, present, caution)
-    statistic = _logrank_statistic(
-        episodes["time"].to_numpy(dtype=float),
-        episodes["resolved"].to_numpy(dtype=bool),
-        pd.Categorical(groups, categories=present).codes,
-        len(present),
-    )
-    dof = len(present) - 1
-    p_value = float(stats.chi2.sf(statistic, dof))  # survdiff's own p underflows to 0
-    return LogRankResult(float(statistic), dof, p_value, present, caution)

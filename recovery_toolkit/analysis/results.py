@@ -38,6 +38,8 @@ from ..schemas.outputs import schema_columns
 from .adherence import adherence_table
 from .alerts import alert_counts
 from .alerts import alerts as list_alerts
+from .clustering import interval_method
+from .comparison import LogRankResult, hazard_ratios, logrank
 from .curves import recovery_curve, with_at_risk
 from .dropout import resolution_milestones
 from .episodes import episode_table
@@ -45,7 +47,7 @@ from .followup import completeness, escalation, logging_from_curve
 from .funnel import funnel_table, unit_mix
 from .landmark import adherence_landmark
 from .red_flags import red_flag_incidence
-from .resolution import LogRankResult, km_curve, logrank, time_to_resolution
+from .resolution import km_curve, time_to_resolution
 from .settings import Settings, resolve
 from .spc import p_chart
 from .table_one import table_one, table_one_counts
@@ -128,7 +130,8 @@ class Results:
         The parameters every table was computed with.
     tables : Mapping of str to DataFrame
         By key: the summary tables (:data:`SUMMARY_TABLES`) and the report's other tables
-        (``alert_counts``, ``km``, ``logrank``, ``table_one``, ``table_one_counts``,
+        (``alert_counts``, ``km``, ``logrank``, ``intervals`` (how intervals allow for
+        patients with several episodes), ``table_one``, ``table_one_counts``,
         ``logging_by_day``, ``completeness_by_site``, ``escalation``, ``funnel_mix``).
     provenance : Provenance
         Source, digest, row counts and validation problems.
@@ -213,7 +216,14 @@ def conform(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _test_table(test: LogRankResult) -> pd.DataFrame:
-    return pd.DataFrame({"chi2": [test.statistic], "dof": [test.dof], "p": [test.p_value]})
+    return pd.DataFrame(
+        {
+            "chi2": [test.statistic],
+            "dof": [test.dof],
+            "p": [test.p_value],
+            "stratified_by": [test.strata],
+        }
+    )
 
 
 def cohort_tables(
@@ -246,6 +256,7 @@ def cohort_tables(
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
         "resolution_milestones": _type_order(resolution_milestones(episodes, settings), "day"),
+        "hazard_ratios": hazard_ratios(episodes, settings),
         "red_flag_incidence": _type_order(red_flag_incidence(episodes, settings), "flag"),
         "adherence": _type_order(adherence_table(episodes), "item"),
         "adherence_landmark": adherence_landmark(episodes, settings),
@@ -258,7 +269,8 @@ def cohort_tables(
     tables["alert_counts"] = alert_counts(alerts)
     tables.update(
         km=km_curve(episodes, settings),
-        logrank=_test_table(logrank(episodes)),
+        logrank=_test_table(logrank(episodes, settings)),
+        intervals=pd.DataFrame({"method": [interval_method(episodes)]}),
         table_one=table_one(episodes, settings),
         table_one_counts=table_one_counts(episodes, settings),
         completeness_by_site=completeness(episodes, by="site"),

@@ -60,6 +60,9 @@ class Settings:
     landmark_day : int, default 3
         Adherence and recovery: the cohort still sore, unresolved and logging on this day,
         adherence from the days before it (at least 1; at most the window's last day less 1).
+    stratify_by : {None, "site"}, default None
+        Compare treatment types (log-rank test, Cox hazard ratios) within each value of this
+        column, or across the whole cohort.
     min_cell : int, default 11
         Smallest count a shared output shows.
 
@@ -86,6 +89,7 @@ class Settings:
     spc_run_length: int = vocab.SPC_RUN_LENGTH
     landmark_day: int = vocab.LANDMARK_DAY
     funnel_resolved_day: int = vocab.FUNNEL_RESOLVED_DAY
+    stratify_by: str | None = None
     min_cell: int = vocab.MIN_CELL
 
     def __post_init__(self) -> None:
@@ -172,6 +176,16 @@ def _type_problems(s: Settings) -> list[tuple[str, object, str, str]]:
         isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in days
     ):
         found.append(("milestone_days=", days, "must be whole days", "use e.g. (3, 7, 14)"))
+    if s.stratify_by is not None and s.stratify_by not in vocab.STRATA:
+        choices = " or ".join(repr(c) for c in vocab.STRATA)
+        found.append(
+            (
+                "stratify_by=",
+                s.stratify_by,
+                "is not a column to stratify by",
+                f"use {choices}, or None",
+            )
+        )
     if not isinstance(s.definition, str):
         found.append(("definition=", s.definition, "must be text", "use 'default' or 'pace'"))
     return found

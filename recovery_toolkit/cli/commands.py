@@ -81,6 +81,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         window_days=args.window,
         resolved_at=args.resolved_at,
         definition=args.definition,
+        stratify_by=args.stratify_by,
         min_cell=MIN_CELL if args.min_cell is None else args.min_cell,
     )
 

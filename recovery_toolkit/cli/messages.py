@@ -28,6 +28,7 @@ FLAGS = {
     "window_days": "--window",
     "resolved_at": "--resolved-at",
     "definition": "--definition",
+    "stratify_by": "--stratify-by",
     "min_cell": "--min-cell",
 }
 #: Whole phrases of library messages and what the command line says instead.

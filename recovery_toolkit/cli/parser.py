@@ -166,6 +166,12 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
         help="resolution definition: default, or PACE "
         f"(0-{vocab.PACE_LEVEL} on {vocab.PACE_DAYS} consecutive days)",
     )
+    parser.add_argument(
+        "--stratify-by",
+        choices=vocab.STRATA,
+        default=None,
+        help="compare treatment types (log-rank test, hazard ratios) within each site",
+    )
 
 
 def _add_share_options(parser: argparse.ArgumentParser) -> None:

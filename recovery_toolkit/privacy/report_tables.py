@@ -20,7 +20,13 @@ from .cells import SUPPRESSED, hide, is_small, label
 from .km import coarsen_km
 from .plan import SharePlan
 
-__all__ = ["share_km", "share_table_one", "share_item_resolution", "share_landmark"]
+__all__ = [
+    "share_hazard_ratios",
+    "share_km",
+    "share_table_one",
+    "share_item_resolution",
+    "share_landmark",
+]
 
 _TYPE = "treatment_type"
 #: Table 1 rows that are time-to-resolution populations, and their columns in that table.
@@ -150,4 +156,38 @@ def share_landmark(plan: SharePlan, table: pd.DataFrame) -> pd.DataFrame:
     )
     out = table.astype({c: object for c in table.columns if c not in ("landmark_day", "item")})
     out.loc[hidden, [c for c in out.columns if c not in ("landmark_day", "item")]] = SUPPRESSED
+    return out
+
+
+def share_hazard_ratios(
+    plan: SharePlan, table: pd.DataFrame, resolution: pd.DataFrame
+) -> pd.DataFrame:
+    """Hazard ratios between treatment types: a type's ratio, interval and p hide when its
+    sore episodes or resolutions (``resolution``: the internal time-to-resolution table) are
+    from 1 to ``min_cell - 1`` (a ratio estimated from a handful of people); every ratio hides
+    when the reference's do. The table shows no count, so nothing else needs hiding.
+
+    Examples
+    --------
+    >>> no = pd.Series({"a": False})
+    >>> plan = SharePlan(pd.Series({"a": 60}), no, pd.Series({"a": 0}), no)
+    >>> hr = pd.DataFrame({"treatment_type": ["a", "b"], "reference": ["a", "a"],
+    ...                    "hr": [1.0, 1.5], "ci_low": [None, 1.1], "ci_high": [None, 2.0],
+    ...                    "p_value": [None, 0.01]})
+    >>> ttr = pd.DataFrame({"treatment_type": ["a", "b"], "sore_episodes": [50, 40],
+    ...                     "resolved": [45, 8]})
+    >>> share_hazard_ratios(plan, hr, ttr)["hr"].tolist()  # 8 resolutions of type b
+    [1.0, 'suppressed']
+    """
+    counts = resolution.set_index(_TYPE)[["sore_episodes", "resolved"]]
+    small = pd.Series(
+        np.any([is_small(counts[c].to_numpy(), plan.min_cell) for c in counts], axis=0),
+        index=counts.index,
+    )
+    hidden = table[_TYPE].map(small).fillna(True).to_numpy(dtype=bool).copy()
+    if hidden[(table[_TYPE] == table["reference"]).to_numpy()].any():
+        hidden[:] = True
+    values = ["hr", "ci_low", "ci_high", "p_value"]
+    out = table.astype({c: object for c in values})
+    out.loc[hidden, values] = SUPPRESSED
     return out

@@ -34,7 +34,7 @@ from .cells import SUPPRESSED, is_small, pseudonymise_alerts, row_counts
 from .funnel import share_funnel
 from .milestones import share_milestones
 from .plan import SharePlan
-from .report_tables import share_km, share_landmark, share_table_one
+from .report_tables import share_hazard_ratios, share_km, share_landmark, share_table_one
 from .spc import share_spc
 
 __all__ = ["SharedResults", "RULES", "share", "suppress_all"]
@@ -82,6 +82,9 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
         "resolution_milestones": lambda plan, r, t: share_milestones(
             plan, t, plan.time_to_resolution(r.tables["time_to_resolution"], r.tables["km"])
         ),
+        "hazard_ratios": lambda plan, r, t: share_hazard_ratios(
+            plan, t, r.tables["time_to_resolution"]
+        ),
         "red_flag_incidence": lambda plan, r, t: plan.red_flag_incidence(t),
         "adherence": lambda plan, r, t: plan.adherence(t),
         "completeness": lambda plan, r, t: plan.completeness(t),
@@ -94,6 +97,7 @@ RULES: Mapping[str, _Rule] = MappingProxyType(
         "alert_counts": _drop,  # the alerts' counts: record-level, shown with them only
         "km": lambda plan, r, t: share_km(plan, t),
         "logrank": _pass,
+        "intervals": _pass,  # the name of a method
         "table_one": lambda plan, r, t: share_table_one(plan, r.tables["table_one_counts"]),
         "table_one_counts": _drop,  # shown as table_one
         "adherence_landmark": lambda plan, r, t: share_landmark(plan, t),

@@ -59,6 +59,12 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def _interval_method(results: Results) -> str | None:
+    """How the intervals allow for patients with several episodes (``None``: not recorded)."""
+    table = results.tables.get("intervals")
+    return None if table is None or table.empty else str(table["method"].iloc[0])
+
+
 def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
     """The provenance of written tables: input, row counts, parameters, sharing, versions.
 
@@ -79,6 +85,7 @@ def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
         "rows": dict(p.rows),
         "episodes": p.episodes,
         "parameters": results.settings.as_dict(),
+        "interval_method": _interval_method(results),
         "loader_options": options | {"mapping": Path(mapping).name if mapping else None},
         "outputs": [path.name for path in outputs],
         "share": (

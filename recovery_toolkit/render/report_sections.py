@@ -147,9 +147,35 @@ def _km_note(view: ReportView) -> str:
 
 def _test_note(test: pd.DataFrame, across: str) -> str:
     row = test.iloc[0]
+    strata = str(row.get("stratified_by", "") or "")
+    within = f", within each {html.escape(strata)}" if strata else ""
     return (
-        f'<p class="note">Log-rank test across {across}: χ² = {row["chi2"]:.2f} '
+        f'<p class="note">Log-rank test across {across}{within}: χ² = {row["chi2"]:.2f} '
         f"on {int(row['dof'])} df, p = {row['p']:.3g}.</p>"
+    )
+
+
+def _hazard_table(view: ReportView) -> str:
+    """Cox hazard ratios between treatment types, with how intervals treat repeat patients."""
+    ratios = view.tables.get("hazard_ratios")
+    if ratios is None or ratios.empty:
+        return ""
+    reference = html.escape(str(ratios["reference"].iloc[0]))
+    strata = view.settings.stratify_by
+    within = f", stratified by {html.escape(strata)}" if strata else ""
+    intervals = view.tables.get("intervals")
+    method = "" if intervals is None else str(intervals["method"].iloc[0])
+    repeat = (
+        " Some patients have several episodes: the intervals of this section and of red-flag "
+        "incidence are cluster-robust by patient."
+        if method.startswith("cluster")
+        else ""
+    )
+    return (
+        "<h3>Hazard ratios between treatment types</h3>"
+        f'<p class="note">Cox model of time to confirmed resolution{within}, reference '
+        f"{reference}; above 1: resolves faster than {reference}. 95 % intervals and p from a "
+        f"robust variance by patient.{html.escape(repeat)}</p>" + _table(ratios)
     )
 
 
@@ -160,6 +186,7 @@ def resolution_section(view: ReportView) -> str:
         + _km_note(view)
         + _table(view.tables["time_to_resolution"])
         + _test_note(view.tables["logrank"], "treatment types")
+        + _hazard_table(view)
         + _dropout_table(view)
     )
     return _section("resolution", "Time to resolution", body)

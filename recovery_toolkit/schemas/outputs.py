@@ -26,6 +26,7 @@ __all__ = [
     "TimeToResolutionTable",
     "RedFlagIncidenceTable",
     "ResolutionMilestonesTable",
+    "HazardRatiosTable",
     "AdherenceTable",
     "AdherenceLandmarkTable",
     "CompletenessTable",
@@ -104,6 +105,18 @@ class ResolutionMilestonesTable(_Output):
     resolved: Series[float] = _proportion()
     ci_low: Series[float] = _proportion()
     ci_high: Series[float] = _proportion()
+
+
+class HazardRatiosTable(_Output):
+    """Cox hazard ratio of resolution for each treatment type against the reference (robust
+    variance by patient; HR > 1: faster resolution than the reference)."""
+
+    treatment_type: Series[str]
+    reference: Series[str]
+    hr: Series[float] = _nonnegative_or_empty()
+    ci_low: Series[float] = _nonnegative_or_empty()
+    ci_high: Series[float] = _nonnegative_or_empty()
+    p_value: Series[float] = _proportion()
 
 
 class RedFlagIncidenceTable(_Output):
@@ -217,6 +230,7 @@ OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "recovery_curve": RecoveryCurveTable,
     "time_to_resolution": TimeToResolutionTable,
     "resolution_milestones": ResolutionMilestonesTable,
+    "hazard_ratios": HazardRatiosTable,
     "red_flag_incidence": RedFlagIncidenceTable,
     "adherence": AdherenceTable,
     "adherence_landmark": AdherenceLandmarkTable,

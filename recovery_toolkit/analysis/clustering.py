@@ -1,0 +1,202 @@
+"""Intervals that allow for patients with several episodes (cluster-robust by patient).
+
+Episodes of one patient are not independent (the same person, body and habits), so when any
+patient has more than one episode the Greenwood and Wilson intervals, which treat every
+episode as independent, are too narrow. Here the variance is the *robust* (sandwich) variance
+with the patient as the cluster (docs/methods.md):
+
+* **product-limit estimates** (Kaplan–Meier, IPCW-weighted Kaplan–Meier, cumulative
+  incidence as 1 − KM) on whole days: the influence of each episode on log S(t) is
+  ``−Σ_{d≤t} (e_id − r_id·h_d) / (R_d − E_d)`` (``e``/``r``: the episode's, possibly
+  weighted, event and at-risk indicators on day d; ``E``/``R`` their sums; ``h = E/R``);
+  influences are summed within each patient and the variance of log S(t) is the sum of the
+  squared patient totals (Williams 1995). With one episode per patient and no weights this is
+  exactly Greenwood's variance. Intervals use the log-log transform, as Greenwood's do;
+* **proportions**: the robust variance of a mean of 0/1 episode outcomes,
+  ``Σ_p (k_p − p·m_p)² / N²``, gives a design effect (never below 1); the Wilson interval is
+  then taken at the effective sample size ``N / design effect`` (Korn & Graubard 1998).
+
+:func:`patient_clusters` returns ``None`` when every patient has a single episode: the
+analyses then keep their independent-episode intervals (identical numbers), and
+:func:`interval_method` says which applies (``manifest.json`` records it).
+
+Examples
+--------
+>>> eps = pd.DataFrame({"patient_id": ["a", "a", "b"]})
+>>> patient_clusters(eps).tolist(), interval_method(eps)
+([0, 0, 1], 'cluster-robust by patient')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .intervals import Z95, wilson_interval
+
+__all__ = [
+    "INDEPENDENT",
+    "ROBUST",
+    "clustered_wilson",
+    "day_grid",
+    "interval_method",
+    "km_band",
+    "loglog_interval",
+    "patient_clusters",
+    "product_limit",
+]
+
+#: :func:`interval_method` when every patient has one episode.
+INDEPENDENT = "independent episodes (Greenwood, Wilson)"
+#: :func:`interval_method` when a patient has several episodes.
+ROBUST = "cluster-robust by patient"
+
+
+def patient_clusters(episodes: pd.DataFrame) -> np.ndarray | None:
+    """Integer patient codes, one per episode, when any patient has several episodes.
+
+    ``None`` when every patient has one episode (or there is no ``patient_id`` column): the
+    episodes are then the independent units.
+
+    Examples
+    --------
+    >>> patient_clusters(pd.DataFrame({"patient_id": ["a", "b"]})) is None
+    True
+    """
+    if "patient_id" not in episodes.columns or episodes.empty:
+        return None
+    codes, uniques = pd.factorize(episodes["patient_id"].astype("str").str.strip())
+    if len(uniques) == len(codes):
+        return None
+    return codes.astype(np.int64)
+
+
+def interval_method(episodes: pd.DataFrame) -> str:
+    """How the intervals of these episodes are computed (:data:`INDEPENDENT` or :data:`ROBUST`).
+
+    Examples
+    --------
+    >>> interval_method(pd.DataFrame({"patient_id": ["a", "b"]}))
+    'independent episodes (Greenwood, Wilson)'
+    """
+    return INDEPENDENT if patient_clusters(episodes) is None else ROBUST
+
+
+def day_grid(time: np.ndarray, event: np.ndarray, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Episode × day indicators (days 0..``days``): at risk (``time >= d``) and event on d.
+
+    Examples
+    --------
+    >>> at_risk, events = day_grid(np.array([1, 2]), np.array([True, False]), 2)
+    >>> at_risk.astype(int).tolist(), events.astype(int).tolist()
+    ([[1, 1, 0], [1, 1, 1]], [[0, 1, 0], [0, 0, 0]])
+    """
+    grid = np.arange(days + 1)
+    time = np.asarray(time, dtype=float)[:, None]
+    at_risk = time >= grid
+    events = np.asarray(event, dtype=bool)[:, None] & (time == grid)
+    return at_risk, events
+
+
+def product_limit(
+    at_risk: np.ndarray, events: np.ndarray, clusters: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """S(d) on each day of a (possibly weighted) discrete-time product-limit estimate, and the
+    robust standard error of log S(d) with ``clusters`` (default: each row its own).
+
+    ``at_risk`` and ``events`` are episode × day arrays (indicators, or indicators times
+    weights). Where S reaches 0 the standard error is NaN.
+
+    Examples
+    --------
+    >>> at_risk, events = day_grid(np.array([1, 2, 3, 4]), np.ones(4, bool), 4)
+    >>> survival, se = product_limit(at_risk, events)
+    >>> survival.round(3).tolist(), se.round(4).tolist()[1]  # Greenwood: sqrt(1/(4*3))
+    ([1.0, 0.75, 0.5, 0.25, 0.0], 0.2887)
+    """
+    r = np.asarray(at_risk, dtype=float)
+    e = np.asarray(events, dtype=float)
+    risk, happened = r.sum(axis=0), e.sum(axis=0)
+    left = risk - happened
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hazard = np.where(risk > 0, happened / risk, 0.0)
+        step = np.where(left > 0, 1.0 / left, 0.0)
+    survival = np.cumprod(1 - hazard)
+    influence = -np.cumsum((e - r * hazard) * step, axis=1)
+    if clusters is None:
+        totals = influence
+    else:
+        totals = np.stack([np.bincount(clusters, weights=column) for column in influence.T], axis=1)
+    se = np.sqrt((totals**2).sum(axis=0))
+    return survival, np.where(survival > 0, se, np.nan)
+
+
+def loglog_interval(
+    survival: np.ndarray, se_log: np.ndarray, *, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log-log interval of S from the standard error of log S (``S^exp(±z·se/|log
+    S|)``); S itself where S is 0 or 1.
+
+    Examples
+    --------
+    >>> low, high = loglog_interval(np.array([0.5]), np.array([0.2]))
+    >>> round(float(low[0]), 3), round(float(high[0]), 3)
+    (0.295, 0.675)
+    """
+    survival = np.asarray(survival, dtype=float)
+    inner = (survival > 0) & (survival < 1) & np.isfinite(se_log)
+    safe = np.where(inner, survival, 0.5)
+    with np.errstate(all="ignore"):
+        half = z * np.where(inner, se_log, 0.0) / np.abs(np.log(safe))
+        low = safe ** np.exp(half)
+        high = safe ** np.exp(-half)
+    return np.where(inner, low, survival), np.where(inner, high, survival)
+
+
+def km_band(
+    time: np.ndarray, event: np.ndarray, clusters: np.ndarray | None, days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan–Meier S(d) on days 0..``days`` with its robust log-log 95 % band (NaN before
+    the first event, where S is 1 with no variance).
+
+    Examples
+    --------
+    >>> s, low, high = km_band(np.array([1, 2, 2, 3]), np.ones(4, bool), np.array([0, 0, 1, 1]), 3)
+    >>> s.tolist(), np.isnan(low[0])
+    ([1.0, 0.75, 0.25, 0.0], np.True_)
+    """
+    at_risk, events = day_grid(time, event, days)
+    survival, se = product_limit(at_risk, events, _compact(clusters))
+    low, high = loglog_interval(survival, se)
+    before = np.cumsum(events.sum(axis=0)) == 0
+    return survival, np.where(before, np.nan, low), np.where(before, np.nan, high)
+
+
+def _compact(clusters: np.ndarray | None) -> np.ndarray | None:
+    """Cluster codes renumbered 0..k-1 (a subset of patients keeps ``bincount`` small)."""
+    return None if clusters is None else pd.factorize(clusters)[0]
+
+
+def clustered_wilson(outcome: np.ndarray, clusters: np.ndarray | None) -> tuple[float, float]:
+    """Wilson 95 % interval of the share of true ``outcome`` (one per episode), at the
+    effective sample size under the patient-robust variance (the plain Wilson interval when
+    ``clusters`` is ``None``).
+
+    Examples
+    --------
+    >>> low, high = clustered_wilson(np.array([1, 1, 0, 0]), np.array([0, 0, 1, 1]))
+    >>> round(low, 3), round(high, 3)  # two patients, not four episodes
+    (0.095, 0.905)
+    """
+    x = np.asarray(outcome, dtype=float)
+    n = len(x)
+    if clusters is None or n == 0:
+        low, high = wilson_interval(x.sum(), n)
+        return float(low), float(high)
+    p = x.mean()
+    binomial = p * (1 - p) / n
+    residual = np.bincount(pd.factorize(clusters)[0], weights=x - p)
+    robust = float((residual**2).sum()) / n**2
+    effect = max(robust / binomial, 1.0) if binomial > 0 else 1.0
+    low, high = wilson_interval(p * n / effect, n / effect)
+    return float(low), float(high)
