@@ -104,13 +104,14 @@ def test_resolution_needs_confirmation_by_the_next_log():
         make_logs(
             {"id": "confirmed", "soreness": [6, 4, 2, 1]},  # low on day 2, confirmed on day 3
             {"id": "last-low", "soreness": [6, 4, 2]},  # low only on its last log: censored
+            # the day before it (day 2's status waits on a log that never came)
             {"id": "gap", "soreness": [6, 2, None, None, 1]},  # the next log confirms it
             {"id": "rebound", "soreness": [6, 2, 2, 5, 2, 2]},  # resolved after the rebound
         )
     )
     assert episodes.loc["confirmed", "resolved"] and episodes.loc["confirmed", "time"] == 2
     last = episodes.loc["last-low"]
-    assert not last["resolved"] and last["time"] == 2 and not last["recovered"]
+    assert not last["resolved"] and last["time"] == 1 and not last["recovered"]
     assert episodes.loc["gap", "resolved"] and episodes.loc["gap", "time"] == 1
     assert episodes.loc["rebound", "resolved"] and episodes.loc["rebound", "time"] == 4
 

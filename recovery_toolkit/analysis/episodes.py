@@ -17,7 +17,8 @@ Definitions (see ``docs/methods.md``):
 * resolution (``definition="default"``): the first logged day d with soreness
   ``<= resolved_at`` that is *confirmed*: the next logged day in the window is also
   ``<= resolved_at`` and no later logged day in the window is above it. An unconfirmed last
-  low score is censored there; otherwise censored at the last logged day in the window.
+  low score is censored the day before it (whether it resolves waits on a log that never
+  came); otherwise censored at the last logged day in the window.
 * resolution (``definition="pace"``): the first of 7 consecutive calendar days with soreness
   0-1 (Williams et al. 2014); censored at the last log, and at ``window_days - 6`` at the
   latest (a run starting later cannot be seen).
@@ -279,7 +280,11 @@ def _resolution_columns(r: _Rows, follow_up: dict[str, Any], s: Settings) -> dic
     population = np.where(missing, "baseline_missing", np.where(low_start, "no_reaction", "sore"))
     if s.definition == "default":
         event_day = _resolution_default(r.e, r.day, r.sore, r.starts, s.resolved_at)
-        censor_day = last_day
+        # a last low score waits for the next log to be a resolution: its day is unknown,
+        # so follow-up ends the day before (counting it unresolved on that day biases
+        # Kaplan-Meier down when patients stop logging; docs/validation.md)
+        last_sore = r.sore[np.r_[r.starts[1:], len(r.sore)] - 1]
+        censor_day = np.where(last_sore <= s.resolved_at, last_day - 1, last_day)
     else:
         event_day = _resolution_pace(r.e, r.day, r.sore, r.starts)
         censor_day = np.minimum(last_day, s.window_days - (vocab.PACE_DAYS - 1))

@@ -41,6 +41,7 @@ from statsmodels.stats.multitest import multipletests
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .care_days import ADHERENCE_ITEMS
+from .comparison import cox_standard_errors
 from .resolution import sore_episodes
 from .settings import Settings, resolve
 
@@ -138,7 +139,7 @@ def _fit(cohort: pd.DataFrame, exposure: str) -> dict[str, float]:
             stacklevel=3,
         )
         return empty | nan
-    beta, se = float(fit.params[0]), float(fit.bse[0])
+    beta, se = float(fit.params[0]), float(cox_standard_errors(fit)[0])
     z = stats.norm.ppf(0.975)
     return empty | {
         "hr": float(np.exp(beta)),
