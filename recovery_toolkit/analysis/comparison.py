@@ -198,10 +198,10 @@ def hazard_ratios(
     types = sore["treatment_type"].astype("str").to_numpy()
     exog = np.column_stack([(types == t).astype(float) for t in others])
     fit = _cox(sore, exog, _strata_codes(sore, s.stratify_by))
-    errors = None if fit is None else cox_standard_errors(fit)
+    errors = np.full(len(others), np.nan) if fit is None else cox_standard_errors(fit)
     rows = [{"treatment_type": reference, "hr": 1.0}]
     for i, name in enumerate(others):
-        beta, se = (np.nan, np.nan) if fit is None else (fit.params[i], errors[i])
+        beta, se = (np.nan, errors[i]) if fit is None else (fit.params[i], errors[i])
         rows.append(
             {
                 "treatment_type": name,
