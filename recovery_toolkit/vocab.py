@@ -318,6 +318,8 @@ SPC_TAIL = 0.00135
 SPC_RUN_LENGTH = 8
 #: Funnel plots: the "resolved by day d" measure uses this day.
 FUNNEL_RESOLVED_DAY = 7
+#: The model-based recovery curve is fitted on a random sample of at most this many episodes.
+MODEL_MAX_EPISODES = 5000
 #: Columns treatment types can be compared within (``Settings.stratify_by``).
 STRATA: tuple[str, ...] = ("site",)
 #: Funnel plots: two-sided coverage of the inner and outer limits (Spiegelhalter 2005).

@@ -126,7 +126,8 @@ def test_messy_export_through_its_mapping(tmp_path):
 
 
 def test_output_tables_follow_their_schemas(written):
-    for name, schema in OUTPUT_SCHEMAS.items():
+    for name in EXPECTED_COLUMNS:  # the model-based curve only with --model-curve
+        schema = OUTPUT_SCHEMAS[name]
         frame = pd.read_csv(written / "a" / f"{name}.csv", keep_default_na=True)
         frame = frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
         assert schema_columns(schema, frame.columns) == list(frame.columns)

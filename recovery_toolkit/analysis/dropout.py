@@ -68,6 +68,16 @@ def _end_of_follow_up(settings: Settings) -> int:
     return settings.window_days
 
 
+def _stopped(sore: pd.DataFrame, end: int) -> np.ndarray:
+    """Unresolved episodes whose logs stop before ``end`` (drop-out; an unconfirmed low score
+    on the last day is censored the day before it, but that is the window's end, not
+    drop-out)."""
+    last = sore["last_day"].to_numpy(dtype=float) if "last_day" in sore.columns else None
+    time = sore["time"].to_numpy(dtype=float)
+    unresolved = ~sore["resolved"].to_numpy(dtype=bool)
+    return unresolved & ((time if last is None else last) < end)
+
+
 def _person_days(sore: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
     """At risk, event and drop-out indicators (episodes x days) of the sore episodes."""
     days = np.arange(settings.window_days + 1)
@@ -76,10 +86,11 @@ def _person_days(sore: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray
     at_risk = time >= days[None, :]
     on_day = time == days[None, :]
     end = _end_of_follow_up(settings)
+    stopped = _stopped(sore, end)[:, None]
     return {
         "at_risk": at_risk,
         "event": on_day & resolved,
-        "dropout": on_day & ~resolved & (days[None, :] < end),
+        "dropout": on_day & ~resolved & stopped & (days[None, :] < end),
         "modelled": at_risk & ~(on_day & resolved) & (days[None, :] < end),
     }
 
@@ -215,7 +226,7 @@ def _bounds(sore: pd.DataFrame, days: np.ndarray, end: int) -> tuple[np.ndarray,
     episode resolves the next day) and the worst (it never does)."""
     time = sore["time"].to_numpy(dtype=float)
     resolved = sore["resolved"].to_numpy(dtype=bool)
-    dropped = ~resolved & (time < end)
+    dropped = _stopped(sore, end)
     observed = resolved[None, :] & (time[None, :] <= days[:, None])
     best = observed | (dropped[None, :] & (time[None, :] + 1 <= days[:, None]))
     return best, observed

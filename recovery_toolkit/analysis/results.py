@@ -46,6 +46,7 @@ from .episodes import episode_table
 from .followup import completeness, escalation, logging_from_curve
 from .funnel import funnel_table, unit_mix
 from .landmark import adherence_landmark
+from .model_curve import recovery_curve_model
 from .red_flags import red_flag_incidence
 from .resolution import km_curve, time_to_resolution
 from .settings import Settings, resolve
@@ -264,6 +265,8 @@ def cohort_tables(
         "spc": _type_order(p_chart(episodes, settings, data_end=data_end), "month"),
         "funnel": funnel_table(episodes, settings),
     }
+    if settings.model_curve:
+        summary["recovery_curve_model"] = recovery_curve_model(episodes, settings)
     tables = {name: conform(name, table) for name, table in summary.items()}
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
     tables["alert_counts"] = alert_counts(alerts)

@@ -63,6 +63,11 @@ class Settings:
     stratify_by : {None, "site"}, default None
         Compare treatment types (log-rank test, Cox hazard ratios) within each value of this
         column, or across the whole cohort.
+    model_curve : bool, default False
+        Also fit the model-based recovery curve (a mixed model; tens of seconds).
+    model_max_episodes : int, default 5000
+        The model-based curve is fitted on a seeded random sample of at most this many
+        episodes.
     min_cell : int, default 11
         Smallest count a shared output shows.
 
@@ -90,6 +95,8 @@ class Settings:
     landmark_day: int = vocab.LANDMARK_DAY
     funnel_resolved_day: int = vocab.FUNNEL_RESOLVED_DAY
     stratify_by: str | None = None
+    model_curve: bool = False
+    model_max_episodes: int = vocab.MODEL_MAX_EPISODES
     min_cell: int = vocab.MIN_CELL
 
     def __post_init__(self) -> None:
@@ -150,6 +157,7 @@ _INTEGERS = (
     "spc_run_length",
     "landmark_day",
     "funnel_resolved_day",
+    "model_max_episodes",
     "min_cell",
 )
 _NUMBERS = ("high_adherence", "low_adherence", "spc_tail")
@@ -176,6 +184,8 @@ def _type_problems(s: Settings) -> list[tuple[str, object, str, str]]:
         isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in days
     ):
         found.append(("milestone_days=", days, "must be whole days", "use e.g. (3, 7, 14)"))
+    if not isinstance(s.model_curve, bool):
+        found.append(("model_curve=", s.model_curve, "must be True or False", "use True"))
     if s.stratify_by is not None and s.stratify_by not in vocab.STRATA:
         choices = " or ".join(repr(c) for c in vocab.STRATA)
         found.append(
@@ -246,6 +256,10 @@ def _problems(s: Settings) -> list[tuple[str, object, str, str]]:
         found.append(("spc_run_length=", s.spc_run_length, "must be at least 2", "use e.g. 8"))
     if s.landmark_day < 1:
         found.append(("landmark_day=", s.landmark_day, "must be at least 1", "use e.g. 3"))
+    if s.model_max_episodes < 10:
+        found.append(
+            ("model_max_episodes=", s.model_max_episodes, "must be at least 10", "use 5000")
+        )
     if s.min_cell < 2:
         found.append(
             ("min_cell=", s.min_cell, "must be at least 2 (1 would hide nothing)", "use 11")

@@ -82,6 +82,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
         resolved_at=args.resolved_at,
         definition=args.definition,
         stratify_by=args.stratify_by,
+        model_curve=args.model_curve,
         min_cell=MIN_CELL if args.min_cell is None else args.min_cell,
     )
 

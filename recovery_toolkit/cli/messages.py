@@ -29,6 +29,7 @@ FLAGS = {
     "resolved_at": "--resolved-at",
     "definition": "--definition",
     "stratify_by": "--stratify-by",
+    "model_curve": "--model-curve",
     "min_cell": "--min-cell",
 }
 #: Whole phrases of library messages and what the command line says instead.

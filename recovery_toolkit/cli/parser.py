@@ -172,6 +172,12 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="compare treatment types (log-rank test, hazard ratios) within each site",
     )
+    parser.add_argument(
+        "--model-curve",
+        action="store_true",
+        help="also fit the model-based recovery curve (a mixed model, valid when drop-out "
+        "depends on what was observed; tens of seconds)",
+    )
 
 
 def _add_share_options(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,7 @@ from .plan import SharePlan
 
 __all__ = [
     "share_hazard_ratios",
+    "share_model_curve",
     "share_km",
     "share_table_one",
     "share_item_resolution",
@@ -188,6 +189,26 @@ def share_hazard_ratios(
     if hidden[(table[_TYPE] == table["reference"]).to_numpy()].any():
         hidden[:] = True
     values = ["hr", "ci_low", "ci_high", "p_value"]
+    out = table.astype({c: object for c in values})
+    out.loc[hidden, values] = SUPPRESSED
+    return out
+
+
+def share_model_curve(plan: SharePlan, table: pd.DataFrame) -> pd.DataFrame:
+    """The model-based curve: a type fitted on 1 to ``min_cell - 1`` episodes hides (its
+    means, interval and count); the others show (a model's mean reveals no single log).
+
+    Examples
+    --------
+    >>> no = pd.Series({"a": False})
+    >>> plan = SharePlan(pd.Series({"a": 60}), no, pd.Series({"a": 0}), no)
+    >>> t = pd.DataFrame({"treatment_type": ["a", "b"], "day": [0, 0], "mean": [5.0, 6.0],
+    ...                   "ci_low": [4.5, 5.0], "ci_high": [5.5, 7.0], "episodes_used": [40, 6]})
+    >>> share_model_curve(plan, t)["mean"].tolist()
+    [5.0, 'suppressed']
+    """
+    hidden = is_small(table["episodes_used"].to_numpy(), plan.min_cell)
+    values = ["mean", "ci_low", "ci_high", "episodes_used"]
     out = table.astype({c: object for c in values})
     out.loc[hidden, values] = SUPPRESSED
     return out

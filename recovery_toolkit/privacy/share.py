@@ -34,7 +34,13 @@ from .cells import SUPPRESSED, is_small, pseudonymise_alerts, row_counts
 from .funnel import share_funnel
 from .milestones import share_milestones
 from .plan import SharePlan
-from .report_tables import share_hazard_ratios, share_km, share_landmark, share_table_one
+from .report_tables import (
+    share_hazard_ratios,
+    share_km,
+    share_landmark,
+    share_model_curve,
+    share_table_one,
+)
 from .spc import share_spc
 
 __all__ = ["SharedResults", "RULES", "share", "suppress_all"]
@@ -78,6 +84,7 @@ def _drop(plan: SharePlan, results: Results, table: pd.DataFrame) -> None:
 RULES: Mapping[str, _Rule] = MappingProxyType(
     {
         "recovery_curve": lambda plan, r, t: _without_at_risk(plan.counts_by_day(t, count="n")),
+        "recovery_curve_model": lambda plan, r, t: share_model_curve(plan, t),
         "time_to_resolution": lambda plan, r, t: plan.time_to_resolution(t, r.tables["km"]),
         "resolution_milestones": lambda plan, r, t: share_milestones(
             plan, t, plan.time_to_resolution(r.tables["time_to_resolution"], r.tables["km"])

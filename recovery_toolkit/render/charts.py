@@ -51,6 +51,7 @@ __all__ = [
     "enable_offline",
     "save_chart",
     "recovery_curve_chart",
+    "model_curve_chart",
     "trajectory_chart",
     "km_chart",
     "incidence_chart",
@@ -105,6 +106,42 @@ def recovery_curve_chart(curve: pd.DataFrame, *, statistic: str = "mean") -> alt
         else ("Soreness after treatment (median, IQR)")
     )
     return (band + line + points).properties(title=title)
+
+
+def model_curve_chart(model: pd.DataFrame) -> alt.LayerChart:
+    """The model-based mean soreness by day per treatment type with its 95 % band.
+
+    ``model`` is :func:`recovery_toolkit.analysis.model_curve.recovery_curve_model`'s table.
+
+    Examples
+    --------
+    >>> model = pd.DataFrame({"treatment_type": ["injection"] * 2, "day": [0, 1],
+    ...                       "mean": [5.0, 4.0], "ci_low": [4.5, 3.6], "ci_high": [5.5, 4.4],
+    ...                       "episodes_used": [80, 80]})
+    >>> model_curve_chart(model).to_dict()["layer"][1]["encoding"]["y"]["field"]
+    'mean'
+    """
+    base = alt.Chart(with_labels(model)).encode(
+        x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1)),
+        color=type_color(),
+    )
+    band = base.mark_area(opacity=0.18).encode(
+        y=alt.Y("ci_low:Q", title="Soreness (0–10)", scale=SORENESS_SCALE), y2="ci_high:Q"
+    )
+    tooltip = [
+        alt.Tooltip("type_label:N", title="Treatment"),
+        alt.Tooltip("day:Q", title="Day"),
+        alt.Tooltip("mean:Q", title="Model mean", format=".2f"),
+        alt.Tooltip("ci_low:Q", title="95 % CI low", format=".2f"),
+        alt.Tooltip("ci_high:Q", title="95 % CI high", format=".2f"),
+        alt.Tooltip("episodes_used:Q", title="Episodes in the model"),
+    ]
+    line = base.mark_line(strokeDash=[6, 3]).encode(
+        y=alt.Y("mean:Q", scale=SORENESS_SCALE), tooltip=tooltip
+    )
+    return (band + line).properties(
+        title="Soreness after treatment, model-based (mixed model, 95 % CI)"
+    )
 
 
 def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerChart:

@@ -65,6 +65,22 @@ def _interval_method(results: Results) -> str | None:
     return None if table is None or table.empty else str(table["method"].iloc[0])
 
 
+def _sampled_models(results: Results) -> dict[str, Any]:
+    """Models fitted on a seeded sample of episodes, and how many episodes each used."""
+    model = results.tables.get("recovery_curve_model")
+    if model is None or model.empty:
+        return {}
+    used = pd.to_numeric(model["episodes_used"], errors="coerce")
+    per_type = used.groupby(model["treatment_type"]).first()
+    return {
+        "recovery_curve_model": {
+            "episodes_used": int(per_type.sum()) if per_type.notna().all() else "suppressed",
+            "at_most": results.settings.model_max_episodes,
+            "seed": 0,
+        }
+    }
+
+
 def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
     """The provenance of written tables: input, row counts, parameters, sharing, versions.
 
@@ -86,6 +102,7 @@ def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
         "episodes": p.episodes,
         "parameters": results.settings.as_dict(),
         "interval_method": _interval_method(results),
+        "sampled_models": _sampled_models(results),
         "loader_options": options | {"mapping": Path(mapping).name if mapping else None},
         "outputs": [path.name for path in outputs],
         "share": (

@@ -34,6 +34,7 @@ from ..io.writers import atomic_write
 from ..privacy.share import share as share_results
 from . import report_sections as sections
 from .report_sections import ReportView
+from .resolution_sections import resolution_section
 from .theme import THEME
 
 __all__ = ["build_report", "render_report", "write_report"]
@@ -158,7 +159,7 @@ def render_report(
             sections.data_section(view),
             sections.cohort_section(view),
             sections.curves_section(view),
-            sections.resolution_section(view),
+            resolution_section(view),
             sections.flags_section(view),
             sections.adherence_section(view),
             sections.followup_section(view),

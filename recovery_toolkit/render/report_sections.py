@@ -32,7 +32,6 @@ __all__ = [
     "data_section",
     "cohort_section",
     "curves_section",
-    "resolution_section",
     "flags_section",
     "adherence_section",
     "followup_section",
@@ -132,84 +131,34 @@ def curves_section(view: ReportView) -> str:
         _svg(charts.recovery_curve_chart(data))
         + f'<p class="note">{note}</p>'
         + _svg(charts.recovery_curve_chart(data, statistic="median"))
+        + _model_curve(view)
     )
     return _section("curves", "Recovery curves", body)
 
 
-def _km_note(view: ReportView) -> str:
-    if not view.share:
+def _model_curve(view: ReportView) -> str:
+    """The model-based curve, when it was asked for (``model_curve=True``)."""
+    model = view.tables.get("recovery_curve_model")
+    if model is None or model.empty:
         return ""
-    return (
-        f'<p class="note">Shared version: steps merged so that each holds at least '
-        f"{view.min_cell} resolutions; the curve ends where fewer remain.</p>"
-    )
-
-
-def _test_note(test: pd.DataFrame, across: str) -> str:
-    row = test.iloc[0]
-    strata = str(row.get("stratified_by", "") or "")
-    within = f", within each {html.escape(strata)}" if strata else ""
-    return (
-        f'<p class="note">Log-rank test across {across}{within}: χ² = {row["chi2"]:.2f} '
-        f"on {int(row['dof'])} df, p = {row['p']:.3g}.</p>"
-    )
-
-
-def _hazard_table(view: ReportView) -> str:
-    """Cox hazard ratios between treatment types, with how intervals treat repeat patients."""
-    ratios = view.tables.get("hazard_ratios")
-    if ratios is None or ratios.empty:
-        return ""
-    reference = html.escape(str(ratios["reference"].iloc[0]))
-    strata = view.settings.stratify_by
-    within = f", stratified by {html.escape(strata)}" if strata else ""
-    intervals = view.tables.get("intervals")
-    method = "" if intervals is None else str(intervals["method"].iloc[0])
-    repeat = (
-        " Some patients have several episodes: the intervals of this section and of red-flag "
-        "incidence are cluster-robust by patient."
-        if method.startswith("cluster")
+    data = _numeric(model, ["mean", "ci_low", "ci_high", "episodes_used"]).dropna(subset=["mean"])
+    used = pd.to_numeric(model["episodes_used"], errors="coerce")
+    per_type = used.groupby(model["treatment_type"]).first()
+    total = int(per_type.sum()) if per_type.notna().all() else None
+    sampled = (
+        f" It was fitted on a random sample of {total:,} episodes (fixed seed)."
+        if total is not None
+        and isinstance(view.results.provenance.episodes, int)
+        and total < view.results.provenance.episodes
         else ""
     )
-    return (
-        "<h3>Hazard ratios between treatment types</h3>"
-        f'<p class="note">Cox model of time to confirmed resolution{within}, reference '
-        f"{reference}; above 1: resolves faster than {reference}. 95 % intervals and p from a "
-        f"robust variance by patient.{html.escape(repeat)}</p>" + _table(ratios)
+    note = (
+        "Mean soreness by day from a linear mixed model (a spline in day per treatment type, "
+        "a random intercept and slope per episode) fitted to every log: unlike the curve "
+        "above, it stays unbiased when patients stop logging for reasons seen in their "
+        f"scores so far (missing at random).{sampled}"
     )
-
-
-def resolution_section(view: ReportView) -> str:
-    window_days = view.settings.window_days
-    body = (
-        _svg(charts.km_chart(view.tables["km"], window_days=window_days))
-        + _km_note(view)
-        + _table(view.tables["time_to_resolution"])
-        + _test_note(view.tables["logrank"], "treatment types")
-        + _hazard_table(view)
-        + _dropout_table(view)
-    )
-    return _section("resolution", "Time to resolution", body)
-
-
-def _dropout_table(view: ReportView) -> str:
-    """Resolved by each milestone day four ways, one row per type and day."""
-    milestones = view.tables.get("resolution_milestones")
-    if milestones is None or milestones.empty:
-        return ""
-    keys = ["treatment_type", "day"]
-    wide = milestones.pivot(index=keys, columns="method", values="resolved")
-    order = pd.MultiIndex.from_frame(milestones[keys].drop_duplicates())  # types as computed
-    wide = wide.reindex(index=order, columns=["worst_case", "km", "ipcw", "best_case"])
-    wide = wide.reset_index()
-    wide.columns.name = None
-    return (
-        "<h3>Drop-out sensitivity</h3>"
-        '<p class="note">Resolved by each day if every patient who stopped logging never '
-        "resolved (worst case), as Kaplan–Meier assumes (km), weighted for who stopped logging "
-        "given their last soreness (ipcw), and if each resolved the next day (best case). A km "
-        "well above ipcw means patients who were still sore stopped logging.</p>" + _table(wide)
-    )
+    return _svg(charts.model_curve_chart(data)) + f'<p class="note">{html.escape(note)}</p>'
 
 
 def flags_section(view: ReportView) -> str:

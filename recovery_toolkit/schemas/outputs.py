@@ -26,6 +26,7 @@ __all__ = [
     "TimeToResolutionTable",
     "RedFlagIncidenceTable",
     "ResolutionMilestonesTable",
+    "RecoveryCurveModelTable",
     "HazardRatiosTable",
     "AdherenceTable",
     "AdherenceLandmarkTable",
@@ -74,6 +75,17 @@ class RecoveryCurveTable(_Output):
     median: Series[float] = pa.Field(ge=0, le=10)
     p75: Series[float] = pa.Field(ge=0, le=10)
     p90: Series[float] = pa.Field(ge=0, le=10)
+
+
+class RecoveryCurveModelTable(_Output):
+    """Model-based mean soreness per type and day (mixed model; docs/methods.md)."""
+
+    treatment_type: Series[str]
+    day: Series[int] = pa.Field(ge=0)
+    mean: Series[float] = pa.Field(nullable=True)
+    ci_low: Series[float] = pa.Field(nullable=True)
+    ci_high: Series[float] = pa.Field(nullable=True)
+    episodes_used: Series[int] = pa.Field(ge=1)
 
 
 class TimeToResolutionTable(_Output):
@@ -228,6 +240,7 @@ class AlertsTable(_Output):
 #: File stem -> schema of every table ``recovery-toolkit summary`` writes.
 OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "recovery_curve": RecoveryCurveTable,
+    "recovery_curve_model": RecoveryCurveModelTable,
     "time_to_resolution": TimeToResolutionTable,
     "resolution_milestones": ResolutionMilestonesTable,
     "hazard_ratios": HazardRatiosTable,
