@@ -138,8 +138,8 @@ def episode_table(
     ...     "treatment_date": pd.to_datetime(["2025-01-01"] * 4),
     ...     "day": [0, 1, 2, 3], "soreness": [5, 2, 4, 1]})
     >>> row = episode_table(logs).iloc[0]
-    >>> row["population"], bool(row["resolved"]), float(row["time"])
-    ('sore', False, 3.0)
+    >>> row["population"], bool(row["resolved"]), float(row["time"])  # day 3 unconfirmed
+    ('sore', False, 2.0)
     >>> row = episode_table(logs.assign(soreness=[5, 2, 1, 1])).iloc[0]
     >>> bool(row["resolved"]), float(row["time"])
     (True, 1.0)
@@ -280,8 +280,8 @@ def _resolution_columns(r: _Rows, follow_up: dict[str, Any], s: Settings) -> dic
     population = np.where(missing, "baseline_missing", np.where(low_start, "no_reaction", "sore"))
     if s.definition == "default":
         event_day = _resolution_default(r.e, r.day, r.sore, r.starts, s.resolved_at)
-        # a last low score waits for the next log to be a resolution: its day is unknown,
-        # so follow-up ends the day before (counting it unresolved on that day biases
+        # a last low score waits for the next log to be a resolution: whether it was one is
+        # unknown, so follow-up ends the day before (counting it unresolved on that day biased
         # Kaplan-Meier down when patients stop logging; docs/validation.md)
         last_sore = r.sore[np.r_[r.starts[1:], len(r.sore)] - 1]
         censor_day = np.where(last_sore <= s.resolved_at, last_day - 1, last_day)

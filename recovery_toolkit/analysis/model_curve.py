@@ -57,7 +57,7 @@ def model_sample(
     --------
     >>> eps = pd.DataFrame({"episode_id": list("abcdef")})
     >>> model_sample(eps, 3, rng=1)["episode_id"].tolist()
-    ['b', 'd', 'f']
+    ['b', 'c', 'e']
     """
     if len(episodes) <= max_episodes:
         return episodes

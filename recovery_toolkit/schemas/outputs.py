@@ -5,8 +5,8 @@ from its model (:func:`empty_table`), so its columns and dtypes never drift.
 
 Examples
 --------
->>> list(OUTPUT_SCHEMAS)[:2]
-['recovery_curve', 'time_to_resolution']
+>>> list(OUTPUT_SCHEMAS)[:3]
+['recovery_curve', 'recovery_curve_model', 'time_to_resolution']
 """
 
 from __future__ import annotations
