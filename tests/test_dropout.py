@@ -107,3 +107,32 @@ def test_landmark_hand_checks_and_edge_cases():
     assert cohort["last_soreness_before"].iloc[0] == 4
     with pytest.warns(RecoveryToolkitWarning, match="nobody is sore, unresolved and logging"):
         assert adherence_landmark(episodes.iloc[[0]]).empty  # "early" alone
+
+
+def test_landmark_adherence_recovers_a_real_effect():
+    """Adherence before day 3 multiplies the hazard of resolution after it by 1.5 per 1.0 of
+    share: the landmark hazard ratio finds it, and its interval holds 1.5."""
+    from recovery_toolkit.analysis.landmark import adherence_landmark
+    from recovery_toolkit.scenarios import adherence_effect_scenario
+
+    episodes = analysis.episode_table(adherence_effect_scenario(2000, hazard_ratio=1.5, rng=4))
+    row = adherence_landmark(episodes).set_index("item").loc["care_gentle_movement"]
+    assert row["ci_low"] < 1.5 < row["ci_high"]
+    assert row["ci_low"] > 1  # found, not just allowed
+
+
+def test_patients_with_several_episodes_widen_intervals_where_they_must():
+    """A patient's episodes recover alike: the cluster-robust interval of resolved by day 7
+    is wider than the independent one, and both are centred on the same estimate."""
+    from recovery_toolkit.scenarios import clustered_scenario
+
+    full, _ = clustered_scenario(400, rng=6)
+    episodes = analysis.episode_table(full)
+    robust = resolution_milestones(episodes).set_index(["day", "method"])
+    alone = resolution_milestones(
+        episodes.assign(patient_id=episodes["episode_id"].astype("str"))
+    ).set_index(["day", "method"])
+    key = (7, "km")
+    assert robust.loc[key, "resolved"] == alone.loc[key, "resolved"]
+    width = robust.loc[key, "ci_high"] - robust.loc[key, "ci_low"]
+    assert width > 1.2 * (alone.loc[key, "ci_high"] - alone.loc[key, "ci_low"])
