@@ -41,6 +41,7 @@ DATA = HERE / "data"
 sys.path.insert(0, str(HERE.parent))
 
 from recovery_toolkit import analysis, compute, generate_logs, load_logs  # noqa: E402
+from recovery_toolkit.analysis.model_curve import recovery_curve_model  # noqa: E402
 from recovery_toolkit.engines.parquet import summarise_dataset  # noqa: E402
 from recovery_toolkit.io.result import LoadResult  # noqa: E402
 from recovery_toolkit.render.export import write_tables  # noqa: E402
@@ -136,7 +137,12 @@ def stages(csv: Path, parquet: Path) -> dict[str, Callable[[], object]]:
         "adherence_table": lambda: analysis.adherence_table(episodes),
         "p_chart": lambda: analysis.p_chart(episodes),
         "alerts": lambda: analysis.alerts(logs, episodes),
+        "resolution_milestones (KM, IPCW, bounds)": lambda: analysis.resolution_milestones(
+            episodes
+        ),
+        "hazard_ratios": lambda: analysis.hazard_ratios(episodes),
         "all analyses": lambda: all_analyses(result),
+        "model-based curve (opt-in; 5,000-episode sample)": lambda: recovery_curve_model(episodes),
         "summary (tables and files)": lambda: write_tables(
             compute(result), _scratch(), overwrite=True
         ),

@@ -319,6 +319,11 @@ def _other_parameters(settings: Settings) -> list[tuple[str, str]]:
     ]
 
 
+def _interval_method(view: ReportView) -> str:
+    table = view.tables.get("intervals")
+    return "not recorded" if table is None or table.empty else str(table["method"].iloc[0])
+
+
 def methods_section(view: ReportView) -> str:
     p, settings = view.results.provenance, view.settings
     mapping = p.options.get("mapping")
@@ -347,8 +352,12 @@ def methods_section(view: ReportView) -> str:
         "resolution is among sore episodes (baseline above the threshold; those with no "
         "reaction and those without a day-0/1 log are counted beside); resolution is the first "
         "logged day at or below the threshold, confirmed by the next log, after which soreness "
-        "stays there; "
-        "Kaplan–Meier estimates; Wilson and exact Poisson intervals; p-chart with "
+        "stays there (an unconfirmed last low score is censored the day before it); "
+        "Kaplan–Meier estimates, with inverse-probability-of-censoring weighting and "
+        "best/worst-case bounds for drop-out; Wilson and exact Poisson intervals, "
+        "cluster-robust by patient where a patient has several episodes "
+        f"({html.escape(_interval_method(view))}); Cox hazard ratios with robust variance; "
+        "p-chart with "
         f"exact binomial limits ({settings.spc_tail * 100:g} % each side) and the "
         f"{settings.spc_run_length}-point run rule; funnel plots with exact Poisson limits.</p>"
         + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not view.share else "")
