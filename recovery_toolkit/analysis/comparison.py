@@ -35,10 +35,11 @@ from statsmodels.duration.hazard_regression import PHReg
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TREATMENT_DTYPE
 from .intervals import Z95
+from .model_curve import sample_for_model
 from .resolution import sore_episodes
 from .settings import Settings, resolve
 
-__all__ = ["LogRankResult", "cox_standard_errors", "hazard_ratios", "logrank"]
+__all__ = ["LogRankResult", "contributing", "cox_standard_errors", "hazard_ratios", "logrank"]
 
 #: The reference treatment type of :func:`hazard_ratios` (the first present one otherwise).
 REFERENCE = "chiropractic"
@@ -183,7 +184,7 @@ def hazard_ratios(
     (['chiropractic', 'injection'], True)
     """
     s = resolve(settings)
-    sore = sore_episodes(episodes)
+    sore = sample_for_model(sore_episodes(episodes), s, "the Cox model of treatment types")
     present = set(sore["treatment_type"].astype("str"))
     order = [t for t in TREATMENT_DTYPE.categories if t in present]
     if len(order) < 2:
@@ -216,6 +217,22 @@ def hazard_ratios(
     table = table.sort_values("treatment_type").reset_index(drop=True)
     table["treatment_type"] = table["treatment_type"].astype("str")
     return table.reindex(columns=_HR_COLUMNS)
+
+
+def contributing(time: np.ndarray, status: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """Rows that enter a Cox partial likelihood: not censored before their stratum's first
+    event. (The others add nothing to it, and statsmodels' robust variance is NaN with them.)
+
+    Examples
+    --------
+    >>> contributing(np.array([0, 1, 2]), np.array([0, 1, 0]), np.zeros(3)).tolist()
+    [False, True, True]
+    """
+    time = np.asarray(time, dtype=float)
+    first = (
+        pd.Series(np.where(np.asarray(status) > 0, time, np.inf)).groupby(strata).transform("min")
+    )
+    return time >= first.to_numpy()
 
 
 def cox_standard_errors(fit: Any) -> np.ndarray:
@@ -254,16 +271,15 @@ def _cox(sore: pd.DataFrame, exog: np.ndarray, strata: np.ndarray) -> Any:
         if "patient_id" in sore.columns
         else np.arange(len(sore))
     )
+    time = sore["time"].to_numpy(dtype=float)
+    status = sore["resolved"].to_numpy(dtype=float)
+    keep = contributing(time, status, strata)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels' convergence chatter; checked below
         try:
             fit = PHReg(
-                sore["time"].to_numpy(dtype=float),
-                exog,
-                status=sore["resolved"].to_numpy(dtype=float),
-                strata=strata,
-                ties="efron",
-            ).fit(groups=groups)
+                time[keep], exog[keep], status=status[keep], strata=strata[keep], ties="efron"
+            ).fit(groups=groups[keep])
         except (ValueError, np.linalg.LinAlgError):
             fit = None
     if fit is None or not (np.isfinite(fit.params).all() and np.isfinite(fit.bse).all()):

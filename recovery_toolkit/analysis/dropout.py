@@ -169,6 +169,31 @@ def _dropout_model(patterns: pd.DataFrame) -> tuple[Any, Any] | None:
     return fit, design.design_info
 
 
+def _predicted_hazard(
+    fit: Any, design_info: Any, sore: pd.DataFrame, window_days: int
+) -> np.ndarray:
+    """The modelled daily drop-out probability of each sore episode and day, predicted once
+    per distinct covariate pattern (type, day, last soreness) and spread back."""
+    shape = (len(sore), window_days + 1)
+    types, names = pd.factorize(sore["treatment_type"].astype("str"))
+    days = np.broadcast_to(np.arange(shape[1]), shape)
+    soreness = np.nan_to_num(_last_observed(sore, window_days)).astype(np.int64)
+    key = (np.repeat(types, shape[1]) * shape[1] + days.ravel()) * 11 + soreness.ravel()
+    unique, inverse = np.unique(key, return_inverse=True)
+    covariates = pd.DataFrame(
+        {
+            "treatment_type": np.asarray(names)[unique // 11 // shape[1]],
+            "day": unique // 11 % shape[1],
+            "soreness": unique % 11,
+        }
+    )
+    design = patsy.build_design_matrices([design_info], covariates, return_type="dataframe")[0]
+    with warnings.catch_warnings():  # an extreme linear predictor is a probability of 0 or 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_pattern = np.asarray(fit.predict(design), dtype=float)
+    return per_pattern[inverse].reshape(shape)
+
+
 def ipcw_weights(
     episodes: pd.DataFrame,
     settings: Settings | None = None,
@@ -201,18 +226,7 @@ def ipcw_weights(
         return np.ones(shape)
     fit, design_info = model
     grid = _person_days(sore, s)
-    days = np.broadcast_to(np.arange(shape[1]), shape)
-    covariates = pd.DataFrame(
-        {
-            "treatment_type": np.repeat(sore["treatment_type"].astype("str").to_numpy(), shape[1]),
-            "day": days.ravel(),
-            "soreness": _last_observed(sore, s.window_days).ravel(),
-        }
-    )
-    design = patsy.build_design_matrices([design_info], covariates, return_type="dataframe")[0]
-    with warnings.catch_warnings():  # an extreme linear predictor is a probability of 0 or 1
-        warnings.simplefilter("ignore", RuntimeWarning)
-        hazard = np.asarray(fit.predict(design), dtype=float).reshape(shape)
+    hazard = _predicted_hazard(fit, design_info, sore, s.window_days)
     hazard = np.where(grid["modelled"], hazard, 0.0)  # no drop-out where it cannot happen
     staying = np.cumprod(1 - hazard, axis=1)
     before = np.concatenate([np.ones((shape[0], 1)), staying[:, :-1]], axis=1)

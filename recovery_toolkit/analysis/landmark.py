@@ -41,7 +41,8 @@ from statsmodels.stats.multitest import multipletests
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .care_days import ADHERENCE_ITEMS
-from .comparison import cox_standard_errors
+from .comparison import contributing, cox_standard_errors
+from .model_curve import sample_for_model
 from .resolution import sore_episodes
 from .settings import Settings, resolve
 
@@ -119,17 +120,17 @@ def _fit(cohort: pd.DataFrame, exposure: str) -> dict[str, float]:
     nan = dict.fromkeys(("hr", "ci_low", "ci_high", "p_value"), np.nan)
     if empty["events"] < 2 or rows[exposure].nunique() < 2:
         return empty | nan
-    exog = rows[[exposure, *adjust]].to_numpy(dtype=float)
+    time = rows["time_from_landmark"].to_numpy(dtype=float)
+    status = rows["resolved"].to_numpy(dtype=float)
+    strata = rows["treatment_type"].to_numpy()
+    keep = contributing(time, status, strata)
+    exog = rows[[exposure, *adjust]].to_numpy(dtype=float)[keep]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels' convergence chatter; checked below
         try:
             fit = PHReg(
-                rows["time_from_landmark"].to_numpy(dtype=float),
-                exog,
-                status=rows["resolved"].to_numpy(dtype=float),
-                strata=rows["treatment_type"].to_numpy(),
-                ties="efron",
-            ).fit(groups=rows["patient_id"].to_numpy())
+                time[keep], exog, status=status[keep], strata=strata[keep], ties="efron"
+            ).fit(groups=rows["patient_id"].to_numpy()[keep])
         except (ValueError, np.linalg.LinAlgError):
             fit = None
     if fit is None or not np.isfinite(fit.params[0]) or not np.isfinite(fit.bse[0]):
@@ -166,7 +167,7 @@ def adherence_landmark(episodes: pd.DataFrame, settings: Settings | None = None)
     True
     """
     s = resolve(settings)
-    cohort = landmark_cohort(episodes, s)
+    cohort = sample_for_model(landmark_cohort(episodes, s), s, "the landmark Cox models")
     if cohort.empty:
         warnings.warn(
             f"nobody is sore, unresolved and logging on day {s.landmark_day}: the landmark "

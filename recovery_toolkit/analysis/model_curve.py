@@ -40,7 +40,7 @@ from ..schemas import TREATMENT_DTYPE, EpisodeTable
 from .intervals import Z95
 from .settings import Settings, resolve
 
-__all__ = ["FORMULA", "model_sample", "recovery_curve_model"]
+__all__ = ["FORMULA", "model_sample", "recovery_curve_model", "sample_for_model"]
 
 #: The fixed effects of the model (``t``: day / window, the random slope's scale).
 FORMULA = "soreness ~ C(treatment_type) * cr(day, df=4, constraints='center')"
@@ -63,6 +63,26 @@ def model_sample(
         return episodes
     chosen = np.random.default_rng(rng).choice(len(episodes), max_episodes, replace=False)
     return episodes.iloc[np.sort(chosen)]
+
+
+def sample_for_model(frame: pd.DataFrame, settings: Settings, what: str) -> pd.DataFrame:
+    """``frame`` (episodes) for a model that cannot be added up from parts: all of it, or a
+    seeded random sample of ``settings.model_max_episodes`` with a warning naming ``what``.
+
+    Examples
+    --------
+    >>> len(sample_for_model(pd.DataFrame({"x": range(5)}), Settings(), "a model"))
+    5
+    """
+    if len(frame) <= settings.model_max_episodes:
+        return frame
+    warnings.warn(
+        f"{what} fitted on a random sample of {settings.model_max_episodes:,} of "
+        f"{len(frame):,} episodes (model_max_episodes=; the seed is fixed)",
+        RecoveryToolkitWarning,
+        stacklevel=3,
+    )
+    return model_sample(frame, settings.model_max_episodes, rng=0)
 
 
 def _long(episodes: pd.DataFrame, window_days: int) -> pd.DataFrame:
@@ -131,6 +151,13 @@ def recovery_curve_model(
     """
     s = resolve(settings)
     used = model_sample(episodes, s.model_max_episodes, rng)
+    if len(used) < len(episodes):
+        warnings.warn(
+            f"the model-based recovery curve fitted on a random sample of {len(used):,} of "
+            f"{len(episodes):,} episodes (model_max_episodes=; the seed is fixed)",
+            RecoveryToolkitWarning,
+            stacklevel=2,
+        )
     data = _long(used, s.window_days)
     present = [t for t in TREATMENT_DTYPE.categories if t in set(data["treatment_type"])]
     if len(data) == 0 or data["episode"].nunique() < 3:

@@ -66,8 +66,9 @@ class Settings:
     model_curve : bool, default False
         Also fit the model-based recovery curve (a mixed model; tens of seconds).
     model_max_episodes : int, default 5000
-        The model-based curve is fitted on a seeded random sample of at most this many
-        episodes.
+        Models that cannot be added up from parts of a registry (the model-based curve, the
+        landmark and treatment-type Cox models) are fitted on a seeded random sample of at
+        most this many episodes (with a warning when they are).
     min_cell : int, default 11
         Smallest count a shared output shows.
 
