@@ -80,3 +80,15 @@ def test_model_curve_is_opt_in_on_the_command_line(tmp_path):
     assert manifest["sampled_models"]["recovery_curve_model"]["episodes_used"] == 400
     shared = rt.share(rt.compute(rt.load_logs(rt.sample_path()), model_curve=True))
     assert np.isfinite(pd.to_numeric(shared.tables["recovery_curve_model"]["mean"])).all()
+
+
+def test_cox_models_use_a_seeded_sample_of_a_large_cohort(sample_episodes):
+    settings = rt.Settings(model_max_episodes=150)
+    with pytest.warns(rt.errors.RecoveryToolkitWarning, match="random sample of 150 of"):
+        first = analysis.hazard_ratios(sample_episodes, settings)
+    with pytest.warns(rt.errors.RecoveryToolkitWarning, match="landmark Cox models"):
+        landmark = analysis.adherence_landmark(sample_episodes, settings)
+    assert landmark["episodes"].max() <= 150
+    with pytest.warns(rt.errors.RecoveryToolkitWarning):
+        again = analysis.hazard_ratios(sample_episodes, settings)
+    pd.testing.assert_frame_equal(first, again)  # the same sample every time
