@@ -227,7 +227,7 @@ def validate_raw(
 def _check_options(date_format: str | None, delimiter: str | None) -> None:
     """Refuse option values that cannot work, before reading anything."""
     if date_format is not None:
-        sample = dt.datetime(2024, 11, 23)
+        sample = dt.datetime(2024, 11, 23, tzinfo=dt.UTC)  # so %z can round-trip
         try:
             text = sample.strftime(date_format)
             back = dt.datetime.strptime(text, date_format)
