@@ -11,6 +11,7 @@ import pytest
 from recovery_toolkit.cli import main
 from recovery_toolkit.errors import OptionError
 from recovery_toolkit.privacy import is_small, load_key, pseudonymise
+from recovery_toolkit.render.html import column_label
 from recovery_toolkit.samples import sample_path
 from recovery_toolkit.schemas import OUTPUT_SCHEMAS
 
@@ -277,7 +278,7 @@ class _Tables(__import__("html.parser").parser.HTMLParser):
             self._cell.append(data)
 
 
-COUNT_HEADERS = {
+_COUNT_COLUMNS = {
     "n",
     "episodes",
     "patients",
@@ -298,6 +299,8 @@ COUNT_HEADERS = {
     "minor_procedure",
     "overall",
 }
+#: The same columns as the report heads them (tables are displayed with human labels).
+COUNT_HEADERS = {column_label(c) for c in _COUNT_COLUMNS}
 
 
 def _shared_report(**kwargs):
@@ -328,7 +331,7 @@ def test_shared_report_shows_no_small_count_and_no_patient():
 def test_shared_report_cohort_table_leaves_no_lone_hidden_cell():
     parser = _Tables()
     parser.feed(_shared_report())
-    header, rows = next(t for t in parser.tables if t[0][:1] == ["characteristic"])
+    header, rows = next(t for t in parser.tables if t[0][:1] == ["Characteristic"])
     for row in rows:
         if row[0] != "Patients":
             assert not _lone(row[1:-1], not _is_hidden([row[-1]])[0]), row

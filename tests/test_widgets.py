@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from recovery_toolkit import load_logs
+from recovery_toolkit import load_logs, vocab
 from recovery_toolkit.render.widgets import AdherenceExplorer, CohortExplorer, PatientExplorer
 from recovery_toolkit.samples import sample_path
 
@@ -97,7 +97,7 @@ def test_cohort_table_tab_offers_the_shown_table_as_csv(result):
     explorer.table_choice.value = "red_flag_incidence"
     assert 'download="red_flag_incidence.csv"' in explorer.table_view.value
     assert "data:text/csv;base64," in explorer.table_view.value
-    assert "<th>rate_per_100_days</th>" in explorer.table_view.value
+    assert "<th>Rate per 100 days</th>" in explorer.table_view.value  # headed in words
 
 
 def test_cohort_explorer_with_nothing_selected(result):
@@ -115,7 +115,7 @@ def test_adherence_explorer_items_landmark_and_drill_down(result):
         explorer.landmark_view.value
     )
     assert "care_posture" not in explorer.landmark_view.value  # only the chosen items and score
-    assert "care_sleep" in explorer.landmark_view.value
+    assert vocab.ITEM_LABELS["care_sleep"] in explorer.landmark_view.value
     explorer.drill_item.value = "care_posture"
     explorer.drill_type.value = "minor_procedure"
     drilled = explorer.drilled

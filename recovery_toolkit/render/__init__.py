@@ -11,6 +11,6 @@ engines); each submodule is imported when needed, so the package import stays li
 Examples
 --------
 >>> from recovery_toolkit.render.html import table_html
->>> "<th>a</th>" in table_html(__import__("pandas").DataFrame({"a": [1]}))
+>>> "<th>A</th>" in table_html(__import__("pandas").DataFrame({"a": [1]}))
 True
 """

@@ -290,7 +290,12 @@ def incidence_chart(incidence: pd.DataFrame, *, view: str = "proportion") -> alt
         alt.Tooltip(f"{high}:Q", title="95 % CI high", format=".3f"),
     ]
     points = base.mark_point(size=60).encode(x=f"{value}:Q", tooltip=tooltip)
-    return (bars + points).properties(title="Red-flag incidence", height=alt.Step(9))
+    title = (
+        "Episodes with each red flag (share, 95 % CI)"
+        if view == "proportion"
+        else "First red flag per 100 episode-days (rate, 95 % CI)"
+    )
+    return (bars + points).properties(title=title, height=alt.Step(9))
 
 
 def adherence_heatmap(adherence: pd.DataFrame, *, column: str = "treatment_type") -> alt.LayerChart:

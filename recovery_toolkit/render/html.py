@@ -4,25 +4,119 @@ Examples
 --------
 >>> table_html(pd.DataFrame({"a": [1.5]})).startswith('<table class="rt-table">')
 True
+>>> "<th>95 % CI low</th>" in table_html(pd.DataFrame({"ci_low": [0.1]}))
+True
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 
 import numpy as np
 import pandas as pd
 
+from .. import vocab
 from ..io.writers import neutralise_formulas
 
-__all__ = ["table_html", "download_link"]
+__all__ = ["COLUMN_LABELS", "column_label", "table_html", "download_link", "value_label"]
+
+#: How a column is headed in a displayed table (CSV files and frames keep their names).
+COLUMN_LABELS = {
+    "treatment_type": "Treatment",
+    "baseline_missing": "No baseline",
+    "no_reaction_share": "No reaction (share)",
+    "median_days": "Median days",
+    "median_ci_low": "Median 95 % CI low",
+    "median_ci_high": "Median 95 % CI high",
+    "ci_low": "95 % CI low",
+    "ci_high": "95 % CI high",
+    "p_value": "p",
+    "q_value": "q",
+    "p": "p",
+    "hr": "HR",
+    "n": "n",
+    "n_at_risk": "At risk",
+    "chi2": "χ²",
+    "dof": "df",
+    "km": "Kaplan–Meier",
+    "ipcw": "IPCW (drop-out weighted)",
+    "cumulative_ci_low": "Cumulative 95 % CI low",
+    "cumulative_ci_high": "Cumulative 95 % CI high",
+    "rate_ci_low": "Rate 95 % CI low",
+    "rate_ci_high": "Rate 95 % CI high",
+    "lost_to_follow_up": "Lost to follow-up",
+    "lost_share": "Lost (share)",
+    "lcl": "Lower limit",
+    "ucl": "Upper limit",
+    "center": "Centre",
+    "low_95": "95 % low",
+    "high_95": "95 % high",
+    "low_998": "99.8 % low",
+    "high_998": "99.8 % high",
+    "episode_id": "Episode",
+    "patient_id": "Patient",
+    "contact_within_1_day": "Contact within 1 day",
+    "stratified_by": "Stratified by",
+    "p10": "P10",
+    "p25": "P25",
+    "p75": "P75",
+    "p90": "P90",
+}
+_DAY = re.compile(r"^(.*)_day_(\d+)$")
+#: Cell values shown by their label (treatment types, checklist items, red flags).
+_VALUE_LABELS = {
+    **{code: term.label for code, term in vocab.TREATMENT_TYPES.items()},
+    **vocab.ITEM_LABELS,
+    **{code.removeprefix("flag_"): term.label for code, term in vocab.RED_FLAGS.items()},
+    **{code.removeprefix("flag_"): term.label for code, term in vocab.DERIVED_FLAGS.items()},
+    "any": "Any red flag",
+}
 
 
-def table_html(frame: pd.DataFrame, *, max_rows: int = 50, digits: int = 3) -> str:
+#: Columns whose values are codes shown by their labels (never IDs, notes or sites).
+_CODED_COLUMNS = frozenset({"treatment_type", "item", "flag", "reason"})
+
+
+def column_label(name: object) -> str:
+    """A column's heading in a displayed table: a known label, else the name in words.
+
+    Examples
+    --------
+    >>> column_label("ci_low"), column_label("resolved_by_day_7"), column_label("days_answered")
+    ('95 % CI low', 'Resolved by day 7', 'Days answered')
+    """
+    text = str(name)
+    if text in COLUMN_LABELS:
+        return COLUMN_LABELS[text]
+    day = _DAY.match(text)
+    if day is not None:
+        return f"{column_label(day.group(1))} day {day.group(2)}"
+    words = text.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def value_label(value: object) -> object:
+    """A coded cell value (treatment type, checklist item, red flag) by its label.
+
+    Examples
+    --------
+    >>> value_label("physical_therapy"), value_label(3)
+    ('Physical therapy', 3)
+    """
+    return _VALUE_LABELS.get(value, value) if isinstance(value, str) else value
+
+
+def table_html(
+    frame: pd.DataFrame, *, max_rows: int = 50, digits: int = 3, labels: bool = True
+) -> str:
     """An HTML table with every cell escaped (safe for notes and IDs), numbers right-aligned
     (``td.num``) and floats to ``digits`` decimals without trailing zeros (a positive float
-    that would round to 0 reads ``< 0.001``).
+    that would round to 0 reads ``< 0.001``). With ``labels`` (the default) columns are
+    headed in words (:func:`column_label`) and coded values (treatment types, checklist
+    items, flags in the ``treatment_type``, ``item``, ``flag`` and ``reason`` columns) read
+    as their labels; the frame itself is not changed.
 
     Examples
     --------
@@ -43,15 +137,18 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = 50, digits: int = 3) -> s
             return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
         return html.escape(str(value))
 
-    def td(value: object) -> str:
+    def td(value: object, coded: bool = False) -> str:
+        value = value_label(value) if coded else value
         number = isinstance(value, (int, float, np.integer, np.floating))
         if number and not isinstance(value, (bool, np.bool_)):
             return f'<td class="num">{cell(value)}</td>'
         return f"<td>{cell(value)}</td>"
 
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    name = column_label if labels else str
+    head = "".join(f"<th>{html.escape(name(c))}</th>" for c in frame.columns)
+    coded = [labels and str(c) in _CODED_COLUMNS for c in frame.columns]
     body = "".join(
-        "<tr>" + "".join(td(v) for v in row) + "</tr>"
+        "<tr>" + "".join(td(v, k) for v, k in zip(row, coded, strict=True)) + "</tr>"
         for row in frame.head(max_rows).itertuples(index=False)
     )
     more = (
