@@ -153,6 +153,10 @@ def test_completeness_grid_is_bounded(small):
     grid = analysis.logging_grid(logs, max_episodes=25)
     spec = charts.completeness_grid(grid).to_dict()
     assert _data_rows(spec) == 25 * 15
-    assert spec["mark"]["type"] == "rect"
+    gaps, logged = spec["layer"]
+    assert gaps["mark"]["type"] == logged["mark"]["type"] == "rect"
+    # a day without a log is drawn in its own grey, never left white like a pale low score
+    assert gaps["mark"]["color"] == charts.NO_LOG_COLOR
+    assert logged["transform"] == [{"filter": "datum.logged"}]
     chosen = grid["episode_id"].unique()[:3].tolist()
     assert analysis.logging_grid(logs, chosen)["episode_id"].nunique() == 3

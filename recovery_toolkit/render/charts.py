@@ -27,7 +27,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .quality_charts import completeness_grid, funnel_chart, logging_chart, spc_chart
+from .quality_charts import NO_LOG_COLOR, completeness_grid, funnel_chart, logging_chart, spc_chart
 from .theme import (
     FLAG_LABELS,
     ITEM_LABELS,
@@ -60,6 +60,7 @@ __all__ = [
     "checklist_frame",
     "logging_chart",
     "completeness_grid",
+    "NO_LOG_COLOR",
     "spc_chart",
     "funnel_chart",
 ]

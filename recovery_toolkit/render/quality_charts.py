@@ -24,7 +24,7 @@ from .theme import (
     with_labels,
 )
 
-__all__ = ["logging_chart", "completeness_grid", "spc_chart", "funnel_chart"]
+__all__ = ["NO_LOG_COLOR", "logging_chart", "completeness_grid", "spc_chart", "funnel_chart"]
 
 
 def logging_chart(logging: pd.DataFrame) -> alt.LayerChart:
@@ -62,7 +62,11 @@ def logging_chart(logging: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def completeness_grid(grid: pd.DataFrame) -> alt.Chart:
+#: A day without a log in the completeness grid: darker than any soreness shade.
+NO_LOG_COLOR = "#8a8a8a"
+
+
+def completeness_grid(grid: pd.DataFrame) -> alt.LayerChart:
     """Episode × day view of follow-up: logged days shaded by soreness, gaps left empty.
 
     ``grid`` is :func:`recovery_toolkit.analysis.logging_grid`'s table (a bounded number of
@@ -73,27 +77,38 @@ def completeness_grid(grid: pd.DataFrame) -> alt.Chart:
     >>> import recovery_toolkit as rt
     >>> from recovery_toolkit import analysis
     >>> grid = analysis.logging_grid(rt.load_logs(rt.sample_path()).logs, max_episodes=10)
-    >>> completeness_grid(grid).to_dict()["encoding"]["y"]["field"]
-    'episode_id'
+    >>> completeness_grid(grid).to_dict()["layer"][0]["mark"]["color"]
+    '#8a8a8a'
     """
-    return (
-        alt.Chart(grid)
+    base = alt.Chart(grid).encode(
+        x=alt.X("day:O", title="Days since treatment", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("episode_id:N", title=None, sort=None),
+        tooltip=[
+            alt.Tooltip("episode_id:N", title="Episode"),
+            alt.Tooltip("day:O", title="Day"),
+            alt.Tooltip("logged:N", title="Logged"),
+            alt.Tooltip("soreness:Q", title="Soreness"),
+        ],
+    )
+    # every cell first in the no-log grey, then the logged days over it by soreness (a null
+    # soreness would otherwise be dropped and the gap drawn as white, like a pale low score)
+    gaps = base.mark_rect(stroke="white", strokeWidth=1, color=NO_LOG_COLOR)
+    logged = (
+        base.transform_filter("datum.logged")
         .mark_rect(stroke="white", strokeWidth=1)
         .encode(
-            x=alt.X("day:O", title="Days since treatment", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("episode_id:N", title=None, sort=None),
-            color=alt.condition(
-                "datum.logged",
-                alt.Color(
-                    "soreness:Q",
-                    title="Soreness",
-                    scale=alt.Scale(scheme="oranges", domain=[0, 10]),
+            color=alt.Color(
+                "soreness:Q",
+                title="Soreness",
+                # soreness 0 is a visible pale orange, never the grey of a missing log
+                scale=alt.Scale(
+                    scheme=alt.SchemeParams("oranges", extent=[0.12, 1]), domain=[0, 10]
                 ),
-                alt.value("#f0f0f0"),
-            ),
-            tooltip=["episode_id:N", "day:O", "logged:N", "soreness:Q"],
+            )
         )
-        .properties(title="Follow-up by episode and day (grey: no log)", height=alt.Step(12))
+    )
+    return (gaps + logged).properties(
+        title="Follow-up by episode and day (dark grey: no log)", height=alt.Step(12)
     )
 
 
