@@ -191,7 +191,7 @@ def test_resolution_by_adherence_carries_the_caution():
     assert "association, not effect" in test.caution.lower()
     assert test.dof == 2 and 0 <= test.p_value <= 1
     items = analysis.item_resolution(episodes)
-    assert set(items["caution"]) == {analysis.CAUTION}
+    assert items.attrs["caution"] == analysis.CAUTION and "caution" not in items.columns
     assert (items["adherent_episodes"] + items["other_episodes"] <= len(episodes)).all()
 
 

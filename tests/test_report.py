@@ -131,3 +131,26 @@ def test_killing_the_process_mid_write_leaves_no_partial_report(tmp_path):
     process.wait()
     assert not target.exists()  # only a hidden temporary file may remain
     assert all(p.name.startswith(".report.html.") for p in tmp_path.iterdir())
+
+
+def test_the_summary_opens_the_report_with_linked_figures_from_its_tables():
+    import re
+
+    import recovery_toolkit as rt
+    from recovery_toolkit.render.report import render_report
+
+    results = rt.compute(rt.load_logs(rt.sample_path()))
+    report = render_report(results)
+    summary = report[report.index('<section id="summary">') : report.index('<section id="data">')]
+    links = set(re.findall(r'<a class="kpi" href="#(\w+)">', summary))
+    assert links == {"cohort", "resolution", "flags", "alerts", "followup"}
+    assert all(f'<section id="{key}">' in report for key in links)
+    ttr = results.tables["time_to_resolution"]
+    no_reaction = ttr["no_reaction"].sum() / (ttr["episodes"] - ttr["baseline_missing"]).sum()
+    assert f"<b>{no_reaction:.0%}</b>no reaction" in summary
+    alerts = results.tables["alerts"]
+    urgent = alerts.loc[alerts["severity"] == "urgent"]
+    missing = int((urgent["contact_within_1_day"].astype("str") != "True").sum())
+    assert f"<b>{missing} of {len(urgent)}</b>urgent flags without documented contact" in summary
+    shared = rt.render_report(rt.share(results))
+    assert "alerts are left out of a shared report" in shared

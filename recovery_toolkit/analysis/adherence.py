@@ -171,7 +171,9 @@ def item_resolution(
     the fields of ``settings`` of the same names.
 
     Returns ``item, adherent_episodes, other_episodes, resolved_by_day_<d>_adherent,
-    resolved_by_day_<d>_other, difference, caution``.
+    resolved_by_day_<d>_other, difference``; the caution (association, not effect; the
+    whole window mixes in days after resolution) is the table's ``attrs["caution"]``, not a
+    column repeated on every row.
 
     Examples
     --------
@@ -207,10 +209,11 @@ def item_resolution(
                 f"resolved_by_day_{day}_adherent": shares[0],
                 f"resolved_by_day_{day}_other": shares[1],
                 "difference": shares[0] - shares[1],
-                "caution": CAUTION,
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs["caution"] = CAUTION
+    return table
 
 
 def item_episodes(

@@ -35,6 +35,7 @@ from ..privacy.share import share as share_results
 from . import report_sections as sections
 from .report_sections import ReportView
 from .resolution_sections import resolution_section
+from .summary_section import summary_section
 from .theme import THEME
 
 __all__ = ["build_report", "render_report", "write_report"]
@@ -54,6 +55,10 @@ th { background: #f3f6f9; } td.num { text-align: right; font-variant-numeric: ta
 .kpis { display: flex; gap: 16px; flex-wrap: wrap; }
 .kpi { background: #f3f6f9; padding: 10px 16px; border-radius: 6px; }
 .kpi b { display: block; font-size: 22px; }
+a.kpi { color: inherit; text-decoration: none; max-width: 320px; }
+a.kpi:hover { background: #e6edf4; }
+.kpi small { display: block; color: #555; font-size: 12px; margin-top: 4px; }
+.summary a.kpi b { font-size: 18px; }
 nav a { margin-right: 12px; font-size: 13px; }
 @media print {
   nav { display: none; }
@@ -62,6 +67,7 @@ nav a { margin-right: 12px; font-size: 13px; }
 }
 """
 _SECTIONS = (
+    ("summary", "Summary"),
     ("data", "Data and validation"),
     ("cohort", "Cohort"),
     ("curves", "Recovery curves"),
@@ -156,6 +162,7 @@ def render_report(
     view = ReportView(results)
     with alt.theme.enable(THEME):
         body = [
+            summary_section(view),
             sections.data_section(view),
             sections.cohort_section(view),
             sections.curves_section(view),
