@@ -87,10 +87,29 @@ def test_trajectory_marks_red_flag_days(small):
     traj = analysis.episode_trajectory(logs, flagged)
     spec = charts.trajectory_chart(traj).to_dict()
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
-    assert marks == ["area", "area", "line", "line", "point"]
-    assert spec["layer"][4]["mark"]["shape"] == "triangle-up"
+    assert marks == ["area", "area", "line", "line", "rule", "point"]
+    # a flag day: a rule across the chart and a marker on the day, coloured by severity
+    assert spec["layer"][5]["mark"]["shape"] == "diamond"
+    assert "flag_severity" in str(spec["layer"][4]["transform"])
+    colours = spec["layer"][0]["encoding"]["color"]["scale"]
+    assert (
+        dict(zip(colours["domain"], colours["range"], strict=True))["Urgent red flag"]
+        == (charts.SEVERITY_COLORS["urgent"])
+    )
     assert _data_rows(spec) == 15
     assert traj["any_flag"].any()
+    assert set(traj.loc[traj["any_flag"], "flag_severity"]) <= {"urgent", "prompt"}
+
+
+def test_trajectory_line_breaks_at_days_without_a_log(small):
+    """The patient's line is drawn per run of logged days (a gap is not a measurement)."""
+    logs, _ = small
+    traj = analysis.episode_trajectory(logs, logs["episode_id"].iloc[0])
+    spec = charts.trajectory_chart(traj).to_dict()
+    line = spec["layer"][3]
+    assert line["encoding"]["detail"]["field"] == "run"
+    window = next(t for t in line["transform"] if "window" in t)
+    assert window["window"][0]["field"] == "gap" and window["sort"] == [{"field": "day"}]
 
 
 def test_km_is_a_step_curve(small):

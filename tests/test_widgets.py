@@ -151,3 +151,17 @@ def test_patient_header_says_no_reaction_and_no_baseline():
     assert "no post-treatment reaction" in explorer.header.value
     explorer.patient.value = "L"
     assert "no baseline" in explorer.header.value
+
+
+def test_an_unknown_patient_id_is_said_not_ignored():
+    from recovery_toolkit.render.widgets import PatientExplorer
+
+    explorer = PatientExplorer(load_logs(sample_path()))
+    before = explorer.header.value
+    explorer.patient.value = "P99"
+    assert "No patient P99" in explorer.message.value
+    assert explorer.header.value == before  # the shown patient stays, and the user is told
+    explorer.patient.value = "P000073"
+    assert explorer.message.value == "" and "P000073" in explorer.header.value
+    # an urgent flag is named above how soon soreness settled
+    assert explorer.header.value.index("URGENT") < explorer.header.value.index("soreness")

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import RecoveryCurveTable, SorenessLog, empty_table
 from .episodes import in_window
@@ -213,6 +214,18 @@ def reference_band(curve: pd.DataFrame, group: str, *, by: str = "treatment_type
     return band.reset_index(drop=True)
 
 
+def _flag_words(raised: np.ndarray, flags: list[str]) -> tuple[list[str], list[str]]:
+    """Per log: the most pressing severity among its raised flags and their labels."""
+    order = {s: i for i, s in enumerate(vocab.SEVERITIES)}
+    severity, names = [], []
+    for row in raised:
+        codes = [f for f, up in zip(flags, row, strict=True) if up]
+        ranked = sorted(vocab.FLAG_SEVERITY[c.removeprefix("flag_")] for c in codes)
+        severity.append(min(ranked, key=order.__getitem__) if ranked else "")
+        names.append(", ".join(vocab.RED_FLAGS[c].label for c in codes))
+    return severity, names
+
+
 def episode_trajectory(
     logs: pd.DataFrame,
     episode_id: str,
@@ -224,7 +237,9 @@ def episode_trajectory(
     """One episode's daily soreness beside the reference band of its treatment type.
 
     Returns one row per day of the window: ``day``, ``soreness`` (missing where not logged),
-    ``any_flag`` (a reported red flag that day), the band columns and ``above_p90``.
+    ``any_flag`` (a reported red flag that day), ``flag_severity`` (the most pressing of that
+    day's flags: ``urgent``, ``prompt`` or empty) and ``flags`` (their labels), the band
+    columns and ``above_p90``.
 
     Examples
     --------
@@ -244,15 +259,21 @@ def episode_trajectory(
         curve = recovery_curve(same_type, s)
     band = reference_band(curve, kind).drop(columns="n")
     flags = [c for c in SorenessLog.flag_columns() if c in rows.columns]
+    raised = rows[flags].fillna(False).to_numpy(dtype=bool)
+    severity, names = _flag_words(raised, flags)
     own = pd.DataFrame(
         {
             "day": rows[SorenessLog.day].to_numpy(),
             "soreness": rows[SorenessLog.soreness].to_numpy(dtype=float),
-            "any_flag": rows[flags].fillna(False).any(axis=1).to_numpy(dtype=bool),
+            "any_flag": raised.any(axis=1),
+            "flag_severity": severity,
+            "flags": names,
         }
     )
     days = pd.DataFrame({"day": np.arange(s.window_days + 1)})
     out = days.merge(own, on="day", how="left").merge(band, on="day", how="left")
     out["any_flag"] = out["any_flag"].astype("boolean").fillna(False).astype(bool)
+    out["flag_severity"] = out["flag_severity"].fillna("")
+    out["flags"] = out["flags"].fillna("")
     out["above_p90"] = (out["soreness"] > out["p90"]).fillna(False).astype(bool)
     return out

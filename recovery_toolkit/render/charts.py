@@ -27,6 +27,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from .. import vocab
 from .quality_charts import NO_LOG_COLOR, completeness_grid, funnel_chart, logging_chart, spc_chart
 from .theme import (
     FLAG_LABELS,
@@ -51,6 +52,7 @@ __all__ = [
     "enable_offline",
     "save_chart",
     "recovery_curve_chart",
+    "TRAJECTORY_SERIES",
     "model_curve_chart",
     "trajectory_chart",
     "km_chart",
@@ -145,11 +147,34 @@ def model_curve_chart(model: pd.DataFrame) -> alt.LayerChart:
     )
 
 
+#: The trajectory chart's series, in legend order, and their colours.
+TRAJECTORY_SERIES = {
+    "This patient": "#222222",
+    "Median after the same treatment": "#3182bd",
+    "Middle half of those patients (p25–p75)": "#6baed6",
+    "80 % of those patients (p10–p90)": "#c6dbef",
+    "Urgent red flag": SEVERITY_COLORS["urgent"],
+    "Prompt red flag": SEVERITY_COLORS["prompt"],
+}
+
+
+def _series(name: str) -> alt.Color:
+    """The colour of a series (the layer's ``series`` field), one legend for all layers."""
+    del name  # the layer names its series with a calculate transform
+    return alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=list(TRAJECTORY_SERIES), range=list(TRAJECTORY_SERIES.values())),
+        legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=320),
+    )
+
+
 def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     """One episode's soreness over the p10–p90 and p25–p75 bands of its treatment type.
 
     ``trajectory`` is :func:`recovery_toolkit.analysis.episode_trajectory`'s table (at most one
-    row per day of the window). Red-flag days are marked with red triangles.
+    row per day of the window). The patient's line breaks where a day was not logged (a gap is
+    not a measurement); a red-flag day gets a rule across the chart and a marker on the day,
+    coloured by severity (urgent, prompt). One legend names the line, the median and the bands.
 
     Examples
     --------
@@ -157,35 +182,61 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
     >>> from recovery_toolkit import analysis
     >>> traj = analysis.episode_trajectory(rt.load_logs(rt.sample_path()).logs, "E0000001")
     >>> len(trajectory_chart(traj).to_dict()["layer"])
-    5
+    6
     """
-    base = alt.Chart(trajectory).encode(
-        x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1))
+    x = alt.X(
+        "day:Q",
+        title="Days since treatment",
+        axis=alt.Axis(tickMinStep=1),
+        scale=alt.Scale(domain=[0, max(int(trajectory["day"].max()), 1)], nice=False),
     )
-    outer = base.mark_area(color="#9ecae1", opacity=0.35).encode(
-        y=alt.Y("p10:Q", title="Soreness (0–10)", scale=SORENESS_SCALE), y2="p90:Q"
+    base = alt.Chart(trajectory).encode(x=x)
+    named = list(TRAJECTORY_SERIES)
+    outer = (
+        base.transform_calculate(series=f"'{named[3]}'")
+        .mark_area(opacity=0.6)
+        .encode(
+            y=alt.Y("p10:Q", title="Soreness (0–10)", scale=SORENESS_SCALE),
+            y2="p90:Q",
+            color=_series(named[3]),
+        )
     )
-    inner = base.mark_area(color="#6baed6", opacity=0.45).encode(y="p25:Q", y2="p75:Q")
-    median = base.mark_line(color="#3182bd", strokeDash=[5, 3], strokeWidth=1.5).encode(
-        y="median:Q"
+    inner = (
+        base.transform_calculate(series=f"'{named[2]}'")
+        .mark_area(opacity=0.6)
+        .encode(y="p25:Q", y2="p75:Q", color=_series(named[2]))
+    )
+    median = (
+        base.transform_calculate(series=f"'{named[1]}'")
+        .mark_line(strokeDash=[5, 3], strokeWidth=1.5)
+        .encode(y="median:Q", color=_series(named[1]))
     )
     tooltip = [
         alt.Tooltip("day:Q", title="Day"),
         alt.Tooltip("soreness:Q", title="Soreness"),
         alt.Tooltip("median:Q", title="Median of others"),
         alt.Tooltip("p90:Q", title="90th percentile"),
-        alt.Tooltip("any_flag:N", title="Red flag"),
+        alt.Tooltip("flags:N", title="Red flags"),
     ]
-    own = base.transform_filter("isValid(datum.soreness)")
-    line = own.mark_line(
-        color="#222222", point=alt.OverlayMarkDef(color="#222222", size=60)
-    ).encode(y="soreness:Q", tooltip=tooltip)
-    flags = (
-        own.transform_filter("datum.any_flag")
-        .mark_point(shape="triangle-up", size=220, color=SEVERITY_COLORS["urgent"], filled=True)
-        .encode(y="soreness:Q", tooltip=tooltip)
+    # runs of consecutive logged days: the line is drawn within a run, never across a gap
+    own = (
+        base.transform_calculate(series=f"'{named[0]}'", gap="isValid(datum.soreness) ? 0 : 1")
+        .transform_window(run="sum(gap)", sort=[alt.SortField("day")], frame=[None, 0])
+        .transform_filter("isValid(datum.soreness)")
     )
-    return (outer + inner + median + line + flags).properties(
+    line = own.mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
+        y="soreness:Q", detail="run:N", color=_series(named[0]), tooltip=tooltip
+    )
+    flagged = base.transform_filter("datum.any_flag").transform_calculate(
+        series=f"datum.flag_severity == 'urgent' ? '{named[4]}' : '{named[5]}'"
+    )
+    rules = flagged.mark_rule(strokeWidth=3, opacity=0.55).encode(
+        color=_series(""), tooltip=tooltip
+    )
+    markers = flagged.mark_point(
+        shape="diamond", size=320, filled=True, stroke="white", strokeWidth=1.5, opacity=1
+    ).encode(y="soreness:Q", color=_series(""), tooltip=tooltip)
+    return (outer + inner + median + line + rules + markers).properties(
         title=title or "Soreness compared with patients after the same treatment", width=520
     )
 
@@ -368,10 +419,12 @@ def checklist_frame(checklist: pd.DataFrame) -> pd.DataFrame:
     return checklist.assign(item_label=checklist["item"].map(ITEM_LABELS).fillna(checklist["item"]))
 
 
-def checklist_grid(checklist: pd.DataFrame) -> alt.Chart:
+def checklist_grid(checklist: pd.DataFrame, *, window_days: int | None = None) -> alt.Chart:
     """One episode's checklist by day: followed, not followed, not answered.
 
-    ``checklist`` is :func:`recovery_toolkit.analysis.episode_checklist`'s table.
+    ``checklist`` is :func:`recovery_toolkit.analysis.episode_checklist`'s table. The day axis
+    runs over the whole window (``window_days``, default 14) whatever was logged, so its
+    columns line up with the soreness chart's days; a day without a log stays empty.
 
     Examples
     --------
@@ -383,11 +436,17 @@ def checklist_grid(checklist: pd.DataFrame) -> alt.Chart:
     """
     data = checklist.assign(item_label=checklist["item"].map(ITEM_LABELS).fillna(checklist["item"]))
     states = ["followed", "not followed", "not answered", "not scored"]
+    days = list(range((vocab.WINDOW_DAYS if window_days is None else window_days) + 1))
     return (
         alt.Chart(data)
         .mark_rect(stroke="white", strokeWidth=1)
         .encode(
-            x=alt.X("day:O", title="Days since treatment", axis=alt.Axis(labelAngle=0)),
+            x=alt.X(
+                "day:O",
+                title="Days since treatment (empty: no log)",
+                axis=alt.Axis(labelAngle=0),
+                scale=alt.Scale(domain=days),
+            ),
             y=alt.Y("item_label:N", title=None),
             color=alt.Color(
                 "status:N",
@@ -396,5 +455,5 @@ def checklist_grid(checklist: pd.DataFrame) -> alt.Chart:
             ),
             tooltip=[alt.Tooltip("item_label:N", title="Item"), "day:O", "status:N"],
         )
-        .properties(title="Home-care checklist by day", height=alt.Step(18))
+        .properties(title="Home-care checklist by day", height=alt.Step(18), width=520)
     )

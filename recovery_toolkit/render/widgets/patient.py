@@ -70,7 +70,12 @@ class PatientExplorer(Explorer):
             placeholder="Type a patient ID",
             description="Patient",
         )
-        self.episode = widgets.Dropdown(description="Episode")
+        self.episode = widgets.Dropdown(
+            description="Episode",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="auto", min_width="380px"),  # the whole label shows
+        )
+        self.message = widgets.HTML()
         self.header = widgets.HTML()
         self.alerts_view = widgets.HTML()
         self.follow_up = widgets.HTML()
@@ -83,7 +88,8 @@ class PatientExplorer(Explorer):
             analysis.episode_trajectory(rows, first, self.settings, curve=self._curve)
         )
         self._checklist_template = charts.checklist_grid(
-            analysis.episode_checklist(rows, first, self.settings)
+            analysis.episode_checklist(rows, first, self.settings),
+            window_days=self.settings.window_days,
         )
         self._show(first)
         self.trajectory_view = chart_widget(self.chart)
@@ -93,6 +99,7 @@ class PatientExplorer(Explorer):
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.patient, self.episode]),
+                self.message,
                 self.header,
                 widgets.HBox([self.trajectory_view, self.alerts_view]),
                 self.checklist_view,
@@ -122,9 +129,21 @@ class PatientExplorer(Explorer):
             self._choosing = False
 
     def _on_patient(self, change: dict) -> None:
-        if change["new"] in self._by_patient:
-            self._set_episode_options(change["new"])
+        typed = str(change["new"] or "").strip()
+        if typed in self._by_patient:
+            self.message.value = ""
+            self._set_episode_options(typed)
             self._redraw(self.episode.value)
+        elif typed:  # say so instead of silently keeping the previous patient on screen
+            self.message.value = (
+                f"<div style='color:#8a4b00;padding:2px 0'>No patient {html.escape(typed)} "
+                f"in these logs; still showing {html.escape(self._shown_patient())}. Pick an "
+                "ID from the list as you type.</div>"
+            )
+
+    def _shown_patient(self) -> str:
+        at = int(np.searchsorted(self.episodes["episode_id"], self.episode_id))
+        return str(self.episodes.iloc[at]["patient_id"])
 
     def _on_episode(self, change: dict) -> None:
         if change["new"] and not self._choosing:
@@ -154,14 +173,34 @@ class PatientExplorer(Explorer):
         status = _status(facts, self.settings.resolved_at)
         self.header.value = (
             f"<h3 style='margin:4px 0'>Patient {html.escape(str(facts['patient_id']))}</h3>"
+            f"{self._most_pressing(episode_id)}"
             f"<div>{html.escape(kind)} on {pd.Timestamp(facts['treatment_date']):%d %b %Y} · "
-            f"{_baseline(facts)} · {status}</div>"
+            f"{_baseline(facts)} · soreness {status}</div>"
         )
         self.alerts_view.value = self._alerts_html(episode_id)
         self.follow_up.value = (
             f"<b>Follow-up</b>: {int(facts['days_logged'])} of {self.window_days + 1} days logged "
             f"({facts['completeness']:.0%}), last log on day {int(facts['last_day'])}"
             + (" · <b>lost to follow-up</b>" if facts["lost_to_follow_up"] else "")
+        )
+
+    def _most_pressing(self, episode_id: str) -> str:
+        """A banner above the soreness summary for an urgent or prompt alert: a red flag
+        matters more than how soon soreness settled."""
+        positions = self._alert_groups.get(episode_id)
+        if positions is None:
+            return ""
+        shown = self._alerts.iloc[positions]
+        pressing = shown.loc[shown["severity"].isin(["urgent", "prompt"])]
+        if pressing.empty:
+            return ""
+        first = pressing.iloc[0]  # alerts are sorted most severe first
+        severity = str(first["severity"])
+        more = f" (+{len(pressing) - 1} more)" if len(pressing) > 1 else ""
+        return (
+            f"<div style='{SEVERITY_STYLE[severity]};padding:4px 8px;margin:4px 0'>"
+            f"<b>{html.escape(severity.upper())}</b> · day {int(first['day'])} · "
+            f"{html.escape(str(first['explanation']))}{more}</div>"
         )
 
     def _alerts_html(self, episode_id: str) -> str:
