@@ -133,8 +133,16 @@ def test_incidence_error_bars(small):
 def test_spc_highlights_signals(small):
     spec = charts.spc_chart(analysis.p_chart(small[1])).to_dict()
     fields = [layer["encoding"].get("y", {}).get("field") for layer in spec["layer"]]
-    assert fields == ["center", "ucl", "lcl", "p", "p"]
-    domain = spec["layer"][4]["encoding"]["color"]["scale"]["domain"]
+    assert fields == ["value", "p", "p"]
+    # centre and limits are one folded layer with its own legend: the lines are labelled
+    limits = spec["layer"][0]
+    assert limits["transform"][0]["fold"] == ["center", "ucl", "lcl"]
+    assert limits["encoding"]["color"]["scale"]["domain"] == [
+        "Centre line",
+        "Upper limit",
+        "Lower limit",
+    ]
+    domain = spec["layer"][2]["encoding"]["color"]["scale"]["domain"]
     assert domain == ["in control", "signal", "follow-up incomplete"]
 
 

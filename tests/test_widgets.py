@@ -165,3 +165,11 @@ def test_an_unknown_patient_id_is_said_not_ignored():
     assert explorer.message.value == "" and "P000073" in explorer.header.value
     # an urgent flag is named above how soon soreness settled
     assert explorer.header.value.index("URGENT") < explorer.header.value.index("soreness")
+
+
+def test_the_control_chart_title_follows_the_treatment_filter():
+    explorer = CohortExplorer(load_logs(sample_path()))
+    assert "all treatment types" in explorer.charts["spc"].to_dict()["title"]
+    explorer.types.value = ("injection",)
+    title = explorer.charts["spc"].to_dict()["title"]
+    assert "Injection" in title and "all treatment types" not in title

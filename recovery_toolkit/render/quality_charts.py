@@ -112,9 +112,12 @@ def completeness_grid(grid: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
+def spc_chart(
+    spc: pd.DataFrame, *, series: str = "all", label: str | None = None
+) -> alt.LayerChart:
     """p-chart of monthly red-flag incidence with centre line, exact binomial limits and
-    signals; months without complete follow-up drawn hollow (they never signal).
+    signals; months without complete follow-up drawn hollow (they never signal). ``label``
+    names the episodes in the title (default: the series' treatment type, or all types).
 
     Examples
     --------
@@ -122,7 +125,7 @@ def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
     >>> from recovery_toolkit import analysis
     >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
     >>> len(spc_chart(analysis.p_chart(eps)).to_dict()["layer"])
-    5
+    3
     """
     data = spc.loc[spc["treatment_type"].astype("str") == series].copy()
     data["month"] = pd.to_datetime(data["month"] + "-01")
@@ -138,11 +141,30 @@ def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
         data["rule"] = ""
     base = alt.Chart(data).encode(x=alt.X("yearmonth(month):T", title="Treatment month"))
     y = alt.Y("p:Q", title="Episodes with any red flag", axis=alt.Axis(format="%"))
-    centre = base.mark_line(color="#555555", strokeDash=[6, 4], strokeWidth=1.5).encode(
-        y="center:Q"
+    names = {"center": "Centre line", "ucl": "Upper limit", "lcl": "Lower limit"}
+    limits = (
+        base.transform_fold(list(names), as_=["which", "value"])
+        .transform_calculate(
+            limit="datum.which == 'center' ? 'Centre line' : "
+            "datum.which == 'ucl' ? 'Upper limit' : 'Lower limit'"
+        )
+        .mark_line(interpolate="step", strokeWidth=1.3)
+        .encode(
+            y="value:Q",
+            detail="which:N",
+            color=alt.Color(
+                "limit:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=list(names.values()), range=["#555555", "#999999", "#999999"]
+                ),
+                legend=alt.Legend(orient="right"),
+            ),
+            strokeDash=alt.condition(
+                "datum.which == 'center'", alt.value([6, 4]), alt.value([1, 0])
+            ),
+        )
     )
-    ucl = base.mark_line(color="#999999", interpolate="step", strokeWidth=1.2).encode(y="ucl:Q")
-    lcl = base.mark_line(color="#999999", interpolate="step", strokeWidth=1.2).encode(y="lcl:Q")
     line = base.mark_line(color="#0072B2").encode(y=y)
     tooltip = [
         alt.Tooltip("yearmonth(month):T", title="Month"),
@@ -167,9 +189,12 @@ def spc_chart(spc: pd.DataFrame, *, series: str = "all") -> alt.LayerChart:
         fillOpacity=alt.condition("datum.filled", alt.value(1.0), alt.value(0.0)),  # hollow
         tooltip=tooltip,
     )
-    label = "all treatment types" if series == "all" else TYPE_LABELS.get(series, series)
-    return (centre + ucl + lcl + line + points).properties(
-        title=f"Monthly red-flag incidence, {label} (p-chart, exact binomial limits)"
+    if label is None:
+        label = "all treatment types" if series == "all" else TYPE_LABELS.get(series, series)
+    return (
+        (limits + line + points)
+        .resolve_scale(color="independent")
+        .properties(title=f"Monthly red-flag incidence, {label} (p-chart, exact binomial limits)")
     )
 
 

@@ -149,12 +149,19 @@ class CohortExplorer(Explorer):
                 analysis.km_curve(episodes, settings), window_days=settings.window_days
             ),
             "red_flag_incidence": charts.incidence_chart(self.tables["red_flag_incidence"]),
-            "spc": charts.spc_chart(self.tables["spc"]),
+            "spc": charts.spc_chart(self.tables["spc"], label=self._chosen_types()),
         }
         self.summary.value = (
             f"<b>{len(episodes):,}</b> episodes of <b>{episodes['patient_id'].nunique():,}</b> "
             f"patients · {len(logs):,} logs"
         )
+
+    def _chosen_types(self) -> str:
+        """The treatment types the filter keeps, in words (for chart titles)."""
+        chosen = list(self.types.value)
+        if len(chosen) == len(self.types.options):
+            return "all treatment types"
+        return ", ".join(TYPE_LABELS.get(str(t), str(t)) for t in chosen)
 
     def _on_filter(self, change: dict) -> None:
         self._refresh()
