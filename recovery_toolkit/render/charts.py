@@ -87,7 +87,7 @@ def recovery_curve_chart(curve: pd.DataFrame, *, statistic: str = "mean") -> alt
     data = with_labels(curve)
     base = alt.Chart(data).encode(
         x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1)),
-        color=type_color(),
+        color=type_color(present=data["treatment_type"]),
     )
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y(f"{low}:Q", title="Soreness (0–10)", scale=SORENESS_SCALE), y2=f"{high}:Q"
@@ -126,7 +126,7 @@ def model_curve_chart(model: pd.DataFrame) -> alt.LayerChart:
     """
     base = alt.Chart(with_labels(model)).encode(
         x=alt.X("day:Q", title="Days since treatment", axis=alt.Axis(tickMinStep=1)),
-        color=type_color(),
+        color=type_color(present=model["treatment_type"]),
     )
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y("ci_low:Q", title="Soreness (0–10)", scale=SORENESS_SCALE), y2="ci_high:Q"
@@ -259,7 +259,7 @@ def km_chart(
     'step-after'
     """
     if by == "treatment_type":
-        data, color = with_labels(km), type_color()
+        data, color = with_labels(km), type_color(present=km["treatment_type"])
     else:
         data = km.assign(**{by: km[by].astype("str")})
         color = alt.Color(f"{by}:N", title=by.replace("_", " ").capitalize())
@@ -327,7 +327,7 @@ def incidence_chart(incidence: pd.DataFrame, *, view: str = "proportion") -> alt
     base = alt.Chart(data).encode(
         y=alt.Y("flag_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
         yOffset=alt.YOffset("type_label:N", sort=[TYPE_LABELS[t] for t in TYPE_COLORS]),
-        color=type_color(),
+        color=type_color(present=data["treatment_type"]),
     )
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X(f"{low}:Q", title=title, axis=alt.Axis(format=fmt)), x2=f"{high}:Q"

@@ -49,7 +49,7 @@ def logging_chart(logging: pd.DataFrame) -> alt.LayerChart:
             axis=alt.Axis(format="%"),
             scale=alt.Scale(domain=[0, 1]),
         ),
-        color=type_color(),
+        color=type_color(present=data["treatment_type"]),
     )
     tooltip = [
         alt.Tooltip("type_label:N", title="Treatment"),

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import altair as alt
@@ -130,12 +131,24 @@ def with_labels(frame: pd.DataFrame, column: str = "treatment_type") -> pd.DataF
     return out
 
 
-def type_color(legend: bool = True) -> alt.Color:
-    """The colour encoding of treatment types (Okabe–Ito, vocabulary order)."""
-    labels = [TYPE_LABELS[t] for t in TYPE_COLORS]
+def type_color(legend: bool = True, present: Iterable[object] | None = None) -> alt.Color:
+    """The colour encoding of treatment types (Okabe–Ito, vocabulary order).
+
+    With ``present`` (the drawn rows' treatment types) the legend lists only those, each in
+    its usual colour; legend swatches are opaque even when the marks are pale bands.
+
+    Examples
+    --------
+    >>> type_color(present=["injection"]).to_dict()["scale"]["domain"]
+    ['Injection']
+    """
+    shown = None if present is None else {str(t) for t in present}
+    codes = [t for t in TYPE_COLORS if shown is None or t in shown]
     return alt.Color(
         "type_label:N",
         title="Treatment",
-        scale=alt.Scale(domain=labels, range=list(TYPE_COLORS.values())),
-        legend=alt.Legend() if legend else None,
+        scale=alt.Scale(
+            domain=[TYPE_LABELS[t] for t in codes], range=[TYPE_COLORS[t] for t in codes]
+        ),
+        legend=alt.Legend(symbolOpacity=1) if legend else None,
     )
