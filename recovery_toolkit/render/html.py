@@ -20,7 +20,28 @@ import pandas as pd
 from .. import vocab
 from ..io.writers import neutralise_formulas
 
-__all__ = ["COLUMN_LABELS", "column_label", "table_html", "download_link", "value_label"]
+__all__ = [
+    "COLUMN_LABELS",
+    "TABLE_STYLE",
+    "column_label",
+    "table_html",
+    "download_link",
+    "value_label",
+]
+
+#: Styles of displayed tables and download links where no page stylesheet applies (the
+#: explorers' HTML widgets): numbers right-aligned, a download link that looks clickable.
+TABLE_STYLE = (
+    "<style>"
+    ".rt-table{border-collapse:collapse;font-size:13px}"
+    ".rt-table th{background:#f3f6f9;text-align:left;padding:4px 8px;vertical-align:bottom}"
+    ".rt-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5}"
+    ".rt-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "a.rt-download{display:inline-block;margin:4px 0 8px;padding:4px 12px;border:1px solid "
+    "#0072B2;border-radius:4px;color:#0072B2;text-decoration:none;font-size:13px}"
+    "a.rt-download:hover{background:#e8f1f8}"
+    "</style>"
+)
 
 #: How a column is headed in a displayed table (CSV files and frames keep their names).
 COLUMN_LABELS = {
@@ -166,12 +187,13 @@ def download_link(frame: pd.DataFrame, name: str) -> str:
 
     Examples
     --------
-    >>> download_link(pd.DataFrame({"a": [1]}), "t.csv").startswith('<a download="t.csv"')
+    >>> download_link(pd.DataFrame({"a": [1]}), "t.csv").startswith('<a class="rt-download"')
     True
     """
     text = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
     payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return (
-        f'<a download="{html.escape(name)}" href="data:text/csv;base64,{payload}">'
-        f"Download {html.escape(name)} ({len(frame):,} rows)</a>"
+        f'<a class="rt-download" download="{html.escape(name)}" '
+        f'href="data:text/csv;base64,{payload}">'
+        f"⬇ Download {html.escape(name)} ({len(frame):,} rows)</a>"
     )

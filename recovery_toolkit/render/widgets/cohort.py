@@ -23,7 +23,7 @@ from ...analysis.landmark import CAUTION as LANDMARK_CAUTION
 from ...analysis.settings import Settings
 from ...errors import RecoveryToolkitWarning
 from .. import charts
-from ..html import download_link, table_html
+from ..html import TABLE_STYLE, download_link, table_html
 from .common import TYPE_LABELS, Explorer, chart_widget, present_types
 
 __all__ = ["CohortExplorer", "AdherenceExplorer"]
@@ -63,14 +63,20 @@ class CohortExplorer(Explorer):
         self.sites = widgets.SelectMultiple(
             options=sites, value=tuple(sites), description="Site", rows=4
         )
-        self.start = widgets.DatePicker(description="From", value=first.date())
-        self.end = widgets.DatePicker(description="To", value=last.date())
+        # the browser shows a date picker in its own locale; the bounds are ISO beside it
+        self.start = widgets.DatePicker(
+            description="From", value=first.date(), tooltip=f"ISO {first.date()}"
+        )
+        self.end = widgets.DatePicker(
+            description="To", value=last.date(), tooltip=f"ISO {last.date()}"
+        )
         window, resolved_at = self.settings.window_days, self.settings.resolved_at
         self.window = widgets.IntSlider(
             value=window,
             min=min(_WINDOWS[0], window),
             max=max(_WINDOWS[1], window),
             description="Window (days)",
+            style={"description_width": "initial"},  # the whole label, not "Window (…"
         )
         self.resolved_at = widgets.IntSlider(
             value=resolved_at, min=0, max=max(5, resolved_at), description="Resolved ≤"
@@ -173,7 +179,9 @@ class CohortExplorer(Explorer):
     def _show_table(self) -> None:
         name = self.table_choice.value
         table = self.tables.get(name, pd.DataFrame())
-        self.table_view.value = download_link(table, f"{name}.csv") + table_html(table)
+        self.table_view.value = (
+            TABLE_STYLE + download_link(table, f"{name}.csv") + table_html(table)
+        )
 
 
 class AdherenceExplorer(Explorer):
@@ -240,6 +248,7 @@ class AdherenceExplorer(Explorer):
         self.landmark_view.value = (
             f"<p><b>Adherence on days 0–{day - 1} and recovery after day {day}</b> (hazard "
             "ratio per 1.0 of adherent share; above 1: faster resolution)</p>"
+            + TABLE_STYLE
             + table_html(shown, digits=3)
         )
 
@@ -251,4 +260,4 @@ class AdherenceExplorer(Explorer):
         item, kind = self.drill_item.value, self.drill_type.value
         table = analysis.item_episodes(self.episodes, item, treatment_type=kind)
         self.drilled = table.reset_index(drop=True)
-        self.drill_view.value = table_html(self.drilled, max_rows=30, digits=2)
+        self.drill_view.value = TABLE_STYLE + table_html(self.drilled, max_rows=30, digits=2)
