@@ -91,6 +91,8 @@ def test_patient_explorer_in_voila(voila_url):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1250})
         page.on("request", lambda request: requests.append(request.url))
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
         page.goto(voila_url, timeout=180_000)
         page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=180_000)
         header = page.locator("h3").first
@@ -116,6 +118,9 @@ def test_patient_explorer_in_voila(voila_url):
         assert redrawn != first_chart and "P000073" in redrawn  # the chart title names the patient
         page.screenshot(path=str(ARTIFACTS / "patient_explorer.png"), full_page=True)
         browser.close()
+    # Vega warned "Infinite extent for field day" on every redraw before the day axis had a
+    # fixed domain (issue 12)
+    assert not [m for m in console if "Infinite extent" in m], console
     outside = [u for u in requests if urlparse(u).hostname not in (None, "127.0.0.1")]
     assert not outside, f"requests left the machine: {outside}"
     assert (ARTIFACTS / "patient_explorer.png").stat().st_size > 20_000
