@@ -71,17 +71,22 @@ def voila_url(tmp_path_factory):
         cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "api", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.5)
+    wait_until_serving(url, server, seconds=60)
     yield url
     server.terminate()
     server.wait(timeout=20)
     log.close()
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, *, seconds: float) -> None:
+    """Wait until a Jupyter server answers at ``url`` (or has exited, or time is up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(url + "api", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
 
 
 def test_patient_explorer_in_voila(voila_url):

@@ -17,14 +17,19 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from .test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port
+from .test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    _free_port,
+    wait_until_serving,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -69,13 +74,7 @@ def lab(tmp_path_factory):
         env=env,
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            with urllib.request.urlopen(url + "api", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.5)
+    wait_until_serving(url, server, seconds=90)
     yield url
     server.terminate()
     server.wait(timeout=30)
