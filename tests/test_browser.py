@@ -147,6 +147,7 @@ def test_report_in_a_browser_with_the_network_off(tmp_path):
         page.goto(report.as_uri())
         headings = page.locator("h2").all_inner_texts()
         assert headings == [
+            "Summary",
             "Data and validation",
             "Cohort",
             "Recovery curves",
