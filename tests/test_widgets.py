@@ -173,3 +173,13 @@ def test_the_control_chart_title_follows_the_treatment_filter():
     explorer.types.value = ("injection",)
     title = explorer.charts["spc"].to_dict()["title"]
     assert "Injection" in title and "all treatment types" not in title
+
+
+def test_date_filters_are_iso_text_and_a_bad_date_is_said():
+    explorer = CohortExplorer(load_logs(sample_path()))
+    assert explorer.start.value.count("-") == 2  # YYYY-MM-DD, as in every other output
+    everyone = len(explorer.selection())
+    explorer.start.value = "2025-09-01"
+    assert 0 < len(explorer.selection()) < everyone
+    explorer.end.value = "31/12/2025"
+    assert "is not a date" in explorer.summary.value and "YYYY-MM-DD" in explorer.summary.value

@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import warnings
 
@@ -63,13 +64,10 @@ class CohortExplorer(Explorer):
         self.sites = widgets.SelectMultiple(
             options=sites, value=tuple(sites), description="Site", rows=4
         )
-        # the browser shows a date picker in its own locale; the bounds are ISO beside it
-        self.start = widgets.DatePicker(
-            description="From", value=first.date(), tooltip=f"ISO {first.date()}"
-        )
-        self.end = widgets.DatePicker(
-            description="To", value=last.date(), tooltip=f"ISO {last.date()}"
-        )
+        # ISO dates as everywhere else in the toolkit (a date picker shows the browser's
+        # locale, e.g. 01/07/2025); applied on Enter or leaving the box
+        self.start = _date_box("From", first.date())
+        self.end = _date_box("To", last.date())
         window, resolved_at = self.settings.window_days, self.settings.resolved_at
         self.window = widgets.IntSlider(
             value=window,
@@ -120,13 +118,22 @@ class CohortExplorer(Explorer):
         """The logs that pass the current filters."""
         logs = self.logs
         keep = logs["treatment_type"].isin(self.types.value) & logs["site"].isin(self.sites.value)
-        if self.start.value is not None:
-            keep &= logs["treatment_date"] >= pd.Timestamp(self.start.value)
-        if self.end.value is not None:
-            keep &= logs["treatment_date"] <= pd.Timestamp(self.end.value)
+        start, end = _iso_date(self.start.value), _iso_date(self.end.value)
+        if start is not None:
+            keep &= logs["treatment_date"] >= pd.Timestamp(start)
+        if end is not None:
+            keep &= logs["treatment_date"] <= pd.Timestamp(end)
         return logs.loc[keep]
 
     def _refresh(self) -> None:
+        for box in (self.start, self.end):
+            text = str(box.value).strip()
+            if text and _iso_date(text) is None:
+                self.summary.value = (
+                    f"<b>{html.escape(box.description)} {html.escape(text)} is not a date:</b> "
+                    "write it as YYYY-MM-DD, e.g. 2025-03-31 (or leave it empty)."
+                )
+                return
         logs = self.selection()
         settings = self.settings.replace(
             window_days=self.window.value, resolved_at=self.resolved_at.value
@@ -261,3 +268,28 @@ class AdherenceExplorer(Explorer):
         table = analysis.item_episodes(self.episodes, item, treatment_type=kind)
         self.drilled = table.reset_index(drop=True)
         self.drill_view.value = TABLE_STYLE + table_html(self.drilled, max_rows=30, digits=2)
+
+
+def _date_box(label: str, value: dt.date) -> widgets.Text:
+    """A date filter written as ISO text (empty: no bound)."""
+    return widgets.Text(
+        value=value.isoformat(),
+        description=label,
+        placeholder="YYYY-MM-DD",
+        continuous_update=False,
+        layout=widgets.Layout(width="220px"),
+    )
+
+
+def _iso_date(text: object) -> dt.date | None:
+    """The date an ISO ``YYYY-MM-DD`` text names; ``None`` when empty or not a date.
+
+    Examples
+    --------
+    >>> _iso_date("2025-03-31"), _iso_date(""), _iso_date("31/03/2025")
+    (datetime.date(2025, 3, 31), None, None)
+    """
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        return None
