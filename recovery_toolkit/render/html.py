@@ -26,6 +26,7 @@ __all__ = [
     "column_label",
     "table_html",
     "download_link",
+    "show",
     "value_label",
 ]
 
@@ -197,3 +198,29 @@ def download_link(frame: pd.DataFrame, name: str) -> str:
         f'href="data:text/csv;base64,{payload}">'
         f"⬇ Download {html.escape(name)} ({len(frame):,} rows)</a>"
     )
+
+
+class _Shown:
+    """A table as a notebook displays it (see :func:`show`)."""
+
+    def __init__(self, frame: pd.DataFrame, max_rows: int, digits: int) -> None:
+        self.frame, self.max_rows, self.digits = frame, max_rows, digits
+
+    def _repr_html_(self) -> str:
+        return TABLE_STYLE + table_html(self.frame, max_rows=self.max_rows, digits=self.digits)
+
+    def __repr__(self) -> str:
+        return repr(self.frame)
+
+
+def show(frame: pd.DataFrame, *, max_rows: int = 50, digits: int = 3) -> _Shown:
+    """A table for a notebook, as the report shows tables: columns in words, coded values by
+    their labels, numbers right-aligned to ``digits`` decimals, text never cut short (pandas
+    cuts cells at 50 characters). The frame is not changed.
+
+    Examples
+    --------
+    >>> "<th>95 % CI low</th>" in show(pd.DataFrame({"ci_low": [0.123456]}))._repr_html_()
+    True
+    """
+    return _Shown(frame, max_rows, digits)
