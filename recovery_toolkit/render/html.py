@@ -36,7 +36,8 @@ TABLE_STYLE = (
     "<style>"
     ".rt-table{border-collapse:collapse;font-size:13px}"
     ".rt-table th{background:#f3f6f9;text-align:left;padding:4px 8px;vertical-align:bottom}"
-    ".rt-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5}"
+    ".rt-table td,.rt-table th{max-width:none}"
+    ".rt-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5;text-align:left}"
     ".rt-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
     "a.rt-download{display:inline-block;margin:4px 0 8px;padding:4px 12px;border:1px solid "
     "#0072B2;border-radius:4px;color:#0072B2;text-decoration:none;font-size:13px}"
@@ -93,7 +94,13 @@ _VALUE_LABELS = {
     **vocab.ITEM_LABELS,
     **{code.removeprefix("flag_"): term.label for code, term in vocab.RED_FLAGS.items()},
     **{code.removeprefix("flag_"): term.label for code, term in vocab.DERIVED_FLAGS.items()},
+    **{code: term.label for code, term in {**vocab.RED_FLAGS, **vocab.DERIVED_FLAGS}.items()},
     "any": "Any red flag",
+    # review alerts
+    "above_p90": "Sorer than 9 in 10 similar patients",
+    "unresolved_at_window_end": "Unresolved at the window's end",
+    "stopped_logging": "Stopped logging while unresolved",
+    "low_adherence": "Low home-care adherence",
 }
 
 
