@@ -44,6 +44,7 @@ __all__ = [
     "loglog_interval",
     "patient_clusters",
     "product_limit",
+    "product_limit_band",
 ]
 
 #: :func:`interval_method` when every patient has one episode.
@@ -166,9 +167,24 @@ def km_band(
     ([1.0, 0.75, 0.25, 0.0], np.True_)
     """
     at_risk, events = day_grid(time, event, days)
-    survival, se = product_limit(at_risk, events, _compact(clusters))
+    return product_limit_band(at_risk, events, _compact(clusters))
+
+
+def product_limit_band(
+    at_risk: np.ndarray, events: np.ndarray, clusters: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`product_limit` with its log-log 95 % band of S per day, NaN before the first
+    event (S is 1 there, with no variance).
+
+    Examples
+    --------
+    >>> at_risk, events = day_grid(np.array([1, 2]), np.ones(2, bool), 2)
+    >>> np.isnan(product_limit_band(at_risk, events)[1]).tolist()
+    [True, False, False]
+    """
+    survival, se = product_limit(at_risk, events, clusters)
     low, high = loglog_interval(survival, se)
-    before = np.cumsum(events.sum(axis=0)) == 0
+    before = np.cumsum(np.asarray(events, dtype=float).sum(axis=0)) == 0
     return survival, np.where(before, np.nan, low), np.where(before, np.nan, high)
 
 

@@ -40,7 +40,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .clustering import clustered_wilson, km_band, loglog_interval, patient_clusters, product_limit
+from .clustering import clustered_wilson, km_band, patient_clusters, product_limit_band
 from .resolution import kaplan_meier, sore_episodes, survival_at, survival_band
 from .settings import Settings, resolve
 
@@ -323,10 +323,7 @@ def _ipcw_milestones(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """IPCW resolved by each day with a robust log-log 95 % interval (by patient, or by
     episode; the drop-out weights taken as known, which errs on the wide side)."""
-    survival, se = product_limit(weights * at_risk, weights * event, clusters)
-    low, high = loglog_interval(survival, se)
-    before = np.cumsum(event.sum(axis=0)) == 0
-    low, high = np.where(before, np.nan, low), np.where(before, np.nan, high)
+    survival, low, high = product_limit_band(weights * at_risk, weights * event, clusters)
     return 1 - survival[days], 1 - high[days], 1 - low[days]
 
 

@@ -40,7 +40,13 @@ from ..schemas import TREATMENT_DTYPE, EpisodeTable
 from .intervals import Z95
 from .settings import Settings, resolve
 
-__all__ = ["FORMULA", "model_sample", "recovery_curve_model", "sample_for_model"]
+__all__ = [
+    "FORMULA",
+    "episodes_used",
+    "model_sample",
+    "recovery_curve_model",
+    "sample_for_model",
+]
 
 #: The fixed effects of the model (``t``: day / window, the random slope's scale).
 FORMULA = "soreness ~ C(treatment_type) * cr(day, df=4, constraints='center')"
@@ -65,9 +71,15 @@ def model_sample(
     return episodes.iloc[np.sort(chosen)]
 
 
-def sample_for_model(frame: pd.DataFrame, settings: Settings, what: str) -> pd.DataFrame:
+def sample_for_model(
+    frame: pd.DataFrame,
+    settings: Settings,
+    what: str,
+    rng: int | np.random.Generator = 0,
+) -> pd.DataFrame:
     """``frame`` (episodes) for a model that cannot be added up from parts: all of it, or a
-    seeded random sample of ``settings.model_max_episodes`` with a warning naming ``what``.
+    random sample (seeded by ``rng``) of ``settings.model_max_episodes`` with a warning naming
+    ``what``.
 
     Examples
     --------
@@ -82,7 +94,22 @@ def sample_for_model(frame: pd.DataFrame, settings: Settings, what: str) -> pd.D
         RecoveryToolkitWarning,
         stacklevel=3,
     )
-    return model_sample(frame, settings.model_max_episodes, rng=0)
+    return model_sample(frame, settings.model_max_episodes, rng=rng)
+
+
+def episodes_used(model: pd.DataFrame) -> int | None:
+    """How many episodes the model-based curve was fitted on (the sum over types of
+    ``episodes_used``); ``None`` when a shared table hides one of them.
+
+    Examples
+    --------
+    >>> episodes_used(pd.DataFrame({"treatment_type": ["a", "a", "b"],
+    ...                             "episodes_used": [40, 40, 12]}))
+    52
+    """
+    used = pd.to_numeric(model["episodes_used"], errors="coerce")
+    per_type = used.groupby(model["treatment_type"]).first()
+    return int(per_type.sum()) if per_type.notna().all() else None
 
 
 def _long(episodes: pd.DataFrame, window_days: int) -> pd.DataFrame:
@@ -150,14 +177,7 @@ def recovery_curve_model(
         empty (with a warning) when the model cannot be fitted.
     """
     s = resolve(settings)
-    used = model_sample(episodes, s.model_max_episodes, rng)
-    if len(used) < len(episodes):
-        warnings.warn(
-            f"the model-based recovery curve fitted on a random sample of {len(used):,} of "
-            f"{len(episodes):,} episodes (model_max_episodes=; the seed is fixed)",
-            RecoveryToolkitWarning,
-            stacklevel=2,
-        )
+    used = sample_for_model(episodes, s, "the model-based recovery curve", rng)
     data = _long(used, s.window_days)
     present = [t for t in TREATMENT_DTYPE.categories if t in set(data["treatment_type"])]
     if len(data) == 0 or data["episode"].nunique() < 3:

@@ -62,6 +62,7 @@ __all__ = [
     "conform",
     "last_log_date",
     "notes_collected",
+    "recorded_interval_method",
 ]
 
 #: The tables ``recovery-toolkit summary`` writes, in this order (their schemas are in
@@ -330,6 +331,19 @@ def compute(
         logs=logs,
         notes=tuple(notes),
     )
+
+
+def recorded_interval_method(tables: Mapping[str, pd.DataFrame]) -> str | None:
+    """How the intervals of these tables allow for patients with several episodes (the
+    ``intervals`` table :func:`cohort_tables` writes); ``None`` when not recorded.
+
+    Examples
+    --------
+    >>> recorded_interval_method({"intervals": pd.DataFrame({"method": ["robust"]})})
+    'robust'
+    """
+    table = tables.get("intervals")
+    return None if table is None or table.empty else str(table["method"].iloc[0])
 
 
 def last_log_date(logs: pd.DataFrame) -> pd.Timestamp | None:

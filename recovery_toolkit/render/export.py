@@ -25,7 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.results import Results
+from ..analysis.model_curve import episodes_used
+from ..analysis.results import Results, recorded_interval_method
 from ..io.writers import OutputExistsError, write_csv, write_text, write_xlsx
 
 __all__ = ["FLOAT_FORMAT", "FORMATS", "write_tables", "manifest"]
@@ -59,22 +60,15 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _interval_method(results: Results) -> str | None:
-    """How the intervals allow for patients with several episodes (``None``: not recorded)."""
-    table = results.tables.get("intervals")
-    return None if table is None or table.empty else str(table["method"].iloc[0])
-
-
 def _sampled_models(results: Results) -> dict[str, Any]:
     """Models fitted on a seeded sample of episodes, and how many episodes each used."""
     model = results.tables.get("recovery_curve_model")
     if model is None or model.empty:
         return {}
-    used = pd.to_numeric(model["episodes_used"], errors="coerce")
-    per_type = used.groupby(model["treatment_type"]).first()
+    used = episodes_used(model)
     return {
         "recovery_curve_model": {
-            "episodes_used": int(per_type.sum()) if per_type.notna().all() else "suppressed",
+            "episodes_used": "suppressed" if used is None else used,
             "at_most": results.settings.model_max_episodes,
             "seed": 0,
         }
@@ -101,7 +95,7 @@ def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
         "rows": dict(p.rows),
         "episodes": p.episodes,
         "parameters": results.settings.as_dict(),
-        "interval_method": _interval_method(results),
+        "interval_method": recorded_interval_method(results.tables),
         "sampled_models": _sampled_models(results),
         "loader_options": options | {"mapping": Path(mapping).name if mapping else None},
         "outputs": [path.name for path in outputs],

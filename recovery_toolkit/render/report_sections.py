@@ -21,7 +21,8 @@ import vl_convert
 
 from .. import __version__
 from ..analysis.landmark import CAUTION as LANDMARK_CAUTION
-from ..analysis.results import Results
+from ..analysis.model_curve import episodes_used
+from ..analysis.results import Results, recorded_interval_method
 from ..analysis.settings import Settings
 from . import charts
 from .html import table_html
@@ -142,9 +143,7 @@ def _model_curve(view: ReportView) -> str:
     if model is None or model.empty:
         return ""
     data = _numeric(model, ["mean", "ci_low", "ci_high", "episodes_used"]).dropna(subset=["mean"])
-    used = pd.to_numeric(model["episodes_used"], errors="coerce")
-    per_type = used.groupby(model["treatment_type"]).first()
-    total = int(per_type.sum()) if per_type.notna().all() else None
+    total = episodes_used(model)
     sampled = (
         f" It was fitted on a random sample of {total:,} episodes (fixed seed)."
         if total is not None
@@ -319,11 +318,6 @@ def _other_parameters(settings: Settings) -> list[tuple[str, str]]:
     ]
 
 
-def _interval_method(view: ReportView) -> str:
-    table = view.tables.get("intervals")
-    return "not recorded" if table is None or table.empty else str(table["method"].iloc[0])
-
-
 def methods_section(view: ReportView) -> str:
     p, settings = view.results.provenance, view.settings
     mapping = p.options.get("mapping")
@@ -344,6 +338,7 @@ def methods_section(view: ReportView) -> str:
         ],
         columns=["parameter", "value"],
     )
+    method = recorded_interval_method(view.tables) or "not recorded"
     notes = view.results.notes
     warning_list = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     body = (
@@ -356,7 +351,7 @@ def methods_section(view: ReportView) -> str:
         "Kaplan–Meier estimates, with inverse-probability-of-censoring weighting and "
         "best/worst-case bounds for drop-out; Wilson and exact Poisson intervals, "
         "cluster-robust by patient where a patient has several episodes "
-        f"({html.escape(_interval_method(view))}); Cox hazard ratios with robust variance; "
+        f"({html.escape(method)}); Cox hazard ratios with robust variance; "
         "p-chart with "
         f"exact binomial limits ({settings.spc_tail * 100:g} % each side) and the "
         f"{settings.spc_run_length}-point run rule; funnel plots with exact Poisson limits.</p>"

@@ -15,6 +15,7 @@ import html
 
 import pandas as pd
 
+from ..analysis.results import recorded_interval_method
 from . import charts
 from .report_sections import ReportView, _section, _svg, _table
 
@@ -48,8 +49,7 @@ def _hazard_table(view: ReportView) -> str:
     reference = html.escape(str(ratios["reference"].iloc[0]))
     strata = view.settings.stratify_by
     within = f", stratified by {html.escape(strata)}" if strata else ""
-    intervals = view.tables.get("intervals")
-    method = "" if intervals is None else str(intervals["method"].iloc[0])
+    method = recorded_interval_method(view.tables) or ""
     repeat = (
         " Some patients have several episodes: the intervals of this section and of red-flag "
         "incidence are cluster-robust by patient."
