@@ -35,13 +35,12 @@ import numpy as np
 import pandas as pd
 import patsy
 import statsmodels.api as sm
-from statsmodels.duration.survfunc import SurvfuncRight
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .clustering import clustered_wilson, km_band, patient_clusters, product_limit_band
-from .resolution import kaplan_meier, sore_episodes, survival_at, survival_band
+from .resolution import sore_episodes
 from .settings import Settings, resolve
 
 __all__ = ["METHODS", "dropout_patterns", "ipcw_weights", "resolution_milestones"]
@@ -305,10 +304,6 @@ def _km_milestones(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kaplan–Meier resolved by each day with its log-log 95 % interval: Greenwood's for
     independent episodes, cluster-robust by patient otherwise; empty before any event."""
-    if clusters is None:
-        fit = kaplan_meier(time, event)
-        low, high = _km_interval(fit, days)
-        return 1 - survival_at(fit, days), low, high
     last = int(max(days.max(initial=0), time.max(initial=0)))
     survival, low, high = km_band(time, event, clusters, last)
     return 1 - survival[days], 1 - high[days], 1 - low[days]
@@ -325,17 +320,3 @@ def _ipcw_milestones(
     episode; the drop-out weights taken as known, which errs on the wide side)."""
     survival, low, high = product_limit_band(weights * at_risk, weights * event, clusters)
     return 1 - survival[days], 1 - high[days], 1 - low[days]
-
-
-def _km_interval(fit: SurvfuncRight, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """1 − the log-log band of S(t) at each day (1 − high, 1 − low); empty before any event."""
-    low, high = survival_band(fit)
-    step = np.searchsorted(np.asarray(fit.surv_times, dtype=float), days, side="right") - 1
-    safe = np.clip(step, 0, None)
-    valid = step >= 0
-    if len(low) == 0:
-        return np.full(len(days), np.nan), np.full(len(days), np.nan)
-    return (
-        np.where(valid, 1 - high[safe], np.nan),
-        np.where(valid, 1 - low[safe], np.nan),
-    )

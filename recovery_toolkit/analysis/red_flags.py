@@ -34,7 +34,6 @@ from ..schemas import EpisodeTable
 from .clustering import clustered_wilson, km_band, patient_clusters
 from .episodes import ALL_FLAGS
 from .intervals import poisson_interval, rate_ratio_interval
-from .resolution import kaplan_meier, survival_at, survival_band
 from .settings import Settings, resolve
 
 __all__ = [
@@ -197,22 +196,12 @@ def cumulative_incidence(
         return dict.fromkeys(("cumulative_ci_low", "cumulative_ci_high"), np.nan) | {
             "cumulative_incidence": 0.0
         }
-    if clusters is not None:
-        last = int(max(window_days, np.max(day)))
-        curve, low_band, high_band = km_band(day, happened, clusters, last)
-        return {
-            "cumulative_incidence": 1 - float(curve[window_days]),
-            "cumulative_ci_low": 1 - float(high_band[window_days]),
-            "cumulative_ci_high": 1 - float(low_band[window_days]),
-        }
-    fit = kaplan_meier(day, happened)
-    survival = float(survival_at(fit, np.array([window_days]))[0])
-    low, high = survival_band(fit)
-    step = int(np.searchsorted(fit.surv_times, window_days, side="right")) - 1
+    last = int(max(window_days, np.max(day)))
+    curve, low_band, high_band = km_band(day, happened, clusters, last)
     return {
-        "cumulative_incidence": 1 - survival,
-        "cumulative_ci_low": float(1 - high[step]),
-        "cumulative_ci_high": float(1 - low[step]),
+        "cumulative_incidence": 1 - float(curve[window_days]),
+        "cumulative_ci_low": 1 - float(high_band[window_days]),
+        "cumulative_ci_high": 1 - float(low_band[window_days]),
     }
 
 

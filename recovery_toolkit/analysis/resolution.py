@@ -193,12 +193,10 @@ def time_to_resolution(
         time = sore["time"].to_numpy(dtype=float)
         event = sore["resolved"].to_numpy(dtype=bool)
         fit = kaplan_meier(time, event) if len(sore) else None
-        clusters = patient_clusters(sore)
-        band = None
-        if fit is not None and clusters is not None:
-            _, band_low, band_high = km_band(time, event, clusters, int(time.max()))
-            band = (np.arange(len(band_low), dtype=float), band_low, band_high)
-        low, high = (np.nan, np.nan) if fit is None else _median_ci(fit, group, len(sore), band)
+        low, high = (np.nan, np.nan)
+        if fit is not None:  # Greenwood's band, or cluster-robust where patients repeat
+            _, band_low, band_high = km_band(time, event, patient_clusters(sore), int(time.max()))
+            low, high = _median_ci(fit, group, len(sore), (band_low, band_high))
         survival = survival_at(fit, np.array(days)) if fit is not None else np.full(len(days), 1)
         rows.append(
             {
@@ -282,15 +280,10 @@ def survival_band(fit: SurvfuncRight, *, z: float = Z95) -> tuple[np.ndarray, np
 
 
 def _median_ci(
-    fit: SurvfuncRight,
-    group: object,
-    n: int,
-    band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    fit: SurvfuncRight, group: object, n: int, band: tuple[np.ndarray, np.ndarray]
 ) -> tuple[float, float]:
-    """Days where the 95 % band of S(t) crosses 0.5 (R survival's method, log-log band).
-
-    ``band`` is (days, low, high) when it is not Greenwood's at the event times (patients with
-    several episodes: the cluster-robust band)."""
+    """Days where the 95 % band of S(t) (low and high on days 0, 1, ...) crosses 0.5 (R
+    survival's method, log-log band)."""
     if n < 2:
         warnings.warn(
             f"{group}: only one episode, so the median has no confidence interval",
@@ -304,9 +297,8 @@ def _median_ci(
             RecoveryToolkitWarning,
             stacklevel=3,
         )
-    times, low_band, high_band = band or (fit.surv_times, *survival_band(fit))
     crossings = []
-    for side in (low_band, high_band):  # the lower band reaches 0.5 first
+    for side in band:  # the lower band reaches 0.5 first
         below = np.flatnonzero(side <= 0.5 + 1e-12)
-        crossings.append(float(times[below[0]]) if len(below) else np.nan)
+        crossings.append(float(below[0]) if len(below) else np.nan)
     return crossings[0], crossings[1]
