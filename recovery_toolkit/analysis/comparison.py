@@ -9,7 +9,8 @@ Sore episodes only (:func:`~recovery_toolkit.analysis.resolution.sore_episodes`)
 * :func:`hazard_ratios` — a Cox proportional-hazards model (statsmodels ``PHReg``, Efron ties)
   of time to confirmed resolution on treatment type, reference chiropractic, stratified like
   the log-rank test, with a robust (sandwich) variance by patient since patients can have
-  several episodes. HR > 1: that type resolves faster than the reference.
+  several episodes (:mod:`~recovery_toolkit.analysis.cox`). HR > 1: that type resolves
+  faster than the reference.
 
 Examples
 --------
@@ -25,21 +26,20 @@ from __future__ import annotations
 import html
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TREATMENT_DTYPE
+from .cox import CoxFit, fit_cox
 from .intervals import Z95
 from .model_curve import sample_for_model
 from .resolution import sore_episodes
 from .settings import Settings, resolve
 
-__all__ = ["LogRankResult", "contributing", "cox_standard_errors", "hazard_ratios", "logrank"]
+__all__ = ["LogRankResult", "hazard_ratios", "logrank"]
 
 #: The reference treatment type of :func:`hazard_ratios` (the first present one otherwise).
 REFERENCE = "chiropractic"
@@ -167,7 +167,8 @@ def hazard_ratios(
     reference: str = REFERENCE,
 ) -> pd.DataFrame:
     """Cox hazard ratio of confirmed resolution for each treatment type against ``reference``,
-    95 % CI and p from a robust variance by patient (:func:`cox_standard_errors`); stratified
+    95 % CI and p from a robust variance by patient (Efron score residuals,
+    :func:`~recovery_toolkit.analysis.cox.fit_cox`); stratified
     by ``settings.stratify_by``.
 
     Returns ``treatment_type, reference, hr, ci_low, ci_high, p_value`` in vocabulary order;
@@ -199,7 +200,7 @@ def hazard_ratios(
     types = sore["treatment_type"].astype("str").to_numpy()
     exog = np.column_stack([(types == t).astype(float) for t in others])
     fit = _cox(sore, exog, _strata_codes(sore, s.stratify_by))
-    errors = np.full(len(others), np.nan) if fit is None else cox_standard_errors(fit)
+    errors = np.full(len(others), np.nan) if fit is None else fit.standard_errors
     rows = [{"treatment_type": reference, "hr": 1.0}]
     for i, name in enumerate(others):
         beta, se = (np.nan, errors[i]) if fit is None else (fit.params[i], errors[i])
@@ -219,74 +220,25 @@ def hazard_ratios(
     return table.reindex(columns=_HR_COLUMNS)
 
 
-def contributing(time: np.ndarray, status: np.ndarray, strata: np.ndarray) -> np.ndarray:
-    """Rows that enter a Cox partial likelihood: not censored before their stratum's first
-    event. (The others add nothing to it, and statsmodels' robust variance is NaN with them.)
-
-    Examples
-    --------
-    >>> contributing(np.array([0, 1, 2]), np.array([0, 1, 0]), np.zeros(3)).tolist()
-    [False, True, True]
-    """
-    time = np.asarray(time, dtype=float)
-    first = (
-        pd.Series(np.where(np.asarray(status) > 0, time, np.inf)).groupby(strata).transform("min")
-    )
-    return time >= first.to_numpy()
-
-
-def cox_standard_errors(fit: Any) -> np.ndarray:
-    """Standard errors of a Cox fit made with ``groups=``: the larger of the robust (by
-    patient) and the model-based one, per coefficient.
-
-    statsmodels' robust variance uses Breslow score residuals; with the many ties of daily
-    data and Efron's handling of them it understates the variance (by about 7 % in the
-    simulations of docs/validation.md), while patients with several episodes call for the
-    robust one. The larger keeps the intervals at or above their nominal coverage.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.normal(size=200)
-    >>> time = np.ceil(rng.exponential(np.exp(-0.5 * x)))
-    >>> fit = PHReg(time, x[:, None], ties="efron").fit(groups=np.arange(200))
-    >>> bool(cox_standard_errors(fit)[0] >= fit.bse[0])
-    True
-    """
-    robust = np.asarray(fit.bse, dtype=float)
-    with np.errstate(invalid="ignore"):
-        information = -np.asarray(fit.model.hessian(fit.params), dtype=float)
-        try:
-            model = np.sqrt(np.diag(np.linalg.inv(information)))
-        except np.linalg.LinAlgError:
-            return robust
-    return np.fmax(robust, model)
-
-
-def _cox(sore: pd.DataFrame, exog: np.ndarray, strata: np.ndarray) -> Any:
+def _cox(sore: pd.DataFrame, exog: np.ndarray, strata: np.ndarray) -> CoxFit | None:
     """The fitted stratified Cox model (robust variance by patient), or ``None`` with a
     warning when it cannot be fitted."""
-    groups = (
+    clusters = (
         sore["patient_id"].astype("str").str.strip().to_numpy()
         if "patient_id" in sore.columns
         else np.arange(len(sore))
     )
-    time = sore["time"].to_numpy(dtype=float)
-    status = sore["resolved"].to_numpy(dtype=float)
-    keep = contributing(time, status, strata)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # statsmodels' convergence chatter; checked below
-        try:
-            fit = PHReg(
-                time[keep], exog[keep], status=status[keep], strata=strata[keep], ties="efron"
-            ).fit(groups=groups[keep])
-        except (ValueError, np.linalg.LinAlgError):
-            fit = None
-    if fit is None or not (np.isfinite(fit.params).all() and np.isfinite(fit.bse).all()):
+    fit = fit_cox(
+        sore["time"].to_numpy(dtype=float),
+        sore["resolved"].to_numpy(dtype=float),
+        exog,
+        strata,
+        clusters,
+    )
+    if fit is None:
         warnings.warn(
             "the Cox model of treatment types did not converge: no hazard ratios",
             RecoveryToolkitWarning,
             stacklevel=3,
         )
-        return None
     return fit

@@ -13,7 +13,8 @@ items are scored only on sore days. Here (docs/methods.md; Dafni 2011):
 * **outcome**: days from L to confirmed resolution, censored as in time to resolution;
 * **model**: Cox proportional hazards (statsmodels ``PHReg``), stratified by treatment type,
   adjusted for baseline soreness, mean soreness over the logged days 0..L−1 and soreness at
-  the last log before L (adherence follows soreness), robust variance by patient. The hazard
+  the last log before L (adherence follows soreness), robust variance by patient from Efron
+  score residuals (:mod:`~recovery_toolkit.analysis.cox`). The hazard
   ratio is per 1.0 of adherent share (adherent on every day before L against on none); above
   1 means faster resolution with adherence. p-values of the items get Benjamini–Hochberg
   q-values.
@@ -35,13 +36,12 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.stats.multitest import multipletests
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .care_days import ADHERENCE_ITEMS
-from .comparison import contributing, cox_standard_errors
+from .cox import fit_cox
 from .model_curve import sample_for_model
 from .resolution import sore_episodes
 from .settings import Settings, resolve
@@ -120,27 +120,21 @@ def _fit(cohort: pd.DataFrame, exposure: str) -> dict[str, float]:
     nan = dict.fromkeys(("hr", "ci_low", "ci_high", "p_value"), np.nan)
     if empty["events"] < 2 or rows[exposure].nunique() < 2:
         return empty | nan
-    time = rows["time_from_landmark"].to_numpy(dtype=float)
-    status = rows["resolved"].to_numpy(dtype=float)
-    strata = rows["treatment_type"].to_numpy()
-    keep = contributing(time, status, strata)
-    exog = rows[[exposure, *adjust]].to_numpy(dtype=float)[keep]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # statsmodels' convergence chatter; checked below
-        try:
-            fit = PHReg(
-                time[keep], exog, status=status[keep], strata=strata[keep], ties="efron"
-            ).fit(groups=rows["patient_id"].to_numpy()[keep])
-        except (ValueError, np.linalg.LinAlgError):
-            fit = None
-    if fit is None or not np.isfinite(fit.params[0]) or not np.isfinite(fit.bse[0]):
+    fit = fit_cox(
+        rows["time_from_landmark"].to_numpy(dtype=float),
+        rows["resolved"].to_numpy(dtype=float),
+        rows[[exposure, *adjust]].to_numpy(dtype=float),
+        rows["treatment_type"].to_numpy(),
+        rows["patient_id"].to_numpy(),
+    )
+    if fit is None:
         warnings.warn(
             f"the landmark Cox model of {exposure} did not converge: no hazard ratio",
             RecoveryToolkitWarning,
             stacklevel=3,
         )
         return empty | nan
-    beta, se = float(fit.params[0]), float(cox_standard_errors(fit)[0])
+    beta, se = float(fit.params[0]), float(fit.standard_errors[0])
     z = stats.norm.ppf(0.975)
     return empty | {
         "hr": float(np.exp(beta)),
