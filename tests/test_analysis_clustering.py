@@ -226,3 +226,21 @@ def test_shared_hazard_ratios_hide_types_with_few_resolutions(sample_logs):
         plan, results.tables["hazard_ratios"], few
     )
     assert (hidden["hr"] == "suppressed").all()  # the reference hides, so every ratio does
+
+
+def test_kaplan_meier_band_from_counts_equals_the_episode_day_grid():
+    # km_band works from counts per day (and per patient); product_limit_band from the
+    # episode x day grid, the definition. Random cohorts, with and without repeat patients.
+    rng = np.random.default_rng(11)
+    for case in range(120):
+        n = int(rng.integers(1, 200))
+        time = rng.integers(0, 18, n).astype(float)
+        event = rng.random(n) < rng.random()
+        clusters = None if case % 2 else rng.integers(0, max(1, n // 2), n)
+        days = int(rng.integers(0, 16)) if case % 3 else int(time.max())
+        fast = analysis.clustering.km_band(time, event, clusters, days)
+        at_risk, events = analysis.clustering.day_grid(time, event, days)
+        codes = None if clusters is None else pd.factorize(clusters)[0]
+        grid = analysis.clustering.product_limit_band(at_risk, events, codes)
+        for a, b in zip(fast, grid, strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

@@ -132,11 +132,13 @@ def contact_within(logs: pd.DataFrame, table: pd.DataFrame) -> pd.arrays.Boolean
     out[~pressing] = pd.NA
     if "clinic_contact" not in logs.columns or not pressing.any():
         return out
-    contacted = logs[SorenessLog.clinic_contact].to_numpy(dtype=bool, na_value=False)
+    contacted = np.flatnonzero(
+        logs[SorenessLog.clinic_contact].to_numpy(dtype=bool, na_value=False)
+    )  # only the logged contacts are looked up
     ids = pd.Index(pd.unique(table["episode_id"]))
-    owner = ids.get_indexer(pd.Index(logs[SorenessLog.episode_id]))
-    keep = contacted & (owner >= 0)
-    log_day = logs[SorenessLog.day].to_numpy(dtype=np.int64)[keep]
+    owner = ids.get_indexer(pd.Index(logs[SorenessLog.episode_id].iloc[contacted]))
+    keep = owner >= 0
+    log_day = logs[SorenessLog.day].to_numpy(dtype=np.int64)[contacted][keep]
     span = int(max(log_day.max(initial=0), table["day"].max()) + vocab.CONTACT_WITHIN_DAYS + 1)
     contact_keys = owner[keep] * span + log_day
     alert_owner = ids.get_indexer(pd.Index(table["episode_id"])).astype(np.int64)

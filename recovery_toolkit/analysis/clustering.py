@@ -166,8 +166,55 @@ def km_band(
     >>> s.tolist(), np.isnan(low[0])
     ([1.0, 0.75, 0.25, 0.0], np.True_)
     """
-    at_risk, events = day_grid(time, event, days)
-    return product_limit_band(at_risk, events, _compact(clusters))
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    whole = (time == np.floor(time)) & (time >= 0)
+    if not whole.all():  # not whole days: the general (episode x day) arithmetic
+        at_risk, events = day_grid(time, event, days)
+        return product_limit_band(at_risk, events, _compact(clusters))
+    survival, se = _km_from_times(time.astype(np.int64), event, _compact(clusters), days)
+    low, high = loglog_interval(survival, se)
+    before = (
+        np.cumsum(np.bincount(time[event].astype(np.int64), minlength=days + 1))[: days + 1] == 0
+    )
+    return survival, np.where(before, np.nan, low), np.where(before, np.nan, high)
+
+
+def _km_from_times(
+    time: np.ndarray, event: np.ndarray, clusters: np.ndarray | None, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`product_limit` of unweighted whole-day times, from counts rather than an
+    episode × day grid. An episode's influence on log S(d) is ``C(min(d, T)) − δ·[T ≤ d]·
+    step(T)`` with ``C`` the running sum of ``hazard · step``: per patient, a day-by-day
+    running sum of those terms plus ``C(d)`` times the patient's episodes still at risk."""
+    width = max(days, int(time.max(initial=0))) + 1
+    leaving = np.bincount(time, minlength=width).astype(float)
+    happened = np.bincount(time[event], minlength=width).astype(float)
+    risk = np.cumsum(leaving[::-1])[::-1]
+    left = risk - happened
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hazard = np.where(risk > 0, happened / risk, 0.0)
+        step = np.where(left > 0, 1.0 / left, 0.0)
+    survival = np.cumprod(1 - hazard)
+    running = np.cumsum(hazard * step)
+    own = running[time] - np.where(event, step[time], 0.0)  # an episode's term from its day
+    if clusters is None:  # each episode its own patient: the sums of squares from counts
+        squares = np.cumsum(np.bincount(time, weights=own**2, minlength=width))
+        later = risk - leaving  # episodes with T > d
+        variance = squares + running**2 * later
+    else:
+        patients = int(clusters.max(initial=-1)) + 1
+        cell = clusters * width + time
+        totals = np.cumsum(
+            np.bincount(cell, weights=own, minlength=patients * width).reshape(-1, width), axis=1
+        )
+        still = np.cumsum(
+            np.bincount(cell, minlength=patients * width).reshape(-1, width)[:, ::-1], axis=1
+        )[:, ::-1]
+        later = np.concatenate([still[:, 1:], np.zeros((patients, 1))], axis=1)
+        variance = ((totals + running * later) ** 2).sum(axis=0)
+    survival, variance = survival[: days + 1], variance[: days + 1]
+    return survival, np.where(survival > 0, np.sqrt(variance), np.nan)
 
 
 def product_limit_band(

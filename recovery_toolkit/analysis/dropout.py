@@ -96,6 +96,31 @@ def _person_days(sore: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray
     }
 
 
+_SCORES = 11  # soreness 0..10 (the log schema)
+
+
+def _pattern_keys(sore: pd.DataFrame, window_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per sore episode and day, an integer code of its covariate pattern (treatment type,
+    day, last observed soreness), in the sort order of the three; and the types' names."""
+    types, names = pd.factorize(sore["treatment_type"].astype("str"), sort=True)
+    days = window_days + 1
+    soreness = np.nan_to_num(_last_observed(sore, window_days)).astype(np.int64)
+    keys = (types.astype(np.int64)[:, None] * days + np.arange(days)) * _SCORES + soreness
+    return keys, np.asarray(names, dtype=object)
+
+
+def _pattern_frame(codes: np.ndarray, names: np.ndarray, window_days: int) -> pd.DataFrame:
+    """The covariates of pattern ``codes`` (see :func:`_pattern_keys`)."""
+    days = window_days + 1
+    return pd.DataFrame(
+        {
+            "treatment_type": pd.array(names[codes // _SCORES // days], dtype="str"),
+            "day": codes // _SCORES % days,
+            "soreness": codes % _SCORES,
+        }
+    )
+
+
 def dropout_patterns(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
     """Counts per covariate pattern (treatment type, day, last observed soreness) of sore
     episode-days at risk of dropping out, and of those that did: what the drop-out model is
@@ -115,20 +140,14 @@ def dropout_patterns(episodes: pd.DataFrame, settings: Settings | None = None) -
     if sore.empty:
         return pd.DataFrame(columns=columns)
     grid = _person_days(sore, s)
-    rows, days = np.nonzero(grid["modelled"])
-    frame = pd.DataFrame(
-        {
-            "treatment_type": sore["treatment_type"].astype("str").to_numpy()[rows],
-            "day": days,
-            "soreness": _last_observed(sore, s.window_days)[rows, days].astype(int),
-            "dropout": grid["dropout"][rows, days],
-        }
-    )
-    keys = ["treatment_type", "day", "soreness"]
-    counts = frame.groupby(keys, sort=True).agg(
-        days=("dropout", "size"), dropouts=("dropout", "sum")
-    )
-    return counts.reset_index().astype({"days": "int64", "dropouts": "int64"})
+    keys, names = _pattern_keys(sore, s.window_days)
+    modelled = keys[grid["modelled"]]
+    size = len(names) * (s.window_days + 1) * _SCORES
+    days = np.bincount(modelled, minlength=size)
+    dropouts = np.bincount(keys[grid["dropout"]], minlength=size)
+    seen = np.flatnonzero(days)
+    counts = _pattern_frame(seen, names, s.window_days)
+    return counts.assign(days=days[seen], dropouts=dropouts[seen])
 
 
 def _spline(column: str, values: pd.Series) -> str:
@@ -173,24 +192,17 @@ def _predicted_hazard(
 ) -> np.ndarray:
     """The modelled daily drop-out probability of each sore episode and day, predicted once
     per distinct covariate pattern (type, day, last soreness) and spread back."""
-    shape = (len(sore), window_days + 1)
-    types, names = pd.factorize(sore["treatment_type"].astype("str"))
-    days = np.broadcast_to(np.arange(shape[1]), shape)
-    soreness = np.nan_to_num(_last_observed(sore, window_days)).astype(np.int64)
-    key = (np.repeat(types, shape[1]) * shape[1] + days.ravel()) * 11 + soreness.ravel()
-    unique, inverse = np.unique(key, return_inverse=True)
-    covariates = pd.DataFrame(
-        {
-            "treatment_type": np.asarray(names)[unique // 11 // shape[1]],
-            "day": unique // 11 % shape[1],
-            "soreness": unique % 11,
-        }
-    )
+    keys, names = _pattern_keys(sore, window_days)
+    present = np.zeros(len(names) * (window_days + 1) * _SCORES, dtype=bool)
+    present[keys.ravel()] = True
+    unique = np.flatnonzero(present)
+    inverse = (np.cumsum(present) - 1)[keys]
+    covariates = _pattern_frame(unique, names, window_days)
     design = patsy.build_design_matrices([design_info], covariates, return_type="dataframe")[0]
     with warnings.catch_warnings():  # an extreme linear predictor is a probability of 0 or 1
         warnings.simplefilter("ignore", RuntimeWarning)
         per_pattern = np.asarray(fit.predict(design), dtype=float)
-    return per_pattern[inverse].reshape(shape)
+    return per_pattern[inverse]
 
 
 def ipcw_weights(

@@ -104,15 +104,25 @@ def _sore(episodes: pd.DataFrame) -> pd.Series:
     return in_population(episodes, "sore")
 
 
-def _one(units: pd.Series, types: pd.Series, event: pd.Series) -> pd.DataFrame:
-    """Episodes, observed and expected per unit (indirect standardisation on type)."""
-    frame = pd.DataFrame(
-        {"unit": units.astype("str"), "type": types.astype("str"), "event": event.astype(int)}
-    )
-    rate = frame.groupby("type", sort=True)["event"].mean()
-    frame["expected"] = frame["type"].map(rate).astype(float)
-    return frame.groupby("unit", sort=True).agg(
-        episodes=("event", "size"), observed=("event", "sum"), expected=("expected", "sum")
+def _one(unit: np.ndarray, units: int, kind: np.ndarray, event: np.ndarray) -> pd.DataFrame:
+    """Episodes, observed and expected per unit (indirect standardisation on type): integer
+    ``unit`` (0..units-1) and ``kind`` (treatment type) codes and 0/1 ``event``, one per
+    episode of the measure's population.
+
+    Examples
+    --------
+    >>> _one(np.array([0, 0, 1, 1]), 2, np.array([0, 1, 0, 1]), np.array([1, 0, 0, 0]))
+       episodes  observed  expected
+    0         2         1       0.5
+    1         2         0       0.5
+    """
+    rate = np.bincount(kind, weights=event) / np.maximum(np.bincount(kind), 1)
+    return pd.DataFrame(
+        {
+            "episodes": np.bincount(unit, minlength=units).astype("int64"),
+            "observed": np.bincount(unit, weights=event, minlength=units).astype("int64"),
+            "expected": np.bincount(unit, weights=rate[kind], minlength=units),
+        }
     )
 
 
@@ -151,27 +161,26 @@ def funnel_table(
     s = resolve(settings, funnel_resolved_day=resolved_day)
     measures = funnel_measures(episodes, s)
     sore = _sore(episodes)
+    kinds = pd.factorize(episodes["treatment_type"].astype("str"))[0]
     parts = []
     for unit_type in UNIT_TYPES:
         if unit_type not in episodes.columns or episodes[unit_type].isna().all():
             continue
-        known = episodes[unit_type].notna()
-        units = pd.Index(sorted(episodes.loc[known, unit_type].astype("str").unique()))
+        known = episodes[unit_type].notna().to_numpy()
+        names, unit = np.unique(
+            episodes.loc[known, unit_type].astype("str").to_numpy(dtype=object),
+            return_inverse=True,
+        )
         for measure, (population, event) in measures.items():
-            rows = known & (sore if population == "sore" else True)
+            rows = (sore.to_numpy() if population == "sore" else np.ones(len(known), bool))[known]
             counts = _one(
-                episodes.loc[rows, unit_type],
-                episodes.loc[rows, "treatment_type"],
-                event[rows],
-            ).reindex(units, fill_value=0)
-            counts.index.name = "unit"
-            parts.append(counts.reset_index().assign(unit_type=unit_type, measure=measure))
+                unit[rows], len(names), kinds[known][rows], event.to_numpy(dtype=int)[known][rows]
+            )
+            parts.append(counts.assign(unit=names, unit_type=unit_type, measure=measure))
     if not parts:
         return empty_table(FunnelTable)
     table = pd.concat(parts, ignore_index=True)
-    table["episodes"] = table["episodes"].astype("int64")
-    table["observed"] = table["observed"].astype("int64")
-    table["expected"] = table["expected"].astype(float)
+    table["unit"] = table["unit"].astype("str")
     table = pd.concat([table, funnel_limits(table["expected"])], axis=1)
     e = table["expected"].to_numpy()
     zero = e <= 0

@@ -89,8 +89,8 @@ def sample_for_model(
     if len(frame) <= settings.model_max_episodes:
         return frame
     warnings.warn(
-        f"{what} fitted on a random sample of {settings.model_max_episodes:,} of "
-        f"{len(frame):,} episodes (model_max_episodes=; the seed is fixed)",
+        f"{what} fitted on a seeded random sample of {settings.model_max_episodes:,} of "
+        f"{len(frame):,} episodes (the limit: model_max_episodes={settings.model_max_episodes})",
         RecoveryToolkitWarning,
         stacklevel=3,
     )
