@@ -94,7 +94,7 @@ def in_population(episodes: pd.DataFrame, name: str) -> pd.Series:
 
 def sore_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     """The episodes that enter time to resolution (``population == "sore"``); a table without
-    a ``population`` column is taken as it is.
+    a ``population`` column, or of sore episodes only, is returned as it is (not copied).
 
     Examples
     --------
@@ -104,7 +104,8 @@ def sore_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     """
     if "population" not in episodes.columns:
         return episodes
-    return episodes.loc[in_population(episodes, "sore").to_numpy(dtype=bool)]
+    sore = in_population(episodes, "sore").to_numpy(dtype=bool)
+    return episodes if sore.all() else episodes.loc[sore]
 
 
 def km_curve(

@@ -48,7 +48,7 @@ from .funnel import funnel_table, unit_mix
 from .landmark import adherence_landmark
 from .model_curve import recovery_curve_model
 from .red_flags import red_flag_incidence
-from .resolution import km_curve, time_to_resolution
+from .resolution import km_curve, sore_episodes, time_to_resolution
 from .settings import Settings, resolve
 from .spc import p_chart
 from .table_one import table_one, table_one_counts
@@ -254,14 +254,15 @@ def cohort_tables(
     """
     if "n_at_risk" not in curve.columns:  # a curve added up from parts of a registry
         curve = with_at_risk(curve, episodes)
+    sore = sore_episodes(episodes)  # once, for the analyses of time to resolution
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
-        "resolution_milestones": _type_order(resolution_milestones(episodes, settings), "day"),
-        "hazard_ratios": hazard_ratios(episodes, settings),
+        "resolution_milestones": _type_order(resolution_milestones(sore, settings), "day"),
+        "hazard_ratios": hazard_ratios(sore, settings),
         "red_flag_incidence": _type_order(red_flag_incidence(episodes, settings), "flag"),
         "adherence": _type_order(adherence_table(episodes), "item"),
-        "adherence_landmark": adherence_landmark(episodes, settings),
+        "adherence_landmark": adherence_landmark(sore, settings),
         "completeness": _type_order(completeness(episodes)),
         "spc": _type_order(p_chart(episodes, settings, data_end=data_end), "month"),
         "funnel": funnel_table(episodes, settings),
@@ -272,8 +273,8 @@ def cohort_tables(
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
     tables["alert_counts"] = alert_counts(alerts)
     tables.update(
-        km=km_curve(episodes, settings),
-        logrank=_test_table(logrank(episodes, settings)),
+        km=km_curve(sore, settings),
+        logrank=_test_table(logrank(sore, settings)),
         intervals=pd.DataFrame({"method": [interval_method(episodes)]}),
         table_one=table_one(episodes, settings),
         table_one_counts=table_one_counts(episodes, settings),
