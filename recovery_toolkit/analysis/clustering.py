@@ -43,14 +43,45 @@ __all__ = [
     "km_band",
     "loglog_interval",
     "patient_clusters",
+    "patient_codes",
     "product_limit",
     "product_limit_band",
+    "repeat_clusters",
 ]
 
 #: :func:`interval_method` when every patient has one episode.
 INDEPENDENT = "independent episodes (Greenwood, Wilson)"
 #: :func:`interval_method` when a patient has several episodes.
 ROBUST = "cluster-robust by patient"
+
+
+def patient_codes(episodes: pd.DataFrame) -> np.ndarray:
+    """An integer code per episode for its patient (the trimmed ``patient_id``); each episode
+    its own code when there is no ``patient_id`` column. Factorise once, then take
+    :func:`repeat_clusters` of any subset.
+
+    Examples
+    --------
+    >>> patient_codes(pd.DataFrame({"patient_id": ["a", "b ", "b"]})).tolist()
+    [0, 1, 1]
+    """
+    if "patient_id" not in episodes.columns:
+        return np.arange(len(episodes), dtype=np.int64)
+    codes = pd.factorize(episodes["patient_id"].astype("str").str.strip())[0]
+    return codes.astype(np.int64)
+
+
+def repeat_clusters(codes: np.ndarray) -> np.ndarray | None:
+    """The patient ``codes`` of a set of episodes renumbered 0..k−1 in order of appearance,
+    or ``None`` when no patient repeats among them.
+
+    Examples
+    --------
+    >>> repeat_clusters(np.array([7, 3, 7])).tolist(), repeat_clusters(np.array([7, 3]))
+    ([0, 1, 0], None)
+    """
+    compact, uniques = pd.factorize(np.asarray(codes))
+    return None if len(uniques) == len(compact) else compact.astype(np.int64)
 
 
 def patient_clusters(episodes: pd.DataFrame) -> np.ndarray | None:
@@ -66,10 +97,7 @@ def patient_clusters(episodes: pd.DataFrame) -> np.ndarray | None:
     """
     if "patient_id" not in episodes.columns or episodes.empty:
         return None
-    codes, uniques = pd.factorize(episodes["patient_id"].astype("str").str.strip())
-    if len(uniques) == len(codes):
-        return None
-    return codes.astype(np.int64)
+    return repeat_clusters(patient_codes(episodes))
 
 
 def interval_method(episodes: pd.DataFrame) -> str:
@@ -186,7 +214,8 @@ def _km_from_times(
     """:func:`product_limit` of unweighted whole-day times, from counts rather than an
     episode × day grid. An episode's influence on log S(d) is ``C(min(d, T)) − δ·[T ≤ d]·
     step(T)`` with ``C`` the running sum of ``hazard · step``: per patient, a day-by-day
-    running sum of those terms plus ``C(d)`` times the patient's episodes still at risk."""
+    running sum of those terms plus ``C(d)`` times the patient's episodes still at risk
+    (patients with one episode are added up from counts per day)."""
     width = max(days, int(time.max(initial=0))) + 1
     leaving = np.bincount(time, minlength=width).astype(float)
     happened = np.bincount(time[event], minlength=width).astype(float)
@@ -198,21 +227,27 @@ def _km_from_times(
     survival = np.cumprod(1 - hazard)
     running = np.cumsum(hazard * step)
     own = running[time] - np.where(event, step[time], 0.0)  # an episode's term from its day
-    if clusters is None:  # each episode its own patient: the sums of squares from counts
-        squares = np.cumsum(np.bincount(time, weights=own**2, minlength=width))
-        later = risk - leaving  # episodes with T > d
-        variance = squares + running**2 * later
-    else:
-        patients = int(clusters.max(initial=-1)) + 1
-        cell = clusters * width + time
+    alone = np.ones(len(time), dtype=bool)
+    if clusters is not None:
+        alone = np.bincount(clusters)[clusters] == 1
+    # patients with one episode: the sums of squares from counts per day
+    leaving_alone = np.bincount(time[alone], minlength=width)
+    later = np.cumsum(leaving_alone[::-1])[::-1] - leaving_alone  # their episodes with T > d
+    squares = np.cumsum(np.bincount(time[alone], weights=own[alone] ** 2, minlength=width))
+    variance = squares + running**2 * later
+    if not alone.all():  # patients with several: a patient x day table of their totals
+        codes = pd.factorize(clusters[~alone])[0]
+        patients = int(codes.max()) + 1
+        cell = codes * width + time[~alone]
         totals = np.cumsum(
-            np.bincount(cell, weights=own, minlength=patients * width).reshape(-1, width), axis=1
+            np.bincount(cell, weights=own[~alone], minlength=patients * width).reshape(-1, width),
+            axis=1,
         )
         still = np.cumsum(
             np.bincount(cell, minlength=patients * width).reshape(-1, width)[:, ::-1], axis=1
         )[:, ::-1]
-        later = np.concatenate([still[:, 1:], np.zeros((patients, 1))], axis=1)
-        variance = ((totals + running * later) ** 2).sum(axis=0)
+        later_multi = np.concatenate([still[:, 1:], np.zeros((patients, 1))], axis=1)
+        variance = variance + ((totals + running * later_multi) ** 2).sum(axis=0)
     survival, variance = survival[: days + 1], variance[: days + 1]
     return survival, np.where(survival > 0, np.sqrt(variance), np.nan)
 

@@ -39,7 +39,13 @@ import statsmodels.api as sm
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .clustering import clustered_wilson, km_band, patient_clusters, product_limit_band
+from .clustering import (
+    clustered_wilson,
+    km_band,
+    patient_codes,
+    product_limit_band,
+    repeat_clusters,
+)
 from .resolution import sore_episodes
 from .settings import Settings, resolve
 
@@ -139,14 +145,18 @@ def dropout_patterns(episodes: pd.DataFrame, settings: Settings | None = None) -
     columns = ["treatment_type", "day", "soreness", "days", "dropouts"]
     if sore.empty:
         return pd.DataFrame(columns=columns)
-    grid = _person_days(sore, s)
-    keys, names = _pattern_keys(sore, s.window_days)
-    modelled = keys[grid["modelled"]]
-    size = len(names) * (s.window_days + 1) * _SCORES
-    days = np.bincount(modelled, minlength=size)
+    return _pattern_counts(*_pattern_keys(sore, s.window_days), _person_days(sore, s), s)
+
+
+def _pattern_counts(
+    keys: np.ndarray, names: np.ndarray, grid: dict[str, np.ndarray], settings: Settings
+) -> pd.DataFrame:
+    """:func:`dropout_patterns` from the pattern codes and the person-day grid."""
+    size = len(names) * (settings.window_days + 1) * _SCORES
+    days = np.bincount(keys[grid["modelled"]], minlength=size)
     dropouts = np.bincount(keys[grid["dropout"]], minlength=size)
     seen = np.flatnonzero(days)
-    counts = _pattern_frame(seen, names, s.window_days)
+    counts = _pattern_frame(seen, names, settings.window_days)
     return counts.assign(days=days[seen], dropouts=dropouts[seen])
 
 
@@ -188,11 +198,10 @@ def _dropout_model(patterns: pd.DataFrame) -> tuple[Any, Any] | None:
 
 
 def _predicted_hazard(
-    fit: Any, design_info: Any, sore: pd.DataFrame, window_days: int
+    fit: Any, design_info: Any, keys: np.ndarray, names: np.ndarray, window_days: int
 ) -> np.ndarray:
-    """The modelled daily drop-out probability of each sore episode and day, predicted once
-    per distinct covariate pattern (type, day, last soreness) and spread back."""
-    keys, names = _pattern_keys(sore, window_days)
+    """The modelled daily drop-out probability of each sore episode and day (pattern
+    ``keys``), predicted once per distinct covariate pattern and spread back."""
     present = np.zeros(len(names) * (window_days + 1) * _SCORES, dtype=bool)
     present[keys.ravel()] = True
     unique = np.flatnonzero(present)
@@ -230,14 +239,15 @@ def ipcw_weights(
     s = resolve(settings)
     sore = sore_episodes(episodes)
     shape = (len(sore), s.window_days + 1)
-    if patterns is None:
-        patterns = dropout_patterns(episodes, s)
-    model = _dropout_model(patterns)
-    if model is None or sore.empty:
+    if sore.empty:
+        return np.ones(shape)
+    grid = _person_days(sore, s)
+    keys, names = _pattern_keys(sore, s.window_days)
+    model = _dropout_model(_pattern_counts(keys, names, grid, s) if patterns is None else patterns)
+    if model is None:
         return np.ones(shape)
     fit, design_info = model
-    grid = _person_days(sore, s)
-    hazard = _predicted_hazard(fit, design_info, sore, s.window_days)
+    hazard = _predicted_hazard(fit, design_info, keys, names, s.window_days)
     hazard = np.where(grid["modelled"], hazard, 0.0)  # no drop-out where it cannot happen
     staying = np.cumprod(1 - hazard, axis=1)
     before = np.concatenate([np.ones((shape[0], 1)), staying[:, :-1]], axis=1)
@@ -289,18 +299,19 @@ def resolution_milestones(
     weights = ipcw_weights(episodes, s)
     grid = _person_days(sore, s)
     groups = sore[by].astype("str").to_numpy()
+    time = sore["time"].to_numpy(dtype=float)
+    event = sore["resolved"].to_numpy(dtype=bool)
+    best_all, worst_all = _bounds(sore, days, end)
+    patients = patient_codes(sore)
     rows = []
     for group in pd.unique(groups):
         here = groups == group
-        part = sore.loc[here]
-        clusters = patient_clusters(part)  # a patient's episodes in this group
-        time = part["time"].to_numpy(dtype=float)
-        event = part["resolved"].to_numpy(dtype=bool)
-        km, km_low, km_high = _km_milestones(time, event, clusters, days)
+        clusters = repeat_clusters(patients[here])  # a patient's episodes in this group
+        km, km_low, km_high = _km_milestones(time[here], event[here], clusters, days)
         ipcw, ipcw_low, ipcw_high = _ipcw_milestones(
             weights[here], grid["at_risk"][here], grid["event"][here], clusters, days
         )
-        best, worst = _bounds(part, days, end)
+        best, worst = best_all[:, here], worst_all[:, here]
         for i, day in enumerate(days):
             rows += [
                 (group, day, "km", km[i], km_low[i], km_high[i]),

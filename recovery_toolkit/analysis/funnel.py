@@ -167,16 +167,15 @@ def funnel_table(
         if unit_type not in episodes.columns or episodes[unit_type].isna().all():
             continue
         known = episodes[unit_type].notna().to_numpy()
-        names, unit = np.unique(
-            episodes.loc[known, unit_type].astype("str").to_numpy(dtype=object),
-            return_inverse=True,
-        )
+        unit, names = pd.factorize(episodes.loc[known, unit_type].astype("str"), sort=True)
         for measure, (population, event) in measures.items():
             rows = (sore.to_numpy() if population == "sore" else np.ones(len(known), bool))[known]
             counts = _one(
                 unit[rows], len(names), kinds[known][rows], event.to_numpy(dtype=int)[known][rows]
             )
-            parts.append(counts.assign(unit=names, unit_type=unit_type, measure=measure))
+            parts.append(
+                counts.assign(unit=np.asarray(names), unit_type=unit_type, measure=measure)
+            )
     if not parts:
         return empty_table(FunnelTable)
     table = pd.concat(parts, ignore_index=True)
