@@ -227,9 +227,9 @@ def _km_from_times(
     survival = np.cumprod(1 - hazard)
     running = np.cumsum(hazard * step)
     own = running[time] - np.where(event, step[time], 0.0)  # an episode's term from its day
-    alone = np.ones(len(time), dtype=bool)
-    if clusters is not None:
-        alone = np.bincount(clusters)[clusters] == 1
+    if clusters is None:
+        clusters = np.arange(len(time))
+    alone = np.bincount(clusters)[clusters] == 1
     # patients with one episode: the sums of squares from counts per day
     leaving_alone = np.bincount(time[alone], minlength=width)
     later = np.cumsum(leaving_alone[::-1])[::-1] - leaving_alone  # their episodes with T > d
