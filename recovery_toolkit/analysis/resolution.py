@@ -89,7 +89,8 @@ def in_population(episodes: pd.DataFrame, name: str) -> pd.Series:
     """
     if "population" not in episodes.columns:
         return pd.Series(name == "sore", index=episodes.index)
-    return episodes["population"].astype("str") == name
+    same = (episodes["population"] == name).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(same, index=episodes.index)  # compared as categories, not as text
 
 
 def sore_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
