@@ -135,7 +135,9 @@ def with_at_risk(
     groups = out[by].astype("str").to_numpy()
     days = out["day"].to_numpy(dtype=np.int64)
     at_risk = np.zeros(len(out), dtype=np.int64)
-    last = last_days.assign(_g=last_days[by].astype("str"))
+    last = pd.DataFrame(
+        {"_g": last_days[by].astype("str").to_numpy(), "last_day": last_days["last_day"].to_numpy()}
+    )
     for group, rows in last.groupby("_g", sort=False):
         ends = np.sort(rows["last_day"].to_numpy(dtype=np.int64))
         here = groups == group

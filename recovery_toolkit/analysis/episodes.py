@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -63,6 +64,7 @@ __all__ = [
     "LOW_ADHERENCE",
     "in_window",
     "episode_table",
+    "groups",
     "cold_then_heat",
 ]
 
@@ -74,6 +76,23 @@ ALL_FLAGS: tuple[str, ...] = (*REPORTED_FLAGS, *vocab.DERIVED_FLAGS)
 HIGH_ADHERENCE = vocab.HIGH_ADHERENCE
 LOW_ADHERENCE = vocab.LOW_ADHERENCE
 _NONE = np.iinfo(np.int64).max  # "no such day" while reducing
+
+
+def groups(
+    episodes: pd.DataFrame, by: str, columns: list[str]
+) -> Iterator[tuple[object, pd.DataFrame]]:
+    """``(group, part)`` of the episode table by ``by`` in sorted order, each part holding
+    only ``columns`` (those present) and ``by``: splitting the whole table, ~60 columns, by
+    group costs more than most analyses of its parts.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"g": ["b", "a"], "x": [1, 2], "y": [3, 4]})
+    >>> [(g, part.columns.tolist()) for g, part in groups(eps, "g", ["x", "z"])]
+    [('a', ['g', 'x']), ('b', ['g', 'x'])]
+    """
+    keep = [by, *(c for c in dict.fromkeys(columns) if c in episodes.columns and c != by)]
+    yield from episodes[keep].groupby(by, observed=True, sort=True)
 
 
 def in_window(

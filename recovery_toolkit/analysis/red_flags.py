@@ -32,7 +32,7 @@ import pandas as pd
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .clustering import clustered_wilson, km_band, patient_clusters
-from .episodes import ALL_FLAGS
+from .episodes import ALL_FLAGS, groups
 from .intervals import poisson_interval, rate_ratio_interval
 from .settings import Settings, resolve
 
@@ -125,7 +125,8 @@ def red_flag_incidence(
     """
     window = resolve(settings).window_days
     rows = []
-    for group, part in episodes.groupby(by, observed=True, sort=True):
+    needed = ["patient_id", "last_day", *(_FIRST[flag] for flag in flags)]
+    for group, part in groups(episodes, by, needed):
         clusters = patient_clusters(part)  # a patient's episodes in this group
         for flag in flags:
             happened, days = flag_days_at_risk(part, flag)

@@ -33,6 +33,7 @@ from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TimeToResolutionTable, empty_table
 from .clustering import km_band, patient_clusters
+from .episodes import groups
 from .intervals import Z95
 from .settings import Settings, resolve
 
@@ -128,7 +129,7 @@ def km_curve(
     """
     days = np.arange(resolve(settings, window_days=window_days).window_days + 1)
     parts = []
-    for group, rows in sore_episodes(episodes).groupby(by, observed=True, sort=True):
+    for group, rows in groups(sore_episodes(episodes), by, ["time", "resolved"]):
         time = rows["time"].to_numpy(dtype=float)
         event = rows["resolved"].to_numpy(dtype=bool)
         survival = survival_at(kaplan_meier(time, event), days)
@@ -189,7 +190,7 @@ def time_to_resolution(
             stacklevel=2,
         )
     rows = []
-    for group, part in episodes.groupby(by, observed=True, sort=True):
+    for group, part in groups(episodes, by, ["population", "time", "resolved", "patient_id"]):
         counts = _populations(part)
         sore = sore_episodes(part)
         time = sore["time"].to_numpy(dtype=float)

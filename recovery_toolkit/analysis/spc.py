@@ -37,6 +37,7 @@ from scipy import stats
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, SpcTable, empty_table
+from .episodes import groups
 from .settings import Settings, resolve
 
 _ANY = EpisodeTable.first("any_flag")
@@ -209,7 +210,7 @@ def p_chart(
     parts = [
         _series(episodes, months, complete, tail=tail, run_length=run_length).assign(**{by: "all"})
     ]
-    for group, part in episodes.groupby(by, observed=True, sort=True):
+    for group, part in groups(episodes, by, ["treatment_month", _ANY]):
         series = _series(part, months, complete, tail=tail, run_length=run_length)
         parts.append(series.assign(**{by: str(group)}))
     chart = pd.concat(parts, ignore_index=True)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import EpisodeTable
+from .episodes import groups
 from .resolution import in_population
 from .settings import Settings, resolve
 
@@ -45,6 +46,28 @@ def _count_share(mask: pd.Series) -> str:
     n = len(mask)
     k = int(mask.sum())
     return f"{k} ({100 * k / n:.1f} %)" if n else ""
+
+
+#: The episode-table columns Table 1 reads.
+_READS = [
+    "patient_id",
+    "site",
+    "baseline_soreness",
+    "days_logged",
+    "completeness",
+    "adherence_score",
+    "adherence_group",
+    "population",
+    "resolved",
+    _ANY,
+    "lost_to_follow_up",
+]
+
+
+def _parts(episodes: pd.DataFrame, by: str) -> list[tuple[str, pd.DataFrame]]:
+    """Each group's episodes, then all of them as ``overall``."""
+    parts = [(str(g), part) for g, part in groups(episodes, by, _READS)]
+    return [*parts, ("overall", episodes)]
 
 
 def _rows(s: Settings) -> list[tuple[str, str, str, Callable[[pd.DataFrame], str]]]:
@@ -133,13 +156,12 @@ def table_one(
     >>> table_one(eps).set_index("characteristic").loc["Any red flag", "pt"]
     '1 (50.0 %)'
     """
-    groups = [(str(g), part) for g, part in episodes.groupby(by, observed=True, sort=True)]
-    groups.append(("overall", episodes))
+    parts = _parts(episodes, by)
     rows = []
     keys = []
     for key, label, statistic, compute in _rows(resolve(settings)):
         row = {"characteristic": label, "statistic": statistic}
-        row.update({name: compute(part) for name, part in groups})
+        row.update({name: compute(part) for name, part in parts})
         rows.append(row)
         keys.append(key)
     return pd.DataFrame(rows, index=pd.Index(keys, name="key"))
@@ -174,11 +196,10 @@ def table_one_counts(
     >>> int(counts.loc["episodes", "overall"])
     400
     """
-    groups = [(str(g), part) for g, part in episodes.groupby(by, observed=True, sort=True)]
-    groups.append(("overall", episodes))
+    parts = _parts(episodes, by)
     labels = {key: label for key, label, _, _ in _rows(resolve(settings))}
     rows = [
-        {"characteristic": labels[key], **{name: int(count(part)) for name, part in groups}}
+        {"characteristic": labels[key], **{name: int(count(part)) for name, part in parts}}
         for key, count in _COUNTS.items()
     ]
     return pd.DataFrame(rows, index=pd.Index(list(_COUNTS), name="key"))
