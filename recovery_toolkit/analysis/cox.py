@@ -115,9 +115,31 @@ def _within_stratum_prefix(values: np.ndarray, ties: _Ties) -> np.ndarray:
     return (total - before)[ties.risk_end] if len(ties.risk_end) else total[:0]
 
 
-def _efron_terms(x: np.ndarray, beta: np.ndarray, ties: _Ties) -> tuple:
-    """Efron's log partial likelihood, its gradient and Hessian at ``beta``, with the
-    per-term denominators and means the residuals need."""
+@dataclass(frozen=True)
+class _Terms:
+    """Per group (stratum, event time), what Efron's ``d`` terms add up to: the risk-set
+    sums ``s0, s1`` and the tied events' ``d0, d1``, and over the terms ``l = 0..d-1``
+    (``a = l/d``, ``den = s0 − a·d0``) the sums ``w1 = Σ 1/den``, ``wa = Σ a/den``,
+    ``q1 = Σ 1/den²``, ``qa = Σ a/den²``, ``qaa = Σ a²/den²``; with each row's risk weight."""
+
+    risk: np.ndarray
+    s1: np.ndarray
+    d1: np.ndarray
+    w1: np.ndarray
+    wa: np.ndarray
+    q1: np.ndarray
+    qa: np.ndarray
+    qaa: np.ndarray
+    events: np.ndarray
+
+
+def _efron_terms(
+    x: np.ndarray, beta: np.ndarray, ties: _Ties
+) -> tuple[float, np.ndarray, np.ndarray, _Terms]:
+    """Efron's log partial likelihood, its gradient and Hessian at ``beta``, and the group
+    sums the residuals need. Every sum over a group's ``d`` terms is written with the five
+    scalar sums of :class:`_Terms` (e.g. ``Σ_l mean_l = s1·w1 − d1·wa``), so the work per
+    Newton step grows with the rows and the groups, not with rows × covariates² per event."""
     eta = x @ beta
     shift = eta.max(initial=0.0)
     risk = np.exp(eta - shift)
@@ -133,24 +155,46 @@ def _efron_terms(x: np.ndarray, beta: np.ndarray, ties: _Ties) -> tuple:
     d2 = np.add.reduceat(re[:, None, None] * xe[:, :, None] * xe[:, None, :], starts)
     g, a = ties.term_group, ties.term_share
     den = s0[g] - a * d0[g]
-    mean = (s1[g] - a[:, None] * d1[g]) / den[:, None]
-    second = (s2[g] - a[:, None, None] * d2[g]) / den[:, None, None]
-    loglik = eta[ev].sum() - (np.log(den) + shift).sum()
-    gradient = x[ev].sum(axis=0) - mean.sum(axis=0)
-    hessian = -(second - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
-    return loglik, gradient, hessian, risk, den, mean
+    inverse, inverse2 = 1 / den, 1 / den**2
+    terms = _Terms(
+        risk=risk,
+        s1=s1,
+        d1=d1,
+        w1=np.add.reduceat(inverse, starts),
+        wa=np.add.reduceat(a * inverse, starts),
+        q1=np.add.reduceat(inverse2, starts),
+        qa=np.add.reduceat(a * inverse2, starts),
+        qaa=np.add.reduceat(a * a * inverse2, starts),
+        events=np.diff(np.r_[starts, len(a)]),
+    )
+    loglik = float(eta[ev].sum() - (np.log(den) + shift).sum())
+    w1, wa = terms.w1[:, None], terms.wa[:, None]
+    gradient = xe.sum(axis=0) - (s1 * w1 - d1 * wa).sum(axis=0)
+
+    def outer(u: np.ndarray, v: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        return np.einsum("gi,gj,g->ij", u, v, weight)
+
+    second = (s2 * w1[:, :, None] - d2 * wa[:, :, None]).sum(axis=0)
+    means = (
+        outer(s1, s1, terms.q1)
+        - outer(s1, d1, terms.qa)
+        - outer(d1, s1, terms.qa)
+        + outer(d1, d1, terms.qaa)
+    )
+    return loglik, gradient, -(second - means), terms
 
 
-def _residuals(
-    x: np.ndarray, ties: _Ties, risk: np.ndarray, den: np.ndarray, mean: np.ndarray
-) -> np.ndarray:
-    """Efron score residuals from the terms of :func:`_efron_terms` (see the module text)."""
-    starts, kept = ties.group_start, 1 - ties.term_share
-    h1 = np.add.reduceat(1 / den, starts)
-    k1 = np.add.reduceat(kept / den, starts)
-    h2 = np.add.reduceat(mean / den[:, None], starts)
-    k2 = np.add.reduceat(kept[:, None] * mean / den[:, None], starts)
-    m_bar = np.add.reduceat(mean, starts) / np.diff(np.r_[starts, len(den)])[:, None]
+def _residuals(x: np.ndarray, ties: _Ties, terms: _Terms) -> np.ndarray:
+    """Efron score residuals from the group sums of :func:`_efron_terms` (see the module
+    text): per row, its events' ``x − mean`` less ``risk · (x·A − B)``, where ``A`` and ``B``
+    add ``Σ c/den`` and ``Σ c·mean/den`` over the groups whose risk set holds the row (``c``
+    is 1, or ``1 − l/d`` in an event's own group)."""
+    t = terms
+    h1 = t.w1
+    k1 = t.w1 - t.wa
+    h2 = t.s1 * t.q1[:, None] - t.d1 * t.qa[:, None]
+    k2 = t.s1 * (t.q1 - t.qa)[:, None] - t.d1 * (t.qa - t.qaa)[:, None]
+    m_bar = (t.s1 * t.w1[:, None] - t.d1 * t.wa[:, None]) / t.events[:, None]
 
     def accumulated(per_group: np.ndarray) -> np.ndarray:
         # per row: the sum over the groups of its stratum up to its own time
@@ -164,7 +208,7 @@ def _residuals(
     ev, own = ties.event_rows, ties.group_of_event
     a[ev] -= h1[own] - k1[own]  # an event's own group: its weight (1 - l/d) in each term
     b[ev] -= h2[own] - k2[own]
-    residuals = -risk[:, None] * (x * a[:, None] - b)
+    residuals = -t.risk[:, None] * (x * a[:, None] - b)
     residuals[ev] += x[ev] - m_bar[own]
     return residuals
 
@@ -189,8 +233,8 @@ def efron_score_residuals(
     """
     x = np.asarray(exog, dtype=float)
     ties = _ties(np.asarray(time, dtype=float), np.asarray(status) > 0, np.asarray(strata))
-    *_, risk, den, mean = _efron_terms(x, np.asarray(params, dtype=float), ties)
-    return _residuals(x, ties, risk, den, mean)
+    terms = _efron_terms(x, np.asarray(params, dtype=float), ties)[3]
+    return _residuals(x, ties, terms)
 
 
 def _newton(x: np.ndarray, ties: _Ties) -> np.ndarray | None:
@@ -248,12 +292,12 @@ def fit_cox(
         params = _newton(x, ties)
         if params is None:
             return None
-        *_, hessian, risk, den, mean = _efron_terms(x, params, ties)
+        _, _, hessian, terms = _efron_terms(x, params, ties)
         try:
             bread = np.linalg.inv(-hessian)
         except np.linalg.LinAlgError:
             return None
-        residuals = _residuals(x, ties, risk, den, mean)
+        residuals = _residuals(x, ties, terms)
     by_cluster = pd.DataFrame(residuals).groupby(np.asarray(clusters), sort=False).sum()
     meat = by_cluster.to_numpy().T @ by_cluster.to_numpy()
     robust = np.sqrt(np.diag(bread @ meat @ bread))
