@@ -66,10 +66,36 @@ def soreness_counts(
     >>> soreness_counts(logs).values.tolist()
     [['pt', 1, 4, 2], ['pt', 2, 2, 1]]
     """
-    keys = [by, SorenessLog.day, SorenessLog.soreness]
-    window = in_window(logs[keys], settings, window_days=window_days)
-    counts = window.groupby(keys, observed=True, sort=True).size()
-    return counts.rename("count").reset_index()
+    s = resolve(settings, window_days=window_days)
+    day = logs[SorenessLog.day].to_numpy(dtype=np.int64)
+    score = logs[SorenessLog.soreness].to_numpy(dtype=np.int64)
+    column = logs[by]
+    if isinstance(column.dtype, pd.CategoricalDtype):  # sorted as its categories
+        group, names = column.cat.codes.to_numpy(dtype=np.int64), column.cat.categories
+    else:
+        group, names = pd.factorize(column, sort=True)
+    keep = (day >= 0) & (day <= s.window_days) & (group >= 0)  # groupby drops missing groups
+    group, day, score = group[keep], day[keep], score[keep]
+    low = int(score.min(initial=0))
+    scores = int(score.max(initial=0)) - low + 1
+    days = s.window_days + 1
+    cells = np.bincount((group * days + day) * scores + score - low)
+    seen = np.flatnonzero(cells)
+    found = names[seen // scores // days]
+    return pd.DataFrame(
+        {
+            by: (
+                pd.Categorical(found, dtype=column.dtype)
+                if isinstance(column.dtype, pd.CategoricalDtype)
+                else pd.Series(np.asarray(found), dtype=column.dtype)
+            ),
+            SorenessLog.day: pd.Series(seen // scores % days, dtype=logs[SorenessLog.day].dtype),
+            SorenessLog.soreness: pd.Series(
+                seen % scores + low, dtype=logs[SorenessLog.soreness].dtype
+            ),
+            "count": cells[seen].astype(np.int64),
+        }
+    )
 
 
 def _sorted_value(values: np.ndarray, cumulative: np.ndarray, position: np.ndarray) -> np.ndarray:
