@@ -237,10 +237,11 @@ def efron_score_residuals(
     return _residuals(x, ties, terms)
 
 
-def _newton(x: np.ndarray, ties: _Ties) -> np.ndarray | None:
-    """Maximise Efron's log partial likelihood by Newton–Raphson with step halving."""
+def _newton(x: np.ndarray, ties: _Ties) -> tuple[np.ndarray, np.ndarray, _Terms] | None:
+    """Maximise Efron's log partial likelihood by Newton–Raphson with step halving: the
+    estimate, with the Hessian and group sums there."""
     beta = np.zeros(x.shape[1])
-    loglik, gradient, hessian, *_ = _efron_terms(x, beta, ties)
+    loglik, gradient, hessian, terms = _efron_terms(x, beta, ties)
     for _ in range(_MAX_ITERATIONS):
         try:
             step = np.linalg.solve(-hessian, gradient)
@@ -255,9 +256,9 @@ def _newton(x: np.ndarray, ties: _Ties) -> np.ndarray | None:
             return None
         beta = beta + step
         change = candidate[0] - loglik
-        loglik, gradient, hessian = candidate[:3]
+        loglik, gradient, hessian, terms = candidate
         if abs(change) < 1e-10 * (1 + abs(loglik)) and np.abs(step).max() < 1e-6:
-            return beta
+            return beta, hessian, terms
     return None
 
 
@@ -289,10 +290,10 @@ def fit_cox(
     x = x - x.mean(axis=0)  # the partial likelihood does not change; its arithmetic is safer
     ties = _ties(np.asarray(time, dtype=float), event, np.asarray(strata))
     with np.errstate(all="ignore"):
-        params = _newton(x, ties)
-        if params is None:
+        fitted = _newton(x, ties)
+        if fitted is None:
             return None
-        _, _, hessian, terms = _efron_terms(x, params, ties)
+        params, hessian, terms = fitted
         try:
             bread = np.linalg.inv(-hessian)
         except np.linalg.LinAlgError:

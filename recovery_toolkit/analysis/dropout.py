@@ -62,10 +62,18 @@ WEIGHT_QUANTILE = 0.999
 def _last_observed(episodes: pd.DataFrame, window_days: int) -> np.ndarray:
     """Per episode and day: the soreness of the last log on or before that day (the first log
     for days before it)."""
-    columns = [EpisodeTable.soreness_on(d) for d in range(window_days + 1)]
-    path = episodes[columns].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    filled = pd.DataFrame(path).ffill(axis=1).bfill(axis=1)
-    return filled.to_numpy(dtype=float)
+    path = np.column_stack(
+        [
+            episodes[EpisodeTable.soreness_on(d)].to_numpy(dtype=float, na_value=np.nan)
+            for d in range(window_days + 1)
+        ]
+    )
+    seen = ~np.isnan(path)
+    days = np.arange(path.shape[1])
+    last = np.maximum.accumulate(np.where(seen, days, -1), axis=1)  # last log on or before
+    first = np.where(seen.any(axis=1), seen.argmax(axis=1), 0)  # days before it: the first
+    rows = np.arange(path.shape[0])[:, None]
+    return path[rows, np.where(last >= 0, last, first[:, None])]
 
 
 def _end_of_follow_up(settings: Settings) -> int:
@@ -247,14 +255,16 @@ def ipcw_weights(
     if model is None:
         return np.ones(shape)
     fit, design_info = model
-    hazard = _predicted_hazard(fit, design_info, keys, names, s.window_days)
-    hazard = np.where(grid["modelled"], hazard, 0.0)  # no drop-out where it cannot happen
-    staying = np.cumprod(1 - hazard, axis=1)
-    before = np.concatenate([np.ones((shape[0], 1)), staying[:, :-1]], axis=1)
-    weights = 1 / np.clip(before, 1e-12, None)
+    staying = _predicted_hazard(fit, design_info, keys, names, s.window_days)
+    staying[~grid["modelled"]] = 0.0  # no drop-out where it cannot happen
+    np.subtract(1.0, staying, out=staying)
+    np.cumprod(staying, axis=1, out=staying)  # not dropped out by the end of each day
+    weights = np.ones(shape)
+    np.maximum(staying[:, :-1], 1e-12, out=weights[:, 1:])
+    np.divide(1.0, weights, out=weights)
     at_risk = weights[grid["at_risk"]]
     if len(at_risk):
-        weights = np.minimum(weights, np.quantile(at_risk, WEIGHT_QUANTILE))
+        np.minimum(weights, np.quantile(at_risk, WEIGHT_QUANTILE), out=weights)
     return weights
 
 
