@@ -83,7 +83,17 @@ def landmark_cohort(episodes: pd.DataFrame, settings: Settings | None = None) ->
     day = s.landmark_day
     sore = sore_episodes(episodes)
     at_landmark = (sore["time"].to_numpy(dtype=float) >= day) & (sore["last_day"].to_numpy() >= day)
-    cohort = sore.loc[at_landmark]
+    reads = [
+        "patient_id",
+        "treatment_type",
+        "time",
+        "resolved",
+        "baseline_soreness",
+        *(EpisodeTable.soreness_on(d) for d in range(day)),
+        *(EpisodeTable.answered_before(item) for item in ADHERENCE_ITEMS),
+        *(EpisodeTable.adherent_before(item) for item in ADHERENCE_ITEMS),
+    ]
+    cohort = sore.loc[at_landmark, reads]  # only the columns read below
     before = cohort[[EpisodeTable.soreness_on(d) for d in range(day)]].astype("Float64")
     values = before.to_numpy(dtype=float, na_value=np.nan)
     last = pd.DataFrame(values).ffill(axis=1).iloc[:, -1].to_numpy()
