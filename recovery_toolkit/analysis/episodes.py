@@ -262,7 +262,7 @@ def _identity_columns(logs: pd.DataFrame, r: _Rows) -> pd.DataFrame:
     first_rows = logs[identity].iloc[r.positions[r.starts]]  # only the columns kept
     out = pd.DataFrame({SorenessLog.episode_id: pd.Series(r.ids, dtype="str")})
     for column in identity:
-        out[column] = first_rows[column].to_numpy()
+        out[column] = first_rows[column].array  # as typed: no round trip through objects
     # pandas-stubs type Series.dtype as a numpy dtype | ExtensionDtype; the log schema makes
     # treatment_type categorical
     out["treatment_type"] = pd.Categorical(
