@@ -63,10 +63,15 @@ def adherence_columns(
     counted = np.isfinite(stacked).sum(axis=0)
     score = np.where(counted > 0, np.nansum(stacked, axis=0) / np.maximum(counted, 1), np.nan)
     out["adherence_score"] = score
+    code = list(ADHERENCE_GROUPS).index
     group = np.select(
-        [score >= high, score >= low, score < low], ["high", "partial", "low"], "not_reported"
+        [score >= high, score >= low, score < low],
+        [code("high"), code("partial"), code("low")],
+        code("not_reported"),
     )
-    out["adherence_group"] = pd.Categorical(group, categories=list(ADHERENCE_GROUPS))
+    out["adherence_group"] = pd.Categorical.from_codes(
+        group, dtype=pd.CategoricalDtype(list(ADHERENCE_GROUPS))
+    )
 
 
 def _item_days(

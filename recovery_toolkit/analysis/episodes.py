@@ -296,7 +296,10 @@ def _resolution_columns(r: _Rows, follow_up: dict[str, Any], s: Settings) -> dic
     baseline = follow_up["baseline_soreness"]
     missing = np.asarray(baseline.isna(), dtype=bool)
     low_start = baseline.fillna(0).to_numpy(dtype=np.int64) <= s.resolved_at
-    population = np.where(missing, "baseline_missing", np.where(low_start, "no_reaction", "sore"))
+    code = list(POPULATIONS).index
+    population = np.where(
+        missing, code("baseline_missing"), np.where(low_start, code("no_reaction"), code("sore"))
+    )
     if s.definition == "default":
         event_day = _resolution_default(r.e, r.day, r.sore, r.starts, s.resolved_at)
         # a last low score waits for the next log to be a resolution: whether it was one is
@@ -308,11 +311,13 @@ def _resolution_columns(r: _Rows, follow_up: dict[str, Any], s: Settings) -> dic
         event_day = _resolution_pace(r.e, r.day, r.sore, r.starts)
         censor_day = np.minimum(last_day, s.window_days - (vocab.PACE_DAYS - 1))
     recovered = event_day != _NONE
-    sore = population == "sore"
+    sore = population == code("sore")
     resolved = recovered & sore
     time = np.where(resolved, event_day, censor_day).astype(float)
     return {
-        "population": pd.Categorical(population, categories=list(POPULATIONS)),
+        "population": pd.Categorical.from_codes(
+            population, dtype=pd.CategoricalDtype(list(POPULATIONS))
+        ),
         "recovered": recovered,
         "resolved": resolved,
         "time": np.where(sore, time, np.nan),
