@@ -214,21 +214,27 @@ def unit_mix(episodes: pd.DataFrame) -> pd.DataFrame:
     [['site', 'a', 'x', 1, 1], ['site', 'a', 'y', 1, 0]]
     """
     parts = []
+    sore = _sore(episodes).to_numpy(dtype=int)
     for unit_type in UNIT_TYPES:
         if unit_type not in episodes.columns:
             continue
-        known = episodes[unit_type].notna()
-        frame = pd.DataFrame(
-            {
-                "unit": episodes.loc[known, unit_type].astype("str"),
-                "treatment_type": episodes.loc[known, "treatment_type"].astype("str"),
-                "sore": _sore(episodes.loc[known]).astype(int),
-            }
+        known = episodes[unit_type].notna().to_numpy()
+        unit, units = pd.factorize(episodes.loc[known, unit_type].astype("str"), sort=True)
+        kind, kinds = pd.factorize(episodes.loc[known, "treatment_type"].astype("str"), sort=True)
+        cell = unit * len(kinds) + kind
+        size = len(units) * len(kinds)
+        counts = np.bincount(cell, minlength=size)
+        seen = np.flatnonzero(counts)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unit": pd.Series(np.asarray(units)[seen // len(kinds)], dtype="str"),
+                    "treatment_type": pd.Series(np.asarray(kinds)[seen % len(kinds)], dtype="str"),
+                    "episodes": counts[seen],
+                    "sore_episodes": np.bincount(cell, weights=sore[known], minlength=size)[seen],
+                }
+            ).assign(unit_type=unit_type)
         )
-        mix = frame.groupby(["unit", "treatment_type"], sort=True).agg(
-            episodes=("sore", "size"), sore_episodes=("sore", "sum")
-        )
-        parts.append(mix.reset_index().assign(unit_type=unit_type))
     columns = ["unit_type", "unit", "treatment_type", "episodes", "sore_episodes"]
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns[:3]}).assign(
