@@ -102,7 +102,7 @@ def alerts(
         curve = recovery_curve(logs, s)
     parts = [_flag_alerts(episodes)]
     parts.append(
-        _p90_alerts(logs, episodes, curve, s.window_days, s.above_p90_days, s.above_p90_from_day)
+        _p90_alerts(episodes, curve, s.window_days, s.above_p90_days, s.above_p90_from_day)
     )
     parts.extend(_course_alerts(episodes, s.window_days, s.resolved_at))
     parts = [p for p in parts if len(p)]
@@ -218,47 +218,48 @@ def _flag_alerts(episodes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _p90_alerts(
-    logs: pd.DataFrame,
     episodes: pd.DataFrame,
     curve: pd.DataFrame,
     window_days: int,
     needed: int,
     from_day: int,
 ) -> pd.DataFrame:
-    """Episodes above their type's day-specific p90 on ``needed`` days from ``from_day``."""
-    types = list(logs[SorenessLog.treatment_type].cat.categories)
+    """Episodes above their type's day-specific p90 on ``needed`` days from ``from_day``,
+    read from the episode table's day-by-day soreness."""
+    days = np.arange(from_day, window_days + 1)
+    if needed < 1 or len(days) == 0:
+        return pd.DataFrame()
+    columns = [EpisodeTable.soreness_on(int(d)) for d in days]
+    missing = [c for c in columns if c not in episodes.columns]
+    if missing:
+        raise ValueError(
+            f"episodes= has no {missing[0]} column: build it with the same window_days= "
+            f"({window_days}) as the alerts"
+        )
+    kinds = episodes["treatment_type"].astype("category")  # the table's own categories
+    types = list(kinds.cat.categories)
     p90 = np.full((len(types), window_days + 1), np.inf)  # no reference: never above
     known = curve["treatment_type"].astype("str").isin(types).to_numpy()
     p90[
         [types.index(t) for t in curve.loc[known, "treatment_type"].astype("str")],
         curve.loc[known, "day"].to_numpy(dtype=int),
     ] = curve.loc[known, "p90"].to_numpy(dtype=float)
-    day = logs[SorenessLog.day].to_numpy(dtype=np.int64)
-    kind = logs[SorenessLog.treatment_type].cat.codes.to_numpy()
-    candidate = np.flatnonzero((day >= from_day) & (day <= window_days) & (kind >= 0))
-    sore = logs[SorenessLog.soreness].to_numpy()[candidate]
-    hit = candidate[sore > p90[kind[candidate], day[candidate]]]
-    if len(hit) == 0:
+    soreness = np.column_stack(
+        [episodes[EpisodeTable.soreness_on(d)].to_numpy(dtype=float, na_value=np.nan) for d in days]
+    )
+    kind = kinds.cat.codes.to_numpy()
+    reference = np.where(kind[:, None] >= 0, p90[np.maximum(kind, 0)][:, days], np.inf)
+    above = soreness > reference  # an unlogged day (NaN) is never above
+    count = np.cumsum(above, axis=1)
+    days_above = count[:, -1]
+    mask = days_above >= needed
+    if not mask.any():
         return pd.DataFrame()
-    # per episode (a row of ``episodes``): the days above p90 in order, by integer keys
-    owner = pd.Index(episodes["episode_id"]).get_indexer(logs[SorenessLog.episode_id].iloc[hit])
-    hit_day = day[hit][owner >= 0]
-    owner = owner[owner >= 0]
-    order = np.argsort(owner * (window_days + 1) + hit_day, kind="stable")
-    owner, hit_day = owner[order], hit_day[order]
-    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    count = np.diff(np.r_[first, len(owner)])
-    reached = (count >= needed) & (needed >= 1)
-    mask = np.zeros(len(episodes), dtype=bool)
-    mask[owner[first[reached]]] = True
-    nth_day = np.full(len(episodes), -1, dtype=np.int64)
-    nth_day[owner[first[reached]]] = hit_day[first[reached] + needed - 1]
-    days_above = np.zeros(len(episodes), dtype=np.int64)
-    days_above[owner[first]] = count
+    nth_day = days[np.argmax(count[mask] >= needed, axis=1)]
     rows = _base(episodes, mask)
     rows["severity"] = "review"
     rows["reason"] = "above_p90"
-    rows["day"] = nth_day[mask]
+    rows["day"] = nth_day
     rows["explanation"] = (
         "Soreness above the 90th percentile of patients after the same treatment on "
         + pd.Series(days_above[mask], index=rows.index).astype("str")
