@@ -245,7 +245,7 @@ def _p90_alerts(
         curve.loc[known, "day"].to_numpy(dtype=int),
     ] = curve.loc[known, "p90"].to_numpy(dtype=float)
     soreness = np.column_stack(
-        [episodes[EpisodeTable.soreness_on(d)].to_numpy(dtype=float, na_value=np.nan) for d in days]
+        [episodes[column].to_numpy(dtype=float, na_value=np.nan) for column in columns]
     )
     kind = kinds.cat.codes.to_numpy()
     reference = np.where(kind[:, None] >= 0, p90[np.maximum(kind, 0)][:, days], np.inf)
