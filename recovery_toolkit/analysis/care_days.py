@@ -44,19 +44,21 @@ def adherence_columns(
     """Per item: days answered and followed, over the window and before ``landmark_day``;
     the adherence score and group."""
     proportions = []
-    before = day < landmark_day
+    early = np.flatnonzero(day < landmark_day)  # the few rows before the landmark
+    owner = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(day)]))[early]
     for item in ADHERENCE_ITEMS:
         scored, adherent = _item_days(logs, rows, item, day, sore)
+        followed = scored & adherent
         answered = np.add.reduceat(scored.astype(np.int64), starts)
-        done = np.add.reduceat((scored & adherent).astype(np.int64), starts)
+        done = np.add.reduceat(followed.astype(np.int64), starts)
         out[EpisodeTable.answered(item)] = answered
         out[EpisodeTable.adherent(item)] = done
-        out[EpisodeTable.answered_before(item)] = np.add.reduceat(
-            (scored & before).astype(np.int64), starts
-        )
-        out[EpisodeTable.adherent_before(item)] = np.add.reduceat(
-            (scored & adherent & before).astype(np.int64), starts
-        )
+        out[EpisodeTable.answered_before(item)] = np.bincount(
+            owner, weights=scored[early], minlength=len(starts)
+        ).astype(np.int64)
+        out[EpisodeTable.adherent_before(item)] = np.bincount(
+            owner, weights=followed[early], minlength=len(starts)
+        ).astype(np.int64)
         with np.errstate(invalid="ignore", divide="ignore"):
             proportions.append(np.where(answered > 0, done / np.maximum(answered, 1), np.nan))
     stacked = np.vstack(proportions)
