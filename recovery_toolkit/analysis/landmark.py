@@ -80,7 +80,12 @@ def landmark_cohort(episodes: pd.DataFrame, settings: Settings | None = None) ->
     True
     """
     s = resolve(settings)
-    day = s.landmark_day
+    return _derived(_at_landmark(episodes, s.landmark_day), s.landmark_day)
+
+
+def _at_landmark(episodes: pd.DataFrame, day: int) -> pd.DataFrame:
+    """The sore episodes unresolved and logging on ``day``, with the columns the cohort's
+    measures are derived from (row by row, so a sample can be drawn first)."""
     sore = sore_episodes(episodes)
     at_landmark = (sore["time"].to_numpy(dtype=float) >= day) & (sore["last_day"].to_numpy() >= day)
     reads = [
@@ -93,7 +98,11 @@ def landmark_cohort(episodes: pd.DataFrame, settings: Settings | None = None) ->
         *(EpisodeTable.answered_before(item) for item in ADHERENCE_ITEMS),
         *(EpisodeTable.adherent_before(item) for item in ADHERENCE_ITEMS),
     ]
-    cohort = sore.loc[at_landmark, reads]  # only the columns read below
+    return sore.loc[at_landmark, reads]
+
+
+def _derived(cohort: pd.DataFrame, day: int) -> pd.DataFrame:
+    """Outcome, adjustments and adherence shares of the episodes of :func:`_at_landmark`."""
     before = cohort[[EpisodeTable.soreness_on(d) for d in range(day)]].astype("Float64")
     values = before.to_numpy(dtype=float, na_value=np.nan)
     last = pd.DataFrame(values).ffill(axis=1).iloc[:, -1].to_numpy()
@@ -171,7 +180,8 @@ def adherence_landmark(episodes: pd.DataFrame, settings: Settings | None = None)
     True
     """
     s = resolve(settings)
-    cohort = sample_for_model(landmark_cohort(episodes, s), s, "the landmark Cox models")
+    at = sample_for_model(_at_landmark(episodes, s.landmark_day), s, "the landmark Cox models")
+    cohort = _derived(at, s.landmark_day)  # sampled first: each row's measures are its own
     if cohort.empty:
         warnings.warn(
             f"nobody is sore, unresolved and logging on day {s.landmark_day}: the landmark "
