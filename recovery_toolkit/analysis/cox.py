@@ -5,12 +5,12 @@ tests hold it), and a robust (sandwich) variance by patient built from Efron sco
 Daily logs give heavily tied times (every resolution falls on a whole day). statsmodels fits
 Efron's partial likelihood, but its robust variance sums *Breslow* score residuals, which do
 not add up to Efron's score and understate the variance of the Efron estimate (coverage 0.91
-in the null-adherence simulation of docs/validation.md; 0.93–0.95 with these residuals). Here the residuals
-are Efron's own (Therneau & Grambsch 2000, §3.3; as R's ``survival::coxph`` computes them):
-at an event time with ``d`` tied events, the ``l``-th of the ``d`` terms (``l = 0..d-1``)
-has the risk set with a share ``l/d`` of the tied subjects' weight removed, and a tied
-subject's share of that term's compensator is ``1 - l/d``. Residuals summed within a patient
-give the meat, Efron's information the bread: ``V = I⁻¹ (Σ_c U_c U_cᵀ) I⁻¹``.
+in the null-adherence simulation of docs/validation.md; 0.93–0.95 with the residuals here).
+Here they are Efron's own (Therneau & Grambsch 2000, §3.3; as R's ``survival::coxph``
+computes them): at an event time with ``d`` tied events, the ``l``-th of the ``d`` terms
+(``l = 0..d-1``) has the risk set with a share ``l/d`` of the tied subjects' weight removed,
+and a tied subject's share of that term's compensator is ``1 - l/d``. Residuals summed
+within a patient give the meat, Efron's information the bread: ``V = I⁻¹ (Σ_c U_c U_cᵀ) I⁻¹``.
 
 Examples
 --------

@@ -298,6 +298,7 @@ def resolution_milestones(
     >>> from recovery_toolkit import analysis
     >>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
     >>> table = resolution_milestones(episodes).set_index(["treatment_type", "day", "method"])
+    >>> table = table.sort_index()
     >>> low, high = table.loc[("injection", 7), "resolved"].loc[["worst_case", "best_case"]]
     >>> bool(low <= table.loc[("injection", 7, "km"), "resolved"] <= high)
     True
