@@ -33,6 +33,7 @@ from scipy import stats
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TREATMENT_DTYPE
+from .clustering import patient_codes
 from .cox import CoxFit, fit_cox
 from .intervals import Z95
 from .model_curve import sample_for_model
@@ -223,17 +224,12 @@ def hazard_ratios(
 def _cox(sore: pd.DataFrame, exog: np.ndarray, strata: np.ndarray) -> CoxFit | None:
     """The fitted stratified Cox model (robust variance by patient), or ``None`` with a
     warning when it cannot be fitted."""
-    clusters = (
-        sore["patient_id"].astype("str").str.strip().to_numpy()
-        if "patient_id" in sore.columns
-        else np.arange(len(sore))
-    )
     fit = fit_cox(
         sore["time"].to_numpy(dtype=float),
         sore["resolved"].to_numpy(dtype=float),
         exog,
         strata,
-        clusters,
+        patient_codes(sore),
     )
     if fit is None:
         warnings.warn(
