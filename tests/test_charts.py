@@ -91,14 +91,25 @@ def test_trajectory_marks_red_flag_days(small):
     # a flag day: a rule across the chart and a marker on the day, coloured by severity
     assert spec["layer"][5]["mark"]["shape"] == "diamond"
     assert "flag_severity" in str(spec["layer"][4]["transform"])
-    colours = spec["layer"][0]["encoding"]["color"]["scale"]
-    assert (
-        dict(zip(colours["domain"], colours["range"], strict=True))["Urgent red flag"]
-        == (charts.SEVERITY_COLORS["urgent"])
-    )
     assert _data_rows(spec) == 15
     assert traj["any_flag"].any()
     assert set(traj.loc[traj["any_flag"], "flag_severity"]) <= {"urgent", "prompt"}
+
+
+@pytest.mark.parametrize("severity", ["urgent", "prompt", None])
+def test_trajectory_legend_lists_only_the_flags_drawn(small, severity):
+    """The legend names the line, the median and the bands, and only the severities drawn."""
+    logs, _ = small
+    traj = analysis.episode_trajectory(logs, logs["episode_id"].iloc[0])
+    traj = traj.assign(any_flag=False, flag_severity="")
+    if severity is not None:
+        traj.loc[traj.index[4], ["any_flag", "flag_severity"]] = [True, severity]
+    colours = charts.trajectory_chart(traj).to_dict()["layer"][0]["encoding"]["color"]["scale"]
+    drawn = [] if severity is None else [f"{severity.capitalize()} red flag"]
+    assert colours["domain"] == list(charts.TRAJECTORY_SERIES)[:4] + drawn
+    legend = dict(zip(colours["domain"], colours["range"], strict=True))
+    if severity is not None:
+        assert legend[drawn[0]] == charts.SEVERITY_COLORS[severity]
 
 
 def test_trajectory_line_breaks_at_days_without_a_log(small):

@@ -158,14 +158,21 @@ TRAJECTORY_SERIES = {
 }
 
 
-def _series(name: str) -> alt.Color:
-    """The colour of a series (the layer's ``series`` field), one legend for all layers."""
-    del name  # the layer names its series with a calculate transform
+def _series(shown: list[str]) -> alt.Color:
+    """The colour of the series ``shown`` (each layer names its ``series``), one legend for all."""
     return alt.Color(
         "series:N",
-        scale=alt.Scale(domain=list(TRAJECTORY_SERIES), range=list(TRAJECTORY_SERIES.values())),
+        scale=alt.Scale(domain=shown, range=[TRAJECTORY_SERIES[name] for name in shown]),
         legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=320),
     )
+
+
+def _shown_series(trajectory: pd.DataFrame) -> list[str]:
+    """The trajectory series in legend order: the line, median and bands, and the flags drawn."""
+    named = list(TRAJECTORY_SERIES)
+    severities = set(trajectory.loc[trajectory["any_flag"].fillna(False), "flag_severity"])
+    flags = [name for name in named[4:] if name.split()[0].lower() in severities]
+    return named[:4] + flags
 
 
 def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
@@ -191,25 +198,25 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
         scale=alt.Scale(domain=[0, max(int(trajectory["day"].max()), 1)], nice=False),
     )
     base = alt.Chart(trajectory).encode(x=x)
-    named = list(TRAJECTORY_SERIES)
+    named, color = list(TRAJECTORY_SERIES), _series(_shown_series(trajectory))
     outer = (
         base.transform_calculate(series=f"'{named[3]}'")
         .mark_area(opacity=0.6)
         .encode(
             y=alt.Y("p10:Q", title="Soreness (0–10)", scale=SORENESS_SCALE),
             y2="p90:Q",
-            color=_series(named[3]),
+            color=color,
         )
     )
     inner = (
         base.transform_calculate(series=f"'{named[2]}'")
         .mark_area(opacity=0.6)
-        .encode(y="p25:Q", y2="p75:Q", color=_series(named[2]))
+        .encode(y="p25:Q", y2="p75:Q", color=color)
     )
     median = (
         base.transform_calculate(series=f"'{named[1]}'")
         .mark_line(strokeDash=[5, 3], strokeWidth=1.5)
-        .encode(y="median:Q", color=_series(named[1]))
+        .encode(y="median:Q", color=color)
     )
     tooltip = [
         alt.Tooltip("day:Q", title="Day"),
@@ -225,17 +232,15 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
         .transform_filter("isValid(datum.soreness)")
     )
     line = own.mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
-        y="soreness:Q", detail="run:N", color=_series(named[0]), tooltip=tooltip
+        y="soreness:Q", detail="run:N", color=color, tooltip=tooltip
     )
     flagged = base.transform_filter("datum.any_flag").transform_calculate(
         series=f"datum.flag_severity == 'urgent' ? '{named[4]}' : '{named[5]}'"
     )
-    rules = flagged.mark_rule(strokeWidth=3, opacity=0.55).encode(
-        color=_series(""), tooltip=tooltip
-    )
+    rules = flagged.mark_rule(strokeWidth=3, opacity=0.55).encode(color=color, tooltip=tooltip)
     markers = flagged.mark_point(
         shape="diamond", size=320, filled=True, stroke="white", strokeWidth=1.5, opacity=1
-    ).encode(y="soreness:Q", color=_series(""), tooltip=tooltip)
+    ).encode(y="soreness:Q", color=color, tooltip=tooltip)
     return (outer + inner + median + line + rules + markers).properties(
         title=title or "Soreness compared with patients after the same treatment", width=520
     )
