@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +33,6 @@ ADHERENCE_ITEMS: tuple[str, ...] = (
 
 
 def adherence_columns(
-    out: pd.DataFrame,
     logs: pd.DataFrame,
     rows: np.ndarray | slice,
     day: np.ndarray,
@@ -40,9 +41,10 @@ def adherence_columns(
     high: float,
     low: float,
     landmark_day: int = vocab.LANDMARK_DAY,
-) -> None:
+) -> dict[str, Any]:
     """Per item: days answered and followed, over the window and before ``landmark_day``;
-    the adherence score and group."""
+    the adherence score and group (columns of the episode table, by name)."""
+    out: dict[str, Any] = {}
     proportions = []
     early = np.flatnonzero(day < landmark_day)  # the few rows before the landmark
     owner = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(day)]))[early]
@@ -74,6 +76,7 @@ def adherence_columns(
     out["adherence_group"] = pd.Categorical.from_codes(
         group, dtype=pd.CategoricalDtype(list(ADHERENCE_GROUPS))
     )
+    return out
 
 
 def _item_days(

@@ -299,8 +299,11 @@ def fit_cox(
         except np.linalg.LinAlgError:
             return None
         residuals = _residuals(x, ties, terms)
-    by_cluster = pd.DataFrame(residuals).groupby(np.asarray(clusters), sort=False).sum()
-    meat = by_cluster.to_numpy().T @ by_cluster.to_numpy()
+    codes, names = pd.factorize(np.asarray(clusters), use_na_sentinel=False)
+    by_cluster = np.column_stack(
+        [np.bincount(codes, weights=column, minlength=len(names)) for column in residuals.T]
+    )
+    meat = by_cluster.T @ by_cluster
     robust = np.sqrt(np.diag(bread @ meat @ bread))
     model_based = np.sqrt(np.diag(bread))
     if not (np.isfinite(params).all() and np.isfinite(robust).all() and (model_based > 0).all()):

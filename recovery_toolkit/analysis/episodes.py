@@ -170,28 +170,28 @@ def episode_table(
         if not len(logs):
             raise ValueError("the log table has no rows at all")
         return episode_table(logs.head(1).assign(day=0), s).iloc[0:0]
-    out = _identity_columns(logs, r)
     follow_up = _follow_up_columns(r, s.window_days)
-    resolution = _resolution_columns(r, follow_up, s)
     flag_days = _flag_days(logs, r, follow_up["baseline_soreness"], s.worsening_from_day)
-    for columns in (follow_up, resolution, _flag_columns(flag_days)):
-        for name, values in columns.items():
-            out[name] = values
-    out["escalated"] = _escalated(logs, r, flag_days["reported_flag"])
-    adherence_columns(
-        out,
-        logs,
-        r.rows,
-        r.day,
-        r.sore,
-        r.starts,
-        s.high_adherence,
-        s.low_adherence,
-        s.landmark_day,
-    )
+    columns: dict[str, Any] = {
+        **_identity_columns(logs, r),
+        **follow_up,
+        **_resolution_columns(r, follow_up, s),
+        **_flag_columns(flag_days),
+        "escalated": _escalated(logs, r, flag_days["reported_flag"]),
+        **adherence_columns(
+            logs,
+            r.rows,
+            r.day,
+            r.sore,
+            r.starts,
+            s.high_adherence,
+            s.low_adherence,
+            s.landmark_day,
+        ),
+    }
     for day, values in enumerate(_soreness_by_day(r, s.window_days)):
-        out[EpisodeTable.soreness_on(day)] = values
-    return out
+        columns[EpisodeTable.soreness_on(day)] = values
+    return pd.DataFrame(columns)  # built once: no column-by-column inserts
 
 
 def _soreness_by_day(r: _Rows, window_days: int) -> list[pd.arrays.IntegerArray]:
@@ -256,11 +256,11 @@ def _sorted_rows(logs: pd.DataFrame, window_days: int) -> _Rows | None:
     )
 
 
-def _identity_columns(logs: pd.DataFrame, r: _Rows) -> pd.DataFrame:
+def _identity_columns(logs: pd.DataFrame, r: _Rows) -> dict[str, Any]:
     """``episode_id``, the identity columns present in ``logs`` and ``treatment_month``."""
     identity = [c for c in _IDENTITY if c in logs.columns]
     first_rows = logs[identity].iloc[r.positions[r.starts]]  # only the columns kept
-    out = pd.DataFrame({SorenessLog.episode_id: pd.Series(r.ids, dtype="str")})
+    out: dict[str, Any] = {SorenessLog.episode_id: pd.Series(r.ids, dtype="str").array}
     for column in identity:
         out[column] = first_rows[column].array  # as typed: no round trip through objects
     # pandas-stubs type Series.dtype as a numpy dtype | ExtensionDtype; the log schema makes
@@ -270,7 +270,7 @@ def _identity_columns(logs: pd.DataFrame, r: _Rows) -> pd.DataFrame:
     )
     dates, distinct = pd.factorize(pd.Series(out["treatment_date"]))  # few distinct dates
     months = np.asarray(pd.Series(distinct).dt.strftime("%Y-%m"), dtype=object)
-    out["treatment_month"] = pd.Series(months[dates], dtype="str")
+    out["treatment_month"] = pd.array(months[dates], dtype="str")
     return out
 
 
