@@ -31,8 +31,13 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import vocab
 from ..schemas import AlertsTable, EpisodeTable, SorenessLog, empty_table
@@ -100,17 +105,116 @@ def alerts(
         episodes = episode_table(logs, s)
     if curve is None:
         curve = recovery_curve(logs, s)
-    parts = [_flag_alerts(episodes)]
-    parts.append(
-        _p90_alerts(episodes, curve, s.window_days, s.above_p90_days, s.above_p90_from_day)
-    )
-    parts.extend(_course_alerts(episodes, s.window_days, s.resolved_at))
-    parts = [p for p in parts if len(p)]
-    if not parts:
+    parts = [
+        *_flag_alerts(episodes),
+        _p90_alerts(episodes, curve, s.window_days, s.above_p90_days, s.above_p90_from_day),
+        *_course_alerts(episodes, s.window_days, s.resolved_at),
+    ]
+    found = [p for p in parts if p is not None and len(p.rows)]
+    if not found:
         return _empty()
-    table = pd.concat(parts, ignore_index=True)
-    table[vocab.CONTACT_COLUMN] = contact_within(logs, table)
-    return sort_alerts(table)
+    return _assemble(logs, episodes, found)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Alerts of one severity and reason: their episodes (positions in the episode table),
+    days and explanations; the table is assembled once from all parts."""
+
+    rows: np.ndarray
+    severity: str
+    reason: str
+    day: np.ndarray
+    texts: list[str]  # the distinct explanations
+    text: np.ndarray  # per alert: its explanation in ``texts``
+
+
+def _assemble(logs: pd.DataFrame, episodes: pd.DataFrame, parts: list[_Part]) -> pd.DataFrame:
+    """The alert table of ``parts``, sorted as :func:`sort_alerts` sorts, identity columns
+    read once from ``episodes`` and contacts looked up by episode position."""
+    rows = np.concatenate([p.rows for p in parts]).astype(np.int64)
+    day = np.concatenate([p.day for p in parts]).astype(np.int64)
+    rank = {sev: i for i, sev in enumerate(SEVERITIES)}
+    reasons = sorted({p.reason for p in parts})
+    sizes = [len(p.rows) for p in parts]
+    severity_rank = np.repeat([rank[p.severity] for p in parts], sizes)
+    reason_rank = np.repeat([reasons.index(p.reason) for p in parts], sizes)
+    texts = [text for p in parts for text in p.texts]
+    offsets = np.cumsum([0, *(len(p.texts) for p in parts)])[:-1]
+    text = np.concatenate([p.text + offset for p, offset in zip(parts, offsets, strict=True)])
+    ids = episodes["episode_id"]
+    # the episode table is sorted by id; any other order is ranked here
+    episode_rank = rows if ids.is_monotonic_increasing else _sorted_codes(ids)[rows]
+    order = np.lexsort((reason_rank, episode_rank, day, severity_rank))
+    rows, day, severity_rank = rows[order], day[order], severity_rank[order]
+    kinds = episodes["treatment_type"].astype("category")
+    table = pd.DataFrame(
+        {
+            "episode_id": _as_text(ids).take(rows),
+            "patient_id": _as_text(episodes["patient_id"]).take(rows),
+            "treatment_type": _taken(list(kinds.cat.categories), kinds.cat.codes.to_numpy()[rows]),
+            "severity": _taken(list(SEVERITIES), severity_rank),
+            "reason": _taken(reasons, reason_rank[order]),
+            "day": day,
+            vocab.CONTACT_COLUMN: _contacts(logs, ids, rows, day, severity_rank),
+            "explanation": _taken(texts, text[order]),
+        }
+    )
+    return table[_COLUMNS]
+
+
+def _as_text(values: pd.Series) -> pd.api.extensions.ExtensionArray:
+    return values.astype("str").array
+
+
+def _taken(distinct: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``distinct[codes]`` as a text array, taken by Arrow (no Python string per row)."""
+    return pd.array(pa.array(distinct, type=pa.large_string()).take(codes), dtype="str")
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    return pd.factorize(values, sort=True)[0]
+
+
+def _contacts(
+    logs: pd.DataFrame, ids: pd.Series, rows: np.ndarray, day: np.ndarray, rank: np.ndarray
+) -> pd.arrays.BooleanArray:
+    """:func:`contact_within` for alerts given by episode-table position ``rows``."""
+    pressing = rank < SEVERITIES.index("review")
+    out = pd.array(np.zeros(len(rows), dtype=bool), dtype="boolean")
+    out[~pressing] = pd.NA
+    if "clinic_contact" not in logs.columns or not pressing.any():
+        return out
+    contacted = np.flatnonzero(
+        logs[SorenessLog.clinic_contact].to_numpy(dtype=bool, na_value=False)
+    )  # only the logged contacts are looked up
+    # the contacts' episodes, looked up among the episodes with an urgent or prompt alert
+    alerted = np.unique(rows[pressing])
+    found = pc.index_in(
+        pa.array(logs[SorenessLog.episode_id].iloc[contacted]),
+        value_set=pa.array(ids.iloc[alerted]),
+    )
+    where = found.fill_null(-1).to_numpy(zero_copy_only=False)
+    owner = np.where(where >= 0, alerted[np.maximum(where, 0)], -1)
+    log_day = logs[SorenessLog.day].to_numpy(dtype=np.int64)[contacted]
+    out[pressing] = _contact_hits(owner, log_day, rows, day)[pressing]
+    return out
+
+
+def _contact_hits(
+    owner: np.ndarray, log_day: np.ndarray, alert_owner: np.ndarray, alert_day: np.ndarray
+) -> np.ndarray:
+    """Per alert: a contact of its owner (-1: no episode) on its day or the next
+    ``CONTACT_WITHIN_DAYS`` days, read from a grid of contacts by owner and day."""
+    width = int(alert_day.max(initial=0)) + vocab.CONTACT_WITHIN_DAYS + 1
+    keep = (owner >= 0) & (log_day >= 0) & (log_day < width)
+    grid = np.zeros((int(alert_owner.max(initial=0)) + 1, width), dtype=bool)
+    known = owner[keep] < len(grid)
+    grid[owner[keep][known], log_day[keep][known]] = True
+    hit = np.zeros(len(alert_owner), dtype=bool)
+    for lag in range(vocab.CONTACT_WITHIN_DAYS + 1):  # a loop over lags, not over alerts
+        hit |= grid[alert_owner, alert_day + lag]
+    return hit
 
 
 def contact_within(logs: pd.DataFrame, table: pd.DataFrame) -> pd.arrays.BooleanArray:
@@ -137,15 +241,9 @@ def contact_within(logs: pd.DataFrame, table: pd.DataFrame) -> pd.arrays.Boolean
     )  # only the logged contacts are looked up
     ids = pd.Index(pd.unique(table["episode_id"]))
     owner = ids.get_indexer(pd.Index(logs[SorenessLog.episode_id].iloc[contacted]))
-    keep = owner >= 0
-    log_day = logs[SorenessLog.day].to_numpy(dtype=np.int64)[contacted][keep]
-    span = int(max(log_day.max(initial=0), table["day"].max()) + vocab.CONTACT_WITHIN_DAYS + 1)
-    contact_keys = owner[keep] * span + log_day
-    alert_owner = ids.get_indexer(pd.Index(table["episode_id"])).astype(np.int64)
-    alert_day = table["day"].to_numpy(dtype=np.int64)
-    hit = np.zeros(len(table), dtype=bool)
-    for lag in range(vocab.CONTACT_WITHIN_DAYS + 1):  # a loop over lags (2), not over alerts
-        hit |= np.isin(alert_owner * span + alert_day + lag, contact_keys)
+    log_day = logs[SorenessLog.day].to_numpy(dtype=np.int64)[contacted]
+    alert_owner = ids.get_indexer(pd.Index(table["episode_id"]))
+    hit = _contact_hits(owner, log_day, alert_owner, table["day"].to_numpy(dtype=np.int64))
     out[pressing] = hit[pressing]
     return out
 
@@ -189,12 +287,13 @@ def sort_alerts(table: pd.DataFrame) -> pd.DataFrame:
     return table[_COLUMNS]
 
 
-def _base(episodes: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
-    rows = episodes.loc[mask, ["episode_id", "patient_id", "treatment_type"]]
-    return rows.assign(treatment_type=rows["treatment_type"].astype("str"))
+def _texts(values: np.ndarray, text: Callable[..., str]) -> tuple[list[str], np.ndarray]:
+    """``text(v)`` for each distinct value of ``values``, and each value's position there."""
+    distinct, which = np.unique(values, return_inverse=True)
+    return [text(int(v)) for v in distinct], which
 
 
-def _flag_alerts(episodes: pd.DataFrame) -> pd.DataFrame:
+def _flag_alerts(episodes: pd.DataFrame) -> list[_Part]:
     parts = []
     for flag, term in _terms().items():
         first = episodes[EpisodeTable.first(flag)]
@@ -202,19 +301,12 @@ def _flag_alerts(episodes: pd.DataFrame) -> pd.DataFrame:
         if not mask.any():
             continue
         severity = FLAG_SEVERITY[flag]
-        days = first[mask].astype(int)
-        rows = _base(episodes, mask)
-        rows["severity"] = severity
-        rows["reason"] = f"flag_{flag}"
-        rows["day"] = days.to_numpy()
-        rows["explanation"] = (
-            f"{term.label} on day "
-            + days.astype("str")
-            + f': "{term.guidance}". '
-            + vocab.ALERT_ACTIONS[severity]
-        )
-        parts.append(rows)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        days = first.to_numpy(dtype=np.float64, na_value=np.nan)[mask].astype(np.int64)
+        prefix, suffix = f"{term.label} on day ", f': "{term.guidance}". '
+        suffix += vocab.ALERT_ACTIONS[severity]
+        texts, text = _texts(days, lambda d, p=prefix, x=suffix: f"{p}{d}{x}")
+        parts.append(_Part(np.flatnonzero(mask), severity, f"flag_{flag}", days, texts, text))
+    return parts
 
 
 def _p90_alerts(
@@ -223,12 +315,12 @@ def _p90_alerts(
     window_days: int,
     needed: int,
     from_day: int,
-) -> pd.DataFrame:
+) -> _Part | None:
     """Episodes above their type's day-specific p90 on ``needed`` days from ``from_day``,
     read from the episode table's day-by-day soreness."""
     days = np.arange(from_day, window_days + 1)
     if needed < 1 or len(days) == 0:
-        return pd.DataFrame()
+        return None
     columns = [EpisodeTable.soreness_on(int(d)) for d in days]
     missing = [c for c in columns if c not in episodes.columns]
     if missing:
@@ -254,24 +346,15 @@ def _p90_alerts(
     days_above = count[:, -1]
     mask = days_above >= needed
     if not mask.any():
-        return pd.DataFrame()
+        return None
+    head = "Soreness above the 90th percentile of patients after the same treatment on "
+    tail = f" days from day {from_day}: " + vocab.REVIEW_GUIDANCE["above_p90"]
     nth_day = days[np.argmax(count[mask] >= needed, axis=1)]
-    rows = _base(episodes, mask)
-    rows["severity"] = "review"
-    rows["reason"] = "above_p90"
-    rows["day"] = nth_day
-    rows["explanation"] = (
-        "Soreness above the 90th percentile of patients after the same treatment on "
-        + pd.Series(days_above[mask], index=rows.index).astype("str")
-        + f" days from day {from_day}: "
-        + vocab.REVIEW_GUIDANCE["above_p90"]
-    )
-    return rows
+    texts, text = _texts(days_above[mask], lambda n: f"{head}{n}{tail}")
+    return _Part(np.flatnonzero(mask), "review", "above_p90", nth_day, texts, text)
 
 
-def _course_alerts(
-    episodes: pd.DataFrame, window_days: int, resolved_at: int
-) -> list[pd.DataFrame]:
+def _course_alerts(episodes: pd.DataFrame, window_days: int, resolved_at: int) -> list[_Part]:
     # no recovery seen, among episodes that were (or may have been) sore at baseline
     reacted = (episodes["population"] != "no_reaction").to_numpy(dtype=bool)
     unresolved = reacted & ~episodes["recovered"].to_numpy(dtype=bool)
@@ -298,10 +381,7 @@ def _course_alerts(
     ]
     for reason, mask, text in specs:
         if mask.any():
-            rows = _base(episodes, mask)
-            rows["severity"] = "review"
-            rows["reason"] = reason
-            rows["day"] = last[mask]
-            rows["explanation"] = text
-            parts.append(rows)
+            day = last[mask]
+            single = np.zeros(len(day), dtype=np.int64)
+            parts.append(_Part(np.flatnonzero(mask), "review", reason, day, [text], single))
     return parts
