@@ -147,12 +147,10 @@ def _efron_terms(
     rs = risk[ties.order]
     s0 = _within_stratum_prefix(rs, ties)
     s1 = _within_stratum_prefix(rs[:, None] * xs, ties)
-    s2 = _within_stratum_prefix(rs[:, None, None] * xs[:, :, None] * xs[:, None, :], ties)
     ev, starts = ties.event_rows, ties.group_start
     xe, re = x[ev], risk[ev]
     d0 = np.add.reduceat(re, starts)
     d1 = np.add.reduceat(re[:, None] * xe, starts)
-    d2 = np.add.reduceat(re[:, None, None] * xe[:, :, None] * xe[:, None, :], starts)
     g, a = ties.term_group, ties.term_share
     den = s0[g] - a * d0[g]
     inverse, inverse2 = 1 / den, 1 / den**2
@@ -174,7 +172,11 @@ def _efron_terms(
     def outer(u: np.ndarray, v: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return np.einsum("gi,gj,g->ij", u, v, weight)
 
-    second = (s2 * w1[:, :, None] - d2 * wa[:, :, None]).sum(axis=0)
+    # Σ_g (w1·S2 − wa·D2) without a k×k matrix per row: a row's x xᵀ enters S2 of every group
+    # whose risk set holds it (weight: w1 accumulated over those groups) and D2 of its own group
+    held = risk * _accumulated(terms.w1, ties)
+    own = re * terms.wa[ties.group_of_event]
+    second = (x * held[:, None]).T @ x - (xe * own[:, None]).T @ xe
     means = (
         outer(s1, s1, terms.q1)
         - outer(s1, d1, terms.qa)
@@ -182,6 +184,15 @@ def _efron_terms(
         + outer(d1, d1, terms.qaa)
     )
     return loglik, gradient, -(second - means), terms
+
+
+def _accumulated(per_group: np.ndarray, ties: _Ties) -> np.ndarray:
+    """Per row: the sum of ``per_group`` over the groups whose risk set holds the row (the
+    groups of its stratum at or before its time)."""
+    total = np.cumsum(per_group, axis=0)
+    before = np.concatenate([np.zeros_like(per_group[:1]), total])[ties.group_first]
+    within = np.concatenate([np.zeros_like(per_group[:1]), total - before])
+    return within[ties.row_last_group + 1]
 
 
 def _residuals(x: np.ndarray, ties: _Ties, terms: _Terms) -> np.ndarray:
@@ -196,15 +207,8 @@ def _residuals(x: np.ndarray, ties: _Ties, terms: _Terms) -> np.ndarray:
     k2 = t.s1 * (t.q1 - t.qa)[:, None] - t.d1 * (t.qa - t.qaa)[:, None]
     m_bar = (t.s1 * t.w1[:, None] - t.d1 * t.wa[:, None]) / t.events[:, None]
 
-    def accumulated(per_group: np.ndarray) -> np.ndarray:
-        # per row: the sum over the groups of its stratum up to its own time
-        total = np.cumsum(per_group, axis=0)
-        before = np.concatenate([np.zeros_like(per_group[:1]), total])[ties.group_first]
-        within = np.concatenate([np.zeros_like(per_group[:1]), total - before])
-        return within[ties.row_last_group + 1]
-
-    a = accumulated(h1)
-    b = accumulated(h2)
+    a = _accumulated(h1, ties)
+    b = _accumulated(h2, ties)
     ev, own = ties.event_rows, ties.group_of_event
     a[ev] -= h1[own] - k1[own]  # an event's own group: its weight (1 - l/d) in each term
     b[ev] -= h2[own] - k2[own]
