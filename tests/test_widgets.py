@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from recovery_toolkit import load_logs, vocab
+from recovery_toolkit.render import charts
 from recovery_toolkit.render.widgets import AdherenceExplorer, CohortExplorer, PatientExplorer
 from recovery_toolkit.samples import sample_path
 
@@ -165,6 +166,22 @@ def test_an_unknown_patient_id_is_said_not_ignored():
     assert explorer.message.value == "" and "P000073" in explorer.header.value
     # an urgent flag is named above how soon soreness settled
     assert explorer.header.value.index("URGENT") < explorer.header.value.index("soreness")
+
+
+def test_a_red_flag_keeps_its_colour_and_legend_after_switching_from_an_unflagged_episode():
+    """The explorer opens on an episode without flags; the urgent flag of the next patient is
+    still drawn in the urgent colour and named in the legend (the browser showed it white)."""
+    from recovery_toolkit.render.widgets import PatientExplorer
+
+    explorer = PatientExplorer(load_logs(sample_path()))
+    assert not explorer.trajectory["any_flag"].any()
+    explorer.patient.value = "P000073"
+    color = explorer.trajectory_view.spec["layer"][0]["encoding"]["color"]
+    assert color["legend"]["values"][-1] == "Urgent red flag"
+    colours = dict(zip(color["scale"]["domain"], color["scale"]["range"], strict=True))
+    assert colours["Urgent red flag"] == charts.SEVERITY_COLORS["urgent"]
+    flagged = explorer.trajectory.loc[explorer.trajectory["any_flag"]]
+    assert flagged["flag_severity"].tolist() == ["urgent"]
 
 
 def test_the_control_chart_title_follows_the_treatment_filter():

@@ -55,6 +55,7 @@ __all__ = [
     "TRAJECTORY_SERIES",
     "model_curve_chart",
     "trajectory_chart",
+    "trajectory_series",
     "km_chart",
     "incidence_chart",
     "adherence_heatmap",
@@ -159,20 +160,33 @@ TRAJECTORY_SERIES = {
 
 
 def _series(shown: list[str]) -> alt.Color:
-    """The colour of the series ``shown`` (each layer names its ``series``), one legend for all."""
+    """The colour of every series (each layer names its ``series``; the colours never depend on
+    the data), one legend for all that lists only the series ``shown``."""
     return alt.Color(
         "series:N",
-        scale=alt.Scale(domain=shown, range=[TRAJECTORY_SERIES[name] for name in shown]),
-        legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=320),
+        scale=alt.Scale(domain=list(TRAJECTORY_SERIES), range=list(TRAJECTORY_SERIES.values())),
+        legend=alt.Legend(
+            title=None, orient="bottom", direction="vertical", labelLimit=320, values=shown
+        ),
     )
 
 
-def _shown_series(trajectory: pd.DataFrame) -> list[str]:
-    """The trajectory series in legend order: the line, median and bands, and the flags drawn."""
+def trajectory_series(trajectory: pd.DataFrame) -> tuple[str, ...]:
+    """The series :func:`trajectory_chart` draws for ``trajectory``, in legend order: the line,
+    the median and the bands, then the red-flag severities present.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> traj = analysis.episode_trajectory(rt.load_logs(rt.sample_path()).logs, "E0000073")
+    >>> trajectory_series(traj)[-1]
+    'Urgent red flag'
+    """
     named = list(TRAJECTORY_SERIES)
     severities = set(trajectory.loc[trajectory["any_flag"].fillna(False), "flag_severity"])
     flags = [name for name in named[4:] if name.split()[0].lower() in severities]
-    return named[:4] + flags
+    return tuple(named[:4] + flags)
 
 
 def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
@@ -198,7 +212,7 @@ def trajectory_chart(trajectory: pd.DataFrame, *, title: str = "") -> alt.LayerC
         scale=alt.Scale(domain=[0, max(int(trajectory["day"].max()), 1)], nice=False),
     )
     base = alt.Chart(trajectory).encode(x=x)
-    named, color = list(TRAJECTORY_SERIES), _series(_shown_series(trajectory))
+    named, color = list(TRAJECTORY_SERIES), _series(list(trajectory_series(trajectory)))
     outer = (
         base.transform_calculate(series=f"'{named[3]}'")
         .mark_area(opacity=0.6)

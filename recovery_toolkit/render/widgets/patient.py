@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from typing import cast
 
+import altair as alt
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
@@ -84,9 +85,8 @@ class PatientExplorer(Explorer):
         self._set_episode_options(patients[0])
         first = self.episode.value
         rows = self._index.rows(first)
-        self._trajectory_template = charts.trajectory_chart(
-            analysis.episode_trajectory(rows, first, self.settings, curve=self._curve)
-        )
+        # one validated template per set of series drawn (the legend names only those)
+        self._trajectory_templates: dict[tuple[str, ...], alt.TopLevelSpec] = {}
         self._checklist_template = charts.checklist_grid(
             analysis.episode_checklist(rows, first, self.settings),
             window_days=self.settings.window_days,
@@ -164,7 +164,7 @@ class PatientExplorer(Explorer):
         facts = self.episodes.iloc[int(np.searchsorted(self.episodes["episode_id"], episode_id))]
         kind = TYPE_LABELS.get(str(facts["treatment_type"]), str(facts["treatment_type"]))
         title = f"{facts['patient_id']} · {kind} · episode {episode_id}"
-        self.chart = with_data(self._trajectory_template, self.trajectory, title)
+        self.chart = with_data(self._trajectory_template(self.trajectory), self.trajectory, title)
         self._checklist_chart = with_data(
             self._checklist_template,
             charts.checklist_frame(analysis.episode_checklist(rows, episode_id, self.settings)),
@@ -183,6 +183,12 @@ class PatientExplorer(Explorer):
             f"({facts['completeness']:.0%}), last log on day {int(facts['last_day'])}"
             + (" · <b>lost to follow-up</b>" if facts["lost_to_follow_up"] else "")
         )
+
+    def _trajectory_template(self, trajectory: pd.DataFrame) -> alt.TopLevelSpec:
+        shown = charts.trajectory_series(trajectory)
+        if shown not in self._trajectory_templates:
+            self._trajectory_templates[shown] = charts.trajectory_chart(trajectory)
+        return self._trajectory_templates[shown]
 
     def _most_pressing(self, episode_id: str) -> str:
         """A banner above the soreness summary for an urgent or prompt alert: a red flag
