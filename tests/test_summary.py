@@ -168,3 +168,46 @@ def test_degenerate_inputs_give_tables_and_warnings_not_exceptions(spec):
         tables = compute(make_logs(spec)).summary_tables()
     for name, table in tables.items():
         OUTPUT_SCHEMAS[name].validate(table)
+
+
+@pytest.fixture(scope="module")
+def computed():
+    return analysis.compute(load_logs(sample_path()))
+
+
+def _defects(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One broken copy of ``table`` per kind of defect a schema catches."""
+    numeric = next(c for c in table.columns if table[c].dtype.kind in "if")
+    text = next(c for c in table.columns if table[c].dtype == "str")
+    broken = {
+        "a negative count or share": table.assign(**{numeric: -1 * table[numeric].abs() - 1}),
+        "a column missing": table.drop(columns=table.columns[-1]),
+        "columns out of order": table[list(reversed(table.columns))],
+        "an extra column": table.assign(extra=1),
+        "a number stored as text": table.assign(**{numeric: table[numeric].astype("str")}),
+        "a null in a required column": table.assign(**{text: None}).astype({text: "str"}),
+    }
+    return broken
+
+
+@pytest.mark.parametrize("name", sorted(set(EXPECTED_COLUMNS) - {"alerts"}))
+def test_the_quick_schema_pass_agrees_with_pandera(computed, name):
+    """conform's quick test passes exactly the tables pandera passes (here: every computed
+    table, and none of their broken copies), so skipping pandera on a pass changes nothing."""
+    from pandera.errors import SchemaError, SchemaErrors
+
+    from recovery_toolkit.schemas.outputs import holds
+
+    schema = OUTPUT_SCHEMAS[name]
+    table = computed.tables[name]
+    assert holds(schema, table)
+    OUTPUT_SCHEMAS[name].validate(table)
+    rejected = []
+    for defect, broken in _defects(table).items():
+        try:
+            schema.validate(broken)
+        except (SchemaError, SchemaErrors):
+            rejected.append(defect)
+            assert not holds(schema, broken), defect
+    # a column declared by pattern may go missing unnoticed (resolved_by_day_<d>); nothing else
+    assert len(rejected) >= 5, rejected

@@ -37,7 +37,6 @@ from scipy import stats
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, SpcTable, empty_table
-from .episodes import groups
 from .settings import Settings, resolve
 
 _ANY = EpisodeTable.first("any_flag")
@@ -103,18 +102,16 @@ def binomial_limits(n: np.ndarray, p: float, tail: float) -> tuple[np.ndarray, n
 
 
 def _series(
-    episodes: pd.DataFrame,
-    months: pd.PeriodIndex,
+    months: pd.Index,
+    n: np.ndarray,
+    events: np.ndarray,
     complete: np.ndarray,
     *,
     tail: float,
     run_length: int,
 ) -> pd.DataFrame:
-    """Monthly n, events, p, centre line, limits and signals of one p-chart series."""
-    counts = episodes.groupby("treatment_month").agg(n=(_ANY, "size"), events=(_ANY, "count"))
-    counts = counts.reindex(months.strftime("%Y-%m"), fill_value=0)
-    n = counts["n"].to_numpy(dtype=float)
-    events = counts["events"].to_numpy(dtype=float)
+    """Centre line, limits and signals of one p-chart series from its monthly counts."""
+    n, events = n.astype(float), events.astype(float)
     n_complete = n[complete].sum()
     center = events[complete].sum() / n_complete if n_complete else np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -127,7 +124,7 @@ def _series(
     rule = np.where(outside, "outside_limits", np.where(run, f"run_of_{run_length}", ""))
     return pd.DataFrame(
         {
-            "month": counts.index,
+            "month": months,
             "n": n.astype(int),
             "events": events.astype(int),
             "p": p,
@@ -206,13 +203,23 @@ def p_chart(
             RecoveryToolkitWarning,
             stacklevel=2,
         )
-    tail, run_length = s.spc_tail, s.spc_run_length
+    labels = months.strftime("%Y-%m")
+    month = labels.get_indexer(pd.Index(episodes["treatment_month"]))
+    flagged = episodes[_ANY].notna().to_numpy()
+    # episodes and first flags per group and month (group -1: no group, counted in "all" only)
+    codes, names = pd.factorize(episodes[by], sort=True)
+    cells = (codes + 1) * labels.size + month
+    shape = (names.size + 1, labels.size)
+    n = np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape)
+    events = np.bincount(cells[flagged], minlength=shape[0] * shape[1]).reshape(shape)
+    series = [("all", n.sum(axis=0), events.sum(axis=0))]
+    series += [(str(group), n[g], events[g]) for g, group in enumerate(names, start=1)]
     parts = [
-        _series(episodes, months, complete, tail=tail, run_length=run_length).assign(**{by: "all"})
+        _series(
+            labels, counts, flags, complete, tail=s.spc_tail, run_length=s.spc_run_length
+        ).assign(**{by: name})
+        for name, counts, flags in series
     ]
-    for group, part in groups(episodes, by, ["treatment_month", _ANY]):
-        series = _series(part, months, complete, tail=tail, run_length=run_length)
-        parts.append(series.assign(**{by: str(group)}))
     chart = pd.concat(parts, ignore_index=True)
     columns = ["month", "n", "events", "p", "center", "lcl", "ucl", "complete", "signal", "rule"]
     return chart[[by, *columns]]
