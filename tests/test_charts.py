@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import altair as alt
+import pandas as pd
 import pytest
 
 from recovery_toolkit import analysis, generate_logs
@@ -145,7 +146,7 @@ def test_incidence_error_bars(small):
 def test_spc_highlights_signals(small):
     spec = charts.spc_chart(analysis.p_chart(small[1])).to_dict()
     fields = [layer["encoding"].get("y", {}).get("field") for layer in spec["layer"]]
-    assert fields == ["value", "p", "p"]
+    assert fields == ["value", "p", "p", "p", "p"]
     # centre and limits are one folded layer with its own legend: the lines are labelled
     limits = spec["layer"][0]
     assert limits["transform"][0]["fold"] == ["center", "ucl", "lcl"]
@@ -154,8 +155,29 @@ def test_spc_highlights_signals(small):
         "Upper limit",
         "Lower limit",
     ]
-    domain = spec["layer"][2]["encoding"]["color"]["scale"]["domain"]
+    domain = spec["layer"][3]["encoding"]["color"]["scale"]["domain"]
     assert domain == ["in control", "signal", "follow-up incomplete"]
+
+
+def test_spc_draws_months_with_incomplete_follow_up_as_visible_open_rings(small):
+    """The last, partial month is not a spike of the solid line: the line turns dashed into
+    it and its point is an open ring (stroked, so it shows), away from the chart's edge."""
+    episodes = small[1]
+    last = pd.Period(episodes["treatment_month"].max(), freq="M").to_timestamp()
+    spc = analysis.p_chart(episodes, data_end=last + pd.Timedelta(days=20))
+    assert not spc["complete"].iloc[-1]
+    spec = charts.spc_chart(spc).to_dict()
+    _, line, tail, filled, hollow = spec["layer"]
+    assert line["transform"] == [{"filter": "datum.solid"}]
+    assert tail["mark"]["strokeDash"] and tail["transform"] == [{"filter": "datum.dashed"}]
+    assert filled["mark"]["filled"] is True and filled["transform"] == [{"filter": "datum.solid"}]
+    assert hollow["mark"]["filled"] is False and hollow["mark"]["strokeWidth"] >= 2
+    assert hollow["transform"] == [{"filter": "!datum.solid"}]
+    assert line["encoding"]["x"]["scale"]["padding"] > 0  # edge months are not cut in half
+    rows = next(iter(spec["datasets"].values()))
+    tails = [row["month"] for row in rows if row["dashed"]]
+    solid = [row["month"] for row in rows if row["solid"]]
+    assert tails[0] == solid[-1]  # the dashed tail starts where the solid line ends
 
 
 def test_checklist_grid_for_one_episode(small):

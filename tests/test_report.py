@@ -154,3 +154,22 @@ def test_the_summary_opens_the_report_with_linked_figures_from_its_tables():
     assert f"<b>{missing} of {len(urgent)}</b>urgent flags without documented contact" in summary
     shared = rt.render_report(rt.share(results))
     assert "alerts are left out of a shared report" in shared
+
+
+def test_displayed_tables_speak_words_and_round_to_three_decimals(sample_report):
+    """What a quality lead reads: headers in words, codes by their labels (treatment types,
+    reference types, items and the score, funnel measures and unit types), numbers to at most
+    three decimals; the CSV files keep the codes and full precision."""
+    tables = re.findall(r'<table class="rt-table">.*?</table>', sample_report, flags=re.S)
+    assert len(tables) >= 14
+    cells = [
+        html_text
+        for table in tables
+        for html_text in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", table, flags=re.S)
+    ]
+    snake = [c for c in cells if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", c)]
+    assert snake == []
+    assert not {"score", "chiropractic", "site", "clinician"} & set(cells)
+    assert {"Adherence score", "Any red flag", "Resolved by day 7", "Site"} <= set(cells)
+    long_decimals = [c for c in cells if re.fullmatch(r"-?[\d,]*\.\d{4,}", c)]
+    assert long_decimals == []

@@ -101,11 +101,19 @@ _VALUE_LABELS = {
     "unresolved_at_window_end": "Unresolved at the window's end",
     "stopped_logging": "Stopped logging while unresolved",
     "low_adherence": "Low home-care adherence",
+    # the adherence score beside the items; funnel measures and units
+    "score": "Adherence score",
+    "any_flag": "Any red flag",
+    "lost_to_follow_up": "Lost to follow-up",
+    "site": "Site",
+    "clinician": "Clinician",
 }
 
 
 #: Columns whose values are codes shown by their labels (never IDs, notes or sites).
-_CODED_COLUMNS = frozenset({"treatment_type", "item", "flag", "reason"})
+_CODED_COLUMNS = frozenset(
+    {"treatment_type", "reference", "item", "flag", "reason", "measure", "unit_type"}
+)
 
 
 def column_label(name: object) -> str:
@@ -131,10 +139,14 @@ def value_label(value: object) -> object:
 
     Examples
     --------
-    >>> value_label("physical_therapy"), value_label(3)
-    ('Physical therapy', 3)
+    >>> value_label("physical_therapy"), value_label("resolved_by_day_7"), value_label(3)
+    ('Physical therapy', 'Resolved by day 7', 3)
     """
-    return _VALUE_LABELS.get(value, value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    if value in _VALUE_LABELS:
+        return _VALUE_LABELS[value]
+    return column_label(value) if _DAY.match(value) else value
 
 
 def table_html(
@@ -144,8 +156,9 @@ def table_html(
     (``td.num``) and floats to ``digits`` decimals without trailing zeros (a positive float
     that would round to 0 reads ``< 0.001``). With ``labels`` (the default) columns are
     headed in words (:func:`column_label`) and coded values (treatment types, checklist
-    items, flags in the ``treatment_type``, ``item``, ``flag`` and ``reason`` columns) read
-    as their labels; the frame itself is not changed.
+    items, flags, funnel measures in the ``treatment_type``, ``reference``, ``item``,
+    ``flag``, ``reason``, ``measure`` and ``unit_type`` columns) read as their labels; the
+    frame itself is not changed.
 
     Examples
     --------

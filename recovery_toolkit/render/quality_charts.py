@@ -125,7 +125,7 @@ def spc_chart(
     >>> from recovery_toolkit import analysis
     >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
     >>> len(spc_chart(analysis.p_chart(eps)).to_dict()["layer"])
-    3
+    5
     """
     data = spc.loc[spc["treatment_type"].astype("str") == series].copy()
     data["month"] = pd.to_datetime(data["month"] + "-01")
@@ -136,10 +136,15 @@ def spc_chart(
     data["status"] = np.where(
         ~complete, "follow-up incomplete", np.where(signal, "signal", "in control")
     )
-    data["filled"] = complete.to_numpy()
+    # the line is solid through complete months and dashed into the incomplete ones (from
+    # the last complete month on, so the two join)
+    last_complete = data.loc[complete, "month"].max() if complete.any() else data["month"].min()
+    data["solid"] = complete.to_numpy()
+    data["dashed"] = (~complete | (data["month"] == last_complete)).to_numpy()
     if "rule" not in data.columns:
         data["rule"] = ""
-    base = alt.Chart(data).encode(x=alt.X("yearmonth(month):T", title="Treatment month"))
+    x = alt.X("yearmonth(month):T", title="Treatment month", scale=alt.Scale(padding=14))
+    base = alt.Chart(data).encode(x=x)
     y = alt.Y("p:Q", title="Episodes with any red flag", axis=alt.Axis(format="%"))
     names = {"center": "Centre line", "ucl": "Upper limit", "lcl": "Lower limit"}
     limits = (
@@ -165,7 +170,12 @@ def spc_chart(
             ),
         )
     )
-    line = base.mark_line(color="#0072B2").encode(y=y)
+    line = base.transform_filter("datum.solid").mark_line(color="#0072B2").encode(y=y)
+    tail = (
+        base.transform_filter("datum.dashed")
+        .mark_line(color="#777777", strokeDash=[4, 3])
+        .encode(y=y)
+    )
     tooltip = [
         alt.Tooltip("yearmonth(month):T", title="Month"),
         alt.Tooltip("n:Q", title="Episodes"),
@@ -176,23 +186,32 @@ def spc_chart(
         alt.Tooltip("status:N", title="Status"),
         alt.Tooltip("rule:N", title="Rule"),
     ]
-    points = base.mark_point(size=70, strokeWidth=1.5, filled=True).encode(
-        y="p:Q",
-        color=alt.Color(
+
+    def status(shown: list[str]) -> alt.Color:  # one scale; each layer's legend its own
+        return alt.Color(
             "status:N",
             title=None,
             scale=alt.Scale(
                 domain=["in control", "signal", "follow-up incomplete"],
                 range=["#0072B2", SEVERITY_COLORS["urgent"], "#777777"],
             ),
-        ),
-        fillOpacity=alt.condition("datum.filled", alt.value(1.0), alt.value(0.0)),  # hollow
-        tooltip=tooltip,
+            legend=alt.Legend(values=shown),
+        )
+
+    filled = (
+        base.transform_filter("datum.solid")
+        .mark_point(size=70, filled=True, opacity=1)
+        .encode(y="p:Q", color=status(["in control", "signal"]), tooltip=tooltip)
+    )
+    hollow = (  # incomplete months: an open ring, never a signal
+        base.transform_filter("!datum.solid")
+        .mark_point(size=70, filled=False, strokeWidth=2, fill="white", opacity=1)
+        .encode(y="p:Q", color=status(["follow-up incomplete"]), tooltip=tooltip)
     )
     if label is None:
         label = "all treatment types" if series == "all" else TYPE_LABELS.get(series, series)
     return (
-        (limits + line + points)
+        (limits + line + tail + filled + hollow)
         .resolve_scale(color="independent")
         .properties(title=f"Monthly red-flag incidence, {label} (p-chart, exact binomial limits)")
     )
