@@ -163,6 +163,14 @@ def test_every_notebook_runs_and_the_explorers_respond(lab):
             charts = page.locator(".jp-Notebook .vega-embed svg, .jp-Notebook .vega-embed canvas")
             if name != "01_getting_started.ipynb":  # 01 shows tables, not charts
                 assert charts.count() > 0, (app, name)
+            # the toolkit's tables keep text left- and numbers right-aligned in the notebook
+            # (JupyterLab right-aligns every output cell unless outranked)
+            aligned = page.evaluate(
+                "() => [...document.querySelectorAll('.jp-Notebook table.rt-table td')]"
+                ".slice(0, 40).map(td => [td.classList.contains('num'), "
+                "getComputedStyle(td).textAlign])"
+            )
+            assert all(a == ("right" if num else "left") for num, a in aligned), (app, name)
             _show_last_output(page)
             page.screenshot(path=str(ARTIFACTS / f"{app}_{Path(name).stem}.png"))
             if name.startswith("05"):
@@ -195,6 +203,8 @@ def _drive_patient_explorer(page, app: str) -> None:
     )
     assert header.inner_text() != before
     assert "URGENT" in page.inner_text(".jp-Notebook")
+    # the urgent flag is drawn in its colour and named in the legend after the switch
+    page.locator(".jp-Notebook svg text", has_text="Urgent red flag").first.wait_for()
     header.evaluate("h => h.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(ARTIFACTS / f"{app}_patient_explorer_driven.png"))
 

@@ -31,14 +31,18 @@ __all__ = [
 ]
 
 #: Styles of displayed tables and download links where no page stylesheet applies (the
-#: explorers' HTML widgets): numbers right-aligned, a download link that looks clickable.
+#: explorers' HTML widgets, notebook outputs): text left- and numbers right-aligned, a
+#: download link that looks clickable. ``table.rt-table.rt-table`` outranks JupyterLab's
+#: ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`` (which right-aligns every cell).
 TABLE_STYLE = (
     "<style>"
     ".rt-table{border-collapse:collapse;font-size:13px}"
-    ".rt-table th{background:#f3f6f9;text-align:left;padding:4px 8px;vertical-align:bottom}"
-    ".rt-table td,.rt-table th{max-width:none}"
-    ".rt-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5;text-align:left}"
-    ".rt-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "table.rt-table.rt-table th{background:#f3f6f9;text-align:left;padding:4px 8px;"
+    "vertical-align:bottom}"
+    "table.rt-table.rt-table td,table.rt-table.rt-table th{max-width:none}"
+    "table.rt-table.rt-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5;"
+    "text-align:left}"
+    "table.rt-table.rt-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
     "a.rt-download{display:inline-block;margin:4px 0 8px;padding:4px 12px;border:1px solid "
     "#0072B2;border-radius:4px;color:#0072B2;text-decoration:none;font-size:13px}"
     "a.rt-download:hover{background:#e8f1f8}"
