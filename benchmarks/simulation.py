@@ -210,12 +210,16 @@ def summarise(runs: pd.DataFrame, truth: dict[tuple[str, int], float]) -> pd.Dat
     return out.reset_index()
 
 
-def run(name: str, replicates: int) -> dict:
+def run(name: str, replicates: int, first_seed: int = 0) -> dict:
     replicate, truth_of, size = SCENARIOS[name]
     start = time.perf_counter()
     truth = truth_of(size * 100)
     runs = pd.concat(
-        [replicate(seed, size).assign(seed=seed) for seed in range(replicates)], ignore_index=True
+        [
+            replicate(seed, size).assign(seed=seed)
+            for seed in range(first_seed, first_seed + replicates)
+        ],
+        ignore_index=True,
     )
     table = summarise(runs, truth)
     print(f"\n== {name} ==")
@@ -223,6 +227,7 @@ def run(name: str, replicates: int) -> dict:
     return {
         "scenario": name,
         "replicates": replicates,
+        "first_seed": first_seed,
         "size": size,
         "truth": {f"{e} {d}": round(v, 4) for (e, d), v in truth.items()},
         "seconds": round(time.perf_counter() - start, 1),
@@ -233,6 +238,12 @@ def run(name: str, replicates: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=200)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seed of the first replicate (further runs of a scenario on fresh replicates)",
+    )
     parser.add_argument(
         "--scenarios",
         nargs="+",
@@ -246,7 +257,8 @@ def main() -> None:
     results = json.loads(path.read_text()) if path.exists() else {}
     results = results if isinstance(results, dict) and "scenarios" in results else {"scenarios": {}}
     for name in args.scenarios:
-        results["scenarios"][name] = run(name, args.replicates)
+        key = name if args.first_seed == 0 else f"{name} (seeds from {args.first_seed})"
+        results["scenarios"][key] = run(name, args.replicates, args.first_seed)
     path.write_text(json.dumps(results, indent=2) + "\n")
 
 
