@@ -219,7 +219,14 @@ def load_mapping(path: str | Path) -> ColumnMapping:
     path = Path(path)
     if not path.is_file():
         raise MappingError(path, "mapping file not found", "check the mapping= path")
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            path,
+            f"is not UTF-8 text (byte 0x{exc.object[exc.start : exc.start + 1].hex()})",
+            "save the mapping file as UTF-8 (most editors: Save as, encoding UTF-8)",
+        ) from None
     try:
         if path.suffix.lower() == ".toml":
             data = tomllib.loads(text)
@@ -310,6 +317,8 @@ def _apply_redcap(
         day = day.where(~is_base, str(layout.baseline_day))
     out["day"] = day.where(day.notna(), event)  # unmatched events fail as non-numeric days
     for col in layout.carry:
+        if col == layout.record:  # the record is on every row: nothing to carry
+            continue
         if col not in out.columns:
             out[col] = pd.Series(pd.NA, index=out.index, dtype="str")
         base_values = out.loc[is_base, [layout.record, col]].dropna().drop_duplicates(layout.record)
@@ -320,4 +329,7 @@ def _apply_redcap(
     if layout.baseline_event is not None:
         diary = [c for c in _DIARY if c in out.columns]
         merged = is_base & out[diary].isna().all(axis=1).to_numpy()
-    return out.drop(columns=[layout.record, layout.event]), merged
+    # the record and event columns have been read; a record named as a canonical column
+    # (``record = "patient_id"``) stays
+    spent = [c for c in (layout.record, layout.event) if c not in ("patient_id", "episode_id")]
+    return out.drop(columns=spent), merged

@@ -47,6 +47,9 @@ __all__ = [
 REASON_CODES: tuple[str | None, ...] = (None, *vocab.REASONS)
 _INDEX = {code: i for i, code in enumerate(REASON_CODES) if code}
 
+#: Whole numbers beyond this (2**53, where floats stop counting in ones) are out of range
+#: for every integer column, whatever its bounds.
+_LARGEST_WHOLE = 2.0**53
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 _SLASH_DATE = re.compile(r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*$")
 _ISO_DATETIME = re.compile(
@@ -161,6 +164,8 @@ def parse_integer(
         if not _NUMBER.match(text):  # plain ASCII decimals only: no 1e1, 1_0 or other digits
             return _MISSING, "not_a_number"
         number = float(text)
+        if not abs(number) <= _LARGEST_WHOLE:  # ~400 digits reads as inf: out of any range
+            return _MISSING, "out_of_range"
         if number != int(number):
             return _MISSING, "not_an_integer"
         if number < low or (high is not None and number > high):

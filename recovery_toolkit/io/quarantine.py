@@ -90,12 +90,33 @@ def _as_text(values: pd.Series | None, n: int) -> Any:
     return values.astype("str").to_numpy()
 
 
+def _kept_apart(columns: list[str]) -> dict[str, str]:
+    """New names for input columns that the quarantine adds itself (``source_row``,
+    ``reasons``, ``raw_text``: a re-imported quarantine file has them): ``input_<name>``, with
+    one more ``input_`` for each earlier round (a file re-imported twice), never a duplicate.
+
+    Examples
+    --------
+    >>> _kept_apart(["source_row", "input_source_row", "reasons", "soreness"])
+    {'source_row': 'input_input_source_row', 'reasons': 'input_reasons'}
+    """
+    names = set(columns)
+    renamed: dict[str, str] = {}
+    for column in ("source_row", "reasons", "raw_text"):
+        if column in names:
+            new = f"input_{column}"
+            while new in names:
+                new = f"input_{new}"
+            names.add(new)
+            renamed[column] = new
+    return renamed
+
+
 def quarantine_of(raw: RawTable, failed: np.ndarray, problems: pd.DataFrame) -> pd.DataFrame:
     """Failed rows (positions) with their original values, source row number and reasons."""
     # taking no rows from chunked Arrow columns still costs a pass per chunk: slice instead
     original = (raw.frame.iloc[failed] if len(failed) else raw.frame.iloc[:0]).astype("str")
-    taken = {"source_row", "reasons", "raw_text"} & set(original.columns)
-    original = original.rename(columns={c: f"input_{c}" for c in taken})  # e.g. a re-import
+    original = original.rename(columns=_kept_apart(list(original.columns)))  # e.g. a re-import
     original.insert(0, "source_row", raw.source_rows[failed])
     if len(raw.bad_rows):
         bad = pd.DataFrame({"source_row": raw.bad_rows["source_row"].to_numpy()})

@@ -55,7 +55,7 @@ def read_text(
         raise InputFileError(
             path, f"unknown encoding {encoding!r}", "name an encoding such as latin-1 or cp1252"
         ) from None
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:  # UnicodeDecodeError, or e.g. UTF-16 without its BOM
         raise _decode_error(path, exc, encoding) from None
     sep = delimiter or _sniff_delimiter(head)
     header = _header_fields(path, head, sep)
@@ -209,7 +209,7 @@ def _read_text_exact(
                 index_col=False,
             )
         bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:  # UnicodeDecodeError, or e.g. UTF-16 without its BOM
         raise _decode_error(path, exc, encoding) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         if "EOF inside string" in str(exc):
@@ -220,7 +220,13 @@ def _read_text_exact(
     return frame, bad
 
 
-def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str | None) -> InputFileError:
+def _decode_error(path: Path, exc: UnicodeError, encoding: str | None) -> InputFileError:
+    if not isinstance(exc, UnicodeDecodeError):  # no offending byte to show
+        return InputFileError(
+            path,
+            f"cannot be decoded as {encoding} ({exc})",
+            "name the right encoding (encoding=), or leave it out for UTF-8",
+        )
     byte = exc.object[exc.start : exc.start + 1].hex()
     if encoding is None:
         return InputFileError(
