@@ -27,6 +27,20 @@ class RecoveryToolkitError(Exception):
     """Base class of every error the toolkit raises on purpose."""
 
 
+def one_line(text: str) -> str:
+    r"""``text`` with line breaks and other control characters shown as escapes, so a
+    refusal stays one line whatever a file's names or a library's message hold.
+
+    Examples
+    --------
+    >>> one_line("found: pa\ntient, x")
+    'found: pa\\ntient, x'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class InputFileError(RecoveryToolkitError):
     """An input file cannot be used at all (missing, empty, not a table, unsafe, ...).
 
@@ -44,7 +58,7 @@ class InputFileError(RecoveryToolkitError):
         self.path = str(path)
         self.problem = problem
         self.fix = fix
-        super().__init__(f"{self.path}: {problem}; {fix}")
+        super().__init__(one_line(f"{self.path}: {problem}; {fix}"))
 
 
 class OptionError(RecoveryToolkitError):
@@ -82,7 +96,7 @@ class OptionError(RecoveryToolkitError):
         self.problem = problem
         self.fix = fix
         separator = "" if option.endswith("=") else " "
-        super().__init__(f"{option}{separator}{value!r}: {problem}; {fix}")
+        super().__init__(one_line(f"{option}{separator}{value!r}: {problem}; {fix}"))
 
     @property
     def parameter(self) -> str | None:

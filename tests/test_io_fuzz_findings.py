@@ -119,12 +119,13 @@ def test_parquet_names_that_collide_once_trimmed_are_refused_in_one_line(tmp_pat
     ],
     ids=["struct", "list"],
 )
-def test_a_nested_parquet_column_in_a_canonical_column_is_refused_in_one_line(tmp_path, values):
+def test_a_nested_parquet_column_in_a_canonical_column_quarantines_its_cells(tmp_path, values):
     columns = _canonical()
     del columns["soreness"]
     table = pa.table({**columns, "soreness": values})
-    path = _parquet(tmp_path, table)
-    _refused_in_one_line(lambda: load_logs(path, today=TODAY), "soreness")
+    result = load_logs(_parquet(tmp_path, table), today=TODAY)
+    assert codes_by_row(result) == {1: {"not_a_number"}, 2: {"not_a_number"}}
+    assert result.quarantine["soreness"].tolist()[0].startswith(("{", "["))  # as it was
 
 
 def test_a_parquet_binary_column_with_invalid_utf8_is_read_or_refused_cleanly(tmp_path):
@@ -145,7 +146,7 @@ def test_a_parquet_float_patient_id_of_1e308_is_text_not_a_crash(tmp_path):
 
 
 def test_a_parquet_timestamp_far_outside_pandas_range_is_an_invalid_date(tmp_path):
-    far = pa.array([-10_000_000_000_000_000, 1_740_787_200_000_000], pa.timestamp("us"))
+    far = pa.array([-10_000_000_000_000, 1_740_787_200], pa.timestamp("s"))  # year -314918
     table = pa.table(_canonical(log_date=far))
     result = load_logs(_parquet(tmp_path, table), today=TODAY)
     assert codes_by_row(result)[1] == {"invalid_date"}
@@ -163,11 +164,10 @@ def test_a_parquet_file_with_two_fields_of_one_name_is_refused_in_one_line(tmp_p
 
 
 def test_a_header_with_a_newline_in_a_name_gives_a_one_line_refusal(write):
-    path = write(
-        "odd.csv",
-        '"patient\nid",treatment_type,treatment_date,log_date,soreness\nP1,PT,2025-03-01,2025-03-01,5\n',
-    )
-    _refused_in_one_line(lambda: load_logs(path, today=TODAY), "patient_id")
+    header = '"pa\ntient",treatment_type,treatment_date,log_date,soreness'
+    path = write("odd.csv", header + "\nP1,PT,2025-03-01,2025-03-01,5\n")
+    message = _refused_in_one_line(lambda: load_logs(path, today=TODAY), "patient_id")
+    assert "pa\\ntient" in message  # the name as written, its line break shown
 
 
 def test_a_week_number_date_format_quarantines_dates_it_cannot_read(csv_rows):
@@ -188,3 +188,10 @@ def test_a_file_of_two_byte_order_marks_is_refused_in_one_line(write):
 def test_a_nul_delimiter_is_refused_in_one_line(csv_rows):
     path = csv_rows("P1,PT,2025-03-01,2025-03-01,5")
     _refused_in_one_line(lambda: load_logs(path, delimiter="\x00", today=TODAY), "delimiter")
+
+
+def test_a_header_name_with_a_line_break_is_not_read_as_a_data_row(write):
+    header = '"patient\nid",treatment_type,treatment_date,log_date,soreness'
+    path = write("odd.csv", header + "\nP1,PT,2025-03-01,2025-03-01,5\n")
+    result = load_logs(path, today=TODAY)
+    assert (result.rows_read, result.rows_valid, result.rows_quarantined) == (1, 1, 0)

@@ -231,6 +231,7 @@ def _check_options(date_format: str | None, delimiter: str | None) -> None:
         try:
             text = sample.strftime(date_format)
             back = dt.datetime.strptime(text, date_format)
+            pd.to_datetime(text, format=date_format)  # pandas refuses more (%U without %w)
         except (ValueError, TypeError) as exc:
             raise OptionError("date_format=", date_format, str(exc), _DATE_FIX) from None
         if back.date() != sample.date():
@@ -238,12 +239,15 @@ def _check_options(date_format: str | None, delimiter: str | None) -> None:
                 "date_format=", date_format, "needs a day, a month and a year", _DATE_FIX
             )
     if delimiter is not None and (
-        len(delimiter) != 1 or delimiter in '"\r\n' or not delimiter.isascii()
+        len(delimiter) != 1
+        or delimiter in '"\r\n'
+        or not delimiter.isascii()
+        or not (delimiter.isprintable() or delimiter == "\t")
     ):
         raise OptionError(
             "delimiter=",
-            delimiter,
-            "must be one ASCII character (not a quote or a line break)",
+            repr(delimiter)[1:-1],  # a NUL or other control character, shown escaped
+            "must be one ASCII character: a printable one (not a quote) or a tab",
             "use , or ; or a tab",
         )
 

@@ -127,7 +127,7 @@ def parse_text(values: pd.Series, *, strip: bool = True, required: bool = False)
     """
     if pd.api.types.is_float_dtype(values.dtype):  # e.g. integer IDs with gaps in Parquet
         whole = values.dropna()
-        if (whole == np.floor(whole)).all():
+        if (whole == np.floor(whole)).all() and (whole.abs() < _LARGEST_WHOLE).all():
             values = values.astype("Int64")
     if isinstance(values.dtype, pd.CategoricalDtype):  # dictionary-encoded text: per word
         words = pd.Series(values.cat.categories).astype("str")
@@ -285,11 +285,14 @@ def parse_date(
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
+        # a Parquet timestamp may lie far beyond any calendar (year -314918): invalid_date
+        year = values.dt.year
+        absurd = ((year < 1) | (year > 9999)).fillna(False).to_numpy(dtype=bool)
+        values = values.where(~absurd)
         typed = values.dt.normalize().astype("datetime64[us]")
-        missing = typed.isna().to_numpy()
-        return Parsed(
-            typed, missing_required(np.zeros(len(typed), dtype=np.int8), missing, required)
-        )
+        missing = typed.isna().to_numpy() & ~absurd
+        reason = np.where(absurd, _INDEX["invalid_date"], 0).astype(np.int8)
+        return Parsed(typed, missing_required(reason, missing, required))
 
     def one(raw: object) -> tuple[object, str | None]:
         text = str(raw).strip()
@@ -305,7 +308,10 @@ def parse_date(
             except ValueError:
                 return _MISSING, "invalid_date"
         if date_format is not None:
-            stamp = pd.to_datetime(text, format=date_format, errors="coerce")
+            try:
+                stamp = pd.to_datetime(text, format=date_format, errors="coerce")
+            except (ValueError, OverflowError):  # a value the format cannot place
+                return _MISSING, "invalid_date"
         else:
             return _MISSING, "ambiguous_date" if _SLASH_DATE.match(text) else "invalid_date"
         if pd.isna(stamp):

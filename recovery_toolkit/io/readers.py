@@ -203,11 +203,47 @@ def _read_excel(path: Path, sheet: str | int) -> RawTable:
 
 
 def _read_parquet(path: Path) -> RawTable:
+    import pyarrow.parquet as pq
+
     try:
+        names = pq.read_schema(path).names
+        # names repeated once trimmed are refused before pyarrow's many-line complaint
+        refuse_duplicate_columns(path, [str(c).strip() for c in names])
         frame = pd.read_parquet(path)
+    except InputFileError:
+        raise
     except Exception as exc:  # pyarrow raises several types for damaged files
-        raise InputFileError(path, f"is not a readable Parquet file ({exc})", EXPORT_FIX) from None
+        problem = " ".join(str(exc).split())  # one line, whatever pyarrow wrote
+        problem = problem if len(problem) <= 200 else problem[:197] + "..."
+        raise InputFileError(
+            path, f"is not a readable Parquet file ({problem})", EXPORT_FIX
+        ) from None
     frame = frame.reset_index(drop=True)
-    refuse_duplicate_columns(path, [str(c) for c in frame.columns])
     frame.columns = [str(c).strip() for c in frame.columns]
+    for column in frame.columns:
+        frame[column] = _plain_values(path, column, frame[column])
     return RawTable(frame=frame, source_rows=np.arange(1, len(frame) + 1))
+
+
+def _plain_values(path: Path, column: str, values: pd.Series) -> pd.Series:
+    """A Parquet column as the parsers take it: nested values (structs, lists, maps) as their
+    text, so a cell that should be a score fails as one; bytes as UTF-8 text, refused in one
+    line naming the column when they are not."""
+    if values.dtype != object:
+        return values
+    present = values.dropna()
+    if present.empty:
+        return values
+    first = present.iloc[0]
+    if isinstance(first, bytes):
+        try:
+            return values.map(lambda v: v.decode("utf-8") if isinstance(v, bytes) else v)
+        except UnicodeDecodeError:
+            raise InputFileError(
+                path,
+                f"column {column!r} holds bytes that are not UTF-8 text",
+                "write the column as text (string) in UTF-8, or drop it",
+            ) from None
+    if isinstance(first, (dict, list, tuple, np.ndarray)):
+        return values.map(lambda v: v if v is None else str(v)).astype("str")
+    return values

@@ -62,7 +62,10 @@ def read_text(
     dec = decimal or ("," if sep == ";" else ".")
     frame = None
     bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
-    if enc in ("utf-8-sig", "utf-8"):
+    # a quoted header name holding a line break spans two lines: only the exact reader
+    # (which reads the header as a record, not a line) numbers the rows right
+    header_on_one_line = head.split("\n", 1)[0].count('"') % 2 == 0
+    if enc in ("utf-8-sig", "utf-8") and header_on_one_line:
         frame = _read_text_fast(path, sep, header)
         shape = scan.result()
         lines = shape.newlines + (0 if shape.ends_with_newline else 1)
@@ -211,6 +214,8 @@ def _read_text_exact(
         bad = pd.DataFrame({"source_row": pd.Series([], dtype="int64"), "text": []})
     except UnicodeError as exc:  # UnicodeDecodeError, or e.g. UTF-16 without its BOM
         raise _decode_error(path, exc, encoding) from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(path, "has no readable header row", EXPORT_FIX) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         if "EOF inside string" in str(exc):
             raise _unclosed_quote(path, str(exc)) from None
@@ -267,7 +272,7 @@ def _header_fields(path: Path, head: str, sep: str) -> list[str]:
         header = next(csv.reader(io.StringIO(head), delimiter=sep, strict=True))
     except (StopIteration, csv.Error):
         raise InputFileError(path, "has no readable header row", EXPORT_FIX) from None
-    header = [name.strip() for name in header]
+    header = [name.strip().strip("\ufeff").strip() for name in header]  # a second BOM too
     if not any(header):
         raise InputFileError(path, "has no header row (the first line is blank)", EXPORT_FIX)
     header = name_columns(header)
