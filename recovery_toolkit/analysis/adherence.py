@@ -33,6 +33,7 @@ from ..schemas import EpisodeTable
 from .care_days import ADHERENCE_ITEMS, cold_then_heat
 from .comparison import LogRankResult, logrank
 from .intervals import wilson_interval
+from .partials import add_counts
 from .resolution import kaplan_meier, km_curve, sore_episodes, survival_at
 from .settings import Settings, resolve
 
@@ -53,6 +54,72 @@ CAUTION = (
 )
 
 
+def adherence_counts(
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    items: tuple[str, ...] = ADHERENCE_ITEMS,
+) -> pd.DataFrame:
+    """The mergeable part of :func:`adherence_table`: days answered and adherent per group and
+    item, whole numbers that add up over any split of the episodes (a registry's parts).
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["pt", "pt"],
+    ...                     "answered_cold_then_heat": [2, 3], "adherent_cold_then_heat": [1, 3]})
+    >>> counts = adherence_counts(eps, items=("cold_then_heat",))
+    >>> int(counts["days_answered"].sum()), int(counts["days_adherent"].sum())
+    (5, 4)
+    """
+    del settings  # nothing here depends on it
+    columns = [c for i in items for c in (EpisodeTable.answered(i), EpisodeTable.adherent(i))]
+    sums = episodes.groupby(by, observed=True, sort=True)[columns].sum()
+    groups = sums.index.repeat(len(items))
+    answered = sums[[EpisodeTable.answered(i) for i in items]].to_numpy(dtype=np.int64)
+    adherent = sums[[EpisodeTable.adherent(i) for i in items]].to_numpy(dtype=np.int64)
+    return pd.DataFrame(
+        {
+            by: groups,
+            "item": pd.Series(np.tile(np.array(items, dtype=object), len(sums)), dtype="str"),
+            "days_answered": answered.ravel(),
+            "days_adherent": adherent.ravel(),
+        }
+    )
+
+
+def adherence_from_counts(
+    counts: list[pd.DataFrame], *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """:func:`adherence_table` from the :func:`adherence_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"treatment_type": ["pt"], "item": ["ice"],
+    ...                      "days_answered": [4], "days_adherent": [3]})
+    >>> adherence_from_counts([part, part])["proportion"].tolist()
+    [0.75]
+    """
+    table = add_counts(counts, [by, "item"])
+    rank = table["item"].map({item: i for i, item in enumerate(ADHERENCE_ITEMS)})
+    table = (  # items in the checklist's order within each group
+        table.assign(_rank=rank.fillna(len(ADHERENCE_ITEMS)))
+        .sort_values([by, "_rank", "item"], kind="stable", ignore_index=True)
+        .drop(columns="_rank")
+    )
+    answered = table["days_answered"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["proportion"] = np.where(answered > 0, table["days_adherent"] / answered, np.nan)
+    silent = sorted(table.loc[table["days_answered"] == 0, "item"].unique())
+    if silent:
+        warnings.warn(
+            f"no answers for {', '.join(silent)} in some groups: their adherence is empty",
+            RecoveryToolkitWarning,
+            stacklevel=3,
+        )
+    return table
+
+
 def adherence_table(
     episodes: pd.DataFrame,
     settings: Settings | None = None,
@@ -60,7 +127,8 @@ def adherence_table(
     by: str = "treatment_type",
     items: tuple[str, ...] = ADHERENCE_ITEMS,
 ) -> pd.DataFrame:
-    """Per group and item: days answered, days adherent and the proportion adherent.
+    """Per group and item: days answered, days adherent and the proportion adherent
+    (:func:`adherence_from_counts` of :func:`adherence_counts`: the same in every engine).
 
     ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
@@ -73,32 +141,7 @@ def adherence_table(
     >>> adherence_table(eps, items=("cold_then_heat",))["proportion"].tolist()
     [0.8]
     """
-    del settings  # nothing here depends on it
-    columns = [c for i in items for c in (EpisodeTable.answered(i), EpisodeTable.adherent(i))]
-    sums = episodes.groupby(by, observed=True, sort=True)[columns].sum()
-    rows = []
-    for group, totals in sums.iterrows():
-        for item in items:
-            answered = int(totals[EpisodeTable.answered(item)])
-            adherent = int(totals[EpisodeTable.adherent(item)])
-            rows.append(
-                {
-                    by: group,
-                    "item": item,
-                    "days_answered": answered,
-                    "days_adherent": adherent,
-                    "proportion": adherent / answered if answered else np.nan,
-                }
-            )
-    table = pd.DataFrame(rows, columns=[by, "item", "days_answered", "days_adherent", "proportion"])
-    silent = sorted(table.loc[table["days_answered"] == 0, "item"].unique())
-    if silent:
-        warnings.warn(
-            f"no answers for {', '.join(silent)} in some groups: their adherence is empty",
-            RecoveryToolkitWarning,
-            stacklevel=2,
-        )
-    return table
+    return adherence_from_counts([adherence_counts(episodes, settings, by=by, items=items)], by=by)
 
 
 def adherence_scores(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .episodes import in_window
 from .intervals import wilson_interval
+from .partials import add_counts
 from .settings import Settings, resolve
 
 __all__ = ["completeness", "escalation", "logging_by_day", "logging_from_curve", "logging_grid"]
@@ -51,10 +52,53 @@ def completeness(
     return table.reset_index()
 
 
+def escalation_counts(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """The mergeable part of :func:`escalation`: per group, episodes with a reported flag and
+    those escalated in time (every treatment type, with zeros), whole numbers that add up over
+    any split of the episodes.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["pt"] * 3,
+    ...                     "escalated": pd.array([True, False, None], dtype="boolean")})
+    >>> escalation_counts(eps)[["episodes_with_flag", "escalated"]].values.tolist()
+    [[2, 1]]
+    """
+    del settings  # nothing here depends on it
+    flagged = episodes.loc[episodes["escalated"].notna()]
+    table = flagged.groupby(by, observed=False, sort=True).agg(
+        episodes_with_flag=("escalated", "size"),
+        escalated=("escalated", "sum"),
+    )
+    return table.astype("int64").reset_index()
+
+
+def escalation_from_counts(
+    counts: list[pd.DataFrame], *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """:func:`escalation` from the :func:`escalation_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"treatment_type": ["pt"], "episodes_with_flag": [2],
+    ...                      "escalated": [1]})
+    >>> float(escalation_from_counts([part, part])["share"].iloc[0])
+    0.5
+    """
+    table = add_counts(counts, [by])
+    n = table["episodes_with_flag"]
+    table["share"] = table["escalated"] / n.where(n > 0)
+    table["ci_low"], table["ci_high"] = wilson_interval(table["escalated"], n)
+    return table
+
+
 def escalation(
     episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
 ) -> pd.DataFrame:
-    """Per group: episodes with a reported flag, those escalated in time, share with Wilson CI.
+    """Per group: episodes with a reported flag, those escalated in time, share with Wilson CI
+    (:func:`escalation_from_counts` of :func:`escalation_counts`: the same in every engine).
 
     ``settings`` is accepted like every analysis function's; nothing here depends on it.
 
@@ -66,17 +110,7 @@ def escalation(
     >>> int(row["episodes_with_flag"]), int(row["escalated"]), float(row["share"])
     (2, 1, 0.5)
     """
-    del settings  # nothing here depends on it
-    flagged = episodes.loc[episodes["escalated"].notna()]
-    table = flagged.groupby(by, observed=False, sort=True).agg(
-        episodes_with_flag=("escalated", "size"),
-        escalated=("escalated", "sum"),
-    )
-    table["escalated"] = table["escalated"].astype("int64")
-    n = table["episodes_with_flag"]
-    table["share"] = table["escalated"] / n.where(n > 0)
-    table["ci_low"], table["ci_high"] = wilson_interval(table["escalated"], n)
-    return table.reset_index()
+    return escalation_from_counts([escalation_counts(episodes, settings, by=by)], by=by)
 
 
 def logging_by_day(

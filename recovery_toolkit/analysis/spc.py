@@ -147,7 +147,8 @@ def p_chart(
     run_length: int | None = None,
     data_end: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Monthly p-chart of any-flag incidence, for all episodes and for each group.
+    """Monthly p-chart of any-flag incidence, for all episodes and for each group
+    (:func:`p_chart_from_counts` of :func:`spc_counts`: the same in every engine).
 
     Parameters
     ----------
@@ -182,17 +183,78 @@ def p_chart(
     >>> p_chart(eps, data_end=pd.Timestamp("2025-03-20"))["complete"].tolist()[:3]
     [True, True, False]
     """
-    if episodes.empty:
-        warnings.warn("no episodes: the p-chart is empty", RecoveryToolkitWarning, stacklevel=2)
+    counts = spc_counts(episodes, by=by)
+    return p_chart_from_counts(
+        [counts], settings, by=by, tail=tail, run_length=run_length, data_end=data_end
+    )
+
+
+def spc_counts(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """The mergeable part of :func:`p_chart`: episodes (``n``) and episodes with a first red
+    flag (``events``) per group and treatment month, whole numbers that add up over any
+    split of the episodes (episodes without a group keep an empty ``by``: they count in
+    ``all`` only).
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["pt", "pt", "pt"],
+    ...                     "treatment_month": ["2025-01", "2025-01", "2025-03"],
+    ...                     "first_any_flag": [1.0, np.nan, np.nan]})
+    >>> spc_counts(eps)[["month", "n", "events"]].values.tolist()
+    [['2025-01', 2, 1], ['2025-03', 1, 0]]
+    """
+    del settings  # nothing here depends on it
+    codes, groups = pd.factorize(episodes[by], sort=True)
+    month, labels = pd.factorize(episodes["treatment_month"], sort=True)
+    cells = (codes + 1) * len(labels) + month  # group -1 (none) first
+    size = (len(groups) + 1) * len(labels)
+    n = np.bincount(cells, minlength=size)
+    events = np.bincount(cells[episodes[_ANY].notna().to_numpy()], minlength=size)
+    filled = np.flatnonzero(n)
+    group = filled // len(labels) - 1
+    names = pd.Series(groups.take(np.maximum(group, 0)), dtype=episodes[by].dtype)
+    return pd.DataFrame(
+        {
+            by: names.where(group >= 0),
+            "month": pd.Series(np.asarray(labels)[filled % len(labels)], dtype="str"),
+            "n": n[filled],
+            "events": events[filled],
+        }
+    )
+
+
+def p_chart_from_counts(
+    counts: list[pd.DataFrame],
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    tail: float | None = None,
+    run_length: int | None = None,
+    data_end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """:func:`p_chart` from the :func:`spc_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"treatment_type": ["pt"], "month": ["2025-01"], "n": [2],
+    ...                      "events": [1]})
+    >>> p_chart_from_counts([part, part])[["treatment_type", "n", "p"]].values.tolist()
+    [['all', 4, 0.5], ['pt', 4, 0.5]]
+    """
+    whole = pd.concat(counts, ignore_index=True) if len(counts) > 1 else counts[0]
+    if whole.empty:
+        warnings.warn("no episodes: the p-chart is empty", RecoveryToolkitWarning, stacklevel=3)
         return empty_table(SpcTable).rename(columns={"treatment_type": by})
-    stamps = pd.PeriodIndex(episodes["treatment_month"].unique(), freq="M")
+    stamps = pd.PeriodIndex(whole["month"].unique(), freq="M")
     months = pd.period_range(stamps.min(), stamps.max(), freq="M")
     empty = months.size - stamps.size
     if empty:
         warnings.warn(
             f"{empty} month(s) without episodes appear in the p-chart with n = 0",
             RecoveryToolkitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     s = resolve(settings, spc_tail=tail, spc_run_length=run_length)
     complete = complete_months(months, s.window_days, data_end)
@@ -201,17 +263,17 @@ def p_chart(
             "no treatment month is complete (every episode could still be in its window at the "
             "last log date): the control chart has no centre line and no signals",
             RecoveryToolkitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     labels = months.strftime("%Y-%m")
-    month = labels.get_indexer(pd.Index(episodes["treatment_month"]))
-    flagged = episodes[_ANY].notna().to_numpy()
-    # episodes and first flags per group and month (group -1: no group, counted in "all" only)
-    codes, names = pd.factorize(episodes[by], sort=True)
+    month = labels.get_indexer(pd.Index(whole["month"]))
+    # the parts' counts added per group and month (group -1: none, counted in "all" only)
+    codes, names = pd.factorize(whole[by], sort=True)
     cells = (codes + 1) * labels.size + month
     shape = (names.size + 1, labels.size)
-    n = np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape)
-    events = np.bincount(cells[flagged], minlength=shape[0] * shape[1]).reshape(shape)
+    n = np.bincount(cells, weights=whole["n"], minlength=shape[0] * shape[1]).reshape(shape)
+    events = np.bincount(cells, weights=whole["events"], minlength=shape[0] * shape[1])
+    n, events = n.astype(np.int64), events.reshape(shape).astype(np.int64)
     series = [("all", n.sum(axis=0), events.sum(axis=0))]
     series += [(str(group), n[g], events[g]) for g, group in enumerate(names, start=1)]
     parts = [
