@@ -50,7 +50,7 @@ def _save(out: Path, key: str, case: Case, exc: BaseException) -> None:
 
 def fuzz_round(round_seed: int, examples: int, work: Path, failures: dict) -> int:
     """One round of ``examples`` cases; returns how many ran."""
-    ran = [0]
+    ran, failed = [0], [False]
 
     @seed(round_seed)
     @settings(
@@ -66,6 +66,7 @@ def fuzz_round(round_seed: int, examples: int, work: Path, failures: dict) -> in
         try:
             check(case, folder)
         except Exception as exc:
+            failed[0] = True
             key = _key(exc)
             smallest = failures.get(key)
             if smallest is None or len(case.data) < len(smallest[0].data):
@@ -78,6 +79,8 @@ def fuzz_round(round_seed: int, examples: int, work: Path, failures: dict) -> in
         probe()
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
+            raise
+        if not failed[0]:  # not a failure of the loader: a fault of the fuzzer itself
             raise
     return ran[0]
 

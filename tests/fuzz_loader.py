@@ -269,6 +269,19 @@ def _base_table(n: int) -> dict[str, pa.Array]:
     }
 
 
+def _excel_values(column: pa.ChunkedArray) -> pd.Series:
+    """A column as Excel can hold it: zones, nesting, bytes and timestamps beyond pandas'
+    range (year -314918) written as their text."""
+    if pa.types.is_timestamp(column.type) and column.type.tz is None:
+        seconds = column.cast(pa.int64()).to_pylist()
+        if any(v is not None and abs(v) > 10**11 for v in seconds):
+            return pd.Series([None if v is None else f"@{v}" for v in seconds], dtype="object")
+    values = column.to_pandas()
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype == object:
+        values = values.map(lambda v: v if v is None else str(v))
+    return values
+
+
 @st.composite
 def table_cases(draw) -> Case:
     """A generated Parquet or Excel file whose columns (canonical or extra) have odd types."""
@@ -282,10 +295,7 @@ def table_cases(draw) -> Case:
         buffer = io.BytesIO()
         pq.write_table(table, buffer)
         return Case("logs.parquet", buffer.getvalue(), options=draw(options()))
-    frame = table.to_pandas()
-    for column in frame.columns:  # Excel holds no zones, nesting or bytes: write their text
-        if isinstance(frame[column].dtype, pd.DatetimeTZDtype) or frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda v: v if v is None else str(v))
+    frame = pd.DataFrame({name: _excel_values(table[name]) for name in table.column_names})
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
