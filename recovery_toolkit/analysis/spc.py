@@ -206,10 +206,8 @@ def spc_counts(
     [['2025-01', 2, 1], ['2025-03', 1, 0]]
     """
     del settings  # nothing here depends on it
-    codes, groups = pd.factorize(episodes[by], sort=True)
     month, labels = pd.factorize(episodes["treatment_month"], sort=True)
-    cells = (codes + 1) * len(labels) + month  # group -1 (none) first
-    size = (len(groups) + 1) * len(labels)
+    groups, cells, size = _cells(episodes[by], month, len(labels))
     n = np.bincount(cells, minlength=size)
     events = np.bincount(cells[episodes[_ANY].notna().to_numpy()], minlength=size)
     filled = np.flatnonzero(n)
@@ -223,6 +221,13 @@ def spc_counts(
             "events": events[filled],
         }
     )
+
+
+def _cells(groups: pd.Series, month: np.ndarray, months: int) -> tuple[pd.Index, np.ndarray, int]:
+    """The distinct groups (sorted), each row's cell in a (group + 1) × month grid whose first
+    row holds the rows without a group, and the grid's size."""
+    codes, names = pd.factorize(groups, sort=True)
+    return pd.Index(names), (codes + 1) * months + month, (len(names) + 1) * months
 
 
 def p_chart_from_counts(
@@ -267,20 +272,19 @@ def p_chart_from_counts(
         )
     labels = months.strftime("%Y-%m")
     month = labels.get_indexer(pd.Index(whole["month"]))
-    # the parts' counts added per group and month (group -1: none, counted in "all" only)
-    codes, names = pd.factorize(whole[by], sort=True)
-    cells = (codes + 1) * labels.size + month
+    # the parts' counts added per group and month ("all" adds every row, grouped or not)
+    names, cells, size = _cells(whole[by], month, labels.size)
     shape = (names.size + 1, labels.size)
-    n = np.bincount(cells, weights=whole["n"], minlength=shape[0] * shape[1]).reshape(shape)
-    events = np.bincount(cells, weights=whole["events"], minlength=shape[0] * shape[1])
-    n, events = n.astype(np.int64), events.reshape(shape).astype(np.int64)
+    n = np.bincount(cells, weights=whole["n"], minlength=size).reshape(shape).astype(np.int64)
+    events = np.bincount(cells, weights=whole["events"], minlength=size)
+    events = events.reshape(shape).astype(np.int64)
     series = [("all", n.sum(axis=0), events.sum(axis=0))]
     series += [(str(group), n[g], events[g]) for g, group in enumerate(names, start=1)]
     parts = [
         _series(
-            labels, counts, flags, complete, tail=s.spc_tail, run_length=s.spc_run_length
+            labels, episodes, flagged, complete, tail=s.spc_tail, run_length=s.spc_run_length
         ).assign(**{by: name})
-        for name, counts, flags in series
+        for name, episodes, flagged in series
     ]
     chart = pd.concat(parts, ignore_index=True)
     columns = ["month", "n", "events", "p", "center", "lcl", "ucl", "complete", "signal", "rule"]

@@ -246,7 +246,7 @@ def _check_options(date_format: str | None, delimiter: str | None) -> None:
     ):
         raise OptionError(
             "delimiter=",
-            repr(delimiter)[1:-1],  # a NUL or other control character, shown escaped
+            delimiter,
             "must be one ASCII character: a printable one (not a quote) or a tab",
             "use , or ; or a tab",
         )

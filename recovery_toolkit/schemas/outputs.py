@@ -257,6 +257,12 @@ OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
 }
 
 
+def _names(name: str, column: Any, given: Iterable[str]) -> list[str]:
+    """The column names a model's column stands for: itself, or the names in ``given`` that
+    match its pattern."""
+    return [c for c in given if re.fullmatch(name, c)] if column.regex else [name]
+
+
 def schema_columns(model: type[pa.DataFrameModel], columns: Iterable[str]) -> list[str]:
     """The names in ``columns`` that ``model`` declares (by name or by pattern), in the
     model's order.
@@ -306,7 +312,7 @@ def holds(model: type[pa.DataFrameModel], table: pd.DataFrame) -> bool:
         return False
     declared: list[tuple[str, Any]] = []
     for name, column in schema.columns.items():
-        names = [c for c in table.columns if re.fullmatch(name, c)] if column.regex else [name]
+        names = _names(name, column, table.columns)
         if not names:
             return False
         declared.extend((each, column) for each in names)
@@ -348,7 +354,6 @@ def empty_table(model: type[pa.DataFrameModel], columns: Iterable[str] = ()) -> 
     given = list(columns)
     frame: dict[str, pd.Series] = {}
     for name, column in model.to_schema().columns.items():
-        names = [c for c in given if re.fullmatch(name, c)] if column.regex else [name]
-        for each in names:
+        for each in _names(name, column, given):
             frame[each] = pd.Series([], dtype=str(column.dtype))
     return pd.DataFrame(frame)
