@@ -19,6 +19,7 @@ __all__ = [
     "InputFileError",
     "MappingError",
     "OptionError",
+    "EngineError",
     "RecoveryToolkitWarning",
 ]
 
@@ -113,6 +114,20 @@ class OptionError(RecoveryToolkitError):
         "--delimiter '||': too long; use ,"
         """
         return OptionError(option, self.value, self.problem, self.fix if fix is None else fix)
+
+
+class EngineError(RecoveryToolkitError):
+    """The engine that runs the analysis failed (e.g. a Spark job on the cluster).
+
+    Examples
+    --------
+    >>> str(EngineError("spark", "the workers cannot import recovery_toolkit", "install it"))
+    'spark: the workers cannot import recovery_toolkit; install it'
+    """
+
+    def __init__(self, engine: str, problem: str, fix: str) -> None:
+        self.engine, self.problem, self.fix = engine, problem, fix
+        super().__init__(one_line(f"{engine}: {problem}; {fix}"))
 
 
 class MappingError(InputFileError):

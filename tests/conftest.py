@@ -100,3 +100,38 @@ def make_logs(*episodes: dict) -> pd.DataFrame:
 
 def constant(value, days: int) -> list:
     return [value] * days
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text (missing as None), as a hand-made export would hold it."""
+    text = frame.astype(str).where(frame.notna(), None)
+    return text.astype(object)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A registry split by the month of the log (so episodes span files), with bad rows in
+    the first, a middle and the last file. Returns the whole file, the folder and its files."""
+    root = tmp_path_factory.mktemp("registry")
+    from recovery_toolkit import generate_logs
+
+    rows = _as_text(generate_logs(600, rng=21, notes=False, months=4))
+    rows.loc[5, "soreness"] = "12"  # out of range
+    rows.loc[40, "treatment_type"] = "massage"  # unknown type
+    month = rows["log_date"].str[:7]
+    months = sorted(month.unique())
+    rows.loc[month[month == months[-1]].index[3], "soreness"] = "abc"  # in the last file
+    rows.loc[month[month == months[2]].index[7], "log_date"] = "2025-13-45"  # a middle one
+    duplicate = rows.iloc[[100]]  # the same row again, later in the registry
+    rows = pd.concat([rows, duplicate], ignore_index=True)
+    month = pd.concat([month, month.iloc[[100]]], ignore_index=True)  # file: the real month
+    whole = root / "whole.parquet"
+    rows.to_parquet(whole, index=False)
+    folder = root / "by_log_month"
+    folder.mkdir()
+    files = {}
+    for name, part in rows.groupby(month, sort=True):
+        path = folder / f"logs_{name}.parquet"
+        part.to_parquet(path, index=False)
+        files[name] = part
+    return whole, folder, files

@@ -91,6 +91,7 @@ def run_summary(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise OptionError("--out", str(args.out), "is a file", "name a folder for the tables")
     key = _share_key(args)
+    engine = _engine(args, folders=True)
     if args.quarantine is not None:
         if args.share:
             raise OptionError(
@@ -99,14 +100,18 @@ def run_summary(args: argparse.Namespace) -> int:
                 "holds patients' raw rows and cannot go with --share",
                 "write it in a separate, internal run without --share",
             )
-        _output_path(args.quarantine, "--quarantine", [args.path or _sample_path(), args.mapping])
-        if args.quarantine.exists() and not args.force:
-            raise OptionError(
-                "--quarantine", str(args.quarantine), "already exists", "pass --force to replace it"
-            )
+        if engine != "spark":  # Spark writes a Parquet folder, where the cluster can
+            quarantine_csv = _local("--quarantine", args.quarantine)
+            _output_path(quarantine_csv, "--quarantine", [_input(args), args.mapping])
+            if quarantine_csv.exists() and not args.force:
+                raise OptionError(
+                    "--quarantine", str(quarantine_csv), "already exists", "pass --force"
+                )
+    if args.alerts is not None and engine != "spark":
+        raise OptionError("--alerts", str(args.alerts), "only applies with --engine spark", _SPARK)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RecoveryToolkitWarning)
-        internal, quarantine = _results(args, folders=True)
+        internal, quarantine = _results(args, engine)
     results = internal
     if args.share:
         from ..privacy import share
@@ -114,11 +119,14 @@ def run_summary(args: argparse.Namespace) -> int:
         results = share(internal, min_cell=args.min_cell, pseudonym_key=key)
     from ..render.export import write_tables
 
-    paths = write_tables(results, args.out, overwrite=args.force, file_format=args.format)
-    if args.quarantine is not None:
+    paths: list[Path | str] = list(
+        write_tables(results, args.out, overwrite=args.force, file_format=args.format)
+    )
+    if args.quarantine is not None and quarantine is not None:  # Spark wrote its own
         from ..io import write_csv
 
         paths.append(write_csv(quarantine, args.quarantine))
+    paths.extend(_written_by_spark(internal))
     for warning in caught:
         print(f"{PROG}: note: {warning.message}", file=sys.stderr)
     if key is not None:
@@ -129,26 +137,63 @@ def run_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _results(args: argparse.Namespace, *, folders: bool) -> tuple[Results, pd.DataFrame]:
-    """The results of PATH (a file in memory or, with ``folders``, a folder of Parquet files
-    part by part) and its quarantined rows."""
+_SPARK = "add --engine spark, or leave it out"
+
+
+def _input(args: argparse.Namespace) -> Path:
+    return _sample_path() if args.path is None else _local("PATH", args.path)
+
+
+def _local(option: str, value: Path | str) -> Path:
+    """A local path; a URI or ``table:`` only makes sense to Spark."""
+    if isinstance(value, str):
+        raise OptionError(option, value, "is a URI or table, which only Spark reads", _SPARK)
+    return value
+
+
+def _engine(args: argparse.Namespace, *, folders: bool) -> str:
+    """The engine the options ask for: ``memory``, ``duckdb`` or ``spark``."""
+    engine = getattr(args, "engine", "auto")
+    if engine != "spark":
+        spark_flags = ("--spark-master", "spark_master"), ("--spark-remote", "spark_remote")
+        for flag, value in ((f, getattr(args, name, None)) for f, name in spark_flags):
+            if value is not None:
+                raise OptionError(flag, value, "only applies with --engine spark", _SPARK)
+        if engine == "auto":
+            path = _input(args)
+            engine = "duckdb" if folders and path.is_dir() else "memory"
+        elif engine == "duckdb" and not _input(args).is_dir():
+            raise OptionError(
+                "--engine", engine, "reads a folder of Parquet files", "name a folder as PATH"
+            )
+    elif args.path is None:
+        raise OptionError("--engine", engine, "needs PATH", "name a Parquet folder, URI or table")
+    return str(engine)
+
+
+def _results(args: argparse.Namespace, engine: str) -> tuple[Results, pd.DataFrame | None]:
+    """The results of PATH with ``engine``, and its quarantined rows to write as CSV (``None``
+    with Spark, which writes them itself)."""
     settings = settings_of(args)
-    if folders and args.path is not None and args.path.is_dir():
+    if engine == "spark":
+        return _spark_results(args, settings), None
+    if engine == "duckdb":
         from ..engines.parquet import summarise_dataset
 
+        path = _input(args)
         try:
             results = summarise_dataset(
-                args.path,
+                path,
                 settings,
                 mapping=args.mapping,
                 date_format=args.date_format,
-                rows_per_part=args.rows_per_part,
+                rows_per_part=args.rows_per_part or 1_000_000,
             )
         except InputFileError as exc:
             if not exc.problem.startswith("has no valid rows"):
                 raise
             raise InputFileError(
-                args.path,
+                path,
                 exc.problem,
                 "see why with: recovery-toolkit validate FILE.parquet --quarantine fix_me.csv "
                 "(one file of the folder at a time)",
@@ -161,6 +206,56 @@ def _results(args: argparse.Namespace, *, folders: bool) -> tuple[Results, pd.Da
     if result.rows_read > 100_000:
         print(f"{PROG}: {result.rows_read:,} rows loaded; computing...", file=sys.stderr)
     return compute(result, settings), result.quarantine
+
+
+#: The library's parameter -> the flag that sets it, for Spark's refusals.
+_SPARK_FLAGS = {
+    "master=": "--spark-master",
+    "remote=": "--spark-remote",
+    "quarantine_path=": "--quarantine",
+    "alerts_path=": "--alerts",
+    "rows_per_part=": "--rows-per-part",
+}
+
+
+def _spark_results(args: argparse.Namespace, settings: Settings) -> Results:
+    from ..engines.spark import summarise_spark
+
+    out = getattr(args, "out", None)
+    alerts = getattr(args, "alerts", None) or (None if out is None else out / "alerts")
+    quarantine = getattr(args, "quarantine", None)
+    print(
+        f"{PROG}: starting Spark ({args.spark_remote or args.spark_master or 'local[2]'})...",
+        file=sys.stderr,
+    )
+    try:
+        return summarise_spark(
+            str(args.path),
+            settings,
+            master=args.spark_master,
+            remote=args.spark_remote,
+            quarantine_path=None if quarantine is None else str(quarantine),
+            alerts_path=None if alerts is None else str(alerts),
+            mapping=args.mapping,
+            date_format=args.date_format,
+            **({} if args.rows_per_part is None else {"rows_per_part": args.rows_per_part}),
+        )
+    except OptionError as exc:
+        if exc.option in _SPARK_FLAGS:
+            raise exc.for_option(_SPARK_FLAGS[exc.option]) from None
+        raise
+
+
+def _written_by_spark(results: Results) -> list[str]:
+    """The Parquet folders Spark wrote (quarantine, alerts), to list with the files."""
+    return [
+        f"{path} (Parquet, written by Spark)"
+        for path in (
+            getattr(results, "quarantine_path", None),
+            getattr(results, "alerts_path", None),
+        )
+        if path is not None
+    ]
 
 
 def _print_counts(results: Results) -> None:
@@ -184,7 +279,7 @@ def run_report(args: argparse.Namespace) -> int:
     key = _share_key(args)
     with warnings.catch_warnings():  # the report lists them in its methods section
         warnings.simplefilter("ignore", RecoveryToolkitWarning)
-        results, _ = _results(args, folders=False)
+        results, _ = _results(args, _engine(args, folders=False))
     from ..render.report import write_report
 
     write_report(

@@ -84,17 +84,25 @@ def _add_summary(commands: argparse._SubParsersAction) -> None:
     summary.add_argument(
         "--quarantine",
         metavar="OUT.csv",
-        type=Path,
+        type=_source,
         help="also write the quarantined rows (original values, source file and row, reasons) "
-        "to this CSV, to correct them; not with --share",
+        "to this CSV (with --engine spark: a Parquet folder Spark writes), to correct them; "
+        "not with --share",
     )
     summary.add_argument(
         "--rows-per-part",
         type=_positive_int,
-        default=1_000_000,
         metavar="N",
-        help="when PATH is a folder of Parquet files: rows held in memory at once "
-        "(default 1,000,000)",
+        help="with --engine duckdb or spark: about how many rows one part holds (default "
+        "1,000,000 for duckdb, 200,000 for spark; peak memory grows with it)",
+    )
+    _add_engine_options(summary)
+    summary.add_argument(
+        "--alerts",
+        metavar="URI",
+        type=_source,
+        help="with --engine spark: where Spark writes the alerts as Parquet (default OUT/alerts; "
+        "on a cluster, a folder it can write)",
     )
     summary.add_argument(
         "--format",
@@ -118,6 +126,40 @@ def _add_sample(commands: argparse._SubParsersAction) -> None:
     sample.set_defaults(run=run.run_sample)
 
 
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "memory", "duckdb", "spark"),
+        default="auto",
+        help="where the rows are processed: in memory (a file), DuckDB part by part (a Parquet "
+        "folder) or Spark (a Parquet folder or URI, or table:catalog.db.name); auto picks "
+        "memory for a file and duckdb for a folder",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the master of a new session (default local[2])",
+    )
+    parser.add_argument(
+        "--spark-remote",
+        metavar="sc://HOST:PORT",
+        help="with --engine spark: a Spark Connect server instead of a master",
+    )
+
+
+def _source(text: str) -> Path | str:
+    """A path, or as written when it is a URI or a catalog table (which a Path would mangle).
+
+    Examples
+    --------
+    >>> _source("s3://bucket/registry"), _source("logs.csv")
+    ('s3://bucket/registry', PosixPath('logs.csv'))
+    """
+    if "://" in text or text.startswith(("table:", "dbfs:")):
+        return text
+    return Path(text)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -126,7 +168,9 @@ def _positive_int(text: str) -> int:
 
 
 def _add_loader_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", type=Path, metavar="PATH", help="CSV/TSV/XLSX/Parquet")
+    parser.add_argument(
+        "path", nargs="?", type=_source, metavar="PATH", help="CSV/TSV/XLSX/Parquet"
+    )
     parser.add_argument("--mapping", type=Path, metavar="F", help="mapping file (YAML or TOML)")
     parser.add_argument("--encoding", metavar="E", help="text encoding, e.g. latin-1")
     parser.add_argument(

@@ -37,19 +37,12 @@ from types import MappingProxyType
 import pandas as pd
 
 from .. import analysis
-from ..analysis.results import (
-    Provenance,
-    Results,
-    cohort_tables,
-    last_log_date,
-    notes_collected,
-)
+from ..analysis.results import Provenance, Results, cohort_tables, notes_collected
 from ..analysis.settings import Settings, resolve
 from ..errors import InputFileError
 from ..io.dataset import Partitioned, iter_parts, partition_dataset
-from ..io.load import LoadResult
 from ..io.mapping import ColumnMapping, load_mapping
-from ..io.result import problem_table
+from .parts import PartSummary, combine_parts, concat_parts, summarise_part
 
 __all__ = ["DatasetResults", "summarise_dataset"]
 
@@ -103,20 +96,18 @@ def summarise_dataset(
         parted = partition_dataset(
             folder, work, rows_per_part=rows_per_part, memory_limit=memory_limit
         )
-        parts = _first_pass(parted, Path(work), settings, load_options)
-        if not parts.episodes:
+        first = _first_pass(parted, Path(work), settings, load_options)
+        whole = combine_parts(first.summaries)
+        if whole.episodes.empty:
             raise InputFileError(
                 folder,
-                f"has no valid rows (all {sum(r.rows_read for r in parts.loads):,} rows were "
-                "quarantined)",
+                f"has no valid rows (all {whole.rows['read']:,} rows were quarantined)",
                 "see why with load_logs(FILE.parquet).quarantine, one file of the folder at a time",
             )
-        episode_table = _concat(parts.episodes).sort_values("episode_id", ignore_index=True)
-        curve = analysis.curve_from_counts(_add_up(parts.counts))
-        alerts = _alerts(parts.kept, parts.episodes, curve, settings)
-        ends = [end for end in parts.last_dates if end is not None]
-        data_end = max(ends) if ends else None  # the last log date over the parts
-        tables = cohort_tables(episode_table, curve, alerts, settings, data_end=data_end)
+        alerts = _alerts(first.kept, settings, whole.curve)
+        tables = cohort_tables(
+            whole.episodes, whole.curve, alerts, settings, data_end=whole.data_end
+        )
     options: dict[str, object] = {
         "mapping": getattr(mapping, "source", None),
         "date_format": date_format,
@@ -124,13 +115,22 @@ def summarise_dataset(
         "rows_per_part": rows_per_part,
         "parts": len(parted.parts),
     }
+    provenance = Provenance(
+        source=str(parted.source),
+        sha256=parted.sha256,
+        rows=whole.rows,
+        episodes=len(whole.episodes),
+        options=options,
+        problems=whole.problems,
+        engine="parquet",
+    )
     return DatasetResults(
         settings=settings,
         tables=MappingProxyType(tables),
-        provenance=_provenance(parted, parts.loads, len(episode_table), options),
-        episodes=episode_table,
+        provenance=provenance,
+        episodes=whole.episodes,
         notes=tuple(notes),
-        quarantine=_concat([r.quarantine for r in parts.loads]),
+        quarantine=concat_parts(first.quarantine),
     )
 
 
@@ -143,113 +143,37 @@ class DatasetResults(Results):
 
 
 @dataclass(frozen=True)
-class _Counts:
-    """What the summary keeps of a part's load (its frame of valid rows is let go)."""
-
-    quarantine: pd.DataFrame
-    problems: pd.DataFrame
-    rows_read: int
-    rows_valid: int
-    rows_quarantined: int
-    rows_merged: int
-
-
-def _stripped(result: LoadResult) -> _Counts:
-    return _Counts(
-        result.quarantine,
-        result.problems,
-        result.rows_read,
-        result.rows_valid,
-        result.rows_quarantined,
-        result.rows_merged,
-    )
-
-
-@dataclass(frozen=True)
 class _FirstPass:
-    """What the first pass keeps of each part: its load counts and, for parts with valid rows,
-    its episode table, soreness counts, last log date and the Parquet file of its valid rows."""
+    """What the first pass keeps: each part's summary and quarantined rows, and for parts
+    with valid rows the Parquet file of those rows with the part's episode table."""
 
-    loads: list[_Counts]
-    episodes: list[pd.DataFrame]
-    counts: list[pd.DataFrame]
-    kept: list[Path]
-    last_dates: list[pd.Timestamp | None]
+    summaries: list[PartSummary]
+    quarantine: list[pd.DataFrame]
+    kept: list[tuple[Path, pd.DataFrame]]
 
 
 def _first_pass(
     parted: Partitioned, work: Path, settings: Settings, options: dict[str, object]
 ) -> _FirstPass:
     """Load, validate and reduce each part in turn."""
-    parts = _FirstPass([], [], [], [], [])
+    first = _FirstPass([], [], [])
     for i, result in enumerate(iter_parts(parted, **options)):
-        parts.loads.append(_stripped(result))
-        if result.logs.empty:  # every row of this part was quarantined
-            continue
-        parts.episodes.append(analysis.episode_table(result.logs, settings))
-        parts.counts.append(analysis.soreness_counts(result.logs, settings))
-        parts.last_dates.append(last_log_date(result.logs))
-        path = work / f"valid-{i}.parquet"
-        result.logs.to_parquet(path)
-        parts.kept.append(path)
-    return parts
-
-
-def _provenance(
-    parted: Partitioned, loads: list[_Counts], episodes: int, options: dict[str, object]
-) -> Provenance:
-    """Source, digest, row counts summed over the parts, options and problems."""
-    return Provenance(
-        source=str(parted.source),
-        sha256=parted.sha256,
-        rows={
-            "read": sum(r.rows_read for r in loads),
-            "valid": sum(r.rows_valid for r in loads),
-            "quarantined": sum(r.rows_quarantined for r in loads),
-            "merged": sum(r.rows_merged for r in loads),
-        },
-        episodes=episodes,
-        options=options,
-        problems=problem_table(_concat([r.problems for r in loads])),
-        engine="parquet",
-    )
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate parts, keeping categorical columns categorical (their categories unified)."""
-    frames = [f for f in frames if len(f.columns)]
-    if not frames:
-        return pd.DataFrame()
-    categorical = [
-        c for c, dtype in frames[0].dtypes.items() if isinstance(dtype, pd.CategoricalDtype)
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    for column in categorical:
-        categories = frames[0][column].cat.categories
-        for frame in frames[1:]:
-            categories = categories.union(frame[column].cat.categories, sort=False)
-        ordered = frames[0][column].cat.ordered
-        out[column] = pd.Categorical(
-            out[column].astype(object), categories=categories, ordered=ordered
-        )
-    return out
-
-
-def _add_up(counts: list[pd.DataFrame]) -> pd.DataFrame:
-    keys = ["treatment_type", "day", "soreness"]
-    total = _concat(counts)
-    return total.groupby(keys, observed=True, sort=True)["count"].sum().reset_index()
+        summary = summarise_part(result, settings)
+        first.summaries.append(summary)
+        first.quarantine.append(result.quarantine)
+        if not summary.episodes.empty:
+            path = work / f"valid-{i}.parquet"
+            result.logs.to_parquet(path)
+            first.kept.append((path, summary.episodes))
+    return first
 
 
 def _alerts(
-    kept: list[Path],
-    episodes: list[pd.DataFrame],
-    curve: pd.DataFrame,
-    settings: Settings,
+    kept: list[tuple[Path, pd.DataFrame]], settings: Settings, curve: pd.DataFrame
 ) -> pd.DataFrame:
     """Second pass: each part's alerts against the curve of the whole."""
     parts = [
-        analysis.alerts(pd.read_parquet(path), part, settings, curve=curve)
-        for path, part in zip(kept, episodes, strict=True)
+        analysis.alerts(pd.read_parquet(path), episodes, settings, curve=curve)
+        for path, episodes in kept
     ]
     return analysis.sort_alerts(pd.concat(parts, ignore_index=True))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,17 @@ from .columns import canonical_header
 from .load import LoadResult, file_sha256, validate_raw
 from .readers import RawTable
 
-__all__ = ["Partitioned", "dataset_files", "partition_dataset", "load_part", "iter_parts"]
+__all__ = [
+    "Partitioned",
+    "dataset_digest",
+    "dataset_files",
+    "iter_parts",
+    "load_part",
+    "partition_dataset",
+    "patient_column",
+    "relative_name",
+    "validate_rows",
+]
 
 _FILE, _ROW, _PART = "source_file", "_source_row", "_part"
 _FIX = (
@@ -86,19 +96,37 @@ class Partitioned:
     sha256: str
 
 
-def _patient_column(files: list[Path]) -> str:
-    names = pq.read_schema(files[0]).names
-    canonical = canonical_header(pd.Index(names), files[0])
+def patient_column(names: list[str], where: str | Path) -> str:
+    """The input column that holds the patient id (as the loader would recognise it).
+
+    Examples
+    --------
+    >>> patient_column(["Patient ID", "Soreness"], "x.parquet")
+    'Patient ID'
+    """
+    canonical = canonical_header(pd.Index(names), where)
     found = [raw for raw, name in canonical.items() if name == "patient_id"]
     if not found:
-        raise InputFileError(files[0], "has no patient_id column", "add or map a patient_id column")
-    return found[0]
+        raise InputFileError(where, "has no patient_id column", "add or map a patient_id column")
+    return str(found[0])
 
 
 def _digest(folder: Path, files: list[Path]) -> str:
+    return dataset_digest((str(path.relative_to(folder)), file_sha256(path)) for path in files)
+
+
+def dataset_digest(files: Iterable[tuple[str, str]]) -> str:
+    """SHA-256 of a folder: of each file's relative name and SHA-256, in the order given
+    (name order); the same whichever engine hashed the files.
+
+    Examples
+    --------
+    >>> dataset_digest([("a.parquet", "00"), ("b.parquet", "11")])[:12]
+    '712f9a8cff30'
+    """
     total = hashlib.sha256()
-    for path in files:
-        total.update(f"{path.relative_to(folder)}\0{file_sha256(path)}\n".encode())
+    for name, digest in files:
+        total.update(f"{name}\0{digest}\n".encode())
     return total.hexdigest()
 
 
@@ -126,7 +154,7 @@ def partition_dataset(
     """
     folder = Path(folder)
     files = dataset_files(folder)
-    patient = _patient_column(files)
+    patient = patient_column(pq.read_schema(files[0]).names, files[0])
     work = Path(work_dir)
     out = work / "parts"
     names = [str(p) for p in files]
@@ -175,13 +203,64 @@ def load_part(part: list[Path], parted: Partitioned, **options: object) -> LoadR
     0
     """
     frame = pq.read_table([str(p) for p in part], partitioning=None).to_pandas()
-    frame = frame.drop(columns=[_PART], errors="ignore").reset_index(drop=True)
+    frame = frame.drop(columns=[_PART], errors="ignore")
+    root = str(parted.source)
+    return validate_rows(
+        frame,
+        source=parted.source,
+        sha256=parted.sha256,
+        names=lambda f: relative_name(f, root),
+        **options,
+    )
+
+
+def relative_name(path: str, root: str) -> str:
+    """``path`` relative to the folder ``root`` (both plain paths or both URIs such as
+    ``file:/data/x`` or ``s3://bucket/x``); ``path`` itself when it is not under ``root``.
+
+    Examples
+    --------
+    >>> relative_name("file:///data/reg/2025-01.parquet", "file:///data/reg")
+    '2025-01.parquet'
+    >>> relative_name("/data/reg/site=a/part-0.parquet", "/data/reg/")
+    'site=a/part-0.parquet'
+    """
+    prefix = root.rstrip("/") + "/"
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def validate_rows(
+    frame: pd.DataFrame,
+    *,
+    source: str | Path,
+    sha256: str,
+    names: Callable[[str], str] = str,
+    **options: object,
+) -> LoadResult:
+    """Validate one part's raw rows exactly as :func:`~recovery_toolkit.load_logs` validates
+    a file, whichever engine gathered them.
+
+    ``frame`` holds the input's columns plus ``source_file`` (where each row was read) and
+    ``_source_row`` (its 0-based row in that file); ``names`` turns a ``source_file`` into the
+    name shown in the quarantine (e.g. relative to the folder). Rows are put in file and row
+    order first, so the result never depends on the order an engine delivered them in.
+    ``options`` are ``mapping``, ``date_format`` and ``today``.
+
+    Examples
+    --------
+    >>> from recovery_toolkit.samples import sample_path
+    >>> frame = pd.read_csv(sample_path(), dtype=str, keep_default_na=False).head(3)
+    >>> frame = frame.replace("", None).assign(source_file="a.csv", _source_row=[2, 0, 1])
+    >>> validate_rows(frame, source="part-0", sha256="-").rows_valid
+    3
+    """
+    frame = frame.sort_values([_FILE, _ROW], kind="stable", ignore_index=True)
     rows = frame.pop(_ROW).to_numpy(dtype=np.int64) + 1
     codes, files = pd.factorize(frame[_FILE])  # a few files, many rows
-    names = np.array([str(Path(f).relative_to(parted.source)) for f in files], dtype=object)
-    frame[_FILE] = pd.Series(names[codes], dtype="str")
+    shown = np.array([names(str(f)) for f in files], dtype=object)
+    frame[_FILE] = pd.Series(shown[codes], dtype="str")
     raw = RawTable(frame=frame, source_rows=rows)
-    return validate_raw(raw, source=parted.source, sha256=parted.sha256, **options)  # type: ignore[arg-type]
+    return validate_raw(raw, source=source, sha256=sha256, **options)  # type: ignore[arg-type]
 
 
 def iter_parts(parted: Partitioned, **options: object) -> Iterator[LoadResult]:

@@ -92,6 +92,7 @@ def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
     return {
         "tool": "recovery-toolkit summary",
         "input": {"file": Path(p.source).name, "sha256": p.sha256},
+        "engine": p.engine,
         "rows": dict(p.rows),
         "episodes": p.episodes,
         "parameters": results.settings.as_dict(),
@@ -113,8 +114,14 @@ def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
             if shared
             else None
         ),
-        "package_versions": _versions(),
+        "package_versions": _versions() | _engine_version(p.engine),
     }
+
+
+def _engine_version(engine: str) -> dict[str, str]:
+    """The version of the engine's own library (DuckDB, pyspark), when one was used."""
+    name = {"parquet": "duckdb", "spark": "pyspark"}.get(engine)
+    return {} if name is None else {name: version(name)}
 
 
 def write_tables(

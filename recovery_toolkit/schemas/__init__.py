@@ -15,6 +15,7 @@ Examples
 True
 """
 
+from . import _pandera  # noqa: F401  (first: imports pandera quietly where pyspark is installed)
 from .episodes import ADHERENCE_GROUPS, EpisodeTable
 from .logs import (
     BOOLEAN_COLUMNS,
