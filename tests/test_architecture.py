@@ -53,6 +53,42 @@ def test_validate_loads_no_chart_widget_or_database_library():
     assert _loaded_after(code) == []
 
 
+_WITHOUT_PYSPARK = """
+import sys, warnings
+
+class NoPyspark:  # as if the [spark] extra were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pyspark", "py4j"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoPyspark())
+warnings.simplefilter("error")  # any warning fails
+import recovery_toolkit as rt
+from recovery_toolkit.engines.parquet import summarise_dataset
+from recovery_toolkit.engines.spark import summarise_spark
+from recovery_toolkit.errors import EngineError
+from recovery_toolkit.samples import sample_parquet_folder
+
+rt.compute(rt.load_logs(rt.sample_path()))
+summarise_dataset(sample_parquet_folder())
+assert not [m for m in sys.modules if m.startswith(("pyspark", "py4j"))]
+try:
+    summarise_spark(sample_parquet_folder())
+except EngineError as exc:
+    print(exc)
+"""
+
+
+def test_without_pyspark_nothing_changes_and_spark_says_how_to_install_it():
+    run = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PYSPARK], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert run.stdout.strip() == (
+        'spark: pyspark is not installed; install it with: pip install "recovery-toolkit[spark]"'
+    )
+
+
 def test_the_public_api_is_curated_and_loads_on_use():
     assert "Mapping" not in rt.__all__  # no clash with collections.abc.Mapping
     for name in rt.__all__:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -72,7 +73,17 @@ def test_folders_that_cannot_be_summarised_get_one_line(tmp_path, capsys):
     assert main(["summary", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "holds no .parquet files" in capsys.readouterr().err
     assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
-    assert "summary FOLDER" in capsys.readouterr().err
+    assert "holds no .parquet files" in capsys.readouterr().err
+
+
+def test_a_report_of_a_folder_has_the_numbers_of_the_file(registry, tmp_path):
+    whole, folder, _ = registry
+    assert main(["report", str(folder), "-o", str(tmp_path / "folder.html")]) == 0
+    assert main(["report", str(whole), "-o", str(tmp_path / "file.html")]) == 0
+    texts = [(tmp_path / f"{name}.html").read_text() for name in ("folder", "file")]
+    kpis = [re.findall(r'class="kpi"[^>]*><b>([^<]*)</b>([^<]*)', text) for text in texts]
+    assert kpis[0] == kpis[1] and len(kpis[0]) >= 5  # the summary's key figures
+    assert "Urgent and prompt alerts" in texts[0]  # DuckDB lists the alerts, as in memory
 
 
 def test_no_valid_rows_at_all_is_one_clear_line(tmp_path, capsys):

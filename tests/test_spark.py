@@ -7,6 +7,7 @@ Spark runs here in local mode, started by the tests (a JVM: about 10 s). Without
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -203,3 +204,21 @@ def test_workers_without_the_toolkit_and_a_bad_master_get_one_line(tmp_path):
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "--spark-master 'nonsense': could not start Spark" in bad.stderr
+
+
+def test_a_report_from_spark_has_the_numbers_of_the_file_and_says_where_the_alerts_are(
+    registry, spark, tmp_path
+):
+    whole, folder, _ = registry
+    assert main(["report", str(whole), "-o", str(tmp_path / "file.html")]) == 0
+    command = ["report", str(folder), "--engine", "spark", "-o", str(tmp_path / "spark.html")]
+    assert main(command) == 0
+    texts = [(tmp_path / f"{name}.html").read_text() for name in ("file", "spark")]
+    kpis = [re.findall(r'class="kpi"[^>]*><b>([^<]*)</b>([^<]*)', text) for text in texts]
+    assert kpis[0] == kpis[1]  # urgent flags without contact included: counted by Spark
+    assert any("urgent flags without documented contact" in label for _, label in kpis[1])
+    assert "Urgent and prompt alerts" not in texts[1]
+    assert "they list single patients, so Spark keeps them on the cluster" in texts[1]
+    shared = ["report", str(folder), "--engine", "spark", "--share", "-o", str(tmp_path / "s.html")]
+    assert main(shared) == 0
+    assert "a shared report leaves them out" in (tmp_path / "s.html").read_text()

@@ -145,6 +145,9 @@ class Results:
         Warnings raised while computing (e.g. a median never reached).
     shared : bool
         False here; True for the output of :func:`recovery_toolkit.privacy.share`.
+    absent : Mapping of str to str
+        Tables an engine leaves out on purpose, and why (e.g. Spark keeps the alert list on
+        the cluster); the report says so where the table would be.
     """
 
     settings: Settings
@@ -154,6 +157,7 @@ class Results:
     logs: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
     shared: bool = False
+    absent: Mapping[str, str] = field(default_factory=dict)
 
     def summary_tables(self) -> dict[str, pd.DataFrame]:
         """The tables ``recovery-toolkit summary`` writes, conformed to their schemas.

@@ -91,7 +91,7 @@ def run_summary(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise OptionError("--out", str(args.out), "is a file", "name a folder for the tables")
     key = _share_key(args)
-    engine = _engine(args, folders=True)
+    engine = _engine(args)
     if args.quarantine is not None:
         if args.share:
             raise OptionError(
@@ -151,7 +151,7 @@ def _local(option: str, value: Path | str) -> Path:
     return value
 
 
-def _engine(args: argparse.Namespace, *, folders: bool) -> str:
+def _engine(args: argparse.Namespace) -> str:
     """The engine the options ask for: ``memory``, ``duckdb`` or ``spark``."""
     engine = getattr(args, "engine", "auto")
     if engine != "spark":
@@ -161,7 +161,7 @@ def _engine(args: argparse.Namespace, *, folders: bool) -> str:
                 raise OptionError(flag, value, "only applies with --engine spark", _SPARK)
         if engine == "auto":
             path = _input(args)
-            engine = "duckdb" if folders and path.is_dir() else "memory"
+            engine = "duckdb" if path.is_dir() else "memory"
         elif engine == "duckdb" and not _input(args).is_dir():
             raise OptionError(
                 "--engine", engine, "reads a folder of Parquet files", "name a folder as PATH"
@@ -187,7 +187,7 @@ def _results(args: argparse.Namespace, engine: str) -> tuple[Results, pd.DataFra
                 settings,
                 mapping=args.mapping,
                 date_format=args.date_format,
-                rows_per_part=args.rows_per_part or 1_000_000,
+                rows_per_part=getattr(args, "rows_per_part", None) or 1_000_000,
             )
         except InputFileError as exc:
             if not exc.problem.startswith("has no valid rows"):
@@ -279,7 +279,7 @@ def run_report(args: argparse.Namespace) -> int:
     key = _share_key(args)
     with warnings.catch_warnings():  # the report lists them in its methods section
         warnings.simplefilter("ignore", RecoveryToolkitWarning)
-        results, _ = _results(args, _engine(args, folders=False))
+        results, _ = _results(args, _engine(args))
     from ..render.report import write_report
 
     write_report(

@@ -55,7 +55,9 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report",
         help="write the HTML report (one self-contained file, readable offline)",
-        description="Write a self-contained HTML report of PATH (default: the bundled sample).",
+        description="Write a self-contained HTML report of PATH (default: the bundled sample). "
+        "PATH may be a folder of Parquet files (summarised part by part with DuckDB) or, with "
+        "--engine spark, a registry on a cluster (the alert list then stays on the cluster).",
     )
     _add_loader_options(report)
     report.add_argument(
@@ -66,6 +68,7 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="report file (default: report.html)",
     )
+    _add_engine_options(report)
     _add_output_options(report, force="overwrite an existing report")
     report.set_defaults(run=run.run_report)
 
@@ -88,13 +91,6 @@ def _add_summary(commands: argparse._SubParsersAction) -> None:
         help="also write the quarantined rows (original values, source file and row, reasons) "
         "to this CSV (with --engine spark: a Parquet folder Spark writes), to correct them; "
         "not with --share",
-    )
-    summary.add_argument(
-        "--rows-per-part",
-        type=_positive_int,
-        metavar="N",
-        help="with --engine duckdb or spark: about how many rows one part holds (default "
-        "1,000,000 for duckdb, 200,000 for spark; peak memory grows with it)",
     )
     _add_engine_options(summary)
     summary.add_argument(
@@ -134,6 +130,13 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="where the rows are processed: in memory (a file), DuckDB part by part (a Parquet "
         "folder) or Spark (a Parquet folder or URI, or table:catalog.db.name); auto picks "
         "memory for a file and duckdb for a folder",
+    )
+    parser.add_argument(
+        "--rows-per-part",
+        type=_positive_int,
+        metavar="N",
+        help="with --engine duckdb or spark: about how many rows one part holds (default "
+        "1,000,000 for duckdb, 200,000 for spark; peak memory grows with it)",
     )
     parser.add_argument(
         "--spark-master",

@@ -182,7 +182,16 @@ def summarise_spark(
             whole.episodes, whole.curve, _no_alerts(), settings, data_end=whole.data_end
         )
     del tables["alerts"]
-    tables["alert_counts"] = counts
+    tables["alert_counts"], tables["urgent_contact"] = counts
+    kept = (
+        f"Spark wrote them to {alerts_path}"
+        if alerts_path
+        else "the summary command writes them there as Parquet"
+    )
+    absent = {
+        "alerts": "they list single patients, so Spark keeps them on the cluster "
+        f"({kept}); their counts by severity and reason are above"
+    }
     provenance = Provenance(
         source=read.source,
         sha256=sha256,
@@ -203,6 +212,7 @@ def summarise_spark(
         provenance=provenance,
         episodes=whole.episodes,
         notes=tuple(notes),
+        absent=absent,
         quarantine_path=None if quarantine_path is None else str(quarantine_path),
         alerts_path=None if alerts_path is None else str(alerts_path),
     )
@@ -566,15 +576,24 @@ def _alerts(
     return keyed.groupBy(_PART).applyInArrow(run, _ALERTS.ddl)
 
 
-def _alert_counts(alerts: SparkFrame) -> pd.DataFrame:
-    """Episodes per severity and reason, counted by Spark (the alerts stay on the cluster)."""
-    rows = _guarded(alerts.groupBy("severity", "reason").count().collect)
+def _alert_counts(alerts: SparkFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counted by Spark (the alerts stay on the cluster): episodes per severity and reason,
+    and urgent alerts with and without a documented clinic contact within a day."""
+    keys = ["severity", "reason", "contact_within_1_day"]
+    rows = _guarded(alerts.groupBy(*keys).count().collect)
     counts = pd.DataFrame(
-        [(r["severity"], r["reason"], int(r["count"])) for r in rows],
-        columns=["severity", "reason", "episodes"],
+        [(*(r[k] for k in keys), int(r["count"])) for r in rows], columns=[*keys, "n"]
     )
-    sized = counts.loc[counts.index.repeat(counts["episodes"])][["severity", "reason"]]
-    return alert_counts(sized.astype("str").reset_index(drop=True))
+    sized = counts.loc[counts.index.repeat(counts["n"])][["severity", "reason"]]
+    urgent = counts.loc[counts["severity"] == "urgent"]
+    contacted = urgent["contact_within_1_day"].astype("boolean").fillna(False).astype(bool)
+    contact = pd.DataFrame(
+        {
+            "urgent": [int(urgent["n"].sum())],
+            "without_contact": [int(urgent["n"][~contacted].sum())],
+        }
+    )
+    return alert_counts(sized.astype("str").reset_index(drop=True)), contact
 
 
 def _no_alerts() -> pd.DataFrame:

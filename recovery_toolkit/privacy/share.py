@@ -197,6 +197,13 @@ def share(
         if shown is not None:
             tables[name] = shown
     if pseudonym_key is not None:
+        if "alerts" not in results.tables:
+            raise OptionError(
+                "pseudonym_key=",
+                "<key>",
+                f"has no alert list to pseudonymise ({results.absent.get('alerts', 'none')})",
+                "leave the key out",
+            )
         tables["alerts"] = pseudonymise_alerts(results.tables["alerts"], pseudonym_key)
         tables["alert_counts"] = results.tables["alert_counts"].copy()  # not suppressed: said
     return SharedResults(
@@ -204,6 +211,7 @@ def share(
         tables=MappingProxyType(tables),
         provenance=_provenance(results.provenance, min_cell),
         shared=True,
+        absent=dict(results.absent),
         min_cell=min_cell,
         pseudonymised=pseudonym_key is not None,
     )

@@ -276,12 +276,21 @@ def funnel_section(view: ReportView) -> str:
 
 
 def alerts_section(view: ReportView, max_alerts: int) -> str:
-    if "alerts" not in view.tables:
+    if "alerts" not in view.tables and view.share:
         return _section(
             "alerts",
             "Alerts",
             '<p class="note">Alerts are about single patients: a shared report leaves them out '
             "(with <code>--pseudonym-key-file</code> it lists them under pseudonyms).</p>",
+        )
+    if "alerts" not in view.tables:  # an engine that keeps the list where the rows are
+        why = view.results.absent.get("alerts", "this run did not list the alerts")
+        counts = view.tables.get("alert_counts")
+        return _section(
+            "alerts",
+            "Alerts",
+            (_table(counts) if counts is not None else "")
+            + f'<p class="note">The list of alerts is not in this report: {html.escape(why)}.</p>',
         )
     alerts, counts = view.tables["alerts"], view.tables["alert_counts"]
     caution = ""

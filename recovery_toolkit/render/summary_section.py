@@ -84,8 +84,14 @@ def _flag_trend(view: ReportView) -> str:
 
 def _uncontacted(view: ReportView) -> tuple[str, str]:
     alerts = view.tables.get("alerts")
-    if alerts is None:
+    if alerts is None and view.share:
         return "not shown", "alerts are left out of a shared report"
+    if alerts is None:  # counted where the alerts are (e.g. by Spark), not listed here
+        counted = view.tables.get("urgent_contact")
+        if counted is None:
+            return "not shown", view.results.absent.get("alerts", "no alert list")
+        flagged, uncontacted = (int(counted[c].iloc[0]) for c in ("urgent", "without_contact"))
+        return f"{uncontacted} of {flagged}", "no clinic contact on the flag day or the next"
     urgent = alerts.loc[alerts["severity"].astype("str") == "urgent"]
     missing = urgent["contact_within_1_day"].astype("str") != "True"
     return f"{int(missing.sum())} of {len(urgent)}", "no clinic contact on the flag day or the next"

@@ -31,7 +31,10 @@ _BEFORE = os.environ.get("SPARK_LOCAL_IP")
 
 def _quiet_pyspark_pandas() -> None:
     """Import ``pyspark.pandas`` once without its pandas-3 warning; block it if it fails."""
-    if "pyspark.pandas" in sys.modules or importlib.util.find_spec("pyspark") is None:
+    try:
+        if "pyspark.pandas" in sys.modules or importlib.util.find_spec("pyspark") is None:
+            return
+    except ImportError:  # pyspark cannot even be looked up: pandera will not import it either
         return
     with warnings.catch_warnings():
         warnings.filterwarnings(
