@@ -10,7 +10,9 @@ import pytest
 from recovery_toolkit import analysis, generate_logs
 from recovery_toolkit.analysis.adherence import adherence_counts, adherence_from_counts
 from recovery_toolkit.analysis.followup import escalation_counts, escalation_from_counts
+from recovery_toolkit.analysis.red_flags import red_flag_counts, red_flag_from_counts
 from recovery_toolkit.analysis.spc import p_chart_from_counts, spc_counts
+from recovery_toolkit.scenarios import clustered_scenario
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,11 @@ def test_tables_from_the_counts_of_parts_are_the_in_memory_tables(episodes, part
         analysis.escalation(episodes, by=by),
         check_exact=True,
     )
+    pd.testing.assert_frame_equal(
+        red_flag_from_counts([red_flag_counts(p, by=by) for p in split], by=by),
+        analysis.red_flag_incidence(episodes, by=by),
+        check_exact=True,
+    )
     end = pd.Timestamp("2026-01-15")
     pd.testing.assert_frame_equal(
         p_chart_from_counts([spc_counts(p, by=by) for p in split], by=by, data_end=end),
@@ -58,3 +65,21 @@ def test_the_p_chart_counts_an_episode_without_a_group_in_all_only(episodes):
     totals = chart.groupby(chart["site"] == "all")["n"].sum()
     assert totals[True] == len(episodes)
     assert totals[False] == episodes["site"].notna().sum()
+
+
+def test_red_flags_of_patients_with_several_episodes_add_up_from_patterns():
+    """Patients with several episodes (patient-robust intervals): any split gives the table,
+    and the patterns are few (they repeat) while every episode is counted."""
+    _, observed = clustered_scenario(300, rng=5)
+    episodes = analysis.episode_table(observed)
+    assert episodes["patient_id"].duplicated().any()
+    whole = analysis.red_flag_incidence(episodes)
+    for parts, seed in ((3, 0), (17, 4)):
+        split = _split_by_patient(episodes, parts, seed)
+        combined = red_flag_from_counts([red_flag_counts(p) for p in split])
+        pd.testing.assert_frame_equal(combined, whole, check_exact=True)
+    counts = red_flag_counts(episodes)
+    any_flag = counts.loc[counts["flag"] == "any"]
+    sizes = any_flag["pattern"].str.count(",") + 1
+    assert int((sizes * any_flag["patients"]).sum()) == len(episodes)
+    assert len(any_flag) < episodes["patient_id"].nunique()  # patterns repeat

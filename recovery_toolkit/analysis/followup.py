@@ -23,33 +23,79 @@ from .intervals import wilson_interval
 from .partials import add_counts
 from .settings import Settings, resolve
 
-__all__ = ["completeness", "escalation", "logging_by_day", "logging_from_curve", "logging_grid"]
+__all__ = [
+    "completeness",
+    "completeness_counts",
+    "completeness_from_counts",
+    "escalation",
+    "logging_by_day",
+    "logging_from_curve",
+    "logging_grid",
+]
 
 
 def completeness(
     episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
 ) -> pd.DataFrame:
-    """Per group: episodes, mean completeness, episodes lost to follow-up and their share.
+    """Per group: episodes, mean completeness, episodes lost to follow-up and their share
+    (:func:`completeness_from_counts` of :func:`completeness_counts`: the same in every
+    engine).
 
-    ``settings`` is accepted like every analysis function's; nothing here depends on it.
+    ``settings`` gives the window the episode table was built with (default 14 days): the mean
+    completeness is the group's logged days over ``episodes × (window_days + 1)``, in whole
+    numbers until that one division.
 
     Examples
     --------
-    >>> eps = pd.DataFrame({"site": ["a", "a"], "completeness": [1.0, 0.2],
+    >>> eps = pd.DataFrame({"site": ["a", "a"], "days_logged": [15, 3],
     ...                     "lost_to_follow_up": [False, True]})
     >>> completeness(eps, by="site").iloc[0].to_dict()  # doctest: +NORMALIZE_WHITESPACE
     {'site': 'a', 'episodes': 2, 'mean_completeness': 0.6,
      'lost_to_follow_up': 1, 'lost_share': 0.5}
     """
-    del settings  # nothing here depends on it
+    counts = completeness_counts(episodes, settings, by=by)
+    return completeness_from_counts([counts], settings, by=by)
+
+
+def completeness_counts(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """The mergeable part of :func:`completeness`: per group, episodes, logged days in the
+    window and episodes lost to follow-up (whole numbers).
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["pt"] * 2, "days_logged": [15, 3],
+    ...                     "lost_to_follow_up": [False, True]})
+    >>> completeness_counts(eps).values.tolist()
+    [['pt', 2, 18, 1]]
+    """
+    del settings  # the window enters when the counts are combined
     table = episodes.groupby(by, observed=True, sort=True).agg(
-        episodes=("completeness", "size"),
-        mean_completeness=("completeness", "mean"),
+        episodes=("days_logged", "size"),
+        days_logged=("days_logged", "sum"),
         lost_to_follow_up=("lost_to_follow_up", "sum"),
     )
-    table["lost_to_follow_up"] = table["lost_to_follow_up"].astype("int64")
+    return table.astype("int64").reset_index()
+
+
+def completeness_from_counts(
+    counts: list[pd.DataFrame], settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """:func:`completeness` from the :func:`completeness_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"treatment_type": ["pt"], "episodes": [2], "days_logged": [18],
+    ...                      "lost_to_follow_up": [1]})
+    >>> float(completeness_from_counts([part, part])["mean_completeness"].iloc[0])
+    0.6
+    """
+    slots = resolve(settings).window_days + 1  # days an episode can log in the window
+    table = add_counts(counts, [by])
+    table["mean_completeness"] = table["days_logged"] / (table["episodes"] * slots)
     table["lost_share"] = table["lost_to_follow_up"] / table["episodes"]
-    return table.reset_index()
+    return table[[by, "episodes", "mean_completeness", "lost_to_follow_up", "lost_share"]]
 
 
 def escalation_counts(

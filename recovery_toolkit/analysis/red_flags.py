@@ -25,20 +25,25 @@ Examples
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .clustering import clustered_wilson, km_band, patient_clusters
+from .clustering import km_band, loglog_interval, patient_codes
 from .episodes import ALL_FLAGS, groups
-from .intervals import poisson_interval, rate_ratio_interval
+from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
+from .partials import add_counts
 from .settings import Settings, resolve
 
 __all__ = [
     "FLAG_NAMES",
     "red_flag_incidence",
+    "red_flag_counts",
+    "red_flag_from_counts",
+    "PatientBlocks",
     "rate_ratios",
     "flag_days_at_risk",
     "cumulative_incidence",
@@ -93,6 +98,8 @@ def red_flag_incidence(
     end (1 − Kaplan–Meier, censored at the last log, log-log CI) and rate per 100 episode-days
     (exact Poisson CI; it assumes a constant hazard over the window).
 
+    It is :func:`red_flag_from_counts` of :func:`red_flag_counts` (the same in every engine).
+
     Parameters
     ----------
     episodes : DataFrame
@@ -123,26 +130,122 @@ def red_flag_incidence(
     >>> float(row["proportion"]), round(float(row["rate_per_100_days"]), 3)  # 1 / (2+15+15+5)
     (0.25, 2.703)
     """
-    window = resolve(settings).window_days
-    rows = []
+    counts = red_flag_counts(episodes, settings, by=by, flags=flags)
+    return red_flag_from_counts([counts], settings, by=by)
+
+
+def red_flag_counts(
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    flags: tuple[str, ...] = FLAG_NAMES,
+) -> pd.DataFrame:
+    """The mergeable part of :func:`red_flag_incidence`: per group, flag and *pattern*, the
+    number of patients with that pattern.
+
+    A patient's pattern lists their episodes in the group as codes ``2·day + flag`` (``day``:
+    of the first flag, else the last logged day; ``flag``: 1 if it happened), sorted and joined
+    by commas. Everything the table needs follows from the patterns and their counts: episodes,
+    events, days at risk, the Kaplan–Meier inputs and the patient-robust variances. Patterns
+    repeat (a few dozen cover every patient with one episode), so the counts stay small, and
+    they add up over any split of the patients.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"treatment_type": ["pt"] * 3, "patient_id": ["a", "a", "b"],
+    ...                     "first_any_flag": [1.0, np.nan, np.nan], "last_day": [14, 9, 9]})
+    >>> red_flag_counts(eps, flags=("any",))[["pattern", "patients"]].values.tolist()
+    [['18', 1], ['3,18', 1]]
+    """
+    del settings  # the window enters when the counts are combined
+    keys: dict[str, list[object]] = {by: [], "flag": [], "pattern": [], "patients": []}
     needed = ["patient_id", "last_day", *(_FIRST[flag] for flag in flags)]
     for group, part in groups(episodes, by, needed):
-        clusters = patient_clusters(part)  # a patient's episodes in this group
+        blocks = PatientBlocks(patient_codes(part))
         for flag in flags:
             happened, days = flag_days_at_risk(part, flag)
-            low, high = clustered_wilson(happened, clusters)
-            rows.append(
-                {
-                    by: group,
-                    "flag": flag,
-                    "episodes": len(part),
-                    "episodes_with_flag": int(happened.sum()),
-                    "days_at_risk": float(days.sum()),
-                    "ci_low": low,
-                    "ci_high": high,
-                    **cumulative_incidence(happened, days - 1, window, clusters),
-                }
-            )
+            found, counts = blocks.patterns(2 * (days.astype(np.int64) - 1) + happened)
+            keys[by] += [group] * len(found)
+            keys["flag"] += [flag] * len(found)
+            keys["pattern"] += found
+            keys["patients"] += counts
+    table = pd.DataFrame(keys)
+    table["patients"] = table["patients"].astype("int64")
+    table["flag"] = pd.Categorical(table["flag"], categories=FLAG_NAMES)  # in flag order
+    dtype = episodes[by].dtype
+    if isinstance(dtype, pd.CategoricalDtype):  # groups in category order, as in memory
+        table[by] = table[by].astype(dtype)
+    return table
+
+
+class PatientBlocks:
+    """Episodes grouped by patient once, to list many per-episode codes as patterns.
+
+    A patient's pattern is their episodes' codes, sorted and joined by commas.
+
+    Examples
+    --------
+    >>> PatientBlocks(np.array([0, 1, 1, 2])).patterns(np.array([5, 9, 3, 5]))
+    (['5', '3,9'], [2, 1])
+    """
+
+    def __init__(self, patients: np.ndarray) -> None:
+        self.order = np.argsort(patients, kind="stable")
+        patient = patients[self.order]
+        change = np.r_[True, patient[1:] != patient[:-1]] if len(patient) else np.zeros(0, bool)
+        starts = np.flatnonzero(change)
+        sizes = np.diff(np.r_[starts, len(patient)]).astype(np.int64)
+        # the positions of each patient's episodes, one block per number of episodes
+        self.blocks = [
+            (starts[sizes == size][:, None] + np.arange(size)) for size in np.unique(sizes)
+        ]
+
+    def patterns(self, codes: np.ndarray) -> tuple[list[str], list[int]]:
+        """The distinct patterns of ``codes`` (one per episode) and their patients."""
+        code = codes[self.order]
+        base = int(code.max()) + 1 if len(code) else 1
+        found: list[str] = []
+        counts: list[int] = []
+        for positions in self.blocks:
+            block = np.sort(code[positions], axis=1)
+            size = block.shape[1]
+            if size * np.log2(base) < 62:  # each row as one base-`base` number: a fast unique
+                key = block @ (base ** np.arange(size - 1, -1, -1, dtype=np.int64))
+                _, index, times = np.unique(key, return_index=True, return_counts=True)
+                rows = block[index]
+            else:
+                rows, times = np.unique(block, axis=0, return_counts=True)
+            found += [",".join(map(str, row)) for row in rows.tolist()]
+            counts += times.tolist()
+        return found, counts
+
+
+def red_flag_from_counts(
+    counts: list[pd.DataFrame],
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+) -> pd.DataFrame:
+    """:func:`red_flag_incidence` from the :func:`red_flag_counts` of any split of the
+    patients (each patient's episodes in one part).
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"treatment_type": ["pt", "pt"], "flag": ["any", "any"],
+    ...                      "pattern": ["3", "28"], "patients": [1, 3]})
+    >>> table = red_flag_from_counts([part, part])
+    >>> table[["episodes", "episodes_with_flag"]].values.tolist()
+    [[8, 2]]
+    """
+    window = resolve(settings).window_days
+    table = add_counts(counts, [by, "flag", "pattern"]) if counts else pd.DataFrame()
+    rows = []
+    if not table.empty:
+        for (group, flag), part in table.groupby([by, "flag"], observed=True, sort=True):
+            patterns = [np.array(p.split(","), dtype=np.int64) for p in part["pattern"]]
+            weights = part["patients"].to_numpy(dtype=np.int64)
+            rows.append({by: group, "flag": flag, **_incidence(patterns, weights, window)})
     if not rows:
         warnings.warn(
             "no episodes: red-flag incidence is empty", RecoveryToolkitWarning, stacklevel=2
@@ -161,6 +264,7 @@ def red_flag_incidence(
             *cumulative,
         ],
     )
+    table["flag"] = table["flag"].astype("str")
     k = table["episodes_with_flag"].to_numpy()
     n = table["episodes"].to_numpy()
     time = table["days_at_risk"].to_numpy()
@@ -171,6 +275,70 @@ def red_flag_incidence(
         table["rate_ci_low"] = 100 * rate_low / time
         table["rate_ci_high"] = 100 * rate_high / time
     return table[[by, *_COLUMNS]]
+
+
+def _incidence(patterns: list[np.ndarray], weights: np.ndarray, window: int) -> dict[str, Any]:
+    """One group's and flag's numbers from its patient patterns and their counts."""
+    sizes = np.array([len(p) for p in patterns], dtype=np.int64)
+    events = np.array([int((p & 1).sum()) for p in patterns], dtype=np.int64)
+    at_risk = np.array([int((p >> 1).sum()) for p in patterns], dtype=np.int64) + sizes
+    n, k = int(weights @ sizes), int(weights @ events)
+    if (sizes > 1).any():  # a patient with several episodes: patient-robust Wilson
+        p = k / n
+        binomial = p * (1 - p) / n
+        robust = float(weights @ (events - p * sizes) ** 2) / n**2
+        effect = max(robust / binomial, 1.0) if binomial > 0 else 1.0
+        low, high = wilson_interval(p * n / effect, n / effect)
+    else:
+        low, high = wilson_interval(k, n)
+    return {
+        "episodes": n,
+        "episodes_with_flag": k,
+        "days_at_risk": float(weights @ at_risk),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        **_pattern_cumulative(patterns, weights, window),
+    }
+
+
+def _pattern_cumulative(
+    patterns: list[np.ndarray], weights: np.ndarray, window: int
+) -> dict[str, float]:
+    """:func:`cumulative_incidence` from patient patterns: Kaplan–Meier from the counts per
+    day, and the robust variance of log S as the count-weighted sum of each pattern's squared
+    influence total (Williams 1995; Greenwood's when every patient has one episode)."""
+    nan = {"cumulative_ci_low": np.nan, "cumulative_ci_high": np.nan}
+    episode = np.repeat(np.arange(len(patterns)), [len(p) for p in patterns])
+    code = np.concatenate(patterns) if patterns else np.zeros(0, dtype=np.int64)
+    day, event = code >> 1, (code & 1).astype(bool)
+    if not event.any():
+        return nan | {"cumulative_incidence": 0.0}
+    width = int(max(window, day.max())) + 1
+    weight = weights[episode].astype(float)
+    leaving = np.bincount(day, weights=weight, minlength=width)
+    happened = np.bincount(day[event], weights=weight[event], minlength=width)
+    risk = np.cumsum(leaving[::-1])[::-1]
+    left = risk - happened
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hazard = np.where(risk > 0, happened / risk, 0.0)
+        step = np.where(left > 0, 1.0 / left, 0.0)
+    survival = np.cumprod(1 - hazard)
+    running = np.cumsum(hazard * step)
+    own = running[day] - np.where(event, step[day], 0.0)  # an episode's term from its day
+    grid = np.arange(width)
+    term = np.where(grid >= day[:, None], own[:, None], running[None, :])  # episode x day
+    totals = np.zeros((len(patterns), width))
+    np.add.at(totals, episode, term)
+    variance = weights.astype(float) @ totals**2
+    se = np.where(survival > 0, np.sqrt(variance), np.nan)
+    low, high = loglog_interval(survival, se)
+    if not event[day <= window].any():  # no event by the window's end: S is 1, no band
+        return nan | {"cumulative_incidence": 1 - float(survival[window])}
+    return {
+        "cumulative_incidence": 1 - float(survival[window]),
+        "cumulative_ci_low": 1 - float(high[window]),
+        "cumulative_ci_high": 1 - float(low[window]),
+    }
 
 
 def cumulative_incidence(

@@ -35,7 +35,7 @@ from ..io.load import LoadResult
 from ..io.result import problem_table
 from ..schemas import OUTPUT_SCHEMAS, TREATMENT_DTYPE, SorenessLog, empty_table
 from ..schemas.outputs import holds, schema_columns
-from .adherence import adherence_table
+from .adherence import adherence_counts, adherence_from_counts
 from .alerts import alert_counts
 from .alerts import alerts as list_alerts
 from .clustering import interval_method
@@ -43,14 +43,20 @@ from .comparison import LogRankResult, hazard_ratios, logrank
 from .curves import recovery_curve, with_at_risk
 from .dropout import resolution_milestones
 from .episodes import episode_table
-from .followup import completeness, escalation, logging_from_curve
+from .followup import (
+    completeness_counts,
+    completeness_from_counts,
+    escalation_counts,
+    escalation_from_counts,
+    logging_from_curve,
+)
 from .funnel import funnel_table, unit_mix
 from .landmark import adherence_landmark
 from .model_curve import recovery_curve_model
-from .red_flags import red_flag_incidence
+from .red_flags import red_flag_counts, red_flag_from_counts
 from .resolution import km_curve, sore_episodes, time_to_resolution
 from .settings import Settings, resolve
-from .spc import p_chart
+from .spc import p_chart_from_counts, spc_counts
 from .table_one import table_one, table_one_counts
 
 __all__ = [
@@ -62,6 +68,8 @@ __all__ = [
     "conform",
     "last_log_date",
     "notes_collected",
+    "part_counts",
+    "tables_from_counts",
     "recorded_interval_method",
 ]
 
@@ -234,6 +242,57 @@ def _test_table(test: LogRankResult) -> pd.DataFrame:
     )
 
 
+def part_counts(episodes: pd.DataFrame, settings: Settings) -> dict[str, pd.DataFrame]:
+    """The mergeable counts of a part's episodes, by the table they add up to
+    (:func:`tables_from_counts`); whole numbers that add up over any split of the patients.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> sorted(part_counts(eps, Settings()))[:3]
+    ['adherence', 'completeness', 'completeness_by_site']
+    """
+    return {
+        "red_flag_incidence": red_flag_counts(episodes, settings),
+        "adherence": adherence_counts(episodes, settings),
+        "completeness": completeness_counts(episodes, settings),
+        "completeness_by_site": completeness_counts(episodes, settings, by="site"),
+        "escalation": escalation_counts(episodes, settings),
+        "spc": spc_counts(episodes, settings),
+    }
+
+
+def tables_from_counts(
+    counts: Mapping[str, list[pd.DataFrame]],
+    settings: Settings,
+    *,
+    data_end: pd.Timestamp | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The tables of :func:`part_counts`, from the counts of every part (by table).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> counts = {name: [table] for name, table in part_counts(eps, Settings()).items()}
+    >>> tables_from_counts(counts, Settings())["escalation"]["episodes_with_flag"].sum()
+    np.int64(57)
+    """
+    return {
+        "red_flag_incidence": red_flag_from_counts(counts["red_flag_incidence"], settings),
+        "adherence": adherence_from_counts(counts["adherence"]),
+        "completeness": completeness_from_counts(counts["completeness"], settings),
+        "completeness_by_site": completeness_from_counts(
+            counts["completeness_by_site"], settings, by="site"
+        ),
+        "escalation": escalation_from_counts(counts["escalation"]),
+        "spc": p_chart_from_counts(counts["spc"], settings, data_end=data_end),
+    }
+
+
 def cohort_tables(
     episodes: pd.DataFrame,
     curve: pd.DataFrame,
@@ -241,12 +300,15 @@ def cohort_tables(
     settings: Settings,
     *,
     data_end: pd.Timestamp | None = None,
+    counts: Mapping[str, list[pd.DataFrame]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every table computed from the episode table, the curve and the alert list.
 
     The engines call this once they have the three (each engine builds them its own way),
     with ``data_end``, the last log date in the data (the control chart's complete months;
-    without it every month counts as complete).
+    without it every month counts as complete), and ``counts``, their parts' mergeable counts
+    (:func:`part_counts`), from which the mergeable tables are built; without them the
+    episode table is one part.
 
     Examples
     --------
@@ -261,16 +323,19 @@ def cohort_tables(
     if "n_at_risk" not in curve.columns:  # a curve added up from parts of a registry
         curve = with_at_risk(curve, episodes)
     sore = sore_episodes(episodes)  # once, for the analyses of time to resolution
+    if counts is None:  # in memory: the whole episode table is one part
+        counts = {name: [table] for name, table in part_counts(episodes, settings).items()}
+    merged = tables_from_counts(counts, settings, data_end=data_end)
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
         "resolution_milestones": _type_order(resolution_milestones(sore, settings), "day"),
         "hazard_ratios": hazard_ratios(sore, settings),
-        "red_flag_incidence": _type_order(red_flag_incidence(episodes, settings), "flag"),
-        "adherence": _type_order(adherence_table(episodes), "item"),
+        "red_flag_incidence": _type_order(merged["red_flag_incidence"], "flag"),
+        "adherence": _type_order(merged["adherence"], "item"),
         "adherence_landmark": adherence_landmark(sore, settings),
-        "completeness": _type_order(completeness(episodes)),
-        "spc": _type_order(p_chart(episodes, settings, data_end=data_end), "month"),
+        "completeness": _type_order(merged["completeness"]),
+        "spc": _type_order(merged["spc"], "month"),
         "funnel": funnel_table(episodes, settings),
     }
     if settings.model_curve:
@@ -284,8 +349,8 @@ def cohort_tables(
         intervals=pd.DataFrame({"method": [interval_method(episodes)]}),
         table_one=table_one(episodes, settings),
         table_one_counts=table_one_counts(episodes, settings),
-        completeness_by_site=completeness(episodes, by="site"),
-        escalation=escalation(episodes),
+        completeness_by_site=merged["completeness_by_site"],
+        escalation=merged["escalation"],
         funnel_mix=unit_mix(episodes),
         logging_by_day=logging_from_curve(tables["recovery_curve"], tables["time_to_resolution"]),
     )

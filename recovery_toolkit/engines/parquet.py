@@ -106,7 +106,12 @@ def summarise_dataset(
             )
         alerts = _alerts(first.kept, settings, whole.curve)
         tables = cohort_tables(
-            whole.episodes, whole.curve, alerts, settings, data_end=whole.data_end
+            whole.episodes,
+            whole.curve,
+            alerts,
+            settings,
+            data_end=whole.data_end,
+            counts=whole.counts,
         )
     options: dict[str, object] = {
         "mapping": getattr(mapping, "source", None),

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
 
 from .. import analysis
-from ..analysis.results import last_log_date
+from ..analysis.results import last_log_date, part_counts
 from ..analysis.settings import Settings
 from ..io.load import LoadResult
 from ..io.result import problem_table
@@ -60,6 +60,9 @@ class PartSummary:
         (:func:`~recovery_toolkit.analysis.soreness_counts`).
     last_date : Timestamp or None
         The part's last log date (the control chart's complete months).
+    counts : Mapping of str to DataFrame
+        The part's mergeable counts, by the table they add up to
+        (:func:`~recovery_toolkit.analysis.results.part_counts`).
     """
 
     rows: Mapping[str, int]
@@ -67,6 +70,7 @@ class PartSummary:
     episodes: pd.DataFrame
     soreness: pd.DataFrame
     last_date: pd.Timestamp | None
+    counts: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def summarise_part(result: LoadResult, settings: Settings) -> PartSummary:
@@ -86,12 +90,14 @@ def summarise_part(result: LoadResult, settings: Settings) -> PartSummary:
     }
     if result.logs.empty:  # every row of this part was quarantined
         return PartSummary(rows, result.problems, pd.DataFrame(), pd.DataFrame(), None)
+    episodes = analysis.episode_table(result.logs, settings)
     return PartSummary(
         rows=rows,
         problems=result.problems,
-        episodes=analysis.episode_table(result.logs, settings),
+        episodes=episodes,
         soreness=analysis.soreness_counts(result.logs, settings),
         last_date=last_log_date(result.logs),
+        counts=part_counts(episodes, settings),
     )
 
 
@@ -111,6 +117,9 @@ class Combined:
         The recovery curve added up from the parts' soreness counts.
     data_end : Timestamp or None
         The last log date over the parts.
+    counts : dict of str to list of DataFrame
+        Each mergeable table's counts, one frame per part with valid rows
+        (:func:`~recovery_toolkit.analysis.results.tables_from_counts` adds them up).
     """
 
     rows: dict[str, int]
@@ -118,6 +127,7 @@ class Combined:
     episodes: pd.DataFrame
     curve: pd.DataFrame
     data_end: pd.Timestamp | None
+    counts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
 
 
 def combine_parts(parts: Sequence[PartSummary]) -> Combined:
@@ -147,6 +157,7 @@ def combine_parts(parts: Sequence[PartSummary]) -> Combined:
         episodes=episodes,
         curve=analysis.curve_from_counts(counts),
         data_end=max(ends) if ends else None,
+        counts={name: [p.counts[name] for p in valid] for name in valid[0].counts},
     )
 
 
@@ -180,6 +191,7 @@ def concat_parts(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 
 _FRAMES = ("problems", "episodes", "soreness")
+_COUNTS = "counts/"  # the payload names of a part's mergeable counts
 
 
 def encode(part: PartSummary) -> list[tuple[str, bytes]]:
@@ -188,12 +200,14 @@ def encode(part: PartSummary) -> list[tuple[str, bytes]]:
     Examples
     --------
     >>> import recovery_toolkit as rt
-    >>> [name for name, _ in encode(summarise_part(rt.load_logs(rt.sample_path()), Settings()))]
-    ['meta', 'problems', 'episodes', 'soreness']
+    >>> [name for name, _ in encode(summarise_part(rt.load_logs(rt.sample_path()), Settings()))][:5]
+    ['meta', 'problems', 'episodes', 'soreness', 'counts/red_flag_incidence']
     """
     last = None if part.last_date is None else part.last_date.isoformat()
     meta = json.dumps({"rows": dict(part.rows), "last_date": last}).encode()
-    return [("meta", meta), *((name, frame_bytes(getattr(part, name))) for name in _FRAMES)]
+    frames = [(name, frame_bytes(getattr(part, name))) for name in _FRAMES]
+    counts = [(f"{_COUNTS}{name}", frame_bytes(table)) for name, table in part.counts.items()]
+    return [("meta", meta), *frames, *counts]
 
 
 def decode(payloads: Mapping[str, bytes]) -> PartSummary:
@@ -210,9 +224,15 @@ def decode(payloads: Mapping[str, bytes]) -> PartSummary:
     meta = json.loads(payloads["meta"])
     last = meta["last_date"]
     frames = {name: frame_of(payloads[name]) for name in _FRAMES}
+    counts = {
+        name.removeprefix(_COUNTS): frame_of(payload)
+        for name, payload in payloads.items()
+        if name.startswith(_COUNTS)
+    }
     return PartSummary(
         rows={name: int(meta["rows"][name]) for name in ROW_COUNTS},
         last_date=None if last is None else pd.Timestamp(last),
+        counts=counts,
         **frames,
     )
 

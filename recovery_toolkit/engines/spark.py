@@ -179,7 +179,12 @@ def summarise_spark(
         counts = _alert_counts(alerts)
         sha256 = _digest(session, read)
         tables = cohort_tables(
-            whole.episodes, whole.curve, _no_alerts(), settings, data_end=whole.data_end
+            whole.episodes,
+            whole.curve,
+            _no_alerts(),
+            settings,
+            data_end=whole.data_end,
+            counts=whole.counts,
         )
     del tables["alerts"]
     tables["alert_counts"], tables["urgent_contact"] = counts
