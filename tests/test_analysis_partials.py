@@ -9,7 +9,13 @@ import pytest
 
 from recovery_toolkit import analysis, generate_logs
 from recovery_toolkit.analysis.adherence import adherence_counts, adherence_from_counts
-from recovery_toolkit.analysis.followup import escalation_counts, escalation_from_counts
+from recovery_toolkit.analysis.followup import (
+    completeness_counts,
+    completeness_from_counts,
+    escalation_counts,
+    escalation_from_counts,
+)
+from recovery_toolkit.analysis.funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
 from recovery_toolkit.analysis.red_flags import red_flag_counts, red_flag_from_counts
 from recovery_toolkit.analysis.spc import p_chart_from_counts, spc_counts
 from recovery_toolkit.scenarios import clustered_scenario
@@ -52,6 +58,11 @@ def test_tables_from_the_counts_of_parts_are_the_in_memory_tables(episodes, part
         analysis.red_flag_incidence(episodes, by=by),
         check_exact=True,
     )
+    pd.testing.assert_frame_equal(
+        completeness_from_counts([completeness_counts(p, by=by) for p in split], by=by),
+        analysis.completeness(episodes, by=by),
+        check_exact=True,
+    )
     end = pd.Timestamp("2026-01-15")
     pd.testing.assert_frame_equal(
         p_chart_from_counts([spc_counts(p, by=by) for p in split], by=by, data_end=end),
@@ -83,3 +94,15 @@ def test_red_flags_of_patients_with_several_episodes_add_up_from_patterns():
     sizes = any_flag["pattern"].str.count(",") + 1
     assert int((sizes * any_flag["patients"]).sum()) == len(episodes)
     assert len(any_flag) < episodes["patient_id"].nunique()  # patterns repeat
+
+
+@pytest.mark.parametrize(("parts", "seed"), [(2, 0), (7, 3)])
+def test_the_funnel_and_its_unit_mix_from_the_counts_of_parts(episodes, parts, seed):
+    split = _split_by_patient(episodes, parts, seed)
+    counts = [funnel_counts(p) for p in split]
+    pd.testing.assert_frame_equal(
+        funnel_from_counts(counts), analysis.funnel_table(episodes), check_exact=True
+    )
+    pd.testing.assert_frame_equal(
+        unit_mix_from_counts(counts), analysis.funnel.unit_mix(episodes), check_exact=True
+    )

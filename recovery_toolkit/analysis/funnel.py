@@ -50,10 +50,20 @@ from scipy import stats
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, FunnelTable, empty_table
+from .partials import add_counts
 from .resolution import in_population
 from .settings import Settings, resolve
 
-__all__ = ["UNIT_TYPES", "funnel_limits", "funnel_measures", "funnel_table", "unit_mix"]
+__all__ = [
+    "UNIT_TYPES",
+    "funnel_counts",
+    "funnel_from_counts",
+    "funnel_limits",
+    "funnel_measures",
+    "funnel_table",
+    "unit_mix",
+    "unit_mix_from_counts",
+]
 
 #: The units a funnel plot compares, in the table's order.
 UNIT_TYPES: tuple[str, ...] = ("site", "clinician")
@@ -104,26 +114,108 @@ def _sore(episodes: pd.DataFrame) -> pd.Series:
     return in_population(episodes, "sore")
 
 
-def _one(unit: np.ndarray, units: int, kind: np.ndarray, event: np.ndarray) -> pd.DataFrame:
-    """Episodes, observed and expected per unit (indirect standardisation on type): integer
-    ``unit`` (0..units-1) and ``kind`` (treatment type) codes and 0/1 ``event``, one per
-    episode of the measure's population.
+def funnel_counts(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """The mergeable part of :func:`funnel_table` and :func:`unit_mix`: per unit type, unit and
+    treatment type, the episodes, the sore ones and each measure's events (whole numbers that
+    add up over any split of the episodes).
 
     Examples
     --------
-    >>> _one(np.array([0, 0, 1, 1]), 2, np.array([0, 1, 0, 1]), np.array([1, 0, 0, 0]))
-       episodes  observed  expected
-    0         2         1       0.5
-    1         2         0       0.5
+    >>> eps = pd.DataFrame({"site": ["a", "a"], "treatment_type": ["x", "x"],
+    ...                     "first_any_flag": [1.0, np.nan], "lost_to_follow_up": [False] * 2,
+    ...                     "resolved": [True, False], "time": [3, 9], "first_day": [0, 0]})
+    >>> funnel_counts(eps).values.tolist()[0]
+    ['site', 'a', 'x', 2, 2, 1, 0, 1]
     """
-    rate = np.bincount(kind, weights=event) / np.maximum(np.bincount(kind), 1)
-    return pd.DataFrame(
-        {
-            "episodes": np.bincount(unit, minlength=units).astype("int64"),
-            "observed": np.bincount(unit, weights=event, minlength=units).astype("int64"),
-            "expected": np.bincount(unit, weights=rate[kind], minlength=units),
-        }
-    )
+    s = resolve(settings)
+    sore = _sore(episodes).to_numpy(dtype=bool)
+    events = {
+        measure: event.to_numpy(dtype=bool) & (sore if population == "sore" else True)
+        for measure, (population, event) in funnel_measures(episodes, s).items()
+    }
+    return _unit_counts(episodes, {"sore_episodes": sore, **events})
+
+
+def _unit_counts(episodes: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per unit type, unit and treatment type: episodes and the sum of each 0/1 ``values``
+    array (one value per episode); episodes without a unit are left out."""
+    keys = ["unit_type", "unit", "treatment_type"]
+    columns = [*keys, "episodes", *values]
+    parts = []
+    for unit_type in UNIT_TYPES:
+        if unit_type not in episodes.columns:
+            continue
+        known = episodes[unit_type].notna().to_numpy()
+        frame = pd.DataFrame(
+            {
+                "unit": episodes.loc[known, unit_type].astype("str").to_numpy(),
+                "treatment_type": episodes.loc[known, "treatment_type"].astype("str").to_numpy(),
+                "episodes": np.ones(int(known.sum()), dtype=np.int64),
+                **{name: np.asarray(v)[known].astype(np.int64) for name, v in values.items()},
+            }
+        )
+        counts = frame.groupby(["unit", "treatment_type"], sort=True).sum().reset_index()
+        parts.append(counts.assign(unit_type=unit_type))
+    if not parts:
+        empty = {c: pd.Series([], dtype="str") for c in keys}
+        return pd.DataFrame(empty | {c: pd.Series([], dtype="int64") for c in columns[3:]})
+    return pd.concat(parts, ignore_index=True)[columns].astype({c: "int64" for c in columns[3:]})
+
+
+def funnel_from_counts(
+    counts: list[pd.DataFrame],
+    settings: Settings | None = None,
+    *,
+    resolved_day: int | None = None,
+) -> pd.DataFrame:
+    """:func:`funnel_table` from the :func:`funnel_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"unit_type": ["site"] * 2, "unit": ["a", "b"],
+    ...                      "treatment_type": ["x", "x"], "episodes": [2, 2],
+    ...                      "sore_episodes": [2, 2], "any_flag": [2, 0],
+    ...                      "lost_to_follow_up": [0, 0], "resolved_by_day_7": [1, 1]})
+    >>> t = funnel_from_counts([part, part])
+    >>> t.loc[t["measure"] == "any_flag", ["unit", "observed", "expected"]].values.tolist()
+    [['a', 4, 2.0], ['b', 0, 2.0]]
+    """
+    s = resolve(settings, funnel_resolved_day=resolved_day)
+    keys = ["unit_type", "unit", "treatment_type"]
+    table = add_counts(counts, keys) if counts else pd.DataFrame()
+    measures = {
+        "any_flag": "episodes",
+        "lost_to_follow_up": "episodes",
+        f"resolved_by_day_{s.funnel_resolved_day}": "sore_episodes",
+    }
+    parts = []
+    for unit_type in UNIT_TYPES:
+        of_type = table.loc[table["unit_type"] == unit_type] if len(table) else table
+        if of_type.empty:
+            continue
+        units = np.asarray(sorted(of_type["unit"].unique()))
+        unit = np.searchsorted(units, of_type["unit"].to_numpy())
+        kind, _ = pd.factorize(of_type["treatment_type"], sort=True)
+        for measure, population in measures.items():
+            n = of_type[population].to_numpy(dtype=np.int64)
+            event = of_type[measure].to_numpy(dtype=np.int64)
+            # the reference rate of each type over every unit of the unit type
+            rate = np.bincount(kind, weights=event) / np.maximum(np.bincount(kind, weights=n), 1)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "episodes": np.bincount(unit, weights=n, minlength=len(units)),
+                        "observed": np.bincount(unit, weights=event, minlength=len(units)),
+                        "expected": np.bincount(unit, weights=n * rate[kind], minlength=len(units)),
+                        "unit": units,
+                        "unit_type": unit_type,
+                        "measure": measure,
+                    }
+                ).astype({"episodes": "int64", "observed": "int64"})
+            )
+    if not parts:
+        return empty_table(FunnelTable)
+    return _with_limits(pd.concat(parts, ignore_index=True))
 
 
 def funnel_table(
@@ -132,7 +224,8 @@ def funnel_table(
     *,
     resolved_day: int | None = None,
 ) -> pd.DataFrame:
-    """Observed, expected, ratio and exact Poisson limits per site and per clinician.
+    """Observed, expected, ratio and exact Poisson limits per site and per clinician
+    (:func:`funnel_from_counts` of :func:`funnel_counts`: the same in every engine).
 
     Parameters
     ----------
@@ -159,26 +252,11 @@ def funnel_table(
         When a unit's expected count is 0 (its ratio and limits are left empty).
     """
     s = resolve(settings, funnel_resolved_day=resolved_day)
-    measures = funnel_measures(episodes, s)
-    sore = _sore(episodes)
-    kinds = pd.factorize(episodes["treatment_type"].astype("str"))[0]
-    parts = []
-    for unit_type in UNIT_TYPES:
-        if unit_type not in episodes.columns or episodes[unit_type].isna().all():
-            continue
-        known = episodes[unit_type].notna().to_numpy()
-        unit, names = pd.factorize(episodes.loc[known, unit_type].astype("str"), sort=True)
-        for measure, (population, event) in measures.items():
-            rows = (sore.to_numpy() if population == "sore" else np.ones(len(known), bool))[known]
-            counts = _one(
-                unit[rows], len(names), kinds[known][rows], event.to_numpy(dtype=int)[known][rows]
-            )
-            parts.append(
-                counts.assign(unit=np.asarray(names), unit_type=unit_type, measure=measure)
-            )
-    if not parts:
-        return empty_table(FunnelTable)
-    table = pd.concat(parts, ignore_index=True)
+    return funnel_from_counts([funnel_counts(episodes, s)], s)
+
+
+def _with_limits(table: pd.DataFrame) -> pd.DataFrame:
+    """Ratio, exact Poisson limits and ``outside`` of the observed and expected counts."""
     table["unit"] = table["unit"].astype("str")
     table = pd.concat([table, funnel_limits(table["expected"])], axis=1)
     e = table["expected"].to_numpy()
@@ -196,9 +274,28 @@ def funnel_table(
             f"{int(zero.sum())} funnel row(s) have an expected count of 0 ({named}): no ratio "
             "or limits for them",
             RecoveryToolkitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return table[_COLUMNS]
+
+
+def unit_mix_from_counts(counts: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`unit_mix` from the :func:`funnel_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"unit_type": ["site"], "unit": ["a"], "treatment_type": ["x"],
+    ...                      "episodes": [2], "sore_episodes": [1], "any_flag": [0],
+    ...                      "lost_to_follow_up": [0], "resolved_by_day_7": [0]})
+    >>> unit_mix_from_counts([part, part]).values.tolist()
+    [['site', 'a', 'x', 4, 2]]
+    """
+    keys = ["unit_type", "unit", "treatment_type"]
+    table = add_counts(counts, keys)
+    order = {t: i for i, t in enumerate(UNIT_TYPES)}  # site first, as the funnel lists them
+    table = table.sort_values("unit_type", key=lambda c: c.map(order), kind="stable")
+    table = table[[*keys, "episodes", "sore_episodes"]].reset_index(drop=True)
+    return table.astype({key: "str" for key in keys})
 
 
 def unit_mix(episodes: pd.DataFrame) -> pd.DataFrame:
@@ -213,32 +310,5 @@ def unit_mix(episodes: pd.DataFrame) -> pd.DataFrame:
     >>> unit_mix(eps).values.tolist()
     [['site', 'a', 'x', 1, 1], ['site', 'a', 'y', 1, 0]]
     """
-    parts = []
-    sore = _sore(episodes).to_numpy(dtype=int)
-    for unit_type in UNIT_TYPES:
-        if unit_type not in episodes.columns:
-            continue
-        known = episodes[unit_type].notna().to_numpy()
-        unit, units = pd.factorize(episodes.loc[known, unit_type].astype("str"), sort=True)
-        kind, kinds = pd.factorize(episodes.loc[known, "treatment_type"].astype("str"), sort=True)
-        cell = unit * len(kinds) + kind
-        size = len(units) * len(kinds)
-        counts = np.bincount(cell, minlength=size)
-        seen = np.flatnonzero(counts)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "unit": pd.Series(np.asarray(units)[seen // len(kinds)], dtype="str"),
-                    "treatment_type": pd.Series(np.asarray(kinds)[seen % len(kinds)], dtype="str"),
-                    "episodes": counts[seen],
-                    "sore_episodes": np.bincount(cell, weights=sore[known], minlength=size)[seen],
-                }
-            ).assign(unit_type=unit_type)
-        )
-    columns = ["unit_type", "unit", "treatment_type", "episodes", "sore_episodes"]
-    if not parts:
-        return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns[:3]}).assign(
-            episodes=pd.Series([], dtype="int64"), sore_episodes=pd.Series([], dtype="int64")
-        )
-    out = pd.concat(parts, ignore_index=True)[columns]
-    return out.astype({"episodes": "int64", "sore_episodes": "int64"})
+    counts = _unit_counts(episodes, {"sore_episodes": _sore(episodes).to_numpy(dtype=bool)})
+    return unit_mix_from_counts([counts])

@@ -50,7 +50,7 @@ from .followup import (
     escalation_from_counts,
     logging_from_curve,
 )
-from .funnel import funnel_table, unit_mix
+from .funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
 from .landmark import adherence_landmark
 from .model_curve import recovery_curve_model
 from .red_flags import red_flag_counts, red_flag_from_counts
@@ -261,6 +261,7 @@ def part_counts(episodes: pd.DataFrame, settings: Settings) -> dict[str, pd.Data
         "completeness_by_site": completeness_counts(episodes, settings, by="site"),
         "escalation": escalation_counts(episodes, settings),
         "spc": spc_counts(episodes, settings),
+        "funnel": funnel_counts(episodes, settings),
     }
 
 
@@ -290,6 +291,8 @@ def tables_from_counts(
         ),
         "escalation": escalation_from_counts(counts["escalation"]),
         "spc": p_chart_from_counts(counts["spc"], settings, data_end=data_end),
+        "funnel": funnel_from_counts(counts["funnel"], settings),
+        "funnel_mix": unit_mix_from_counts(counts["funnel"]),
     }
 
 
@@ -336,7 +339,7 @@ def cohort_tables(
         "adherence_landmark": adherence_landmark(sore, settings),
         "completeness": _type_order(merged["completeness"]),
         "spc": _type_order(merged["spc"], "month"),
-        "funnel": funnel_table(episodes, settings),
+        "funnel": merged["funnel"],
     }
     if settings.model_curve:
         summary["recovery_curve_model"] = recovery_curve_model(episodes, settings)
@@ -351,7 +354,7 @@ def cohort_tables(
         table_one_counts=table_one_counts(episodes, settings),
         completeness_by_site=merged["completeness_by_site"],
         escalation=merged["escalation"],
-        funnel_mix=unit_mix(episodes),
+        funnel_mix=merged["funnel_mix"],
         logging_by_day=logging_from_curve(tables["recovery_curve"], tables["time_to_resolution"]),
     )
     return tables
