@@ -18,6 +18,11 @@ from recovery_toolkit.analysis.followup import (
 from recovery_toolkit.analysis.funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
 from recovery_toolkit.analysis.red_flags import red_flag_counts, red_flag_from_counts
 from recovery_toolkit.analysis.spc import p_chart_from_counts, spc_counts
+from recovery_toolkit.analysis.table_one import (
+    table_one_from_tallies,
+    table_one_tallies,
+    weighted_quantile,
+)
 from recovery_toolkit.scenarios import clustered_scenario
 
 
@@ -106,3 +111,27 @@ def test_the_funnel_and_its_unit_mix_from_the_counts_of_parts(episodes, parts, s
     pd.testing.assert_frame_equal(
         unit_mix_from_counts(counts), analysis.funnel.unit_mix(episodes), check_exact=True
     )
+
+
+@pytest.mark.parametrize(("parts", "seed"), [(3, 5), (11, 6)])
+@pytest.mark.parametrize("by", ["treatment_type", "site"])
+def test_table_one_from_the_tallies_of_parts(episodes, parts, seed, by):
+    """Exact medians and quartiles from value counts, patients counted once overall."""
+    split = _split_by_patient(episodes, parts, seed)
+    table, counts = table_one_from_tallies([table_one_tallies(p, by=by) for p in split])
+    pd.testing.assert_frame_equal(table, analysis.table_one(episodes, by=by), check_exact=True)
+    pd.testing.assert_frame_equal(
+        counts, analysis.table_one_counts(episodes, by=by), check_exact=True
+    )
+    overall = int(counts.loc["patients", "overall"])
+    assert overall == episodes["patient_id"].nunique() < int(counts.loc["episodes", "overall"])
+
+
+def test_weighted_quantiles_are_numpys_on_the_repeated_values():
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        values = rng.choice([0.0, 0.25, 1 / 3, 0.5, 0.8, 1.0, 4.0], size=rng.integers(1, 6))
+        values = np.unique(values)
+        counts = rng.integers(1, 9, size=len(values))
+        q = float(rng.choice([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]))
+        assert weighted_quantile(values, counts, q) == np.quantile(np.repeat(values, counts), q)

@@ -131,3 +131,23 @@ def test_summary_of_a_folder_writes_its_quarantine_to_correct(registry, tmp_path
     assert "cannot go with --share" in capsys.readouterr().err
     assert main(again[:-3] + ["--quarantine", str(fix_me)]) == 2  # exists, no --force
     assert "already exists" in capsys.readouterr().err
+
+
+def test_a_folder_whose_patient_column_is_named_by_a_mapping(tmp_path):
+    """The parts are split by the column the mapping names as the patient id."""
+    from recovery_toolkit.io.mapping import ColumnMapping
+    from recovery_toolkit.samples import sample_path
+
+    rows = pd.read_csv(sample_path(), dtype=str, keep_default_na=False).replace("", None)
+    rows = rows.rename(columns={"patient_id": "MRN"})
+    folder = tmp_path / "by_site"
+    folder.mkdir()
+    for site, part in rows.groupby("site"):
+        part.to_parquet(folder / f"{site}.parquet", index=False)
+    mapping = ColumnMapping.from_dict({"columns": {"MRN": "patient_id"}})
+    rows.to_parquet(tmp_path / "whole.parquet", index=False)
+    expected = compute(load_logs(tmp_path / "whole.parquet", mapping=mapping))
+    results = summarise_dataset(folder, mapping=mapping, rows_per_part=1_500)
+    assert results.provenance.options["parts"] >= 3
+    for name in ("time_to_resolution", "red_flag_incidence", "table_one"):
+        pd.testing.assert_frame_equal(results.tables[name], expected.tables[name])

@@ -40,6 +40,8 @@ __all__ = [
     "clustered_wilson",
     "day_grid",
     "interval_method",
+    "interval_method_from_counts",
+    "repeat_patient_counts",
     "km_band",
     "loglog_interval",
     "patient_clusters",
@@ -109,6 +111,34 @@ def interval_method(episodes: pd.DataFrame) -> str:
     'independent episodes (Greenwood, Wilson)'
     """
     return INDEPENDENT if patient_clusters(episodes) is None else ROBUST
+
+
+def repeat_patient_counts(episodes: pd.DataFrame) -> pd.DataFrame:
+    """The mergeable part of :func:`interval_method`: patients with several episodes.
+
+    Examples
+    --------
+    >>> repeat_patient_counts(pd.DataFrame({"patient_id": ["a", "a ", "b"]}))["patients"].tolist()
+    [1]
+    """
+    several = 0
+    if "patient_id" in episodes.columns and not episodes.empty:
+        several = int((np.bincount(patient_codes(episodes)) > 1).sum())
+    return pd.DataFrame({"patients": [several]}, dtype="int64")
+
+
+def interval_method_from_counts(counts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ``intervals`` table (:func:`interval_method` as its one ``method``) from the
+    :func:`repeat_patient_counts` of any split of the patients.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"patients": [0]})
+    >>> interval_method_from_counts([part, part.assign(patients=2)])["method"].tolist()
+    ['cluster-robust by patient']
+    """
+    several = sum(int(c["patients"].sum()) for c in counts)
+    return pd.DataFrame({"method": [ROBUST if several else INDEPENDENT]})
 
 
 def day_grid(time: np.ndarray, event: np.ndarray, days: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ from ..errors import RecoveryToolkitWarning
 from ..schemas import RecoveryCurveTable, SorenessLog, empty_table
 from .episodes import in_window
 from .intervals import t_interval
+from .partials import add_counts
 from .settings import Settings, resolve
 
 __all__ = [
@@ -36,7 +37,9 @@ __all__ = [
     "curve_from_counts",
     "reference_band",
     "episode_trajectory",
+    "last_day_counts",
     "with_at_risk",
+    "with_at_risk_from_counts",
 ]
 
 #: Percentile columns of the curve and the probabilities behind them.
@@ -157,17 +160,49 @@ def with_at_risk(
     >>> with_at_risk(curve, eps, by="g")["n_at_risk"].tolist()
     [3, 2]
     """
+    return with_at_risk_from_counts(curve, [last_day_counts(last_days, by=by)], by=by)
+
+
+def last_day_counts(last_days: pd.DataFrame, *, by: str = "treatment_type") -> pd.DataFrame:
+    """The mergeable part of :func:`with_at_risk`: episodes per group and last logged day.
+
+    Examples
+    --------
+    >>> last_day_counts(pd.DataFrame({"g": ["a", "a", "a"], "last_day": [5, 0, 5]}), by="g")
+       g  last_day  episodes
+    0  a         0         1
+    1  a         5         2
+    """
+    frame = pd.DataFrame(
+        {by: last_days[by].astype("str").to_numpy(), "last_day": last_days["last_day"].to_numpy()}
+    )
+    counts = frame.groupby([by, "last_day"], sort=True).size().rename("episodes").reset_index()
+    return counts.astype({"last_day": "int64", "episodes": "int64"})
+
+
+def with_at_risk_from_counts(
+    curve: pd.DataFrame, counts: list[pd.DataFrame], *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """:func:`with_at_risk` from the :func:`last_day_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> curve = pd.DataFrame({"g": ["a", "a"], "day": [0, 2], "n": [3, 1], "mean": [5.0, 2.0]})
+    >>> part = pd.DataFrame({"g": ["a", "a"], "last_day": [0, 5], "episodes": [1, 1]})
+    >>> with_at_risk_from_counts(curve, [part, part], by="g")["n_at_risk"].tolist()
+    [4, 2]
+    """
     out = curve.drop(columns="n_at_risk", errors="ignore")
     groups = out[by].astype("str").to_numpy()
     days = out["day"].to_numpy(dtype=np.int64)
     at_risk = np.zeros(len(out), dtype=np.int64)
-    last = pd.DataFrame(
-        {"_g": last_days[by].astype("str").to_numpy(), "last_day": last_days["last_day"].to_numpy()}
-    )
-    for group, rows in last.groupby("_g", sort=False):
-        ends = np.sort(rows["last_day"].to_numpy(dtype=np.int64))
+    ends = add_counts(counts, [by, "last_day"])
+    for group, rows in ends.groupby(by, sort=False):
+        last = rows["last_day"].to_numpy(dtype=np.int64)  # sorted by add_counts
+        later = np.cumsum(rows["episodes"].to_numpy(dtype=np.int64)[::-1])[::-1]
         here = groups == group
-        at_risk[here] = len(ends) - np.searchsorted(ends, days[here], side="left")
+        found = np.searchsorted(last, days[here], side="left")  # first last_day >= day
+        at_risk[here] = np.where(found < len(last), later[np.minimum(found, len(last) - 1)], 0)
     out.insert(list(out.columns).index("n") + 1, "n_at_risk", at_risk)
     return out
 

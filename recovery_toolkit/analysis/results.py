@@ -38,9 +38,9 @@ from ..schemas.outputs import holds, schema_columns
 from .adherence import adherence_counts, adherence_from_counts
 from .alerts import alert_counts
 from .alerts import alerts as list_alerts
-from .clustering import interval_method
+from .clustering import interval_method_from_counts, repeat_patient_counts
 from .comparison import LogRankResult, hazard_ratios, logrank
-from .curves import recovery_curve, with_at_risk
+from .curves import last_day_counts, recovery_curve, with_at_risk_from_counts
 from .dropout import resolution_milestones
 from .episodes import episode_table
 from .followup import (
@@ -57,7 +57,7 @@ from .red_flags import red_flag_counts, red_flag_from_counts
 from .resolution import km_curve, sore_episodes, time_to_resolution
 from .settings import Settings, resolve
 from .spc import p_chart_from_counts, spc_counts
-from .table_one import table_one, table_one_counts
+from .table_one import table_one_from_tallies, table_one_tallies
 
 __all__ = [
     "Provenance",
@@ -262,6 +262,9 @@ def part_counts(episodes: pd.DataFrame, settings: Settings) -> dict[str, pd.Data
         "escalation": escalation_counts(episodes, settings),
         "spc": spc_counts(episodes, settings),
         "funnel": funnel_counts(episodes, settings),
+        "table_one": table_one_tallies(episodes, settings),
+        "last_days": last_day_counts(episodes),
+        "repeat_patients": repeat_patient_counts(episodes),
     }
 
 
@@ -293,6 +296,14 @@ def tables_from_counts(
         "spc": p_chart_from_counts(counts["spc"], settings, data_end=data_end),
         "funnel": funnel_from_counts(counts["funnel"], settings),
         "funnel_mix": unit_mix_from_counts(counts["funnel"]),
+        "intervals": interval_method_from_counts(counts["repeat_patients"]),
+        **dict(
+            zip(
+                ("table_one", "table_one_counts"),
+                table_one_from_tallies(counts["table_one"], settings),
+                strict=True,
+            )
+        ),
     }
 
 
@@ -323,12 +334,12 @@ def cohort_tables(
     >>> "km" in tables and "spc" in tables
     True
     """
-    if "n_at_risk" not in curve.columns:  # a curve added up from parts of a registry
-        curve = with_at_risk(curve, episodes)
     sore = sore_episodes(episodes)  # once, for the analyses of time to resolution
     if counts is None:  # in memory: the whole episode table is one part
         counts = {name: [table] for name, table in part_counts(episodes, settings).items()}
     merged = tables_from_counts(counts, settings, data_end=data_end)
+    if "n_at_risk" not in curve.columns:  # a curve added up from parts of a registry
+        curve = with_at_risk_from_counts(curve, counts["last_days"])
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
@@ -349,9 +360,9 @@ def cohort_tables(
     tables.update(
         km=km_curve(sore, settings),
         logrank=_test_table(logrank(sore, settings)),
-        intervals=pd.DataFrame({"method": [interval_method(episodes)]}),
-        table_one=table_one(episodes, settings),
-        table_one_counts=table_one_counts(episodes, settings),
+        intervals=merged["intervals"],
+        table_one=merged["table_one"],
+        table_one_counts=merged["table_one_counts"],
         completeness_by_site=merged["completeness_by_site"],
         escalation=merged["escalation"],
         funnel_mix=merged["funnel_mix"],

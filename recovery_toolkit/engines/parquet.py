@@ -94,7 +94,7 @@ def summarise_dataset(
         tempfile.TemporaryDirectory(dir=work_dir, prefix="recovery-toolkit-") as work,
     ):
         parted = partition_dataset(
-            folder, work, rows_per_part=rows_per_part, memory_limit=memory_limit
+            folder, work, rows_per_part=rows_per_part, memory_limit=memory_limit, mapping=mapping
         )
         first = _first_pass(parted, Path(work), settings, load_options)
         whole = combine_parts(first.summaries)

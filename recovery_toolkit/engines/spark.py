@@ -55,7 +55,15 @@ from ..analysis.settings import Settings, resolve
 from ..errors import EngineError, InputFileError, OptionError, RecoveryToolkitError
 from ..io.dataset import dataset_digest, patient_column, relative_name, validate_rows
 from ..io.mapping import ColumnMapping, load_mapping
-from .parts import combine_parts, decode, encode, frame_bytes, frame_of, summarise_part
+from .parts import (
+    Combined,
+    combine_parts,
+    decode,
+    encode,
+    frame_bytes,
+    frame_of,
+    summarise_part,
+)
 
 if TYPE_CHECKING:  # pyspark is an optional extra
     from pyspark.sql import DataFrame as SparkFrame
@@ -148,35 +156,22 @@ def summarise_spark(
             raise OptionError(name, str(path), "already exists", "name a new folder")
     with _quiet(), notes_collected() as notes, _session(spark, master, remote) as session:
         read = _read(session, str(source))
-        patient = patient_column(read.columns, read.source)
+        patient = patient_column(read.columns, read.source, mapping)
         validate_rows(_empty_frame(read.columns), source=read.source, sha256="", **options)
         rows = read.frame.count()
         parts = max(1, math.ceil(rows / rows_per_part))
         keyed = read.frame.withColumn(_PART, _bucket(patient, parts))
         keyed = keyed.repartition(parts, _PART)  # one task per bucket; the group-bys reuse it
-        run = _per_part(
-            _reduce_part, root=read.root, source=read.source, settings=settings, options=options
-        )
-        reduced = keyed.groupBy(_PART).applyInArrow(run, "part long, kind string, payload binary")
-        reduced = reduced.persist()
+        keyed = keyed.persist()  # the alerts' pass reads the buckets again, not the input
         try:
-            summaries = _collect(reduced)
-            whole = combine_parts(summaries)
-            if whole.episodes.empty:
-                raise InputFileError(
-                    read.source,
-                    f"has no valid rows (all {whole.rows['read']:,} rows were quarantined)",
-                    "see why with quarantine_path= (--quarantine)",
-                )
-            if quarantine_path is not None:
-                _write_quarantine(reduced, read.columns, str(quarantine_path))
+            whole = _summaries(keyed, read, settings, options, quarantine_path)
+            alerts = _alerts(keyed, read, settings, options, whole.curve)
+            if alerts_path is not None:
+                _guarded(alerts.write.parquet, str(alerts_path))
+                alerts = session.read.parquet(str(alerts_path))
+            counts = _alert_counts(alerts)
         finally:
-            _guarded(reduced.unpersist)
-        alerts = _alerts(keyed, read, settings, options, whole.curve)
-        if alerts_path is not None:
-            _guarded(alerts.write.parquet, str(alerts_path))
-            alerts = session.read.parquet(str(alerts_path))
-        counts = _alert_counts(alerts)
+            _guarded(keyed.unpersist)
         sha256 = _digest(session, read)
         tables = cohort_tables(
             whole.episodes,
@@ -503,6 +498,35 @@ def _sha256_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
 
 
 # --- on the driver --------------------------------------------------------------------------
+
+
+def _summaries(
+    keyed: SparkFrame,
+    read: _Read,
+    settings: Settings,
+    options: dict[str, Any],
+    quarantine_path: str | None,
+) -> Combined:
+    """First pass: each bucket validated and summarised on the workers, the summaries
+    combined here; the quarantined rows written by Spark where asked."""
+    run = _per_part(
+        _reduce_part, root=read.root, source=read.source, settings=settings, options=options
+    )
+    reduced = keyed.groupBy(_PART).applyInArrow(run, "part long, kind string, payload binary")
+    reduced = reduced.persist()  # collected, then its quarantine written: computed once
+    try:
+        whole = combine_parts(_collect(reduced))
+        if whole.episodes.empty:
+            raise InputFileError(
+                read.source,
+                f"has no valid rows (all {whole.rows['read']:,} rows were quarantined)",
+                "see why with quarantine_path= (--quarantine)",
+            )
+        if quarantine_path is not None:
+            _write_quarantine(reduced, read.columns, str(quarantine_path))
+    finally:
+        _guarded(reduced.unpersist)
+    return whole
 
 
 def _collect(reduced: SparkFrame) -> list[Any]:

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from ..errors import InputFileError
 from .columns import canonical_header
 from .load import LoadResult, file_sha256, validate_raw
+from .mapping import ColumnMapping
 from .readers import RawTable
 
 __all__ = [
@@ -96,14 +97,26 @@ class Partitioned:
     sha256: str
 
 
-def patient_column(names: list[str], where: str | Path) -> str:
-    """The input column that holds the patient id (as the loader would recognise it).
+def patient_column(
+    names: list[str], where: str | Path, mapping: ColumnMapping | None = None
+) -> str:
+    """The input column that holds the patient id, as the loader would find it: named so by
+    ``mapping`` (its ``columns``, or a REDCap record id), else recognised by its header.
 
     Examples
     --------
     >>> patient_column(["Patient ID", "Soreness"], "x.parquet")
     'Patient ID'
+    >>> patient_column(["MRN", "pain"], "x.parquet", ColumnMapping(columns={"MRN": "patient_id"}))
+    'MRN'
     """
+    if mapping is not None:
+        named = [src for src, target in mapping.columns.items() if target == "patient_id"]
+        if mapping.redcap is not None:
+            named.append(mapping.redcap.record)
+        for source in named:
+            if source in names:
+                return source
     canonical = canonical_header(pd.Index(names), where)
     found = [raw for raw, name in canonical.items() if name == "patient_id"]
     if not found:
@@ -136,8 +149,10 @@ def partition_dataset(
     *,
     rows_per_part: int = 1_000_000,
     memory_limit: str = "1GB",
+    mapping: ColumnMapping | None = None,
 ) -> Partitioned:
-    """Rewrite a Parquet folder into parts of about ``rows_per_part`` rows, split by patient.
+    """Rewrite a Parquet folder into parts of about ``rows_per_part`` rows, split by patient
+    (its column found as the loader finds it, ``mapping`` included).
 
     DuckDB does the work in a streaming query under ``memory_limit`` (spilling to
     ``work_dir`` if it must); a patient's rows all land in one part, whichever files they came
@@ -154,7 +169,7 @@ def partition_dataset(
     """
     folder = Path(folder)
     files = dataset_files(folder)
-    patient = patient_column(pq.read_schema(files[0]).names, files[0])
+    patient = patient_column(pq.read_schema(files[0]).names, files[0], mapping)
     work = Path(work_dir)
     out = work / "parts"
     names = [str(p) for p in files]
