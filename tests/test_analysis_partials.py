@@ -9,6 +9,7 @@ import pytest
 
 from recovery_toolkit import analysis, generate_logs
 from recovery_toolkit.analysis.adherence import adherence_counts, adherence_from_counts
+from recovery_toolkit.analysis.comparison import logrank_counts, logrank_from_counts
 from recovery_toolkit.analysis.followup import (
     completeness_counts,
     completeness_from_counts,
@@ -17,6 +18,11 @@ from recovery_toolkit.analysis.followup import (
 )
 from recovery_toolkit.analysis.funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
 from recovery_toolkit.analysis.red_flags import red_flag_counts, red_flag_from_counts
+from recovery_toolkit.analysis.resolution import (
+    km_curve_from_counts,
+    resolution_counts,
+    time_to_resolution_from_counts,
+)
 from recovery_toolkit.analysis.spc import p_chart_from_counts, spc_counts
 from recovery_toolkit.analysis.table_one import (
     table_one_from_tallies,
@@ -135,3 +141,34 @@ def test_weighted_quantiles_are_numpys_on_the_repeated_values():
         counts = rng.integers(1, 9, size=len(values))
         q = float(rng.choice([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]))
         assert weighted_quantile(values, counts, q) == np.quantile(np.repeat(values, counts), q)
+
+
+@pytest.mark.parametrize(("parts", "seed"), [(2, 8), (9, 9)])
+def test_time_to_resolution_km_and_logrank_from_the_counts_of_parts(parts, seed):
+    """Patients with several episodes (patient-robust median intervals), stratified log-rank."""
+    _, observed = clustered_scenario(300, rng=5)
+    episodes = analysis.episode_table(observed)
+    episodes["site"] = np.where(np.arange(len(episodes)) % 3, "north", "south")
+    episodes["treatment_type"] = episodes["treatment_type"].where(
+        np.arange(len(episodes)) % 2 == 0, "physical_therapy"
+    )
+    split = _split_by_patient(episodes, parts, seed)
+    counts = [resolution_counts(p) for p in split]
+    pd.testing.assert_frame_equal(
+        time_to_resolution_from_counts(counts),
+        analysis.time_to_resolution(episodes),
+        check_exact=True,
+    )
+    pd.testing.assert_frame_equal(
+        km_curve_from_counts(counts), analysis.km_curve(episodes), check_exact=True
+    )
+    for strata in (None, "site"):
+        whole = analysis.logrank(episodes, strata=strata)
+        combined = logrank_from_counts(
+            [logrank_counts(p, strata=strata) for p in split], strata=strata
+        )
+        assert (combined.statistic, combined.dof, combined.groups) == (
+            whole.statistic,
+            whole.dof,
+            whole.groups,
+        )

@@ -37,10 +37,17 @@ from .clustering import patient_codes
 from .cox import CoxFit, fit_cox
 from .intervals import Z95
 from .model_curve import sample_for_model
+from .partials import add_counts
 from .resolution import sore_episodes
 from .settings import Settings, resolve
 
-__all__ = ["LogRankResult", "hazard_ratios", "logrank"]
+__all__ = [
+    "LogRankResult",
+    "hazard_ratios",
+    "logrank",
+    "logrank_counts",
+    "logrank_from_counts",
+]
 
 #: The reference treatment type of :func:`hazard_ratios` (the first present one otherwise).
 REFERENCE = "chiropractic"
@@ -68,21 +75,23 @@ class LogRankResult:
 
 
 def _logrank_terms(
-    time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: int
+    time: np.ndarray, event: np.ndarray, group: np.ndarray, groups: int, weight: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed minus expected events per group and their covariance, from event and at-risk
-    counts per distinct time and group (the textbook terms, as ``survdiff`` computes them)."""
+    counts per distinct time and group (the textbook terms, as ``survdiff`` computes them);
+    ``weight``: how many episodes each (time, event, group) row stands for."""
     times, at = np.unique(time, return_inverse=True)
     cells = at * groups + group
-    events = np.bincount(cells[event], minlength=len(times) * groups).reshape(-1, groups)
-    leaving = np.bincount(cells, minlength=len(times) * groups).reshape(-1, groups)
-    at_risk = leaving[::-1].cumsum(axis=0)[::-1].astype(float)  # still in the study at t
-    n, d = at_risk.sum(axis=1), events.sum(axis=1).astype(float)
+    size = len(times) * groups
+    events = np.bincount(cells[event], weights=weight[event], minlength=size).reshape(-1, groups)
+    leaving = np.bincount(cells, weights=weight, minlength=size).reshape(-1, groups)
+    at_risk = leaving[::-1].cumsum(axis=0)[::-1]  # still in the study at t
+    n, d = at_risk.sum(axis=1), events.sum(axis=1)
     share = at_risk / n[:, None]
     observed_minus_expected = (events - d[:, None] * share).sum(axis=0)
-    weight = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
-    covariance = np.einsum("t,tg,th->gh", weight, share, -share)
-    covariance[np.diag_indices(groups)] += (weight[:, None] * share).sum(axis=0)
+    weight_t = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
+    covariance = np.einsum("t,tg,th->gh", weight_t, share, -share)
+    covariance[np.diag_indices(groups)] += (weight_t[:, None] * share).sum(axis=0)
     return observed_minus_expected, covariance
 
 
@@ -94,13 +103,13 @@ def _chi_square(u: np.ndarray, v: np.ndarray) -> float:
         return float(u @ np.linalg.pinv(v) @ u)
 
 
-def _strata_codes(episodes: pd.DataFrame, strata: str | None) -> np.ndarray:
-    """One code per episode: its stratum (a missing value is a stratum of its own)."""
+def _strata_labels(episodes: pd.DataFrame, strata: str | None) -> np.ndarray:
+    """One label per episode: its stratum (a missing value is a stratum of its own, "")."""
     if not strata:
-        return np.zeros(len(episodes), dtype=np.int64)
+        return np.full(len(episodes), "", dtype=object)
     if strata not in episodes.columns:
         raise ValueError(f"strata={strata!r} is not a column of the episode table; use 'site'")
-    return pd.factorize(episodes[strata].astype("str").fillna(""))[0]
+    return episodes[strata].astype("str").fillna("").to_numpy(dtype=object)
 
 
 def logrank(
@@ -112,7 +121,8 @@ def logrank(
     strata: str | None = None,
 ) -> LogRankResult:
     """Log-rank test that time to resolution is the same in every group, optionally within
-    strata (``strata=``, default ``settings.stratify_by``).
+    strata (``strata=``, default ``settings.stratify_by``); :func:`logrank_from_counts` of
+    :func:`logrank_counts`, the same in every engine.
 
     Only sore episodes enter. Returns NaN statistics and warns when fewer than two groups
     have episodes.
@@ -126,23 +136,66 @@ def logrank(
     (1, 2.882, 0.09)
     """
     strata = strata if strata is not None else resolve(settings).stratify_by
-    episodes = sore_episodes(episodes)
-    groups = episodes[by].astype("str")
-    present = tuple(sorted(groups.unique()))
+    counts = logrank_counts(episodes, by=by, strata=strata)
+    return logrank_from_counts([counts], caution=caution, strata=strata)
+
+
+def logrank_counts(
+    episodes: pd.DataFrame, *, by: str = "treatment_type", strata: str | None = None
+) -> pd.DataFrame:
+    """The mergeable part of :func:`logrank`: sore episodes per stratum, group, time and
+    whether they resolved then (whole numbers that add up over any split of the episodes).
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"g": ["a", "a", "b"], "time": [1, 1, 8], "resolved": [True] * 3})
+    >>> logrank_counts(eps, by="g")["episodes"].tolist()
+    [2, 1]
+    """
+    sore = sore_episodes(episodes)
+    layer = _strata_labels(sore, strata)
+    frame = pd.DataFrame(
+        {
+            "stratum": layer,
+            "group": sore[by].astype("str").to_numpy(),
+            "time": sore["time"].to_numpy(dtype=float),
+            "event": sore["resolved"].to_numpy(dtype=bool),
+        }
+    )
+    keys = ["stratum", "group", "time", "event"]
+    counts = frame.groupby(keys, sort=True).size().rename("episodes").reset_index()
+    return counts.astype({"episodes": "int64"})
+
+
+def logrank_from_counts(
+    counts: list[pd.DataFrame], *, caution: str = "", strata: str | None = None
+) -> LogRankResult:
+    """:func:`logrank` from the :func:`logrank_counts` of any split of the episodes.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"stratum": [""] * 2, "group": ["a", "b"], "time": [1.0, 8.0],
+    ...                      "event": [True, True], "episodes": [2, 2]})
+    >>> logrank_from_counts([part, part]).dof
+    1
+    """
+    table = add_counts(counts, ["stratum", "group", "time", "event"])
+    present = tuple(sorted(table["group"].unique()))
     if len(present) < 2:
         warnings.warn(
-            "the log-rank test needs two groups or more", RecoveryToolkitWarning, stacklevel=2
+            "the log-rank test needs two groups or more", RecoveryToolkitWarning, stacklevel=3
         )
         return LogRankResult(np.nan, 0, np.nan, present, caution, strata or "")
-    time = episodes["time"].to_numpy(dtype=float)
-    event = episodes["resolved"].to_numpy(dtype=bool)
-    code = pd.Categorical(groups, categories=present).codes
-    layer = _strata_codes(episodes, strata)
+    code = pd.Categorical(table["group"], categories=present).codes.astype(np.int64)
     u = np.zeros(len(present))
     v = np.zeros((len(present), len(present)))
+    layer = table["stratum"].to_numpy()
+    time = table["time"].to_numpy(dtype=float)
+    event = table["event"].to_numpy(dtype=bool)
+    weight = table["episodes"].to_numpy(dtype=float)
     for stratum in np.unique(layer):
         here = layer == stratum
-        du, dv = _logrank_terms(time[here], event[here], code[here], len(present))
+        du, dv = _logrank_terms(time[here], event[here], code[here], len(present), weight[here])
         u, v = u + du, v + dv
     statistic = _chi_square(u, v)
     dof = len(present) - 1
@@ -200,7 +253,7 @@ def hazard_ratios(
     others = [t for t in order if t != reference]
     types = sore["treatment_type"].astype("str").to_numpy()
     exog = np.column_stack([(types == t).astype(float) for t in others])
-    fit = _cox(sore, exog, _strata_codes(sore, s.stratify_by))
+    fit = _cox(sore, exog, pd.factorize(_strata_labels(sore, s.stratify_by))[0])
     errors = np.full(len(others), np.nan) if fit is None else fit.standard_errors
     rows = [{"treatment_type": reference, "hr": 1.0}]
     for i, name in enumerate(others):

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .clustering import km_band, loglog_interval, patient_codes
+from .clustering import PatientBlocks, km_band, patient_codes, pattern_km_band
 from .episodes import ALL_FLAGS, groups
 from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
 from .partials import add_counts
@@ -43,7 +43,6 @@ __all__ = [
     "red_flag_incidence",
     "red_flag_counts",
     "red_flag_from_counts",
-    "PatientBlocks",
     "rate_ratios",
     "flag_days_at_risk",
     "cumulative_incidence",
@@ -179,48 +178,6 @@ def red_flag_counts(
     return table
 
 
-class PatientBlocks:
-    """Episodes grouped by patient once, to list many per-episode codes as patterns.
-
-    A patient's pattern is their episodes' codes, sorted and joined by commas.
-
-    Examples
-    --------
-    >>> PatientBlocks(np.array([0, 1, 1, 2])).patterns(np.array([5, 9, 3, 5]))
-    (['5', '3,9'], [2, 1])
-    """
-
-    def __init__(self, patients: np.ndarray) -> None:
-        self.order = np.argsort(patients, kind="stable")
-        patient = patients[self.order]
-        change = np.r_[True, patient[1:] != patient[:-1]] if len(patient) else np.zeros(0, bool)
-        starts = np.flatnonzero(change)
-        sizes = np.diff(np.r_[starts, len(patient)]).astype(np.int64)
-        # the positions of each patient's episodes, one block per number of episodes
-        self.blocks = [
-            (starts[sizes == size][:, None] + np.arange(size)) for size in np.unique(sizes)
-        ]
-
-    def patterns(self, codes: np.ndarray) -> tuple[list[str], list[int]]:
-        """The distinct patterns of ``codes`` (one per episode) and their patients."""
-        code = codes[self.order]
-        base = int(code.max()) + 1 if len(code) else 1
-        found: list[str] = []
-        counts: list[int] = []
-        for positions in self.blocks:
-            block = np.sort(code[positions], axis=1)
-            size = block.shape[1]
-            if size * np.log2(base) < 62:  # each row as one base-`base` number: a fast unique
-                key = block @ (base ** np.arange(size - 1, -1, -1, dtype=np.int64))
-                _, index, times = np.unique(key, return_index=True, return_counts=True)
-                rows = block[index]
-            else:
-                rows, times = np.unique(block, axis=0, return_counts=True)
-            found += [",".join(map(str, row)) for row in rows.tolist()]
-            counts += times.tolist()
-        return found, counts
-
-
 def red_flag_from_counts(
     counts: list[pd.DataFrame],
     settings: Settings | None = None,
@@ -304,36 +261,11 @@ def _incidence(patterns: list[np.ndarray], weights: np.ndarray, window: int) -> 
 def _pattern_cumulative(
     patterns: list[np.ndarray], weights: np.ndarray, window: int
 ) -> dict[str, float]:
-    """:func:`cumulative_incidence` from patient patterns: Kaplan–Meier from the counts per
-    day, and the robust variance of log S as the count-weighted sum of each pattern's squared
-    influence total (Williams 1995; Greenwood's when every patient has one episode)."""
+    """:func:`cumulative_incidence` from patient patterns (:func:`.pattern_km_band`)."""
     nan = {"cumulative_ci_low": np.nan, "cumulative_ci_high": np.nan}
-    episode = np.repeat(np.arange(len(patterns)), [len(p) for p in patterns])
-    code = np.concatenate(patterns) if patterns else np.zeros(0, dtype=np.int64)
-    day, event = code >> 1, (code & 1).astype(bool)
-    if not event.any():
+    if not any((p & 1).any() for p in patterns):
         return nan | {"cumulative_incidence": 0.0}
-    width = int(max(window, day.max())) + 1
-    weight = weights[episode].astype(float)
-    leaving = np.bincount(day, weights=weight, minlength=width)
-    happened = np.bincount(day[event], weights=weight[event], minlength=width)
-    risk = np.cumsum(leaving[::-1])[::-1]
-    left = risk - happened
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hazard = np.where(risk > 0, happened / risk, 0.0)
-        step = np.where(left > 0, 1.0 / left, 0.0)
-    survival = np.cumprod(1 - hazard)
-    running = np.cumsum(hazard * step)
-    own = running[day] - np.where(event, step[day], 0.0)  # an episode's term from its day
-    grid = np.arange(width)
-    term = np.where(grid >= day[:, None], own[:, None], running[None, :])  # episode x day
-    totals = np.zeros((len(patterns), width))
-    np.add.at(totals, episode, term)
-    variance = weights.astype(float) @ totals**2
-    se = np.where(survival > 0, np.sqrt(variance), np.nan)
-    low, high = loglog_interval(survival, se)
-    if not event[day <= window].any():  # no event by the window's end: S is 1, no band
-        return nan | {"cumulative_incidence": 1 - float(survival[window])}
+    survival, low, high = pattern_km_band(patterns, weights, window)
     return {
         "cumulative_incidence": 1 - float(survival[window]),
         "cumulative_ci_low": 1 - float(high[window]),

@@ -32,9 +32,10 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TimeToResolutionTable, empty_table
-from .clustering import km_band, patient_clusters
+from .clustering import PatientBlocks, patient_codes, pattern_km_band
 from .episodes import groups
 from .intervals import Z95
+from .partials import add_counts
 from .settings import Settings, resolve
 
 __all__ = [
@@ -42,7 +43,10 @@ __all__ = [
     "sore_episodes",
     "kaplan_meier",
     "km_curve",
+    "km_curve_from_counts",
+    "resolution_counts",
     "time_to_resolution",
+    "time_to_resolution_from_counts",
     "survival_at",
     "survival_band",
 ]
@@ -117,7 +121,8 @@ def km_curve(
     by: str = "treatment_type",
     window_days: int | None = None,
 ) -> pd.DataFrame:
-    """The Kaplan–Meier step curve per group, one row per day ``0..window_days``.
+    """The Kaplan–Meier step curve per group, one row per day ``0..window_days``
+    (:func:`km_curve_from_counts` of :func:`resolution_counts`: the same in every engine).
 
     Columns: ``by, day, at_risk, events, censored, survival, resolved_share`` (1 − S).
 
@@ -127,29 +132,115 @@ def km_curve(
     >>> km_curve(eps, by="g", window_days=3)["survival"].round(3).tolist()
     [1.0, 0.667, 0.333, 0.333]
     """
-    days = np.arange(resolve(settings, window_days=window_days).window_days + 1)
+    s = resolve(settings, window_days=window_days)
+    return km_curve_from_counts([resolution_counts(episodes, s, by=by)], s, by=by)
+
+
+def resolution_counts(
+    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+) -> pd.DataFrame:
+    """The mergeable part of :func:`time_to_resolution` and :func:`km_curve`: per group, the
+    episodes of each population (``measure``: ``episodes``, ``baseline_missing``,
+    ``no_reaction``, ``sore_episodes``) and the sore episodes' patient *patterns* (``measure``
+    ``pattern``: a patient's episodes as sorted codes ``2·time + resolved``), with counts that
+    add up over any split of the patients.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"g": ["a"] * 3, "patient_id": ["p", "p", "q"], "time": [1, 4, 2],
+    ...                     "resolved": [True, False, True]})
+    >>> resolution_counts(eps, by="g").query("measure == 'pattern'")["pattern"].tolist()
+    ['5', '3,8']
+    """
+    del settings  # the milestones and the window enter when the counts are combined
+    found: dict[str, list[object]] = {by: [], "measure": [], "pattern": [], "count": []}
+
+    def add(group: object, measure: str, patterns: list[str], counts: list[int]) -> None:
+        found[by] += [group] * len(patterns)
+        found["measure"] += [measure] * len(patterns)
+        found["pattern"] += patterns
+        found["count"] += counts
+
+    for group, part in groups(episodes, by, ["population", "time", "resolved", "patient_id"]):
+        populations = _populations(part)
+        for measure in _POPULATIONS:
+            add(group, measure, [""], [int(populations[measure])])
+        sore = sore_episodes(part)
+        codes = 2 * sore["time"].to_numpy(dtype=np.int64) + sore["resolved"].to_numpy(dtype=bool)
+        patterns, counts = PatientBlocks(patient_codes(sore)).patterns(codes)
+        add(group, "pattern", patterns, counts)
+    table = pd.DataFrame(found).astype({"measure": "str", "pattern": "str", "count": "int64"})
+    if isinstance(episodes[by].dtype, pd.CategoricalDtype):  # groups in category order
+        table[by] = table[by].astype(episodes[by].dtype)
+    return table
+
+
+#: The populations :func:`resolution_counts` counts per group.
+_POPULATIONS = ("episodes", "baseline_missing", "no_reaction", "sore_episodes")
+
+
+def _groups_of(
+    counts: list[pd.DataFrame], by: str
+) -> list[tuple[object, dict[str, int], list[np.ndarray], np.ndarray]]:
+    """Per group: its population counts, and its patterns with their patient counts."""
+    table = add_counts(counts, [by, "measure", "pattern"]) if counts else pd.DataFrame()
+    out: list[tuple[object, dict[str, int], list[np.ndarray], np.ndarray]] = []
+    if table.empty:
+        return out
+    for group, part in table.groupby(by, observed=True, sort=True):
+        measure = part["measure"].to_numpy()
+        count = part["count"].to_numpy(dtype=np.int64)
+        populations = {m: int(count[measure == m].sum()) for m in _POPULATIONS}
+        shown = measure == "pattern"
+        patterns = [np.array(p.split(","), dtype=np.int64) for p in part["pattern"][shown]]
+        out.append((group, populations, patterns, count[shown]))
+    return out
+
+
+def km_curve_from_counts(
+    counts: list[pd.DataFrame],
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    window_days: int | None = None,
+) -> pd.DataFrame:
+    """:func:`km_curve` from the :func:`resolution_counts` of any split of the patients.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"g": ["a"] * 2, "measure": ["pattern"] * 2,
+    ...                      "pattern": ["3", "7"], "count": [1, 1]})
+    >>> km_curve_from_counts([part], window_days=3, by="g")["survival"].tolist()
+    [1.0, 0.5, 0.5, 0.0]
+    """
+    days = resolve(settings, window_days=window_days).window_days
+    columns = [by, "day", "at_risk", "events", "censored", "survival", "resolved_share"]
     parts = []
-    for group, rows in groups(sore_episodes(episodes), by, ["time", "resolved"]):
-        time = rows["time"].to_numpy(dtype=float)
-        event = rows["resolved"].to_numpy(dtype=bool)
-        survival = survival_at(kaplan_meier(time, event), days)
+    for group, _, patterns, weights in _groups_of(counts, by):
+        if not patterns:
+            continue
+        code = np.concatenate(patterns)
+        weight = np.repeat(weights, [len(p) for p in patterns])
+        day, event = code >> 1, (code & 1).astype(bool)
+        width = int(max(days, day.max())) + 1
+        leaving = np.bincount(day, weights=weight, minlength=width).astype(np.int64)
+        happened = np.bincount(day[event], weights=weight[event], minlength=width)
+        survival = pattern_km_band(patterns, weights, days)[0]
         parts.append(
             pd.DataFrame(
                 {
                     by: group,
-                    "day": days,
-                    "at_risk": (time[None, :] >= days[:, None]).sum(axis=1),
-                    "events": ((time[None, :] == days[:, None]) & event[None, :]).sum(axis=1),
-                    "censored": ((time[None, :] == days[:, None]) & ~event[None, :]).sum(axis=1),
+                    "day": np.arange(days + 1),
+                    "at_risk": np.cumsum(leaving[::-1])[::-1][: days + 1],
+                    "events": happened.astype(np.int64)[: days + 1],
+                    "censored": (leaving - happened.astype(np.int64))[: days + 1],
                     "survival": survival,
                     "resolved_share": 1 - survival,
                 }
             )
         )
     if not parts:
-        return pd.DataFrame(
-            columns=[by, "day", "at_risk", "events", "censored", "survival", "resolved_share"]
-        )
+        return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -180,6 +271,28 @@ def time_to_resolution(
     (2.0, 0.5)
     """
     s = resolve(settings, milestone_days=milestone_days)
+    return time_to_resolution_from_counts([resolution_counts(episodes, s, by=by)], s, by=by)
+
+
+def time_to_resolution_from_counts(
+    counts: list[pd.DataFrame],
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    milestone_days: tuple[int, ...] | None = None,
+) -> pd.DataFrame:
+    """:func:`time_to_resolution` from the :func:`resolution_counts` of any split of the
+    patients (Kaplan–Meier and its patient-robust band from the patterns,
+    :func:`~recovery_toolkit.analysis.clustering.pattern_km_band`).
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"g": ["a"] * 3, "measure": ["episodes", "sore_episodes", "pattern"],
+    ...                      "pattern": ["", "", "3"], "count": [2, 2, 2]})
+    >>> float(time_to_resolution_from_counts([part, part], by="g")["median_days"].iloc[0])
+    1.0
+    """
+    s = resolve(settings, milestone_days=milestone_days)
     days = s.milestone_days
     seen = _last_visible_day(s)
     if any(d > seen for d in days):
@@ -190,28 +303,39 @@ def time_to_resolution(
             stacklevel=2,
         )
     rows = []
-    for group, part in groups(episodes, by, ["population", "time", "resolved", "patient_id"]):
-        counts = _populations(part)
-        sore = sore_episodes(part)
-        time = sore["time"].to_numpy(dtype=float)
-        event = sore["resolved"].to_numpy(dtype=bool)
-        fit = kaplan_meier(time, event) if len(sore) else None
-        low, high = (np.nan, np.nan)
-        if fit is not None:  # Greenwood's band, or cluster-robust where patients repeat
-            _, band_low, band_high = km_band(time, event, patient_clusters(sore), int(time.max()))
-            low, high = _median_ci(fit, group, len(sore), (band_low, band_high))
-        survival = survival_at(fit, np.array(days)) if fit is not None else np.full(len(days), 1)
+    for group, populations, patterns, weights in _groups_of(counts, by):
+        with_baseline = populations["episodes"] - populations["baseline_missing"]
+        no_reaction = populations["no_reaction"]
+        sizes = np.array([len(p) for p in patterns], dtype=np.int64)
+        events = np.array([int((p & 1).sum()) for p in patterns], dtype=np.int64)
+        n_sore, resolved = int(weights @ sizes), int(weights @ events)
+        median = low = high = np.nan
+        survival = np.ones(len(days))
+        if n_sore:
+            last = int(max(max(days), *(int(p.max() >> 1) for p in patterns)))
+            curve, band_low, band_high = pattern_km_band(patterns, weights, last)
+            below = np.flatnonzero(curve <= 0.5 + 1e-12)
+            median = float(below[0]) if len(below) else np.nan
+            latest = int(max(int(p.max() >> 1) for p in patterns))  # the band's last day
+            low, high = _median_ci(
+                median, group, n_sore, (band_low[: latest + 1], band_high[: latest + 1])
+            )
+            survival = curve[list(days)]
         rows.append(
             {
                 by: group,
-                **counts,
-                "resolved": int(event.sum()),
-                "censored": int((~event).sum()),
-                "median_days": _median(fit) if fit is not None else np.nan,
+                "episodes": populations["episodes"],
+                "baseline_missing": populations["baseline_missing"],
+                "no_reaction": no_reaction,
+                "no_reaction_share": no_reaction / with_baseline if with_baseline else np.nan,
+                "sore_episodes": n_sore,
+                "resolved": resolved,
+                "censored": n_sore - resolved,
+                "median_days": median,
                 "median_ci_low": low,
                 "median_ci_high": high,
                 **{
-                    f"resolved_by_day_{d}": (1 - v if d <= seen and fit is not None else np.nan)
+                    f"resolved_by_day_{d}": (1 - v if d <= seen and n_sore else np.nan)
                     for d, v in zip(days, survival, strict=True)
                 },
             }
@@ -283,7 +407,7 @@ def survival_band(fit: SurvfuncRight, *, z: float = Z95) -> tuple[np.ndarray, np
 
 
 def _median_ci(
-    fit: SurvfuncRight, group: object, n: int, band: tuple[np.ndarray, np.ndarray]
+    median: float, group: object, n: int, band: tuple[np.ndarray, np.ndarray]
 ) -> tuple[float, float]:
     """Days where the 95 % band of S(t) (low and high on days 0, 1, ...) crosses 0.5 (R
     survival's method, log-log band)."""
@@ -294,7 +418,7 @@ def _median_ci(
             stacklevel=3,
         )
         return np.nan, np.nan
-    if np.isnan(_median(fit)):
+    if np.isnan(median):
         warnings.warn(
             f"{group}: fewer than half of the episodes resolved, so the median is not reached",
             RecoveryToolkitWarning,

@@ -39,7 +39,7 @@ from .adherence import adherence_counts, adherence_from_counts
 from .alerts import alert_counts
 from .alerts import alerts as list_alerts
 from .clustering import interval_method_from_counts, repeat_patient_counts
-from .comparison import LogRankResult, hazard_ratios, logrank
+from .comparison import LogRankResult, hazard_ratios, logrank_counts, logrank_from_counts
 from .curves import last_day_counts, recovery_curve, with_at_risk_from_counts
 from .dropout import resolution_milestones
 from .episodes import episode_table
@@ -54,7 +54,12 @@ from .funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
 from .landmark import adherence_landmark
 from .model_curve import recovery_curve_model
 from .red_flags import red_flag_counts, red_flag_from_counts
-from .resolution import km_curve, sore_episodes, time_to_resolution
+from .resolution import (
+    km_curve_from_counts,
+    resolution_counts,
+    sore_episodes,
+    time_to_resolution_from_counts,
+)
 from .settings import Settings, resolve
 from .spc import p_chart_from_counts, spc_counts
 from .table_one import table_one_from_tallies, table_one_tallies
@@ -265,6 +270,8 @@ def part_counts(episodes: pd.DataFrame, settings: Settings) -> dict[str, pd.Data
         "table_one": table_one_tallies(episodes, settings),
         "last_days": last_day_counts(episodes),
         "repeat_patients": repeat_patient_counts(episodes),
+        "resolution": resolution_counts(episodes, settings),
+        "logrank": logrank_counts(episodes, strata=settings.stratify_by),
     }
 
 
@@ -297,6 +304,9 @@ def tables_from_counts(
         "funnel": funnel_from_counts(counts["funnel"], settings),
         "funnel_mix": unit_mix_from_counts(counts["funnel"]),
         "intervals": interval_method_from_counts(counts["repeat_patients"]),
+        "time_to_resolution": time_to_resolution_from_counts(counts["resolution"], settings),
+        "km": km_curve_from_counts(counts["resolution"], settings),
+        "logrank": _test_table(logrank_from_counts(counts["logrank"], strata=settings.stratify_by)),
         **dict(
             zip(
                 ("table_one", "table_one_counts"),
@@ -342,7 +352,7 @@ def cohort_tables(
         curve = with_at_risk_from_counts(curve, counts["last_days"])
     summary = {
         "recovery_curve": _type_order(curve, "day"),
-        "time_to_resolution": _type_order(time_to_resolution(episodes, settings)),
+        "time_to_resolution": _type_order(merged["time_to_resolution"]),
         "resolution_milestones": _type_order(resolution_milestones(sore, settings), "day"),
         "hazard_ratios": hazard_ratios(sore, settings),
         "red_flag_incidence": _type_order(merged["red_flag_incidence"], "flag"),
@@ -358,8 +368,8 @@ def cohort_tables(
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
     tables["alert_counts"] = alert_counts(alerts)
     tables.update(
-        km=km_curve(sore, settings),
-        logrank=_test_table(logrank(sore, settings)),
+        km=merged["km"],
+        logrank=merged["logrank"],
         intervals=merged["intervals"],
         table_one=merged["table_one"],
         table_one_counts=merged["table_one_counts"],

@@ -267,7 +267,7 @@ def _session(
         builder = SparkSession.builder.master(master).appName("recovery-toolkit")
         builder = builder.config("spark.ui.enabled", "false")
         builder = builder.config("spark.ui.showConsoleProgress", "false")
-        log = Path(__file__).with_name("log4j2.properties")  # errors only, not start-up chatter
+        log = Path(__file__).with_name("log4j2.properties")  # Spark's own log off: one-line errors
         builder = builder.config(
             "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log}"
         )
