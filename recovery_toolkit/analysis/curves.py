@@ -173,11 +173,19 @@ def last_day_counts(last_days: pd.DataFrame, *, by: str = "treatment_type") -> p
     0  a         0         1
     1  a         5         2
     """
-    frame = pd.DataFrame(
-        {by: last_days[by].astype("str").to_numpy(), "last_day": last_days["last_day"].to_numpy()}
+    group, names = pd.factorize(last_days[by].astype("str"), sort=True)
+    day = last_days["last_day"].to_numpy(dtype=np.int64)
+    known = group >= 0  # an episode without a group counts in none
+    width = int(day.max(initial=0)) + 1
+    counts = np.bincount(group[known] * width + day[known], minlength=len(names) * width)
+    seen = np.flatnonzero(counts)
+    return pd.DataFrame(
+        {
+            by: pd.Series(np.asarray(names)[seen // width], dtype="str"),
+            "last_day": (seen % width).astype(np.int64),
+            "episodes": counts[seen].astype(np.int64),
+        }
     )
-    counts = frame.groupby([by, "last_day"], sort=True).size().rename("episodes").reset_index()
-    return counts.astype({"last_day": "int64", "episodes": "int64"})
 
 
 def with_at_risk_from_counts(

@@ -146,15 +146,21 @@ def _unit_counts(episodes: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.Da
         if unit_type not in episodes.columns:
             continue
         known = episodes[unit_type].notna().to_numpy()
-        frame = pd.DataFrame(
+        unit, units = pd.factorize(episodes.loc[known, unit_type].astype("str"), sort=True)
+        kind, kinds = pd.factorize(episodes.loc[known, "treatment_type"].astype("str"), sort=True)
+        cell = unit * len(kinds) + kind  # one cell per unit and type, in sorted order
+        size = len(units) * len(kinds)
+        sums = {"episodes": np.bincount(cell, minlength=size)}
+        for name, v in values.items():
+            sums[name] = np.bincount(cell, weights=np.asarray(v)[known], minlength=size)
+        seen = np.flatnonzero(sums["episodes"])
+        counts = pd.DataFrame(
             {
-                "unit": episodes.loc[known, unit_type].astype("str").to_numpy(),
-                "treatment_type": episodes.loc[known, "treatment_type"].astype("str").to_numpy(),
-                "episodes": np.ones(int(known.sum()), dtype=np.int64),
-                **{name: np.asarray(v)[known].astype(np.int64) for name, v in values.items()},
+                "unit": pd.Series(np.asarray(units)[seen // len(kinds)], dtype="str"),
+                "treatment_type": pd.Series(np.asarray(kinds)[seen % len(kinds)], dtype="str"),
+                **{name: total[seen].astype(np.int64) for name, total in sums.items()},
             }
         )
-        counts = frame.groupby(["unit", "treatment_type"], sort=True).sum().reset_index()
         parts.append(counts.assign(unit_type=unit_type))
     if not parts:
         empty = {c: pd.Series([], dtype="str") for c in keys}
