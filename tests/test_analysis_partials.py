@@ -172,3 +172,14 @@ def test_time_to_resolution_km_and_logrank_from_the_counts_of_parts(parts, seed)
             whole.dof,
             whole.groups,
         )
+
+
+def test_completeness_and_table_one_use_the_window_of_the_episode_table():
+    """An episode table built with a 21-day window: completeness over 22 days, settings or not."""
+    logs = generate_logs(80, rng=12, notes=False)
+    episodes = analysis.episode_table(logs, analysis.Settings(window_days=21))
+    table = analysis.completeness(episodes)  # no settings given
+    by_type = episodes.groupby("treatment_type", observed=True)["completeness"].mean()
+    np.testing.assert_allclose(table["mean_completeness"], by_type.to_numpy(), rtol=1e-12)
+    overall = analysis.table_one(episodes).loc["completeness", "overall"]
+    assert overall.startswith(f"{episodes['completeness'].mean():.1f}")

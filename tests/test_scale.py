@@ -151,3 +151,30 @@ def test_a_folder_whose_patient_column_is_named_by_a_mapping(tmp_path):
     assert results.provenance.options["parts"] >= 3
     for name in ("time_to_resolution", "red_flag_incidence", "table_one"):
         pd.testing.assert_frame_equal(results.tables[name], expected.tables[name])
+
+
+def _registry_with_spaced_ids(root):
+    """A patient's id with a non-breaking space and a tab in one file, plain in the other:
+    the loader reads one patient, so an engine must keep their rows in one part."""
+    from recovery_toolkit import generate_logs
+
+    rows = generate_logs(60, rng=4, notes=False, months=2).astype(str)
+    month = rows["log_date"].str[:7]
+    first, second = sorted(month.unique())[:2]
+    spaced = rows["patient_id"].where(month != first, rows["patient_id"] + "\u00a0\t")
+    rows = rows.assign(patient_id=spaced)
+    folder = root / "spaced"
+    folder.mkdir()
+    for name, part in rows.groupby(month):
+        part.to_parquet(folder / f"{name}.parquet", index=False)
+    rows.to_parquet(root / "spaced_whole.parquet", index=False)
+    return root / "spaced_whole.parquet", folder
+
+
+def test_ids_with_unicode_spaces_keep_a_patient_in_one_part(tmp_path):
+    whole, folder = _registry_with_spaced_ids(tmp_path)
+    expected = compute(load_logs(whole))
+    results = summarise_dataset(folder, rows_per_part=100)  # many parts
+    assert results.provenance.options["parts"] >= 5
+    for name in ("time_to_resolution", "table_one", "red_flag_incidence"):
+        pd.testing.assert_frame_equal(results.tables[name], expected.tables[name])

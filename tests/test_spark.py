@@ -233,3 +233,28 @@ def test_a_report_from_spark_has_the_numbers_of_the_file_and_says_where_the_aler
     shared = ["report", str(folder), "--engine", "spark", "--share", "-o", str(tmp_path / "s.html")]
     assert main(shared) == 0
     assert "a shared report leaves them out" in (tmp_path / "s.html").read_text()
+
+
+def test_spark_keeps_spaced_ids_together_and_a_shared_summary_writes_no_alerts(spark, tmp_path):
+    from tests.test_scale import _registry_with_spaced_ids
+
+    whole, folder = _registry_with_spaced_ids(tmp_path)
+    expected = compute(load_logs(whole))
+    on_spark = summarise_spark(folder, spark=spark, rows_per_part=100)
+    for name in ("time_to_resolution", "table_one", "red_flag_incidence"):
+        pd.testing.assert_frame_equal(on_spark.tables[name], expected.tables[name])
+    out = tmp_path / "shared"
+    assert main(["summary", str(folder), "--engine", "spark", "--share", "--out", str(out)]) == 0
+    assert not (out / "alerts").exists()  # alerts list patients: never in a shared folder
+    command = ["summary", str(folder), "--engine", "spark", "--share", "--out", str(out)]
+    assert main([*command, "--force", "--alerts", str(tmp_path / "a")]) == 2
+
+
+def test_every_row_bad_still_writes_the_quarantine_that_says_why(spark, tmp_path):
+    rows = load_logs(sample_path()).logs.head(40).astype(str).assign(soreness="12")
+    (tmp_path / "bad").mkdir()
+    rows.to_parquet(tmp_path / "bad" / "a.parquet", index=False)
+    quarantine = tmp_path / "q"
+    with pytest.raises(InputFileError, match="has no valid rows"):
+        summarise_spark(tmp_path / "bad", spark=spark, quarantine_path=str(quarantine))
+    assert len(pd.read_parquet(quarantine)) == 40

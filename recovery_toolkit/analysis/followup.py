@@ -27,6 +27,7 @@ __all__ = [
     "completeness",
     "completeness_counts",
     "completeness_from_counts",
+    "window_slots",
     "escalation",
     "logging_by_day",
     "logging_from_curve",
@@ -41,9 +42,9 @@ def completeness(
     (:func:`completeness_from_counts` of :func:`completeness_counts`: the same in every
     engine).
 
-    ``settings`` gives the window the episode table was built with (default 14 days): the mean
-    completeness is the group's logged days over ``episodes × (window_days + 1)``, in whole
-    numbers until that one division.
+    The mean completeness is the group's logged days over ``episodes × (window_days + 1)``
+    (the window the episode table was built with, :func:`window_slots`), in whole numbers
+    until that one division.
 
     Examples
     --------
@@ -61,22 +62,37 @@ def completeness_counts(
     episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
 ) -> pd.DataFrame:
     """The mergeable part of :func:`completeness`: per group, episodes, logged days in the
-    window and episodes lost to follow-up (whole numbers).
+    window, episodes lost to follow-up and the days they could have logged (whole numbers).
 
     Examples
     --------
     >>> eps = pd.DataFrame({"treatment_type": ["pt"] * 2, "days_logged": [15, 3],
     ...                     "lost_to_follow_up": [False, True]})
     >>> completeness_counts(eps).values.tolist()
-    [['pt', 2, 18, 1]]
+    [['pt', 2, 18, 1, 30]]
     """
-    del settings  # the window enters when the counts are combined
     table = episodes.groupby(by, observed=True, sort=True).agg(
         episodes=("days_logged", "size"),
         days_logged=("days_logged", "sum"),
         lost_to_follow_up=("lost_to_follow_up", "sum"),
     )
+    table["window_days"] = table["episodes"] * window_slots(episodes, settings)
     return table.astype("int64").reset_index()
+
+
+def window_slots(episodes: pd.DataFrame, settings: Settings | None = None) -> int:
+    """Days an episode can log in the window its episode table was built with: its
+    ``soreness_day_<d>`` columns (days 0..window_days), else ``settings.window_days + 1``.
+
+    Examples
+    --------
+    >>> window_slots(pd.DataFrame(columns=[f"soreness_day_{d}" for d in range(22)]))
+    22
+    >>> window_slots(pd.DataFrame({"days_logged": [3]}))
+    15
+    """
+    days = [c for c in episodes.columns if str(c).startswith("soreness_day_")]
+    return len(days) if days else resolve(settings).window_days + 1
 
 
 def completeness_from_counts(
@@ -87,13 +103,13 @@ def completeness_from_counts(
     Examples
     --------
     >>> part = pd.DataFrame({"treatment_type": ["pt"], "episodes": [2], "days_logged": [18],
-    ...                      "lost_to_follow_up": [1]})
+    ...                      "lost_to_follow_up": [1], "window_days": [30]})
     >>> float(completeness_from_counts([part, part])["mean_completeness"].iloc[0])
     0.6
     """
-    slots = resolve(settings).window_days + 1  # days an episode can log in the window
+    del settings  # the window is in the counts: episodes × days each could log
     table = add_counts(counts, [by])
-    table["mean_completeness"] = table["days_logged"] / (table["episodes"] * slots)
+    table["mean_completeness"] = table["days_logged"] / table["window_days"]
     table["lost_share"] = table["lost_to_follow_up"] / table["episodes"]
     return table[[by, "episodes", "mean_completeness", "lost_to_follow_up", "lost_share"]]
 

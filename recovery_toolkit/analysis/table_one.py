@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..schemas import TREATMENT_DTYPE, EpisodeTable
 from .episodes import groups
+from .followup import window_slots
 from .partials import add_counts
 from .resolution import in_population
 from .settings import Settings, resolve
@@ -146,11 +147,11 @@ def table_one_tallies(
     >>> t.loc[(t["group"] == "pt") & (t["measure"] == "patients"), "count"].tolist()
     [1]
     """
-    del settings  # the thresholds enter when the tallies are combined
-    rows = [_tallies(str(name), part) for name, part in groups(episodes, by, _READS)]
+    slots = window_slots(episodes, settings)  # the thresholds enter when combined
+    rows = [_tallies(str(name), part, slots) for name, part in groups(episodes, by, _READS)]
     columns = ["group", "measure", "key", "value", "count"]
     if not rows or episodes[by].isna().any():  # overall holds episodes without a group too
-        rows.append(_tallies("overall", episodes))
+        rows.append(_tallies("overall", episodes, slots))
     else:  # overall: the groups' tallies added up, but a patient is one patient
         stacked = pd.concat(rows, ignore_index=True)
         total = stacked.groupby(["measure", "key", "value"], sort=False)["count"].sum()
@@ -164,8 +165,8 @@ def table_one_tallies(
     )
 
 
-def _tallies(group: str, e: pd.DataFrame) -> pd.DataFrame:
-    """One group's tallies."""
+def _tallies(group: str, e: pd.DataFrame, slots: int) -> pd.DataFrame:
+    """One group's tallies (``slots``: days an episode can log in the window)."""
     sore = in_population(e, "sore").to_numpy() if "population" in e else np.ones(len(e), bool)
     counts = {
         "episodes": len(e),
@@ -179,6 +180,7 @@ def _tallies(group: str, e: pd.DataFrame) -> pd.DataFrame:
         "high_adherence": int((e["adherence_group"] == "high").sum()),
         "low_adherence": int((e["adherence_group"] == "low").sum()),
         "site_column": int("site" in e),  # parts with a site column (else no site count)
+        "window_days": len(e) * slots,  # days the episodes could log
     }
     frames = [
         pd.DataFrame(
@@ -254,7 +256,8 @@ def _group_order(found: np.ndarray) -> list[str]:
 def _group_counts(g: pd.DataFrame) -> dict[str, int]:
     scalar = g.loc[g["key"].eq("") & g["value"].eq(0.0)]
     found = dict(zip(scalar["measure"], scalar["count"].astype(int), strict=False))
-    return {key: int(found.get(key, 0)) for key in (*_COUNTS, "sore", "site_column")}
+    keys = (*_COUNTS, "sore", "site_column", "window_days")
+    return {key: int(found.get(key, 0)) for key in keys}
 
 
 def _histogram(g: pd.DataFrame, measure: str) -> tuple[np.ndarray, np.ndarray]:
@@ -264,7 +267,7 @@ def _histogram(g: pd.DataFrame, measure: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _group_cells(g: pd.DataFrame, n: dict[str, int], s: Settings) -> dict[str, str]:
     """Every formatted cell of one group."""
-    slots = s.window_days + 1
+    slots = n["window_days"] // n["episodes"] if n["episodes"] else s.window_days + 1
     days = _histogram(g, "days_logged")
     sites = int((g["measure"] == "site").sum())
     return {

@@ -222,7 +222,16 @@ def _spark_results(args: argparse.Namespace, settings: Settings) -> Results:
     from ..engines.spark import summarise_spark
 
     out = getattr(args, "out", None)
-    alerts = getattr(args, "alerts", None) or (None if out is None else out / "alerts")
+    alerts = getattr(args, "alerts", None)
+    if alerts is not None and args.share:
+        raise OptionError(
+            "--alerts",
+            str(alerts),
+            "lists patients and cannot go with --share",
+            "write it in a separate, internal run without --share",
+        )
+    if alerts is None and out is not None and not args.share:  # shared: no patient list
+        alerts = out / "alerts"
     quarantine = getattr(args, "quarantine", None)
     print(
         f"{PROG}: starting Spark ({args.spark_remote or args.spark_master or 'local[2]'})...",
@@ -238,6 +247,7 @@ def _spark_results(args: argparse.Namespace, settings: Settings) -> Results:
             alerts_path=None if alerts is None else str(alerts),
             mapping=args.mapping,
             date_format=args.date_format,
+            overwrite=bool(getattr(args, "force", False)),
             **({} if args.rows_per_part is None else {"rows_per_part": args.rows_per_part}),
         )
     except OptionError as exc:

@@ -34,6 +34,7 @@ import pyarrow as pa
 from .. import analysis
 from ..analysis.results import last_log_date, part_counts
 from ..analysis.settings import Settings
+from ..errors import EngineError
 from ..io.load import LoadResult
 from ..io.result import problem_table
 
@@ -147,10 +148,17 @@ def combine_parts(parts: Sequence[PartSummary]) -> Combined:
         return Combined(rows, problems, pd.DataFrame(), pd.DataFrame(), None)
     episodes = concat_parts([p.episodes for p in valid])
     episodes = episodes.sort_values("episode_id", ignore_index=True)
+    split = episodes["episode_id"].duplicated()
+    if split.any():  # the engine's split broke an episode: its tables would be wrong
+        raise EngineError(
+            "parts",
+            f"episode {episodes.loc[split, 'episode_id'].iloc[0]} was split across parts",
+            "report this: the engine must keep each patient's rows in one part",
+        )
     counts = concat_parts([p.soreness for p in valid])
     keys = ["treatment_type", "day", "soreness"]
     counts = counts.groupby(keys, observed=True, sort=True)["count"].sum().reset_index()
-    ends = [p.last_date for p in valid if p.last_date is not None]
+    ends = [p.last_date for p in parts if p.last_date is not None]  # in the window or not
     return Combined(
         rows=rows,
         problems=problems,

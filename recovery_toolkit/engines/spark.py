@@ -53,7 +53,13 @@ from ..analysis.alerts import alert_counts
 from ..analysis.results import Provenance, Results, cohort_tables, conform, notes_collected
 from ..analysis.settings import Settings, resolve
 from ..errors import EngineError, InputFileError, OptionError, RecoveryToolkitError
-from ..io.dataset import dataset_digest, patient_column, relative_name, validate_rows
+from ..io.dataset import (
+    KEY_TRIM,
+    dataset_digest,
+    patient_column,
+    relative_name,
+    validate_rows,
+)
 from ..io.mapping import ColumnMapping, load_mapping
 from .parts import (
     Combined,
@@ -109,6 +115,7 @@ def summarise_spark(
     date_format: str | None = None,
     today: dt.date | None = None,
     rows_per_part: int = 200_000,
+    overwrite: bool = False,
 ) -> SparkResults:
     """Summarise a registry with Spark, bucket by bucket on the workers.
 
@@ -131,6 +138,8 @@ def summarise_spark(
         As for :func:`~recovery_toolkit.load_logs`.
     rows_per_part : int, default 200,000
         About how many rows each bucket holds (a worker holds one bucket at a time).
+    overwrite : bool, default False
+        Replace ``quarantine_path`` and ``alerts_path`` when they exist.
 
     Returns
     -------
@@ -152,22 +161,22 @@ def summarise_spark(
     if rows_per_part < 1:
         raise OptionError("rows_per_part=", rows_per_part, "must be at least 1", "pass e.g. 200000")
     for name, path in (("quarantine_path=", quarantine_path), ("alerts_path=", alerts_path)):
-        if path is not None and _is_local(str(path)) and Path(str(path)).exists():
+        if not overwrite and path is not None and _is_local(str(path)) and Path(path).exists():
             raise OptionError(name, str(path), "already exists", "name a new folder")
     with _quiet(), notes_collected() as notes, _session(spark, master, remote) as session:
         read = _read(session, str(source))
         patient = patient_column(read.columns, read.source, mapping)
         validate_rows(_empty_frame(read.columns), source=read.source, sha256="", **options)
-        rows = read.frame.count()
+        rows = _guarded(read.frame.count)
         parts = max(1, math.ceil(rows / rows_per_part))
         keyed = read.frame.withColumn(_PART, _bucket(patient, parts))
         keyed = keyed.repartition(parts, _PART)  # one task per bucket; the group-bys reuse it
         keyed = keyed.persist()  # the alerts' pass reads the buckets again, not the input
         try:
-            whole = _summaries(keyed, read, settings, options, quarantine_path)
+            whole = _summaries(keyed, read, settings, options, quarantine_path, overwrite)
             alerts = _alerts(keyed, read, settings, options, whole.curve)
             if alerts_path is not None:
-                _guarded(alerts.write.parquet, str(alerts_path))
+                _guarded(alerts.write.mode(_mode(overwrite)).parquet, str(alerts_path))
                 alerts = session.read.parquet(str(alerts_path))
             counts = _alert_counts(alerts)
         finally:
@@ -348,11 +357,13 @@ def _located(frame: SparkFrame, table: str | None) -> SparkFrame:
     from pyspark.sql import functions as F
 
     try:
-        return frame.select(
+        located = frame.select(
             "*",
             F.col("_metadata.file_path").alias(_FILE),
             F.col("_metadata.row_index").alias(_ROW),
         )
+        located.schema  # noqa: B018 (Spark Connect analyses lazily: resolve it here)
+        return located
     except Exception:
         if table is None:
             raise
@@ -398,7 +409,7 @@ def _empty_frame(columns: list[str]) -> pd.DataFrame:
 def _bucket(patient: str, parts: int) -> Any:
     from pyspark.sql import functions as F
 
-    key = F.trim(F.col(f"`{patient}`").cast("string"))
+    key = F.regexp_replace(F.col(f"`{patient}`").cast("string"), KEY_TRIM, "")
     return F.pmod(F.xxhash64(key), F.lit(parts))
 
 
@@ -506,6 +517,7 @@ def _summaries(
     settings: Settings,
     options: dict[str, Any],
     quarantine_path: str | None,
+    overwrite: bool,
 ) -> Combined:
     """First pass: each bucket validated and summarised on the workers, the summaries
     combined here; the quarantined rows written by Spark where asked."""
@@ -516,14 +528,15 @@ def _summaries(
     reduced = reduced.persist()  # collected, then its quarantine written: computed once
     try:
         whole = combine_parts(_collect(reduced))
+        if quarantine_path is not None:  # first: it says why, when every row failed
+            _write_quarantine(reduced, read.columns, str(quarantine_path), overwrite)
         if whole.episodes.empty:
             raise InputFileError(
                 read.source,
                 f"has no valid rows (all {whole.rows['read']:,} rows were quarantined)",
-                "see why with quarantine_path= (--quarantine)",
+                "see why in the quarantined rows"
+                + ("" if quarantine_path else " (quarantine_path=, --quarantine)"),
             )
-        if quarantine_path is not None:
-            _write_quarantine(reduced, read.columns, str(quarantine_path))
     finally:
         _guarded(reduced.unpersist)
     return whole
@@ -538,7 +551,11 @@ def _collect(reduced: SparkFrame) -> list[Any]:
     return [decode(by_part[part]) for part in sorted(by_part)]
 
 
-def _write_quarantine(reduced: SparkFrame, columns: list[str], path: str) -> None:
+def _mode(overwrite: bool) -> str:
+    return "overwrite" if overwrite else "errorifexists"
+
+
+def _write_quarantine(reduced: SparkFrame, columns: list[str], path: str, overwrite: bool) -> None:
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     names = [c for c in columns if c not in (_FILE, "reasons")]
@@ -551,7 +568,7 @@ def _write_quarantine(reduced: SparkFrame, columns: list[str], path: str) -> Non
     )
     blobs = reduced.filter(reduced.kind == "quarantine").select("payload")
     rows = blobs.mapInArrow(functools.partial(_quarantine_rows, schema=arrow), schema)
-    _guarded(rows.write.parquet, path)
+    _guarded(rows.write.mode(_mode(overwrite)).parquet, path)
 
 
 class _AlertsSchema:

@@ -50,6 +50,16 @@ __all__ = [
 ]
 
 _FILE, _ROW, _PART = "source_file", "_source_row", "_part"
+
+#: Leading and trailing whitespace of a patient id, as a regular expression that DuckDB (RE2)
+#: and Spark (Java) read alike: every character Python's ``str.strip()`` or Arrow's
+#: ``utf8_trim_whitespace`` removes, and a few more. The engines split rows by the id without
+#: it, so the rows of one patient (as the loader reads the id) always land in one part.
+_SPACE = (
+    r"[\t\n\x{0B}\f\r\x{1C}-\x{1F} \x{85}\x{A0}\x{1680}\x{180E}\x{2000}-\x{200B}"
+    r"\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]"
+)
+KEY_TRIM = rf"^{_SPACE}+|{_SPACE}+$"
 _FIX = (
     "name a folder that holds the .parquet files of one export (every file with the same columns)"
 )
@@ -101,7 +111,8 @@ def patient_column(
     names: list[str], where: str | Path, mapping: ColumnMapping | None = None
 ) -> str:
     """The input column that holds the patient id, as the loader would find it: named so by
-    ``mapping`` (its ``columns``, or a REDCap record id), else recognised by its header.
+    ``mapping`` (a REDCap record id first, which every row has; else its ``columns``), else
+    recognised by its header.
 
     Examples
     --------
@@ -112,8 +123,8 @@ def patient_column(
     """
     if mapping is not None:
         named = [src for src, target in mapping.columns.items() if target == "patient_id"]
-        if mapping.redcap is not None:
-            named.append(mapping.redcap.record)
+        if mapping.redcap is not None:  # the record id: on every row, baseline or diary
+            named.insert(0, mapping.redcap.record)
         for source in named:
             if source in names:
                 return source
@@ -190,7 +201,8 @@ def partition_dataset(
                 SELECT * EXCLUDE (filename, file_row_number),
                        filename AS {_FILE},
                        file_row_number AS {_ROW},
-                       hash(trim(CAST({quoted} AS VARCHAR))) % {count} AS {_PART}
+                       hash(regexp_replace(CAST({quoted} AS VARCHAR), '{KEY_TRIM}', '', 'g'))
+                           % {count} AS {_PART}
                 FROM read_parquet(?, filename = true, file_row_number = true,
                                   union_by_name = true)
             ) TO '{out}' (FORMAT parquet, PARTITION_BY ({_PART}))
