@@ -282,6 +282,18 @@ def km_band(
     return survival, np.where(before, np.nan, low), np.where(before, np.nan, high)
 
 
+def _km_steps(leaving: np.ndarray, happened: np.ndarray) -> tuple[np.ndarray, ...]:
+    """From (possibly weighted) counts per day of episodes leaving the risk set and of events:
+    S(d), the step ``1 / (R − E)`` of each day and ``C``, the running sum of ``hazard · step``
+    (the pieces of every episode's influence on log S)."""
+    risk = np.cumsum(leaving[::-1])[::-1]
+    left = risk - happened
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hazard = np.where(risk > 0, happened / risk, 0.0)
+        step = np.where(left > 0, 1.0 / left, 0.0)
+    return np.cumprod(1 - hazard), step, np.cumsum(hazard * step)
+
+
 def _km_from_times(
     time: np.ndarray, event: np.ndarray, clusters: np.ndarray | None, days: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -293,13 +305,7 @@ def _km_from_times(
     width = max(days, int(time.max(initial=0))) + 1
     leaving = np.bincount(time, minlength=width).astype(float)
     happened = np.bincount(time[event], minlength=width).astype(float)
-    risk = np.cumsum(leaving[::-1])[::-1]
-    left = risk - happened
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hazard = np.where(risk > 0, happened / risk, 0.0)
-        step = np.where(left > 0, 1.0 / left, 0.0)
-    survival = np.cumprod(1 - hazard)
-    running = np.cumsum(hazard * step)
+    survival, step, running = _km_steps(leaving, happened)
     own = running[time] - np.where(event, step[time], 0.0)  # an episode's term from its day
     if clusters is None:
         clusters = np.arange(len(time))
@@ -351,13 +357,7 @@ def pattern_km_band(
     weight = np.asarray(weights, dtype=float)[episode]
     leaving = np.bincount(day, weights=weight, minlength=width)
     happened = np.bincount(day[event], weights=weight[event], minlength=width)
-    risk = np.cumsum(leaving[::-1])[::-1]
-    left = risk - happened
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hazard = np.where(risk > 0, happened / risk, 0.0)
-        step = np.where(left > 0, 1.0 / left, 0.0)
-    survival = np.cumprod(1 - hazard)
-    running = np.cumsum(hazard * step)
+    survival, step, running = _km_steps(leaving, happened)
     own = running[day] - np.where(event, step[day], 0.0)  # an episode's term from its day
     grid = np.arange(width)
     term = np.where(grid >= day[:, None], own[:, None], running[None, :])  # episode x day

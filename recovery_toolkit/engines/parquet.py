@@ -37,7 +37,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from .. import analysis
-from ..analysis.results import Provenance, Results, cohort_tables, notes_collected
+from ..analysis.results import Results, notes_collected
 from ..analysis.settings import Settings, resolve
 from ..errors import InputFileError
 from ..io.dataset import Partitioned, iter_parts, partition_dataset
@@ -105,14 +105,7 @@ def summarise_dataset(
                 "see why with load_logs(FILE.parquet).quarantine, one file of the folder at a time",
             )
         alerts = _alerts(first.kept, settings, whole.curve)
-        tables = cohort_tables(
-            whole.episodes,
-            whole.curve,
-            alerts,
-            settings,
-            data_end=whole.data_end,
-            counts=whole.counts,
-        )
+        tables = whole.cohort_tables(alerts, settings)
     options: dict[str, object] = {
         "mapping": getattr(mapping, "source", None),
         "date_format": date_format,
@@ -120,19 +113,10 @@ def summarise_dataset(
         "rows_per_part": rows_per_part,
         "parts": len(parted.parts),
     }
-    provenance = Provenance(
-        source=str(parted.source),
-        sha256=parted.sha256,
-        rows=whole.rows,
-        episodes=len(whole.episodes),
-        options=options,
-        problems=whole.problems,
-        engine="parquet",
-    )
     return DatasetResults(
         settings=settings,
         tables=MappingProxyType(tables),
-        provenance=provenance,
+        provenance=whole.provenance(str(parted.source), parted.sha256, options, "parquet"),
         episodes=whole.episodes,
         notes=tuple(notes),
         quarantine=concat_parts(first.quarantine),

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import analysis
-from ..analysis.results import last_log_date, part_counts
+from ..analysis.results import Provenance, cohort_tables, last_log_date, part_counts
 from ..analysis.settings import Settings
 from ..errors import EngineError
 from ..io.load import LoadResult
@@ -129,6 +129,32 @@ class Combined:
     curve: pd.DataFrame
     data_end: pd.Timestamp | None
     counts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+
+    def provenance(
+        self, source: str, sha256: str, options: dict[str, object], engine: str
+    ) -> Provenance:
+        """The provenance of the combined parts: their row counts, episodes and problems."""
+        return Provenance(
+            source=source,
+            sha256=sha256,
+            rows=self.rows,
+            episodes=len(self.episodes),
+            options=options,
+            problems=self.problems,
+            engine=engine,
+        )
+
+    def cohort_tables(self, alerts: pd.DataFrame, settings: Settings) -> dict[str, pd.DataFrame]:
+        """Every cohort table (:func:`~recovery_toolkit.analysis.cohort_tables`), the mergeable
+        ones from the parts' counts."""
+        return cohort_tables(
+            self.episodes,
+            self.curve,
+            alerts,
+            settings,
+            data_end=self.data_end,
+            counts=self.counts,
+        )
 
 
 def combine_parts(parts: Sequence[PartSummary]) -> Combined:

@@ -50,7 +50,7 @@ import pyarrow as pa
 
 from .. import analysis
 from ..analysis.alerts import alert_counts
-from ..analysis.results import Provenance, Results, cohort_tables, conform, notes_collected
+from ..analysis.results import Results, conform, notes_collected
 from ..analysis.settings import Settings, resolve
 from ..errors import EngineError, InputFileError, OptionError, RecoveryToolkitError
 from ..io.dataset import (
@@ -182,14 +182,7 @@ def summarise_spark(
         finally:
             _guarded(keyed.unpersist)
         sha256 = _digest(session, read)
-        tables = cohort_tables(
-            whole.episodes,
-            whole.curve,
-            _no_alerts(),
-            settings,
-            data_end=whole.data_end,
-            counts=whole.counts,
-        )
+        tables = whole.cohort_tables(_no_alerts(), settings)
     del tables["alerts"]
     tables["alert_counts"], tables["urgent_contact"] = counts
     kept = (
@@ -201,24 +194,16 @@ def summarise_spark(
         "alerts": "they list single patients, so Spark keeps them on the cluster "
         f"({kept}); their counts by severity and reason are above"
     }
-    provenance = Provenance(
-        source=read.source,
-        sha256=sha256,
-        rows=whole.rows,
-        episodes=len(whole.episodes),
-        options={
-            "mapping": getattr(mapping, "source", None),
-            "date_format": date_format,
-            "rows_per_part": rows_per_part,
-            "parts": parts,
-        },
-        problems=whole.problems,
-        engine="spark",
-    )
+    recorded: dict[str, object] = {  # the options as the manifest records them
+        "mapping": getattr(mapping, "source", None),
+        "date_format": date_format,
+        "rows_per_part": rows_per_part,
+        "parts": parts,
+    }
     return SparkResults(
         settings=settings,
         tables=MappingProxyType(tables),
-        provenance=provenance,
+        provenance=whole.provenance(read.source, sha256, recorded, "spark"),
         episodes=whole.episodes,
         notes=tuple(notes),
         absent=absent,
