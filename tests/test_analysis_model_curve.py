@@ -11,7 +11,8 @@ import pytest
 
 import recovery_toolkit as rt
 from recovery_toolkit import analysis
-from recovery_toolkit.analysis.model_curve import model_sample, recovery_curve_model
+from recovery_toolkit.analysis.model_curve import recovery_curve_model
+from recovery_toolkit.analysis.sampling import model_sample
 from recovery_toolkit.cli import main
 from recovery_toolkit.scenarios import dropout_scenario
 
@@ -38,8 +39,8 @@ def test_a_large_cohort_is_sampled_with_a_fixed_seed(sample_episodes):
     again = recovery_curve_model(sample_episodes, settings)
     pd.testing.assert_frame_equal(first, again)
     assert first.groupby("treatment_type")["episodes_used"].first().sum() == 120
-    assert len(model_sample(sample_episodes, 120, rng=0)) == 120
-    assert len(model_sample(sample_episodes, 10_000, rng=0)) == len(sample_episodes)
+    assert len(model_sample(sample_episodes, 120)) == 120
+    assert len(model_sample(sample_episodes, 10_000)) == len(sample_episodes)
 
 
 def test_the_model_curve_covers_every_type_and_day(sample_episodes):

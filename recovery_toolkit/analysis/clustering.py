@@ -48,6 +48,7 @@ __all__ = [
     "patient_clusters",
     "patient_codes",
     "pattern_km_band",
+    "pattern_wilson",
     "product_limit",
     "product_limit_band",
     "repeat_clusters",
@@ -418,3 +419,35 @@ def clustered_wilson(outcome: np.ndarray, clusters: np.ndarray | None) -> tuple[
     effect = max(robust / binomial, 1.0) if binomial > 0 else 1.0
     low, high = wilson_interval(p * n / effect, n / effect)
     return float(low), float(high)
+
+
+def pattern_wilson(
+    outcomes: np.ndarray, sizes: np.ndarray, patients: np.ndarray, clustered: bool
+) -> tuple[float, float, float]:
+    """:func:`clustered_wilson` from patient patterns: the share, low and high, where pattern
+    ``i`` has ``sizes[i]`` episodes of which ``outcomes[i]`` are true and ``patients[i]``
+    patients have it (robust by patient when ``clustered``, plain Wilson otherwise).
+
+    Examples
+    --------
+    >>> share, low, high = pattern_wilson(np.array([2, 0]), np.array([2, 2]), np.array([1, 1]),
+    ...                                   clustered=True)
+    >>> share, round(low, 3), round(high, 3)  # two patients, not four episodes
+    (0.5, 0.095, 0.905)
+    """
+    k = np.asarray(outcomes, dtype=np.int64)
+    m = np.asarray(sizes, dtype=np.int64)
+    c = np.asarray(patients, dtype=np.int64)
+    n, x = int(c @ m), int(c @ k)
+    if n == 0:
+        low, high = wilson_interval(0, 0)
+        return np.nan, float(low), float(high)
+    p = x / n
+    if not clustered:
+        low, high = wilson_interval(x, n)
+        return p, float(low), float(high)
+    binomial = p * (1 - p) / n
+    robust = float(c @ (k - p * m) ** 2) / n**2
+    effect = max(robust / binomial, 1.0) if binomial > 0 else 1.0
+    low, high = wilson_interval(p * n / effect, n / effect)
+    return p, float(low), float(high)

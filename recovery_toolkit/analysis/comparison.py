@@ -36,9 +36,9 @@ from ..schemas import TREATMENT_DTYPE
 from .clustering import patient_codes
 from .cox import CoxFit, fit_cox
 from .intervals import Z95
-from .model_curve import sample_for_model
 from .partials import add_counts
 from .resolution import sore_episodes
+from .sampling import MODELS, sample_for_model
 from .settings import Settings, resolve
 
 __all__ = [
@@ -239,7 +239,7 @@ def hazard_ratios(
     (['chiropractic', 'injection'], True)
     """
     s = resolve(settings)
-    sore = sample_for_model(sore_episodes(episodes), s, "the Cox model of treatment types")
+    sore = sample_for_model(sore_episodes(episodes), s, MODELS["hazard_ratios"])
     present = set(sore["treatment_type"].astype("str"))
     order = [t for t in TREATMENT_DTYPE.categories if t in present]
     if len(order) < 2:

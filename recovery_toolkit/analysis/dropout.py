@@ -28,7 +28,10 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,20 +39,32 @@ import pandas as pd
 import patsy
 import statsmodels.api as sm
 
-from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .clustering import (
-    clustered_wilson,
-    km_band,
-    patient_codes,
-    product_limit_band,
-    repeat_clusters,
+from .clustering import loglog_interval, patient_codes, pattern_km_band, pattern_wilson
+from .exact import exact_sums, exact_totals
+from .partials import add_counts
+from .resolution import (
+    end_of_follow_up,
+    km_codes,
+    pattern_groups,
+    resolution_counts,
+    sore_episodes,
+    stopped_early,
 )
-from .resolution import sore_episodes
 from .settings import Settings, resolve
 
-__all__ = ["METHODS", "dropout_patterns", "ipcw_weights", "resolution_milestones"]
+__all__ = [
+    "METHODS",
+    "DropoutModel",
+    "PartPasses",
+    "dropout_counts",
+    "dropout_paths",
+    "dropout_patterns",
+    "fit_dropout",
+    "milestones_from_parts",
+    "resolution_milestones",
+]
 
 #: The estimates of the table, in order.
 METHODS: tuple[str, ...] = ("km", "ipcw", "best_case", "worst_case")
@@ -57,6 +72,13 @@ METHODS: tuple[str, ...] = ("km", "ipcw", "best_case", "worst_case")
 #: percentile the truncation itself biased day-14 IPCW by +0.011 in the drop-out simulation,
 #: +0.005 at the 99.9th; docs/validation.md.)
 WEIGHT_QUANTILE = 0.999
+_SCORES = 11  # soreness 0..10 (the log schema)
+_KEYS = ["treatment_type", "day", "soreness"]
+
+#: Runs a function on every part's :func:`dropout_paths` where the part lives and returns the
+#: frames it gave, one per part (in memory: the one part; DuckDB: the work folder's files;
+#: Spark: the buckets kept on the cluster).
+PartPasses = Callable[[Callable[[pd.DataFrame], pd.DataFrame]], list[pd.DataFrame]]
 
 
 def _last_observed(episodes: pd.DataFrame, window_days: int) -> np.ndarray:
@@ -76,32 +98,59 @@ def _last_observed(episodes: pd.DataFrame, window_days: int) -> np.ndarray:
     return path[rows, np.where(last >= 0, last, first[:, None])]
 
 
-def _end_of_follow_up(settings: Settings) -> int:
-    """The day censoring is administrative: the window's end, or its end less 6 (PACE)."""
-    if settings.definition == "pace":
-        return settings.window_days - (vocab.PACE_DAYS - 1)
-    return settings.window_days
+def _path_column(day: int) -> str:
+    return f"s{day}"
 
 
-def _stopped(sore: pd.DataFrame, end: int) -> np.ndarray:
-    """Unresolved episodes whose logs stop before ``end`` (drop-out; an unconfirmed low score
-    on the last day is censored the day before it, but that is the window's end, not
-    drop-out)."""
-    last = sore["last_day"].to_numpy(dtype=float) if "last_day" in sore.columns else None
-    time = sore["time"].to_numpy(dtype=float)
-    unresolved = ~sore["resolved"].to_numpy(dtype=bool)
-    return unresolved & ((time if last is None else last) < end)
+def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """What the drop-out weights of a part's sore episodes are computed from, one row per
+    sore episode in episode order: ``treatment_type``, ``patient`` (a code within the part),
+    ``time``, ``resolved``, ``stopped`` (:func:`stopped_early`) and the last observed
+    soreness of each day ``s0..sW`` (about 25 bytes per episode). It stays where the part
+    lives; the passes of :func:`milestones_from_parts` read it there.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> paths = dropout_paths(analysis.episode_table(rt.load_logs(rt.sample_path()).logs))
+    >>> paths.columns.tolist()[:6], len(paths)
+    (['treatment_type', 'patient', 'time', 'resolved', 'stopped', 's0'], 374)
+    """
+    s = resolve(settings)
+    sore = sore_episodes(episodes)
+    width = s.window_days + 1
+    soreness = (
+        np.nan_to_num(_last_observed(sore, s.window_days)).astype(np.int8)
+        if len(sore)
+        else np.zeros((0, width), dtype=np.int8)
+    )
+    frame = pd.DataFrame(
+        {
+            "treatment_type": sore["treatment_type"].astype("str").to_numpy(dtype=object),
+            "patient": patient_codes(sore),
+            "time": sore["time"].to_numpy(dtype=float),
+            "resolved": sore["resolved"].to_numpy(dtype=bool),
+            "stopped": stopped_early(sore, s),
+        }
+    )
+    path = pd.DataFrame(soreness, columns=[_path_column(d) for d in range(width)])
+    return pd.concat([frame, path], axis=1)
 
 
-def _person_days(sore: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
+def _soreness(paths: pd.DataFrame, width: int) -> np.ndarray:
+    return paths[[_path_column(d) for d in range(width)]].to_numpy(dtype=np.int64)
+
+
+def _person_days(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
     """At risk, event and drop-out indicators (episodes x days) of the sore episodes."""
     days = np.arange(settings.window_days + 1)
-    time = sore["time"].to_numpy(dtype=float)[:, None]
-    resolved = sore["resolved"].to_numpy(dtype=bool)[:, None]
+    time = paths["time"].to_numpy(dtype=float)[:, None]
+    resolved = paths["resolved"].to_numpy(dtype=bool)[:, None]
     at_risk = time >= days[None, :]
     on_day = time == days[None, :]
-    end = _end_of_follow_up(settings)
-    stopped = _stopped(sore, end)[:, None]
+    end = end_of_follow_up(settings)
+    stopped = paths["stopped"].to_numpy(dtype=bool)[:, None]
     return {
         "at_risk": at_risk,
         "event": on_day & resolved,
@@ -110,35 +159,47 @@ def _person_days(sore: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray
     }
 
 
-_SCORES = 11  # soreness 0..10 (the log schema)
+def dropout_counts(paths: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """The mergeable part of the drop-out model: per covariate pattern (treatment type, day,
+    last observed soreness), the sore episode-days at risk of resolving (``at_risk``), those
+    at risk of dropping out (``days``) and those that did (``dropouts``).
 
-
-def _pattern_keys(sore: pd.DataFrame, window_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per sore episode and day, an integer code of its covariate pattern (treatment type,
-    day, last observed soreness), in the sort order of the three; and the types' names."""
-    types, names = pd.factorize(sore["treatment_type"].astype("str"), sort=True)
-    days = window_days + 1
-    soreness = np.nan_to_num(_last_observed(sore, window_days)).astype(np.int64)
-    keys = (types.astype(np.int64)[:, None] * days + np.arange(days)) * _SCORES + soreness
-    return keys, np.asarray(names, dtype=object)
-
-
-def _pattern_frame(codes: np.ndarray, names: np.ndarray, window_days: int) -> pd.DataFrame:
-    """The covariates of pattern ``codes`` (see :func:`_pattern_keys`)."""
-    days = window_days + 1
-    return pd.DataFrame(
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> dropout_counts(dropout_paths(eps)).columns.tolist()
+    ['treatment_type', 'day', 'soreness', 'at_risk', 'days', 'dropouts']
+    """
+    s = resolve(settings)
+    width = s.window_days + 1
+    types, names = pd.factorize(paths["treatment_type"].astype("str"), sort=True)
+    keys = (types.astype(np.int64)[:, None] * width + np.arange(width)) * _SCORES
+    keys = keys + _soreness(paths, width)
+    grid = _person_days(paths, s)
+    size = len(names) * width * _SCORES
+    at_risk = np.bincount(keys[grid["at_risk"]], minlength=size)
+    seen = np.flatnonzero(at_risk)
+    labels = np.asarray(names, dtype=object)[seen // _SCORES // width]
+    counts = pd.DataFrame(
         {
-            "treatment_type": pd.array(names[codes // _SCORES // days], dtype="str"),
-            "day": codes // _SCORES % days,
-            "soreness": codes % _SCORES,
+            "treatment_type": pd.Series(labels, dtype="str"),
+            "day": seen // _SCORES % width,
+            "soreness": seen % _SCORES,
         }
     )
+    return counts.assign(
+        at_risk=at_risk[seen],
+        days=np.bincount(keys[grid["modelled"]], minlength=size)[seen],
+        dropouts=np.bincount(keys[grid["dropout"]], minlength=size)[seen],
+    ).astype({"day": "int64", "soreness": "int64"})
 
 
 def dropout_patterns(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
     """Counts per covariate pattern (treatment type, day, last observed soreness) of sore
     episode-days at risk of dropping out, and of those that did: what the drop-out model is
-    fitted to (counts from parts of a registry add up).
+    fitted to.
 
     Examples
     --------
@@ -149,23 +210,15 @@ def dropout_patterns(episodes: pd.DataFrame, settings: Settings | None = None) -
     ['treatment_type', 'day', 'soreness', 'days', 'dropouts']
     """
     s = resolve(settings)
-    sore = sore_episodes(episodes)
-    columns = ["treatment_type", "day", "soreness", "days", "dropouts"]
-    if sore.empty:
+    return _modelled(add_counts([dropout_counts(dropout_paths(episodes, s), s)], _KEYS))
+
+
+def _modelled(table: pd.DataFrame) -> pd.DataFrame:
+    """The patterns with episode-days at risk of dropping out (what the GLM is fitted to)."""
+    columns = [*_KEYS, "days", "dropouts"]
+    if table.empty:
         return pd.DataFrame(columns=columns)
-    return _pattern_counts(*_pattern_keys(sore, s.window_days), _person_days(sore, s), s)
-
-
-def _pattern_counts(
-    keys: np.ndarray, names: np.ndarray, grid: dict[str, np.ndarray], settings: Settings
-) -> pd.DataFrame:
-    """:func:`dropout_patterns` from the pattern codes and the person-day grid."""
-    size = len(names) * (settings.window_days + 1) * _SCORES
-    days = np.bincount(keys[grid["modelled"]], minlength=size)
-    dropouts = np.bincount(keys[grid["dropout"]], minlength=size)
-    seen = np.flatnonzero(days)
-    counts = _pattern_frame(seen, names, settings.window_days)
-    return counts.assign(days=days[seen], dropouts=dropouts[seen])
+    return table.loc[table["days"] > 0, columns].reset_index(drop=True)
 
 
 def _spline(column: str, values: pd.Series) -> str:
@@ -199,98 +252,276 @@ def _dropout_model(patterns: pd.DataFrame) -> tuple[Any, Any] | None:
         warnings.warn(
             "the drop-out model did not converge: IPCW equals Kaplan-Meier (weights 1)",
             RecoveryToolkitWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         return None
     return fit, design.design_info
 
 
-def _predicted_hazard(
-    fit: Any, design_info: Any, keys: np.ndarray, names: np.ndarray, window_days: int
-) -> np.ndarray:
-    """The modelled daily drop-out probability of each sore episode and day (pattern
-    ``keys``), predicted once per distinct covariate pattern and spread back."""
-    present = np.zeros(len(names) * (window_days + 1) * _SCORES, dtype=bool)
-    present[keys.ravel()] = True
-    unique = np.flatnonzero(present)
-    inverse = (np.cumsum(present) - 1)[keys]
-    covariates = _pattern_frame(unique, names, window_days)
-    design = patsy.build_design_matrices([design_info], covariates, return_type="dataframe")[0]
-    with warnings.catch_warnings():  # an extreme linear predictor is a probability of 0 or 1
-        warnings.simplefilter("ignore", RuntimeWarning)
-        per_pattern = np.asarray(fit.predict(design), dtype=float)
-    return per_pattern[inverse]
+@dataclass(frozen=True)
+class DropoutModel:
+    """The fitted drop-out model as a table: the modelled daily probability of dropping out
+    per treatment type (``types``), day and last observed soreness (``hazard``), and the
+    weights' upper limit (``cap``; infinite until :func:`milestones_from_parts` sets it)."""
+
+    types: tuple[str, ...]
+    hazard: np.ndarray
+    cap: float = np.inf
 
 
-def ipcw_weights(
-    episodes: pd.DataFrame,
-    settings: Settings | None = None,
-    *,
-    patterns: pd.DataFrame | None = None,
-) -> np.ndarray:
-    """Inverse-probability-of-censoring weights of the sore episodes (rows of
-    :func:`~recovery_toolkit.analysis.resolution.sore_episodes`) x days ``0..window_days``:
-    1 / the modelled probability of not having dropped out before that day, truncated at the
-    99.9th percentile of the weights of episode-days at risk. ``patterns`` (default: those of
-    ``episodes``) are what the model is fitted to: the whole registry's, when ``episodes`` is
-    one part of it.
+def fit_dropout(
+    counts: list[pd.DataFrame], settings: Settings | None = None
+) -> DropoutModel | None:
+    """The drop-out model fitted to the :func:`dropout_counts` of every part; ``None`` when
+    nobody dropped out or the model cannot be fitted (with a warning: weights are then 1).
 
     Examples
     --------
     >>> import recovery_toolkit as rt
     >>> from recovery_toolkit import analysis
-    >>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
-    >>> weights = ipcw_weights(episodes)
-    >>> bool(weights.min() >= 1.0)
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> model = fit_dropout([dropout_counts(dropout_paths(eps))])
+    >>> model.hazard.shape, bool(0 < model.hazard.min() < model.hazard.max() < 1)
+    ((4, 15, 11), True)
+    """
+    s = resolve(settings)
+    patterns = _modelled(add_counts(counts, _KEYS) if counts else pd.DataFrame())
+    model = _dropout_model(patterns)
+    if model is None:
+        return None
+    fit, design_info = model
+    types = tuple(sorted(patterns["treatment_type"].unique()))
+    width = s.window_days + 1
+    grid = pd.MultiIndex.from_product(
+        [list(types), range(width), range(_SCORES)], names=_KEYS
+    ).to_frame(index=False)
+    design = patsy.build_design_matrices([design_info], grid, return_type="dataframe")[0]
+    with warnings.catch_warnings():  # an extreme linear predictor is a probability of 0 or 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        hazard = np.asarray(fit.predict(design), dtype=float)
+    return DropoutModel(types, hazard.reshape(len(types), width, _SCORES))
+
+
+def _weights(
+    paths: pd.DataFrame, model: DropoutModel | None, settings: Settings
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each sore episode-day's weight, 1 / the modelled probability of not having dropped out
+    before that day (at most ``model.cap``), and the person-day indicators."""
+    width = settings.window_days + 1
+    grid = _person_days(paths, settings)
+    weights = np.ones((len(paths), width))
+    if model is None or paths.empty:
+        return weights, grid
+    index = {name: i for i, name in enumerate(model.types)}
+    types = paths["treatment_type"].astype("str").map(index).to_numpy(dtype=float, na_value=-1)
+    known = types >= 0
+    rows = np.where(known, types, 0).astype(np.int64)[:, None]
+    hazard = model.hazard[rows, np.arange(width)[None, :], _soreness(paths, width)]
+    hazard[~(grid["modelled"] & known[:, None])] = 0.0  # no drop-out where it cannot happen
+    staying = np.cumprod(1.0 - hazard, axis=1)  # not dropped out by the end of each day
+    np.maximum(staying[:, :-1], 1e-12, out=weights[:, 1:])
+    np.divide(1.0, weights, out=weights)
+    np.minimum(weights, model.cap, out=weights)
+    return weights, grid
+
+
+def _top_weights(
+    paths: pd.DataFrame, *, model: DropoutModel, settings: Settings, count: int
+) -> pd.DataFrame:
+    """Pass 1: the part's ``count`` largest weights of episode-days at risk."""
+    weights, grid = _weights(paths, model, settings)
+    at_risk = weights[grid["at_risk"]]
+    top = np.sort(at_risk)[-count:] if count else at_risk[:0]
+    return pd.DataFrame({"weight": top})
+
+
+def _weighted_sums(
+    paths: pd.DataFrame, *, model: DropoutModel | None, settings: Settings
+) -> pd.DataFrame:
+    """Pass 2: per treatment type, the exact sums of the weighted numbers at risk (keys
+    ``0..W``) and of the weighted events (keys ``W+1..2W+1``) on each day."""
+    weights, grid = _weights(paths, model, settings)
+    width = weights.shape[1]
+    values = np.concatenate([weights * grid["at_risk"], weights * grid["event"]], axis=1)
+    types = paths["treatment_type"].astype("str").to_numpy()
+    return _sums_by_type(
+        (group, values[types == group], np.arange(2 * width)) for group in np.unique(types)
+    )
+
+
+def _influence_sums(
+    paths: pd.DataFrame,
+    *,
+    model: DropoutModel | None,
+    settings: Settings,
+    steps: Mapping[str, tuple[np.ndarray, np.ndarray]],
+) -> pd.DataFrame:
+    """Pass 3: per treatment type and day, the exact sum over patients of the squared
+    influence of their episodes on log S(day) (the robust variance, :mod:`.clustering`)."""
+    weights, grid = _weights(paths, model, settings)
+    types = paths["treatment_type"].astype("str").to_numpy()
+    patients = paths["patient"].to_numpy(dtype=np.int64)
+
+    def squares(group: str) -> np.ndarray:
+        hazard, step = steps[group]
+        here = types == group
+        r, e = weights[here] * grid["at_risk"][here], weights[here] * grid["event"][here]
+        influence = -np.cumsum((e - r * hazard) * step, axis=1)
+        codes = pd.factorize(patients[here])[0]  # a patient's episodes in this type
+        totals = [np.bincount(codes, weights=column) for column in influence.T]
+        return np.stack(totals, axis=1) ** 2
+
+    width = weights.shape[1]
+    return _sums_by_type((g, squares(g), np.arange(width)) for g in np.unique(types))
+
+
+def _sums_by_type(pieces: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """The exact sums (:func:`~recovery_toolkit.analysis.exact.exact_sums`) of each piece's
+    values (rows x keys), with its treatment type."""
+    frames = [
+        exact_sums(np.broadcast_to(keys, values.shape), values).assign(treatment_type=group)
+        for group, values, keys in pieces
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["key", "exponent", "high", "low", "treatment_type"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _totals(frames: list[pd.DataFrame], group: str, size: int) -> np.ndarray:
+    """The exact totals of one treatment type's keys over the parts' sums."""
+    return exact_totals([f[f["treatment_type"] == group] for f in frames], size)
+
+
+def upper_quantile(top: np.ndarray, n: int, q: float) -> float:
+    """The ``q`` quantile (linear between order statistics at ``q·(n−1)``, numpy's default)
+    of ``n`` values, from (at least) their ``n − floor(q·(n−1))`` largest, ``top``.
+
+    Examples
+    --------
+    >>> values = np.arange(1000.0)
+    >>> upper_quantile(values[-3:], 1000, 0.999) == np.quantile(values, 0.999)
+    np.True_
+    """
+    position = q * (n - 1)
+    below = int(np.floor(position))
+    ranked = np.sort(np.asarray(top, dtype=float))
+    offset = n - len(ranked)
+    low, high = ranked[below - offset], ranked[min(below + 1, n - 1) - offset]
+    return float(low + (high - low) * (position - below))
+
+
+def _ipcw_bands(
+    dropout: list[pd.DataFrame], passes: PartPasses, settings: Settings
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per treatment type: the IPCW product-limit S(day) with its patient-robust log-log
+    95 % band (NaN before the first event), over three passes of the parts."""
+    model = fit_dropout(dropout, settings)
+    if model is not None:  # the weights' cap: a quantile of all episode-days at risk
+        n = int(sum(int(c["at_risk"].sum()) for c in dropout))
+        count = n - int(np.floor(WEIGHT_QUANTILE * (n - 1)))
+        tops = passes(functools.partial(_top_weights, model=model, settings=settings, count=count))
+        top = np.concatenate([t["weight"].to_numpy(dtype=float) for t in tops])
+        model = replace(model, cap=upper_quantile(top, n, WEIGHT_QUANTILE))
+    sums = passes(functools.partial(_weighted_sums, model=model, settings=settings))
+    width = settings.window_days + 1
+    found = sorted({str(g) for frame in sums for g in frame["treatment_type"]})
+    steps, curves = {}, {}
+    for group in found:
+        totals = _totals(sums, group, 2 * width)
+        risk, happened = totals[:width], totals[width:]
+        left = risk - happened
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hazard = np.where(risk > 0, happened / risk, 0.0)
+            step = np.where(left > 0, 1.0 / left, 0.0)
+        steps[group] = (hazard, step)
+        curves[group] = (np.cumprod(1 - hazard), np.cumsum(happened) == 0)
+    squares = passes(
+        functools.partial(_influence_sums, model=model, settings=settings, steps=steps)
+    )
+    bands = {}
+    for group, (survival, before) in curves.items():
+        variance = _totals(squares, group, width)
+        se = np.where(survival > 0, np.sqrt(variance), np.nan)
+        low, high = loglog_interval(survival, se)
+        bands[group] = (survival, np.where(before, np.nan, low), np.where(before, np.nan, high))
+    return bands
+
+
+def _bounds(
+    patterns: list[np.ndarray], counts: np.ndarray, days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pattern (rows) and milestone day (columns): its episodes resolved in the best case
+    (a dropped-out episode resolves the day after its last log) and the worst (never)."""
+    code = np.concatenate(patterns)
+    owner = np.repeat(np.arange(len(patterns)), [len(p) for p in patterns])
+    time, stopped, resolved = code >> 2, (code >> 1) & 1, code & 1
+    worst = resolved[:, None] * (time[:, None] <= days[None, :])
+    best = worst | (stopped[:, None] * (time[:, None] + 1 <= days[None, :]))
+    per_pattern = [
+        np.stack([np.bincount(owner, weights=c, minlength=len(patterns)) for c in x.T], axis=1)
+        for x in (best, worst)
+    ]
+    return per_pattern[0].astype(np.int64), per_pattern[1].astype(np.int64)
+
+
+def milestones_from_parts(
+    resolution: list[pd.DataFrame],
+    dropout: list[pd.DataFrame],
+    passes: PartPasses,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """:func:`resolution_milestones` from the parts of a registry: Kaplan–Meier and the
+    bounds from the parts' patient patterns
+    (:func:`~recovery_toolkit.analysis.resolution.resolution_counts`), the drop-out model
+    from their :func:`dropout_counts`, and IPCW from three ``passes`` over their
+    :func:`dropout_paths` (the weights' cap, the weighted counts per day, the patients'
+    influences), whose sums are exact, so every split of the patients gives the same table.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> s = Settings()
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> paths = dropout_paths(eps, s)
+    >>> table = milestones_from_parts([resolution_counts(eps, s)], [dropout_counts(paths, s)],
+    ...                               lambda run: [run(paths)], s)
+    >>> table.equals(resolution_milestones(eps, s))
     True
     """
     s = resolve(settings)
-    sore = sore_episodes(episodes)
-    shape = (len(sore), s.window_days + 1)
-    if sore.empty:
-        return np.ones(shape)
-    grid = _person_days(sore, s)
-    keys, names = _pattern_keys(sore, s.window_days)
-    model = _dropout_model(_pattern_counts(keys, names, grid, s) if patterns is None else patterns)
-    if model is None:
-        return np.ones(shape)
-    fit, design_info = model
-    staying = _predicted_hazard(fit, design_info, keys, names, s.window_days)
-    staying[~grid["modelled"]] = 0.0  # no drop-out where it cannot happen
-    np.subtract(1.0, staying, out=staying)
-    np.cumprod(staying, axis=1, out=staying)  # not dropped out by the end of each day
-    weights = np.ones(shape)
-    np.maximum(staying[:, :-1], 1e-12, out=weights[:, 1:])
-    np.divide(1.0, weights, out=weights)
-    at_risk = weights[grid["at_risk"]]
-    if len(at_risk):
-        np.minimum(weights, np.quantile(at_risk, WEIGHT_QUANTILE), out=weights)
-    return weights
+    end = end_of_follow_up(s)
+    days = np.array([d for d in s.milestone_days if d <= end], dtype=np.int64)
+    columns = ["treatment_type", "day", "method", "resolved", "ci_low", "ci_high"]
+    groups = [(g, p, c) for g, _, p, c in pattern_groups(resolution, "treatment_type") if p]
+    if not groups:
+        return pd.DataFrame(columns=columns)
+    ipcw = _ipcw_bands(dropout, passes, s)
+    rows = []
+    for group, patterns, counts in groups:
+        last = int(max(days.max(initial=0), *(int(p.max() >> 2) for p in patterns)))
+        km, km_low, km_high = pattern_km_band(km_codes(patterns), counts, last)
+        survival, low, high = ipcw[str(group)]
+        clustered = any(len(p) > 1 for p in patterns)
+        sizes = np.array([len(p) for p in patterns], dtype=np.int64)
+        best, worst = _bounds(patterns, counts, days)
+        for i, day in enumerate(days):
+            rows += [
+                (group, day, "km", 1 - km[day], 1 - km_high[day], 1 - km_low[day]),
+                (group, day, "ipcw", 1 - survival[day], 1 - high[day], 1 - low[day]),
+                (group, day, "best_case", *pattern_wilson(best[:, i], sizes, counts, clustered)),
+                (group, day, "worst_case", *pattern_wilson(worst[:, i], sizes, counts, clustered)),
+            ]
+    return pd.DataFrame(rows, columns=columns).astype({"treatment_type": "str"})
 
 
-def _bounds(sore: pd.DataFrame, days: np.ndarray, end: int) -> tuple[np.ndarray, np.ndarray]:
-    """Resolved by each day (rows) per episode (columns) in the best case (a dropped-out
-    episode resolves the next day) and the worst (it never does)."""
-    time = sore["time"].to_numpy(dtype=float)
-    resolved = sore["resolved"].to_numpy(dtype=bool)
-    dropped = _stopped(sore, end)
-    observed = resolved[None, :] & (time[None, :] <= days[:, None])
-    best = observed | (dropped[None, :] & (time[None, :] + 1 <= days[:, None]))
-    return best, observed
-
-
-def resolution_milestones(
-    episodes: pd.DataFrame,
-    settings: Settings | None = None,
-    *,
-    by: str = "treatment_type",
-) -> pd.DataFrame:
-    """Resolved by each milestone day, per group, four ways: Kaplan–Meier (``km``, log-log
-    95 % interval), drop-out weighted (``ipcw``; robust log-log interval), and the
+def resolution_milestones(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Resolved by each milestone day, per treatment type, four ways: Kaplan–Meier (``km``,
+    log-log 95 % interval), drop-out weighted (``ipcw``; robust log-log interval), and the
     ``best_case`` and ``worst_case`` bounds (Wilson intervals). When a patient has several
     episodes every interval is cluster-robust by patient (:mod:`.clustering`). Sore episodes
-    only; milestones after the last visible day (PACE)
-    are left out.
+    only; milestones after the last visible day (PACE) are left out. (The episode table as
+    one part of :func:`milestones_from_parts`.)
 
     Examples
     --------
@@ -304,53 +535,7 @@ def resolution_milestones(
     True
     """
     s = resolve(settings)
-    end = _end_of_follow_up(s)
-    days = np.array([d for d in s.milestone_days if d <= end], dtype=int)
-    sore = sore_episodes(episodes)
-    weights = ipcw_weights(episodes, s)
-    grid = _person_days(sore, s)
-    groups = sore[by].astype("str").to_numpy()
-    time = sore["time"].to_numpy(dtype=float)
-    event = sore["resolved"].to_numpy(dtype=bool)
-    best_all, worst_all = _bounds(sore, days, end)
-    patients = patient_codes(sore)
-    rows = []
-    for group in pd.unique(groups):
-        here = groups == group
-        clusters = repeat_clusters(patients[here])  # a patient's episodes in this group
-        km, km_low, km_high = _km_milestones(time[here], event[here], clusters, days)
-        ipcw, ipcw_low, ipcw_high = _ipcw_milestones(
-            weights[here], grid["at_risk"][here], grid["event"][here], clusters, days
-        )
-        best, worst = best_all[:, here], worst_all[:, here]
-        for i, day in enumerate(days):
-            rows += [
-                (group, day, "km", km[i], km_low[i], km_high[i]),
-                (group, day, "ipcw", ipcw[i], ipcw_low[i], ipcw_high[i]),
-                (group, day, "best_case", best[i].mean(), *clustered_wilson(best[i], clusters)),
-                (group, day, "worst_case", worst[i].mean(), *clustered_wilson(worst[i], clusters)),
-            ]
-    return pd.DataFrame(rows, columns=[by, "day", "method", "resolved", "ci_low", "ci_high"])
-
-
-def _km_milestones(
-    time: np.ndarray, event: np.ndarray, clusters: np.ndarray | None, days: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kaplan–Meier resolved by each day with its log-log 95 % interval: Greenwood's for
-    independent episodes, cluster-robust by patient otherwise; empty before any event."""
-    last = int(max(days.max(initial=0), time.max(initial=0)))
-    survival, low, high = km_band(time, event, clusters, last)
-    return 1 - survival[days], 1 - high[days], 1 - low[days]
-
-
-def _ipcw_milestones(
-    weights: np.ndarray,
-    at_risk: np.ndarray,
-    event: np.ndarray,
-    clusters: np.ndarray | None,
-    days: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """IPCW resolved by each day with a robust log-log 95 % interval (by patient, or by
-    episode; the drop-out weights taken as known, which errs on the wide side)."""
-    survival, low, high = product_limit_band(weights * at_risk, weights * event, clusters)
-    return 1 - survival[days], 1 - high[days], 1 - low[days]
+    paths = dropout_paths(episodes, s)
+    return milestones_from_parts(
+        [resolution_counts(episodes, s)], [dropout_counts(paths, s)], lambda run: [run(paths)], s
+    )

@@ -42,11 +42,11 @@ from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .care_days import ADHERENCE_ITEMS
 from .cox import fit_cox
-from .model_curve import sample_for_model
 from .resolution import sore_episodes
+from .sampling import MODELS, sample_for_model
 from .settings import Settings, resolve
 
-__all__ = ["CAUTION", "landmark_cohort", "adherence_landmark"]
+__all__ = ["CAUTION", "at_landmark", "landmark_cohort", "adherence_landmark"]
 
 CAUTION = (
     "Association, not effect: adherence before the landmark is compared among patients still "
@@ -80,29 +80,39 @@ def landmark_cohort(episodes: pd.DataFrame, settings: Settings | None = None) ->
     True
     """
     s = resolve(settings)
-    return _derived(_at_landmark(episodes, s.landmark_day), s.landmark_day)
+    return _derived(at_landmark(episodes, s.landmark_day), s.landmark_day)
 
 
-def _at_landmark(episodes: pd.DataFrame, day: int) -> pd.DataFrame:
+def at_landmark(episodes: pd.DataFrame, day: int) -> pd.DataFrame:
     """The sore episodes unresolved and logging on ``day``, with the columns the cohort's
-    measures are derived from (row by row, so a sample can be drawn first)."""
+    measures are derived from (row by row, so a sample can be drawn first).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> len(at_landmark(analysis.episode_table(rt.load_logs(rt.sample_path()).logs), 3))
+    207
+    """
     sore = sore_episodes(episodes)
-    at_landmark = (sore["time"].to_numpy(dtype=float) >= day) & (sore["last_day"].to_numpy() >= day)
+    there = (sore["time"].to_numpy(dtype=float) >= day) & (sore["last_day"].to_numpy() >= day)
     reads = [
+        *(["episode_id"] if "episode_id" in sore.columns else []),
         "patient_id",
         "treatment_type",
         "time",
         "resolved",
+        "last_day",
         "baseline_soreness",
         *(EpisodeTable.soreness_on(d) for d in range(day)),
         *(EpisodeTable.answered_before(item) for item in ADHERENCE_ITEMS),
         *(EpisodeTable.adherent_before(item) for item in ADHERENCE_ITEMS),
     ]
-    return sore.loc[at_landmark, reads]
+    return sore.loc[there, reads]
 
 
 def _derived(cohort: pd.DataFrame, day: int) -> pd.DataFrame:
-    """Outcome, adjustments and adherence shares of the episodes of :func:`_at_landmark`."""
+    """Outcome, adjustments and adherence shares of the episodes of :func:`at_landmark`."""
     before = cohort[[EpisodeTable.soreness_on(d) for d in range(day)]].astype("Float64")
     values = before.to_numpy(dtype=float, na_value=np.nan)
     last = pd.DataFrame(values).ffill(axis=1).iloc[:, -1].to_numpy()
@@ -180,7 +190,7 @@ def adherence_landmark(episodes: pd.DataFrame, settings: Settings | None = None)
     True
     """
     s = resolve(settings)
-    at = sample_for_model(_at_landmark(episodes, s.landmark_day), s, "the landmark Cox models")
+    at = sample_for_model(at_landmark(episodes, s.landmark_day), s, MODELS["adherence_landmark"])
     cohort = _derived(at, s.landmark_day)  # sampled first: each row's measures are its own
     if cohort.empty:
         warnings.warn(

@@ -38,63 +38,14 @@ import statsmodels.formula.api as smf
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TREATMENT_DTYPE, EpisodeTable
 from .intervals import Z95
+from .sampling import MODELS, sample_for_model
 from .settings import Settings, resolve
 
-__all__ = [
-    "FORMULA",
-    "episodes_used",
-    "model_sample",
-    "recovery_curve_model",
-    "sample_for_model",
-]
+__all__ = ["FORMULA", "episodes_used", "recovery_curve_model"]
 
 #: The fixed effects of the model (``t``: day / window, the random slope's scale).
 FORMULA = "soreness ~ C(treatment_type) * cr(day, df=4, constraints='center')"
 _COLUMNS = ["treatment_type", "day", "mean", "ci_low", "ci_high", "episodes_used"]
-
-
-def model_sample(
-    episodes: pd.DataFrame, max_episodes: int, rng: int | np.random.Generator = 0
-) -> pd.DataFrame:
-    """At most ``max_episodes`` episodes, drawn at random with ``rng`` (all when fewer),
-    in their original order.
-
-    Examples
-    --------
-    >>> eps = pd.DataFrame({"episode_id": list("abcdef")})
-    >>> model_sample(eps, 3, rng=1)["episode_id"].tolist()
-    ['b', 'c', 'e']
-    """
-    if len(episodes) <= max_episodes:
-        return episodes
-    chosen = np.random.default_rng(rng).choice(len(episodes), max_episodes, replace=False)
-    return episodes.iloc[np.sort(chosen)]
-
-
-def sample_for_model(
-    frame: pd.DataFrame,
-    settings: Settings,
-    what: str,
-    rng: int | np.random.Generator = 0,
-) -> pd.DataFrame:
-    """``frame`` (episodes) for a model that cannot be added up from parts: all of it, or a
-    random sample (seeded by ``rng``) of ``settings.model_max_episodes`` with a warning naming
-    ``what``.
-
-    Examples
-    --------
-    >>> len(sample_for_model(pd.DataFrame({"x": range(5)}), Settings(), "a model"))
-    5
-    """
-    if len(frame) <= settings.model_max_episodes:
-        return frame
-    warnings.warn(
-        f"{what} fitted on a seeded random sample of {settings.model_max_episodes:,} of "
-        f"{len(frame):,} episodes (the limit: model_max_episodes={settings.model_max_episodes})",
-        RecoveryToolkitWarning,
-        stacklevel=3,
-    )
-    return model_sample(frame, settings.model_max_episodes, rng=rng)
 
 
 def episodes_used(model: pd.DataFrame) -> int | None:
@@ -167,8 +118,8 @@ def recovery_curve_model(
     settings : Settings, optional
         The window and ``model_max_episodes``.
     rng : int or Generator, default 0
-        Seed of the random sample when there are more episodes than ``model_max_episodes``
-        (a fixed seed keeps reruns identical).
+        Seed of the sample's hash (:func:`~recovery_toolkit.analysis.sampling.model_sample`)
+        when there are more episodes than ``model_max_episodes``.
 
     Returns
     -------
@@ -177,7 +128,8 @@ def recovery_curve_model(
         empty (with a warning) when the model cannot be fitted.
     """
     s = resolve(settings)
-    used = sample_for_model(episodes, s, "the model-based recovery curve", rng)
+    seed = rng if isinstance(rng, int) else int(rng.integers(2**62))
+    used = sample_for_model(episodes, s, MODELS["recovery_curve_model"], seed)
     data = _long(used, s.window_days)
     present = [t for t in TREATMENT_DTYPE.categories if t in set(data["treatment_type"])]
     if len(data) == 0 or data["episode"].nunique() < 3:

@@ -39,7 +39,11 @@ from .partials import add_counts
 from .settings import Settings, resolve
 
 __all__ = [
+    "end_of_follow_up",
     "in_population",
+    "km_codes",
+    "pattern_groups",
+    "stopped_early",
     "sore_episodes",
     "kaplan_meier",
     "km_curve",
@@ -139,20 +143,21 @@ def km_curve(
 def resolution_counts(
     episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
 ) -> pd.DataFrame:
-    """The mergeable part of :func:`time_to_resolution` and :func:`km_curve`: per group, the
-    episodes of each population (``measure``: ``episodes``, ``baseline_missing``,
-    ``no_reaction``, ``sore_episodes``) and the sore episodes' patient *patterns* (``measure``
-    ``pattern``: a patient's episodes as sorted codes ``2·time + resolved``), with counts that
-    add up over any split of the patients.
+    """The mergeable part of :func:`time_to_resolution`, :func:`km_curve` and the milestones'
+    Kaplan–Meier and bounds: per group, the episodes of each population (``measure``:
+    ``episodes``, ``baseline_missing``, ``no_reaction``, ``sore_episodes``) and the sore
+    episodes' patient *patterns* (``measure`` ``pattern``: a patient's episodes as sorted
+    codes ``4·time + 2·stopped + resolved``, ``stopped`` as :func:`stopped_early`), with
+    counts that add up over any split of the patients.
 
     Examples
     --------
     >>> eps = pd.DataFrame({"g": ["a"] * 3, "patient_id": ["p", "p", "q"], "time": [1, 4, 2],
     ...                     "resolved": [True, False, True]})
     >>> resolution_counts(eps, by="g").query("measure == 'pattern'")["pattern"].tolist()
-    ['5', '3,8']
+    ['9', '5,18']
     """
-    del settings  # the milestones and the window enter when the counts are combined
+    s = resolve(settings)
     found: dict[str, list[object]] = {by: [], "measure": [], "pattern": [], "count": []}
 
     def add(group: object, measure: str, patterns: list[str], counts: list[int]) -> None:
@@ -161,12 +166,17 @@ def resolution_counts(
         found["pattern"] += patterns
         found["count"] += counts
 
-    for group, part in groups(episodes, by, ["population", "time", "resolved", "patient_id"]):
+    reads = ["population", "time", "resolved", "last_day", "patient_id"]
+    for group, part in groups(episodes, by, reads):
         populations = _populations(part)
         for measure in _POPULATIONS:
             add(group, measure, [""], [int(populations[measure])])
         sore = sore_episodes(part)
-        codes = 2 * sore["time"].to_numpy(dtype=np.int64) + sore["resolved"].to_numpy(dtype=bool)
+        codes = (
+            4 * sore["time"].to_numpy(dtype=np.int64)
+            + 2 * stopped_early(sore, s)
+            + sore["resolved"].to_numpy(dtype=bool)
+        )
         patterns, counts = PatientBlocks(patient_codes(sore)).patterns(codes)
         add(group, "pattern", patterns, counts)
     table = pd.DataFrame(found).astype({"measure": "str", "pattern": "str", "count": "int64"})
@@ -179,10 +189,21 @@ def resolution_counts(
 _POPULATIONS = ("episodes", "baseline_missing", "no_reaction", "sore_episodes")
 
 
-def _groups_of(
+def pattern_groups(
     counts: list[pd.DataFrame], by: str
 ) -> list[tuple[object, dict[str, int], list[np.ndarray], np.ndarray]]:
-    """Per group: its population counts, and its patterns with their patient counts."""
+    """Per group of the parts' :func:`resolution_counts`: its population counts, its patient
+    patterns (arrays of codes ``4·time + 2·stopped + resolved``) and how many patients have
+    each.
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"g": ["a"], "measure": ["pattern"], "pattern": ["9,12"],
+    ...                      "count": [3]})
+    >>> group, _, patterns, patients = pattern_groups([part, part], "g")[0]
+    >>> group, patterns[0].tolist(), patients.tolist()
+    ('a', [9, 12], [6])
+    """
     table = add_counts(counts, [by, "measure", "pattern"]) if counts else pd.DataFrame()
     out: list[tuple[object, dict[str, int], list[np.ndarray], np.ndarray]] = []
     if table.empty:
@@ -209,23 +230,23 @@ def km_curve_from_counts(
     Examples
     --------
     >>> part = pd.DataFrame({"g": ["a"] * 2, "measure": ["pattern"] * 2,
-    ...                      "pattern": ["3", "7"], "count": [1, 1]})
+    ...                      "pattern": ["5", "13"], "count": [1, 1]})
     >>> km_curve_from_counts([part], window_days=3, by="g")["survival"].tolist()
     [1.0, 0.5, 0.5, 0.0]
     """
     days = resolve(settings, window_days=window_days).window_days
     columns = [by, "day", "at_risk", "events", "censored", "survival", "resolved_share"]
     parts = []
-    for group, _, patterns, weights in _groups_of(counts, by):
+    for group, _, patterns, weights in pattern_groups(counts, by):
         if not patterns:
             continue
         code = np.concatenate(patterns)
         weight = np.repeat(weights, [len(p) for p in patterns])
-        day, event = code >> 1, (code & 1).astype(bool)
+        day, event = code >> 2, (code & 1).astype(bool)
         width = int(max(days, day.max())) + 1
         leaving = np.bincount(day, weights=weight, minlength=width).astype(np.int64)
         happened = np.bincount(day[event], weights=weight[event], minlength=width)
-        survival = pattern_km_band(patterns, weights, days)[0]
+        survival = pattern_km_band(km_codes(patterns), weights, days)[0]
         parts.append(
             pd.DataFrame(
                 {
@@ -288,13 +309,13 @@ def time_to_resolution_from_counts(
     Examples
     --------
     >>> part = pd.DataFrame({"g": ["a"] * 3, "measure": ["episodes", "sore_episodes", "pattern"],
-    ...                      "pattern": ["", "", "3"], "count": [2, 2, 2]})
+    ...                      "pattern": ["", "", "5"], "count": [2, 2, 2]})
     >>> float(time_to_resolution_from_counts([part, part], by="g")["median_days"].iloc[0])
     1.0
     """
     s = resolve(settings, milestone_days=milestone_days)
     days = s.milestone_days
-    seen = _last_visible_day(s)
+    seen = end_of_follow_up(s)
     if any(d > seen for d in days):
         warnings.warn(
             f"resolved by day {', '.join(str(d) for d in days if d > seen)} left empty: with "
@@ -303,7 +324,7 @@ def time_to_resolution_from_counts(
             stacklevel=2,
         )
     rows = []
-    for group, populations, patterns, weights in _groups_of(counts, by):
+    for group, populations, patterns, weights in pattern_groups(counts, by):
         with_baseline = populations["episodes"] - populations["baseline_missing"]
         no_reaction = populations["no_reaction"]
         sizes = np.array([len(p) for p in patterns], dtype=np.int64)
@@ -312,11 +333,11 @@ def time_to_resolution_from_counts(
         median = low = high = np.nan
         survival = np.ones(len(days))
         if n_sore:
-            last = int(max(max(days), *(int(p.max() >> 1) for p in patterns)))
-            curve, band_low, band_high = pattern_km_band(patterns, weights, last)
+            last = int(max(max(days), *(int(p.max() >> 2) for p in patterns)))
+            curve, band_low, band_high = pattern_km_band(km_codes(patterns), weights, last)
             below = np.flatnonzero(curve <= 0.5 + 1e-12)
             median = float(below[0]) if len(below) else np.nan
-            latest = int(max(int(p.max() >> 1) for p in patterns))  # the band's last day
+            latest = int(max(int(p.max() >> 2) for p in patterns))  # the band's last day
             low, high = _median_ci(
                 median, group, n_sore, (band_low[: latest + 1], band_high[: latest + 1])
             )
@@ -350,11 +371,48 @@ def time_to_resolution_from_counts(
     return pd.DataFrame(rows)
 
 
-def _last_visible_day(s: Settings) -> int:
-    """The last day a resolution can be seen: the window's end, or its end less 6 (PACE)."""
-    if s.definition == "pace":
-        return s.window_days - (vocab.PACE_DAYS - 1)
-    return s.window_days
+def km_codes(patterns: list[np.ndarray]) -> list[np.ndarray]:
+    """Patterns of :func:`resolution_counts` as the codes ``2·time + resolved`` of
+    :func:`~recovery_toolkit.analysis.clustering.pattern_km_band`.
+
+    Examples
+    --------
+    >>> km_codes([np.array([7, 16])])[0].tolist()
+    [3, 8]
+    """
+    return [((p >> 2) << 1) | (p & 1) for p in patterns]
+
+
+def end_of_follow_up(settings: Settings) -> int:
+    """The day censoring is administrative, and the last day a resolution can be seen: the
+    window's end, or its end less 6 (PACE: a 7-day run must start by then).
+
+    Examples
+    --------
+    >>> end_of_follow_up(Settings()), end_of_follow_up(Settings(definition="pace"))
+    (14, 8)
+    """
+    if settings.definition == "pace":
+        return settings.window_days - (vocab.PACE_DAYS - 1)
+    return settings.window_days
+
+
+def stopped_early(sore: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """Per sore episode: unresolved, with logs that stop before the end of follow-up
+    (drop-out; an unconfirmed low score on the last day is censored the day before it, but
+    that is the window's end, not drop-out).
+
+    Examples
+    --------
+    >>> sore = pd.DataFrame({"time": [3.0, 14.0, 2.0], "resolved": [False, False, True],
+    ...                      "last_day": [3, 14, 5]})
+    >>> stopped_early(sore, Settings()).tolist()
+    [True, False, False]
+    """
+    end = end_of_follow_up(settings)
+    last = sore["last_day"] if "last_day" in sore.columns else sore["time"]
+    unresolved = ~sore["resolved"].to_numpy(dtype=bool)
+    return unresolved & (last.to_numpy(dtype=float) < end)
 
 
 def _populations(part: pd.DataFrame) -> dict[str, int | float]:

@@ -41,7 +41,7 @@ from .alerts import alerts as list_alerts
 from .clustering import interval_method_from_counts, repeat_patient_counts
 from .comparison import LogRankResult, hazard_ratios, logrank_counts, logrank_from_counts
 from .curves import last_day_counts, recovery_curve, with_at_risk_from_counts
-from .dropout import resolution_milestones
+from .dropout import PartPasses, dropout_counts, dropout_paths, milestones_from_parts
 from .episodes import episode_table
 from .followup import (
     completeness_counts,
@@ -51,7 +51,7 @@ from .followup import (
     logging_from_curve,
 )
 from .funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
-from .landmark import adherence_landmark
+from .landmark import adherence_landmark, at_landmark
 from .model_curve import recovery_curve_model
 from .red_flags import red_flag_counts, red_flag_from_counts
 from .resolution import (
@@ -60,11 +60,13 @@ from .resolution import (
     sore_episodes,
     time_to_resolution_from_counts,
 )
+from .sampling import MODELS, model_candidates, sample_for_model
 from .settings import Settings, resolve
 from .spc import p_chart_from_counts, spc_counts
 from .table_one import table_one_from_tallies, table_one_tallies
 
 __all__ = [
+    "CohortInputs",
     "Provenance",
     "Results",
     "SUMMARY_TABLES",
@@ -74,6 +76,7 @@ __all__ = [
     "last_log_date",
     "notes_collected",
     "part_counts",
+    "part_samples",
     "tables_from_counts",
     "recorded_interval_method",
 ]
@@ -247,9 +250,13 @@ def _test_table(test: LogRankResult) -> pd.DataFrame:
     )
 
 
-def part_counts(episodes: pd.DataFrame, settings: Settings) -> dict[str, pd.DataFrame]:
+def part_counts(
+    episodes: pd.DataFrame, settings: Settings, *, paths: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """The mergeable counts of a part's episodes, by the table they add up to
     (:func:`tables_from_counts`); whole numbers that add up over any split of the patients.
+    ``paths``: the part's :func:`~recovery_toolkit.analysis.dropout.dropout_paths`, when
+    already made.
 
     Examples
     --------
@@ -259,6 +266,8 @@ def part_counts(episodes: pd.DataFrame, settings: Settings) -> dict[str, pd.Data
     >>> sorted(part_counts(eps, Settings()))[:3]
     ['adherence', 'completeness', 'completeness_by_site']
     """
+    if paths is None:
+        paths = dropout_paths(episodes, settings)
     return {
         "red_flag_incidence": red_flag_counts(episodes, settings),
         "adherence": adherence_counts(episodes, settings),
@@ -271,8 +280,71 @@ def part_counts(episodes: pd.DataFrame, settings: Settings) -> dict[str, pd.Data
         "last_days": last_day_counts(episodes),
         "repeat_patients": repeat_patient_counts(episodes),
         "resolution": resolution_counts(episodes, settings),
+        "dropout": dropout_counts(paths, settings),
         "logrank": logrank_counts(episodes, strata=settings.stratify_by),
     }
+
+
+def part_samples(episodes: pd.DataFrame, settings: Settings) -> dict[str, tuple[pd.DataFrame, int]]:
+    """A part's offer to each model fitted on a sample (:mod:`.sampling`): its own sample of
+    the model's population (the sore episodes; those at the landmark; every episode, for the
+    model-based curve when asked) and the population's size in the part.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> {name: size for name, (_, size) in part_samples(eps, Settings()).items()}
+    {'hazard_ratios': 374, 'adherence_landmark': 207}
+    """
+    populations = {
+        "hazard_ratios": sore_episodes(episodes),
+        "adherence_landmark": at_landmark(episodes, settings.landmark_day),
+    }
+    if settings.model_curve:
+        populations["recovery_curve_model"] = episodes
+    return {name: model_candidates(rows, settings) for name, rows in populations.items()}
+
+
+@dataclass(frozen=True)
+class CohortInputs:
+    """What :func:`cohort_tables` builds the tables from, gathered over the parts of the data
+    (DESIGN §2): each mergeable table's counts, one frame per part (:func:`part_counts`); for
+    each model fitted on a sample, the parts' candidates and the population's size
+    (:func:`part_samples`); and ``passes``, which runs a function on each part's drop-out
+    paths where the part lives (:data:`~recovery_toolkit.analysis.dropout.PartPasses`).
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> inputs = CohortInputs.of_episodes(eps, Settings())
+    >>> len(inputs.counts["resolution"]), inputs.samples["hazard_ratios"][1]
+    (1, 374)
+    """
+
+    counts: Mapping[str, list[pd.DataFrame]]
+    samples: Mapping[str, tuple[pd.DataFrame, int]]
+    passes: PartPasses
+
+    @classmethod
+    def of_episodes(cls, episodes: pd.DataFrame, settings: Settings) -> CohortInputs:
+        """The inputs of one episode table held in memory (one part)."""
+        paths = dropout_paths(episodes, settings)
+        counts = part_counts(episodes, settings, paths=paths)
+        return cls(
+            counts={name: [table] for name, table in counts.items()},
+            samples=part_samples(episodes, settings),
+            passes=lambda run: [run(paths)],
+        )
+
+    def sample(self, model: str, settings: Settings) -> pd.DataFrame:
+        """The episodes ``model`` is fitted on: the sample of the parts' candidates (with a
+        warning when it is smaller than the population)."""
+        rows, population = self.samples[model]
+        return sample_for_model(rows, settings, MODELS[model], population=population)
 
 
 def tables_from_counts(
@@ -318,21 +390,20 @@ def tables_from_counts(
 
 
 def cohort_tables(
-    episodes: pd.DataFrame,
+    inputs: CohortInputs,
     curve: pd.DataFrame,
     alerts: pd.DataFrame,
     settings: Settings,
     *,
     data_end: pd.Timestamp | None = None,
-    counts: Mapping[str, list[pd.DataFrame]] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every table computed from the episode table, the curve and the alert list.
+    """Every table computed from the parts' inputs, the curve and the alert list.
 
     The engines call this once they have the three (each engine builds them its own way),
     with ``data_end``, the last log date in the data (the control chart's complete months;
-    without it every month counts as complete), and ``counts``, their parts' mergeable counts
-    (:func:`part_counts`), from which the mergeable tables are built; without them the
-    episode table is one part.
+    without it every month counts as complete). No table needs the episode table in one
+    place: the mergeable ones add up the parts' counts, the milestones' IPCW passes over the
+    parts, and the models are fitted on a seeded sample (:mod:`.sampling`).
 
     Examples
     --------
@@ -340,30 +411,35 @@ def cohort_tables(
     >>> from recovery_toolkit import analysis
     >>> logs = rt.load_logs(rt.sample_path()).logs
     >>> eps, curve = analysis.episode_table(logs), analysis.recovery_curve(logs)
-    >>> tables = cohort_tables(eps, curve, analysis.alerts(logs, eps, curve=curve), Settings())
+    >>> inputs = CohortInputs.of_episodes(eps, Settings())
+    >>> tables = cohort_tables(inputs, curve, analysis.alerts(logs, eps, curve=curve), Settings())
     >>> "km" in tables and "spc" in tables
     True
     """
-    sore = sore_episodes(episodes)  # once, for the analyses of time to resolution
-    if counts is None:  # in memory: the whole episode table is one part
-        counts = {name: [table] for name, table in part_counts(episodes, settings).items()}
+    counts = inputs.counts
     merged = tables_from_counts(counts, settings, data_end=data_end)
     if "n_at_risk" not in curve.columns:  # a curve added up from parts of a registry
         curve = with_at_risk_from_counts(curve, counts["last_days"])
+    milestones = milestones_from_parts(
+        counts["resolution"], counts["dropout"], inputs.passes, settings
+    )
     summary = {
         "recovery_curve": _type_order(curve, "day"),
         "time_to_resolution": _type_order(merged["time_to_resolution"]),
-        "resolution_milestones": _type_order(resolution_milestones(sore, settings), "day"),
-        "hazard_ratios": hazard_ratios(sore, settings),
+        "resolution_milestones": _type_order(milestones, "day"),
+        "hazard_ratios": hazard_ratios(inputs.sample("hazard_ratios", settings), settings),
         "red_flag_incidence": _type_order(merged["red_flag_incidence"], "flag"),
         "adherence": _type_order(merged["adherence"], "item"),
-        "adherence_landmark": adherence_landmark(sore, settings),
+        "adherence_landmark": adherence_landmark(
+            inputs.sample("adherence_landmark", settings), settings
+        ),
         "completeness": _type_order(merged["completeness"]),
         "spc": _type_order(merged["spc"], "month"),
         "funnel": merged["funnel"],
     }
     if settings.model_curve:
-        summary["recovery_curve_model"] = recovery_curve_model(episodes, settings)
+        model = inputs.sample("recovery_curve_model", settings)
+        summary["recovery_curve_model"] = recovery_curve_model(model, settings)
     tables = {name: conform(name, table) for name, table in summary.items()}
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
     tables["alert_counts"] = alert_counts(alerts)
@@ -418,7 +494,8 @@ def compute(
         episodes = episode_table(logs, settings)
         curve = recovery_curve(logs, settings, episodes=episodes)
         alerts = list_alerts(logs, episodes, settings, curve=curve)
-        tables = cohort_tables(episodes, curve, alerts, settings, data_end=last_log_date(logs))
+        inputs = CohortInputs.of_episodes(episodes, settings)
+        tables = cohort_tables(inputs, curve, alerts, settings, data_end=last_log_date(logs))
     return Results(
         settings=settings,
         tables=MappingProxyType(tables),

@@ -7,15 +7,16 @@ the rows by patient into parts (:mod:`recovery_toolkit.io.dataset`), and then, o
 
 1. validates it with the same code as ``load_logs`` (quarantine included),
 2. builds its episode table (one row per episode; an episode's rows are all in one part),
-3. counts soreness scores per treatment type and day
-   (:func:`~recovery_toolkit.analysis.soreness_counts`),
-4. keeps its valid rows in a Parquet file of the work folder.
+3. reduces it to counts that add up over parts, the models' sample candidates and its
+   drop-out paths (:func:`~recovery_toolkit.engines.parts.summarise_part`),
+4. keeps its valid rows, episode table and drop-out paths in files of the work folder.
 
-The counts of all parts add up to the recovery curve of the whole; a second pass over the kept
-rows lists the alerts against that curve. Every other table is a group-by over the episode
-table, which holds one row per episode (about 1 kB), not one per log. The tables are the same
-as the in-memory path's on the same rows (tested), and the result is the same
-:class:`~recovery_toolkit.analysis.Results` type, without the row-level logs.
+The counts of all parts add up to every mergeable table; three short passes over the kept
+drop-out paths give the IPCW milestones, and a last pass over the kept rows lists the alerts
+against the recovery curve of the whole. The episode table is never gathered: the driver
+holds the parts' counts and the models' seeded samples. The tables are the same as the
+in-memory path's on the same rows (tested), and the result is the same
+:class:`~recovery_toolkit.analysis.Results` type, without the row-level logs and episodes.
 
 Examples
 --------
@@ -30,7 +31,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -98,14 +100,14 @@ def summarise_dataset(
         )
         first = _first_pass(parted, Path(work), settings, load_options)
         whole = combine_parts(first.summaries)
-        if whole.episodes.empty:
+        if not whole.episodes:
             raise InputFileError(
                 folder,
                 f"has no valid rows (all {whole.rows['read']:,} rows were quarantined)",
                 "see why with load_logs(FILE.parquet).quarantine, one file of the folder at a time",
             )
         alerts = _alerts(first.kept, settings, whole.curve)
-        tables = whole.cohort_tables(alerts, settings)
+        tables = whole.cohort_tables(alerts, settings, first.passes)
     options: dict[str, object] = {
         "mapping": getattr(mapping, "source", None),
         "date_format": date_format,
@@ -117,7 +119,6 @@ def summarise_dataset(
         settings=settings,
         tables=MappingProxyType(tables),
         provenance=whole.provenance(str(parted.source), parted.sha256, options, "parquet"),
-        episodes=whole.episodes,
         notes=tuple(notes),
         quarantine=concat_parts(first.quarantine),
     )
@@ -132,37 +133,56 @@ class DatasetResults(Results):
 
 
 @dataclass(frozen=True)
+class _Kept:
+    """The files a part with valid rows leaves in the work folder."""
+
+    logs: Path
+    episodes: Path
+    paths: Path
+
+
+@dataclass(frozen=True)
 class _FirstPass:
-    """What the first pass keeps: each part's summary and quarantined rows, and for parts
-    with valid rows the Parquet file of those rows with the part's episode table."""
+    """What the first pass keeps: each part's summary (without its drop-out paths) and
+    quarantined rows, and the files of each part with valid rows."""
 
     summaries: list[PartSummary]
     quarantine: list[pd.DataFrame]
-    kept: list[tuple[Path, pd.DataFrame]]
+    kept: list[_Kept]
+
+    def passes(self, run: Callable[[pd.DataFrame], pd.DataFrame]) -> list[pd.DataFrame]:
+        """``run`` on each kept part's drop-out paths (read one part at a time)."""
+        return [run(pd.read_parquet(part.paths)) for part in self.kept]
 
 
 def _first_pass(
     parted: Partitioned, work: Path, settings: Settings, options: dict[str, object]
 ) -> _FirstPass:
-    """Load, validate and reduce each part in turn."""
+    """Load, validate and reduce each part in turn, keeping its files."""
     first = _FirstPass([], [], [])
     for i, result in enumerate(iter_parts(parted, **options)):
-        summary = summarise_part(result, settings)
-        first.summaries.append(summary)
+        if result.logs.empty:  # every row of the part was quarantined
+            first.summaries.append(summarise_part(result, settings))
+            first.quarantine.append(result.quarantine)
+            continue
+        episodes = analysis.episode_table(result.logs, settings)
+        summary = summarise_part(result, settings, episodes=episodes)
         first.quarantine.append(result.quarantine)
-        if not summary.episodes.empty:
-            path = work / f"valid-{i}.parquet"
-            result.logs.to_parquet(path)
-            first.kept.append((path, summary.episodes))
+        kept = _Kept(*(work / f"{name}-{i}.parquet" for name in ("valid", "episodes", "paths")))
+        result.logs.to_parquet(kept.logs)
+        episodes.to_parquet(kept.episodes)
+        summary.paths.to_parquet(kept.paths)
+        first.kept.append(kept)
+        first.summaries.append(replace(summary, paths=pd.DataFrame()))
     return first
 
 
-def _alerts(
-    kept: list[tuple[Path, pd.DataFrame]], settings: Settings, curve: pd.DataFrame
-) -> pd.DataFrame:
-    """Second pass: each part's alerts against the curve of the whole."""
+def _alerts(kept: list[_Kept], settings: Settings, curve: pd.DataFrame) -> pd.DataFrame:
+    """A last pass: each part's alerts against the curve of the whole."""
     parts = [
-        analysis.alerts(pd.read_parquet(path), episodes, settings, curve=curve)
-        for path, episodes in kept
+        analysis.alerts(
+            pd.read_parquet(part.logs), pd.read_parquet(part.episodes), settings, curve=curve
+        )
+        for part in kept
     ]
     return analysis.sort_alerts(pd.concat(parts, ignore_index=True))

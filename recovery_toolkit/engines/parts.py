@@ -9,14 +9,18 @@ their order changes a digit, and the same functions run in every engine (tested:
 tables from the in-memory, DuckDB and Spark paths).
 
 A summary travels between processes as a few named byte strings (:func:`encode`,
-:func:`decode`): Arrow IPC streams of its frames and a JSON line of its counts.
+:func:`decode`): Arrow IPC streams of its frames and a JSON line of its counts. Its drop-out
+paths (:func:`~recovery_toolkit.analysis.dropout.dropout_paths`, ~25 bytes per sore episode)
+do not travel: the engine keeps them where the part lives and runs the milestones' passes
+there (:data:`~recovery_toolkit.analysis.dropout.PartPasses`). No row of the episode table
+reaches the driver, except the models' seeded samples.
 
 Examples
 --------
 >>> import recovery_toolkit as rt
 >>> from recovery_toolkit.analysis import Settings
 >>> part = summarise_part(rt.load_logs(rt.sample_path()), Settings())
->>> part.rows["valid"], len(part.episodes)
+>>> part.rows["valid"], part.episodes
 (5204, 400)
 >>> decode(dict(encode(part))).rows == part.rows
 True
@@ -32,9 +36,16 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import analysis
-from ..analysis.results import Provenance, cohort_tables, last_log_date, part_counts
+from ..analysis.dropout import PartPasses, dropout_paths
+from ..analysis.results import (
+    CohortInputs,
+    Provenance,
+    cohort_tables,
+    last_log_date,
+    part_counts,
+    part_samples,
+)
 from ..analysis.settings import Settings
-from ..errors import EngineError
 from ..io.load import LoadResult
 from ..io.result import problem_table
 
@@ -54,8 +65,8 @@ class PartSummary:
         Rows ``read``, ``valid``, ``quarantined`` and ``merged`` in the part.
     problems : DataFrame
         The part's validation problems (one row per failed check).
-    episodes : DataFrame
-        The part's episode table (one row per episode; empty without valid rows).
+    episodes : int
+        The number of episodes in the part.
     soreness : DataFrame
         Soreness scores counted per treatment type and day
         (:func:`~recovery_toolkit.analysis.soreness_counts`).
@@ -64,18 +75,28 @@ class PartSummary:
     counts : Mapping of str to DataFrame
         The part's mergeable counts, by the table they add up to
         (:func:`~recovery_toolkit.analysis.results.part_counts`).
+    samples : Mapping of str to (DataFrame, int)
+        The part's candidates for each model fitted on a sample, and the size of the model's
+        population in the part (:func:`~recovery_toolkit.analysis.results.part_samples`).
+    paths : DataFrame
+        The part's drop-out paths; kept where the part lives, never encoded.
     """
 
     rows: Mapping[str, int]
     problems: pd.DataFrame
-    episodes: pd.DataFrame
+    episodes: int
     soreness: pd.DataFrame
     last_date: pd.Timestamp | None
     counts: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    samples: Mapping[str, tuple[pd.DataFrame, int]] = field(default_factory=dict)
+    paths: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def summarise_part(result: LoadResult, settings: Settings) -> PartSummary:
-    """Reduce one validated part to what the driver adds up.
+def summarise_part(
+    result: LoadResult, settings: Settings, *, episodes: pd.DataFrame | None = None
+) -> PartSummary:
+    """Reduce one validated part to what the driver adds up (``episodes``: the part's
+    episode table, when the engine has built it already).
 
     Examples
     --------
@@ -90,15 +111,19 @@ def summarise_part(result: LoadResult, settings: Settings) -> PartSummary:
         "merged": result.rows_merged,
     }
     if result.logs.empty:  # every row of this part was quarantined
-        return PartSummary(rows, result.problems, pd.DataFrame(), pd.DataFrame(), None)
-    episodes = analysis.episode_table(result.logs, settings)
+        return PartSummary(rows, result.problems, 0, pd.DataFrame(), None)
+    if episodes is None:
+        episodes = analysis.episode_table(result.logs, settings)
+    paths = dropout_paths(episodes, settings)
     return PartSummary(
         rows=rows,
         problems=result.problems,
-        episodes=episodes,
+        episodes=len(episodes),
         soreness=analysis.soreness_counts(result.logs, settings),
         last_date=last_log_date(result.logs),
-        counts=part_counts(episodes, settings),
+        counts=part_counts(episodes, settings, paths=paths),
+        samples=part_samples(episodes, settings),
+        paths=paths,
     )
 
 
@@ -112,8 +137,8 @@ class Combined:
         Row counts over all parts.
     problems : DataFrame
         Validation problems over all parts, summarised (one row per column and code).
-    episodes : DataFrame
-        The episode table, in episode order (empty when no part had a valid row).
+    episodes : int
+        Episodes over all parts (0 when no part had a valid row).
     curve : DataFrame
         The recovery curve added up from the parts' soreness counts.
     data_end : Timestamp or None
@@ -121,14 +146,17 @@ class Combined:
     counts : dict of str to list of DataFrame
         Each mergeable table's counts, one frame per part with valid rows
         (:func:`~recovery_toolkit.analysis.results.tables_from_counts` adds them up).
+    samples : dict of str to (DataFrame, int)
+        Each sampled model's candidates over all parts and its population's size.
     """
 
     rows: dict[str, int]
     problems: pd.DataFrame
-    episodes: pd.DataFrame
+    episodes: int
     curve: pd.DataFrame
     data_end: pd.Timestamp | None
     counts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    samples: dict[str, tuple[pd.DataFrame, int]] = field(default_factory=dict)
 
     def provenance(
         self, source: str, sha256: str, options: dict[str, object], engine: str
@@ -138,23 +166,19 @@ class Combined:
             source=source,
             sha256=sha256,
             rows=self.rows,
-            episodes=len(self.episodes),
+            episodes=self.episodes,
             options=options,
             problems=self.problems,
             engine=engine,
         )
 
-    def cohort_tables(self, alerts: pd.DataFrame, settings: Settings) -> dict[str, pd.DataFrame]:
-        """Every cohort table (:func:`~recovery_toolkit.analysis.cohort_tables`), the mergeable
-        ones from the parts' counts."""
-        return cohort_tables(
-            self.episodes,
-            self.curve,
-            alerts,
-            settings,
-            data_end=self.data_end,
-            counts=self.counts,
-        )
+    def cohort_tables(
+        self, alerts: pd.DataFrame, settings: Settings, passes: PartPasses
+    ) -> dict[str, pd.DataFrame]:
+        """Every cohort table (:func:`~recovery_toolkit.analysis.cohort_tables`) from the
+        parts' counts and samples, with ``passes`` over the parts where they live."""
+        inputs = CohortInputs(counts=self.counts, samples=self.samples, passes=passes)
+        return cohort_tables(inputs, self.curve, alerts, settings, data_end=self.data_end)
 
 
 def combine_parts(parts: Sequence[PartSummary]) -> Combined:
@@ -169,29 +193,28 @@ def combine_parts(parts: Sequence[PartSummary]) -> Combined:
     """
     rows = {name: sum(int(p.rows[name]) for p in parts) for name in ROW_COUNTS}
     problems = problem_table(concat_parts([p.problems for p in parts]))
-    valid = [p for p in parts if not p.episodes.empty]
+    valid = [p for p in parts if p.episodes]
     if not valid:
-        return Combined(rows, problems, pd.DataFrame(), pd.DataFrame(), None)
-    episodes = concat_parts([p.episodes for p in valid])
-    episodes = episodes.sort_values("episode_id", ignore_index=True)
-    split = episodes["episode_id"].duplicated()
-    if split.any():  # the engine's split broke an episode: its tables would be wrong
-        raise EngineError(
-            "parts",
-            f"episode {episodes.loc[split, 'episode_id'].iloc[0]} was split across parts",
-            "report this: the engine must keep each patient's rows in one part",
-        )
+        return Combined(rows, problems, 0, pd.DataFrame(), None)
     counts = concat_parts([p.soreness for p in valid])
     keys = ["treatment_type", "day", "soreness"]
     counts = counts.groupby(keys, observed=True, sort=True)["count"].sum().reset_index()
     ends = [p.last_date for p in parts if p.last_date is not None]  # in the window or not
+    samples = {
+        name: (
+            concat_parts([p.samples[name][0] for p in valid]),
+            sum(p.samples[name][1] for p in valid),
+        )
+        for name in valid[0].samples
+    }
     return Combined(
         rows=rows,
         problems=problems,
-        episodes=episodes,
+        episodes=sum(p.episodes for p in valid),
         curve=analysis.curve_from_counts(counts),
         data_end=max(ends) if ends else None,
         counts={name: [p.counts[name] for p in valid] for name in valid[0].counts},
+        samples=samples,
     )
 
 
@@ -224,36 +247,42 @@ def concat_parts(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-_FRAMES = ("problems", "episodes", "soreness")
+_FRAMES = ("problems", "soreness")
 _COUNTS = "counts/"  # the payload names of a part's mergeable counts
+_SAMPLES = "samples/"  # and of its candidates for the sampled models
 
 
 def encode(part: PartSummary) -> list[tuple[str, bytes]]:
-    """A part's summary as named byte strings, to send from a worker to the driver.
+    """A part's summary as named byte strings, to send from a worker to the driver (its
+    drop-out paths stay behind).
 
     Examples
     --------
     >>> import recovery_toolkit as rt
-    >>> [name for name, _ in encode(summarise_part(rt.load_logs(rt.sample_path()), Settings()))][:5]
-    ['meta', 'problems', 'episodes', 'soreness', 'counts/red_flag_incidence']
+    >>> [name for name, _ in encode(summarise_part(rt.load_logs(rt.sample_path()), Settings()))][:4]
+    ['meta', 'problems', 'soreness', 'counts/red_flag_incidence']
     """
     last = None if part.last_date is None else part.last_date.isoformat()
-    meta = json.dumps({"rows": dict(part.rows), "last_date": last}).encode()
+    sizes = {name: int(size) for name, (_, size) in part.samples.items()}
+    meta = {"rows": dict(part.rows), "episodes": part.episodes, "last_date": last, "samples": sizes}
     frames = [(name, frame_bytes(getattr(part, name))) for name in _FRAMES]
     counts = [(f"{_COUNTS}{name}", frame_bytes(table)) for name, table in part.counts.items()]
-    return [("meta", meta), *frames, *counts]
+    samples = [(f"{_SAMPLES}{name}", frame_bytes(rows)) for name, (rows, _) in part.samples.items()]
+    return [("meta", json.dumps(meta).encode()), *frames, *counts, *samples]
 
 
 def decode(payloads: Mapping[str, bytes]) -> PartSummary:
-    """The summary :func:`encode` wrote.
+    """The summary :func:`encode` wrote (without the drop-out paths).
 
     Examples
     --------
     >>> import recovery_toolkit as rt
     >>> part = summarise_part(rt.load_logs(rt.sample_path()), Settings())
     >>> back = decode(dict(encode(part)))
-    >>> back.episodes.equals(part.episodes), back.last_date == part.last_date
-    (True, True)
+    >>> back.samples["hazard_ratios"][0].equals(part.samples["hazard_ratios"][0])
+    True
+    >>> back.episodes, back.last_date == part.last_date, back.paths.empty
+    (400, True, True)
     """
     meta = json.loads(payloads["meta"])
     last = meta["last_date"]
@@ -263,10 +292,16 @@ def decode(payloads: Mapping[str, bytes]) -> PartSummary:
         for name, payload in payloads.items()
         if name.startswith(_COUNTS)
     }
+    samples = {
+        name: (frame_of(payloads[f"{_SAMPLES}{name}"]), int(size))
+        for name, size in meta["samples"].items()
+    }
     return PartSummary(
         rows={name: int(meta["rows"][name]) for name in ROW_COUNTS},
+        episodes=int(meta["episodes"]),
         last_date=None if last is None else pd.Timestamp(last),
         counts=counts,
+        samples=samples,
         **frames,
     )
 

@@ -10,8 +10,10 @@ and then:
    (:func:`recovery_toolkit.io.dataset.validate_rows`,
    :func:`recovery_toolkit.engines.parts.summarise_part`), through ``applyInArrow``, with each
    row's file name and row number taken from Spark's file metadata,
-3. collects the buckets' summaries (counts and episode rows, never log rows) and combines
-   them on the driver (:func:`~recovery_toolkit.engines.parts.combine_parts`),
+3. collects the buckets' summaries (counts and the models' seeded samples, never log rows
+   nor the episode table) and combines them on the driver
+   (:func:`~recovery_toolkit.engines.parts.combine_parts`); the buckets' drop-out paths stay
+   on the cluster, where three short passes give the IPCW milestones,
 4. lists the alerts against the whole cohort's curve in a second pass and, like the
    quarantined rows, has Spark write them as Parquet where asked (never collected),
 5. hashes the input files on the workers (the same digest as the DuckDB path).
@@ -37,7 +39,7 @@ import socket
 import sys
 import warnings
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,7 @@ import pyarrow as pa
 
 from .. import analysis
 from ..analysis.alerts import alert_counts
+from ..analysis.dropout import PartPasses
 from ..analysis.results import Results, conform, notes_collected
 from ..analysis.settings import Settings, resolve
 from ..errors import EngineError, InputFileError, OptionError, RecoveryToolkitError
@@ -173,16 +176,19 @@ def summarise_spark(
         keyed = keyed.repartition(parts, _PART)  # one task per bucket; the group-bys reuse it
         keyed = keyed.persist()  # the alerts' pass reads the buckets again, not the input
         try:
-            whole = _summaries(keyed, read, settings, options, quarantine_path, overwrite)
-            alerts = _alerts(keyed, read, settings, options, whole.curve)
-            if alerts_path is not None:
-                _guarded(alerts.write.mode(_mode(overwrite)).parquet, str(alerts_path))
-                alerts = session.read.parquet(str(alerts_path))
-            counts = _alert_counts(alerts)
+            whole, reduced = _summaries(keyed, read, settings, options, quarantine_path, overwrite)
+            try:
+                alerts = _alerts(keyed, read, settings, options, whole.curve)
+                if alerts_path is not None:
+                    _guarded(alerts.write.mode(_mode(overwrite)).parquet, str(alerts_path))
+                    alerts = session.read.parquet(str(alerts_path))
+                counts = _alert_counts(alerts)
+                tables = whole.cohort_tables(_no_alerts(), settings, _passes(reduced))
+            finally:
+                _guarded(reduced.unpersist)
         finally:
             _guarded(keyed.unpersist)
         sha256 = _digest(session, read)
-        tables = whole.cohort_tables(_no_alerts(), settings)
     del tables["alerts"]
     tables["alert_counts"], tables["urgent_contact"] = counts
     kept = (
@@ -204,7 +210,6 @@ def summarise_spark(
         settings=settings,
         tables=MappingProxyType(tables),
         provenance=whole.provenance(read.source, sha256, recorded, "spark"),
-        episodes=whole.episodes,
         notes=tuple(notes),
         absent=absent,
         quarantine_path=None if quarantine_path is None else str(quarantine_path),
@@ -433,10 +438,14 @@ def _shown_name(path: str, *, root: str) -> str:
 def _reduce_part(
     table: pa.Table, *, root: str, source: str, settings: Settings, options: dict[str, Any]
 ) -> pa.Table:
-    """One bucket validated and summarised: its summary's payloads and its quarantine."""
+    """One bucket validated and summarised: its summary's payloads, its quarantine and its
+    drop-out paths (the last two stay on the cluster)."""
     part, result = _validated(table, root, source, options)
-    payloads = encode(summarise_part(result, settings))
+    summary = summarise_part(result, settings)
+    payloads = encode(summary)
     payloads.append(("quarantine", frame_bytes(result.quarantine)))
+    if summary.episodes:
+        payloads.append(("paths", frame_bytes(summary.paths)))
     return pa.table(
         {
             "part": pa.array([part] * len(payloads), pa.int64()),
@@ -483,6 +492,13 @@ def _quarantine_rows(batches: Iterator[pa.RecordBatch], *, schema: pa.Schema) ->
             yield pa.RecordBatch.from_pandas(out[schema.names], schema=schema, preserve_index=False)
 
 
+def _run_on_paths(batches: Iterator[pa.RecordBatch], *, run: Any) -> Iterator[pa.RecordBatch]:
+    """``run`` on each bucket's drop-out paths; its frames as payloads."""
+    for batch in batches:
+        found = [frame_bytes(run(frame_of(p))) for p in batch.column("payload").to_pylist()]
+        yield pa.RecordBatch.from_arrays([pa.array(found, pa.binary())], names=["payload"])
+
+
 def _sha256_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     import hashlib
 
@@ -503,33 +519,48 @@ def _summaries(
     options: dict[str, Any],
     quarantine_path: str | None,
     overwrite: bool,
-) -> Combined:
+) -> tuple[Combined, SparkFrame]:
     """First pass: each bucket validated and summarised on the workers, the summaries
-    combined here; the quarantined rows written by Spark where asked."""
+    combined here; the quarantined rows written by Spark where asked. Also returns the
+    buckets' payloads, persisted (the milestones' passes read their drop-out paths): the
+    caller unpersists them."""
     run = _per_part(
         _reduce_part, root=read.root, source=read.source, settings=settings, options=options
     )
     reduced = keyed.groupBy(_PART).applyInArrow(run, "part long, kind string, payload binary")
-    reduced = reduced.persist()  # collected, then its quarantine written: computed once
+    reduced = reduced.persist()  # collected, quarantine written, paths read: computed once
     try:
         whole = combine_parts(_collect(reduced))
         if quarantine_path is not None:  # first: it says why, when every row failed
             _write_quarantine(reduced, read.columns, str(quarantine_path), overwrite)
-        if whole.episodes.empty:
+        if not whole.episodes:
             raise InputFileError(
                 read.source,
                 f"has no valid rows (all {whole.rows['read']:,} rows were quarantined)",
                 "see why in the quarantined rows"
                 + ("" if quarantine_path else " (quarantine_path=, --quarantine)"),
             )
-    finally:
+    except BaseException:
         _guarded(reduced.unpersist)
-    return whole
+        raise
+    return whole, reduced
+
+
+def _passes(reduced: SparkFrame) -> PartPasses:
+    """Runs a function on each bucket's drop-out paths on the workers, and collects what it
+    gave (a few kB per bucket)."""
+    blobs = reduced.filter(reduced.kind == "paths").select("payload")
+
+    def passes(run: Callable[[pd.DataFrame], pd.DataFrame]) -> list[pd.DataFrame]:
+        found = blobs.mapInArrow(functools.partial(_run_on_paths, run=run), "payload binary")
+        return [frame_of(bytes(row["payload"])) for row in _guarded(found.collect)]
+
+    return passes
 
 
 def _collect(reduced: SparkFrame) -> list[Any]:
     """The buckets' summaries (everything but their quarantined rows)."""
-    rows = _guarded(reduced.filter(reduced.kind != "quarantine").collect)
+    rows = _guarded(reduced.filter(~reduced.kind.isin("quarantine", "paths")).collect)
     by_part: dict[int, dict[str, bytes]] = defaultdict(dict)
     for row in rows:
         by_part[int(row["part"])][str(row["kind"])] = bytes(row["payload"])
