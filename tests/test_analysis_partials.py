@@ -29,6 +29,7 @@ from recovery_toolkit.analysis.table_one import (
     table_one_tallies,
     weighted_quantile,
 )
+from recovery_toolkit.errors import RecoveryToolkitWarning
 from recovery_toolkit.scenarios import clustered_scenario
 
 
@@ -183,3 +184,96 @@ def test_completeness_and_table_one_use_the_window_of_the_episode_table():
     np.testing.assert_allclose(table["mean_completeness"], by_type.to_numpy(), rtol=1e-12)
     overall = analysis.table_one(episodes).loc["completeness", "overall"]
     assert overall.startswith(f"{episodes['completeness'].mean():.1f}")
+
+
+def test_exact_sums_are_the_correctly_rounded_sum_whatever_the_split_and_order():
+    """Float sums taken part by part would differ in the last bits from the one-part sum;
+    the exact sums give the correctly rounded total (fractions.Fraction) for any split."""
+    from fractions import Fraction
+
+    from recovery_toolkit.analysis.exact import exact_sums, exact_totals
+
+    rng = np.random.default_rng(3)
+    values = rng.lognormal(0, 3, 5_000) * rng.choice([-1, 1], 5_000)  # 1e-6 .. 1e6, signs
+    keys = rng.integers(0, 4, 5_000)
+    truth = [float(sum(Fraction(v) for v in values[keys == k])) for k in range(5)]
+    whole = exact_totals([exact_sums(keys, values)], 5)
+    assert whole.tolist() == truth  # key 4 has no values: 0.0
+    for parts in (2, 7):
+        order = rng.permutation(len(values))
+        pieces = np.array_split(order, parts)
+        split = exact_totals([exact_sums(keys[p], values[p]) for p in pieces], 5)
+        assert split.tolist() == truth
+
+
+def test_the_weight_cap_from_the_largest_weights_is_numpys_quantile():
+    from recovery_toolkit.analysis.dropout import upper_quantile
+
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 999, 1000, 4321):
+        values = rng.lognormal(0, 1, n)
+        need = n - int(np.floor(0.999 * (n - 1)))
+        top = np.sort(values)[-need:]
+        assert upper_quantile(top, n, 0.999) == pytest.approx(np.quantile(values, 0.999), 1e-15)
+
+
+@pytest.mark.parametrize(("parts", "seed"), [(2, 0), (6, 1)])
+@pytest.mark.parametrize("definition", ["default", "pace"])
+def test_milestones_from_the_parts_are_the_in_memory_table_bit_for_bit(parts, seed, definition):
+    """Kaplan-Meier and the bounds from patterns, IPCW from passes over each part's paths:
+    any split of the patients gives the in-memory table exactly, drop-out model and weight
+    cap included (clustered patients, soreness-dependent drop-out)."""
+    from recovery_toolkit.analysis import dropout
+    from recovery_toolkit.analysis.settings import Settings
+    from recovery_toolkit.scenarios import dropout_scenario
+
+    settings = Settings(definition=definition)
+    _, observed = clustered_scenario(300, rng=5)
+    _, dropped = dropout_scenario(300, rng=6)
+    dropped = dropped.assign(episode_id="d" + dropped["episode_id"].astype("str"))
+    eps = analysis.episode_table(pd.concat([observed, dropped], ignore_index=True), settings)
+    whole = dropout.resolution_milestones(eps, settings)
+    assert set(whole["method"]) == set(dropout.METHODS)
+    split = _split_by_patient(eps, parts, seed)
+    paths = [dropout.dropout_paths(p, settings) for p in split]
+    calls = []
+
+    def passes(run):
+        calls.append(run)
+        return [run(p) for p in paths]
+
+    table = dropout.milestones_from_parts(
+        [resolution_counts(p, settings) for p in split],
+        [dropout.dropout_counts(p, settings) for p in paths],
+        passes,
+        settings,
+    )
+    pd.testing.assert_frame_equal(table, whole, check_exact=True)
+    assert len(calls) == 3  # the cap, the weighted counts, the influences
+
+
+def test_models_fitted_on_a_sample_get_the_same_sample_from_any_split(episodes):
+    """Each part offers its own smallest hashes; the driver keeps the smallest of all: the
+    same episodes as sampling the whole table, so the Cox tables are identical."""
+    from recovery_toolkit.analysis.results import CohortInputs, part_samples
+    from recovery_toolkit.analysis.settings import Settings
+
+    settings = Settings(model_max_episodes=150)
+    whole = CohortInputs.of_episodes(episodes, settings)
+    split = [part_samples(p, settings) for p in _split_by_patient(episodes, 4, 9)]
+    samples = {
+        name: (pd.concat([s[name][0] for s in split]), sum(s[name][1] for s in split))
+        for name in split[0]
+    }
+    merged = CohortInputs(counts=whole.counts, samples=samples, passes=whole.passes)
+    for name in ("hazard_ratios", "adherence_landmark"):
+        with pytest.warns(RecoveryToolkitWarning, match="seeded random sample of 150"):
+            one, many = whole.sample(name, settings), merged.sample(name, settings)
+        assert len(one) == 150
+        assert one["episode_id"].tolist() == many["episode_id"].tolist()
+    with pytest.warns(RecoveryToolkitWarning):
+        pd.testing.assert_frame_equal(
+            analysis.hazard_ratios(merged.sample("hazard_ratios", settings), settings),
+            analysis.hazard_ratios(episodes, settings),
+            check_exact=True,
+        )

@@ -8,17 +8,20 @@ import re
 import pandas as pd
 import pytest
 
-from recovery_toolkit import compute, load_logs
+from recovery_toolkit import Settings, compute, load_logs
 from recovery_toolkit.cli import main
 from recovery_toolkit.engines.parquet import summarise_dataset
 from recovery_toolkit.errors import InputFileError
 
 
-def test_folder_and_memory_give_identical_tables(registry):
+@pytest.mark.parametrize("settings", [Settings(), Settings(model_max_episodes=200)])
+def test_folder_and_memory_give_identical_tables(registry, settings):
+    """Every table, bit for bit; with a model limit below the registry's size the Cox models
+    are fitted on the same seeded sample whichever part each episode is in."""
     whole, folder, _ = registry
     in_memory = load_logs(whole)
-    expected = compute(in_memory)
-    results = summarise_dataset(folder, rows_per_part=2_500)  # several parts
+    expected = compute(in_memory, settings)
+    results = summarise_dataset(folder, settings, rows_per_part=2_500)  # several parts
     assert results.provenance.options["parts"] >= 3 and results.logs is None
     for name, table in expected.tables.items():  # every table, the report's included
         pd.testing.assert_frame_equal(results.tables[name], table, check_exact=True)
@@ -178,3 +181,31 @@ def test_ids_with_unicode_spaces_keep_a_patient_in_one_part(tmp_path):
     assert results.provenance.options["parts"] >= 5
     for name in ("time_to_resolution", "table_one", "red_flag_incidence"):
         pd.testing.assert_frame_equal(results.tables[name], expected.tables[name])
+
+
+def split_episode_folder(root):
+    """Episode E-split: its first days under patient P-a in one file, the rest under P-b in
+    another (the loader quarantines such an episode; an engine splitting by patient would
+    see two whole episodes), beside ordinary episodes."""
+    from recovery_toolkit import generate_logs
+
+    rows = generate_logs(30, rng=2, notes=False).astype(str)
+    split = rows.iloc[:6].assign(episode_id="E-split", treatment_date="2025-02-03")
+    split = split.assign(log_date=[f"2025-02-0{3 + d}" for d in range(6)], day=None)
+    split = split.drop(columns="day").assign(patient_id=["P-a"] * 3 + ["P-b"] * 3)
+    folder = root / "split"
+    folder.mkdir()
+    rows.to_parquet(folder / "a.parquet", index=False)
+    split.iloc[:3].to_parquet(folder / "b.parquet", index=False)
+    split.iloc[3:].to_parquet(folder / "c.parquet", index=False)
+    return folder
+
+
+def test_an_episode_under_two_patients_is_refused_in_one_line(tmp_path, capsys):
+    folder = split_episode_folder(tmp_path)
+    with pytest.raises(InputFileError, match="episode 'E-split' has rows under different patient"):
+        summarise_dataset(folder, rows_per_part=40)
+    out = str(tmp_path / "out")
+    assert main(["summary", str(folder), "--out", out, "--rows-per-part", "40"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "one patient id" in err

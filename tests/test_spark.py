@@ -16,10 +16,10 @@ import textwrap
 import pandas as pd
 import pytest
 
-from recovery_toolkit import compute, load_logs
+from recovery_toolkit import Settings, compute, load_logs
 from recovery_toolkit.cli import main
 from recovery_toolkit.engines.parquet import summarise_dataset
-from recovery_toolkit.errors import InputFileError, OptionError
+from recovery_toolkit.errors import InputFileError, OptionError, RecoveryToolkitWarning
 from recovery_toolkit.samples import sample_parquet_folder, sample_path
 
 if not os.environ.get("CI"):  # CI must run these: there a missing pyspark or Java fails
@@ -52,13 +52,17 @@ def spark(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def three_engines(registry, spark, tmp_path_factory):
-    """The registry summarised in memory (one file), by DuckDB and by Spark (its folder)."""
+    """The registry summarised in memory (one file), by DuckDB and by Spark (its folder), with
+    a model limit below its size (the Cox models then fit on the seeded sample)."""
     whole, folder, _ = registry
     out = tmp_path_factory.mktemp("spark")
-    memory = compute(load_logs(whole))
-    duckdb = summarise_dataset(folder, rows_per_part=2_500)
+    settings = Settings(model_max_episodes=200)
+    with pytest.warns(RecoveryToolkitWarning, match="seeded random sample of 200"):
+        memory = compute(load_logs(whole), settings)
+    duckdb = summarise_dataset(folder, settings, rows_per_part=2_500)
     on_spark = summarise_spark(
         folder,
+        settings,
         spark=spark,
         rows_per_part=2_500,  # four buckets
         quarantine_path=str(out / "quarantine"),
@@ -258,3 +262,13 @@ def test_every_row_bad_still_writes_the_quarantine_that_says_why(spark, tmp_path
     with pytest.raises(InputFileError, match="has no valid rows"):
         summarise_spark(tmp_path / "bad", spark=spark, quarantine_path=str(quarantine))
     assert len(pd.read_parquet(quarantine)) == 40
+
+
+def test_an_episode_under_two_patients_is_refused_in_one_line(spark, tmp_path):
+    """Its rows are in two buckets: Spark would count it twice where the loader quarantines
+    it, so the run stops and names it."""
+    from .test_scale import split_episode_folder
+
+    folder = split_episode_folder(tmp_path)
+    with pytest.raises(InputFileError, match="episode 'E-split' has rows under different patient"):
+        summarise_spark(folder, spark=spark, rows_per_part=40)

@@ -59,8 +59,10 @@ from ..errors import EngineError, InputFileError, OptionError, RecoveryToolkitEr
 from ..io.dataset import (
     KEY_TRIM,
     dataset_digest,
+    episode_column,
     patient_column,
     relative_name,
+    split_episode_error,
     validate_rows,
 )
 from ..io.mapping import ColumnMapping, load_mapping
@@ -175,6 +177,9 @@ def summarise_spark(
         keyed = read.frame.withColumn(_PART, _bucket(patient, parts))
         keyed = keyed.repartition(parts, _PART)  # one task per bucket; the group-bys reuse it
         keyed = keyed.persist()  # the alerts' pass reads the buckets again, not the input
+        episode = episode_column(read.columns, read.source, mapping)
+        if episode is not None:
+            _refuse_split_episodes(keyed, episode, read.source)
         try:
             whole, reduced = _summaries(keyed, read, settings, options, quarantine_path, overwrite)
             try:
@@ -394,6 +399,25 @@ def _plain(path: str) -> str:
 def _empty_frame(columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
     return frame.assign(**{_FILE: pd.Series([], dtype="str"), _ROW: pd.Series([], dtype="int64")})
+
+
+def _refuse_split_episodes(keyed: SparkFrame, episode: str, where: str) -> None:
+    """Fail in one line when an episode's rows are in different buckets (their patient ids
+    differ): each bucket would see a whole, valid episode, and the tables would count it
+    twice (the loader quarantines such an episode)."""
+    from pyspark.sql import functions as F
+
+    key = F.regexp_replace(F.col(f"`{episode}`").cast("string"), KEY_TRIM, "").alias("e")
+    spread = (
+        keyed.select(key, F.col(_PART))
+        .where(F.col("e") != "")
+        .groupBy("e")
+        .agg(F.min(_PART).alias("first"), F.max(_PART).alias("last"))
+        .where(F.col("first") != F.col("last"))
+    )
+    found = _guarded(spread.orderBy("e").limit(1).collect)
+    if found:
+        raise split_episode_error(str(found[0]["e"]), where)
 
 
 def _bucket(patient: str, parts: int) -> Any:

@@ -41,11 +41,13 @@ __all__ = [
     "Partitioned",
     "dataset_digest",
     "dataset_files",
+    "episode_column",
     "iter_parts",
     "load_part",
     "partition_dataset",
     "patient_column",
     "relative_name",
+    "split_episode_error",
     "validate_rows",
 ]
 
@@ -135,6 +137,48 @@ def patient_column(
     return str(found[0])
 
 
+def episode_column(
+    names: list[str], where: str | Path, mapping: ColumnMapping | None = None
+) -> str | None:
+    """The input column that holds the episode id, as the loader would find it, or ``None``
+    when the episode id cannot differ between the rows of a patient (no such column: the
+    loader derives it from the patient; a REDCap record: the record is the episode).
+
+    Examples
+    --------
+    >>> episode_column(["Patient ID", "Episode ID", "Soreness"], "x.parquet")
+    'Episode ID'
+    >>> episode_column(["patient_id", "pain"], "x.parquet") is None
+    True
+    """
+    if mapping is not None:
+        if mapping.redcap is not None:
+            return None
+        named = [src for src, target in mapping.columns.items() if target == "episode_id"]
+        for source in named:
+            if source in names:
+                return source
+    canonical = canonical_header(pd.Index(names), where)
+    found = [raw for raw, name in canonical.items() if name == "episode_id"]
+    return str(found[0]) if found else None
+
+
+def split_episode_error(episode: str, where: str | Path) -> InputFileError:
+    """The error of an episode whose rows name different patients: an engine that splits
+    rows by patient would count it twice, where the loader quarantines it.
+
+    Examples
+    --------
+    >>> str(split_episode_error("E7", "reg/")).split(";")[0]
+    "reg/: episode 'E7' has rows under different patient ids"
+    """
+    return InputFileError(
+        where,
+        f"episode {episode!r} has rows under different patient ids",
+        "give all its rows one patient id (load_logs on its file quarantines it and says which)",
+    )
+
+
 def _digest(folder: Path, files: list[Path]) -> str:
     return dataset_digest((str(path.relative_to(folder)), file_sha256(path)) for path in files)
 
@@ -194,23 +238,56 @@ def partition_dataset(
             raise InputFileError(folder, f"could not be read as Parquet ({exc})", _FIX) from None
         rows = 0 if counted is None else int(counted[0])  # count(*) always returns one row
         count = max(1, math.ceil(rows / rows_per_part))
-        quoted = '"' + patient.replace('"', '""') + '"'
         con.execute(
             f"""
             COPY (
                 SELECT * EXCLUDE (filename, file_row_number),
                        filename AS {_FILE},
                        file_row_number AS {_ROW},
-                       hash(regexp_replace(CAST({quoted} AS VARCHAR), '{KEY_TRIM}', '', 'g'))
-                           % {count} AS {_PART}
+                       hash({_trimmed(patient)}) % {count} AS {_PART}
                 FROM read_parquet(?, filename = true, file_row_number = true,
                                   union_by_name = true)
             ) TO '{out}' (FORMAT parquet, PARTITION_BY ({_PART}))
             """,
             [names],
         )
+        episode = episode_column(pq.read_schema(files[0]).names, files[0], mapping)
+        if episode is not None:
+            _refuse_split_episodes(con, folder, names, episode, patient, count)
     parts = [sorted(d.glob("*.parquet")) for d in sorted(out.iterdir()) if d.is_dir()]
     return Partitioned(folder, files, parts, rows, _digest(folder, files))
+
+
+def _trimmed(column: str) -> str:
+    """SQL: ``column`` as text without leading or trailing (Unicode) whitespace."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    return f"regexp_replace(CAST({quoted} AS VARCHAR), '{KEY_TRIM}', '', 'g')"
+
+
+def _refuse_split_episodes(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    names: list[str],
+    episode: str,
+    patient: str,
+    count: int,
+) -> None:
+    """Fail in one line when an episode's rows landed in different parts (their patient ids
+    differ): each part would see a whole, valid episode, and the tables would count it twice."""
+    found = con.execute(
+        f"""
+        SELECT e FROM (
+            SELECT {_trimmed(episode)} AS e, hash({_trimmed(patient)}) % {count} AS part
+            FROM read_parquet(?, union_by_name = true)
+        )
+        WHERE e <> ''
+        GROUP BY e HAVING min(part) <> max(part)
+        ORDER BY e LIMIT 1
+        """,
+        [names],
+    ).fetchone()
+    if found is not None:
+        raise split_episode_error(str(found[0]), folder)
 
 
 def load_part(part: list[Path], parted: Partitioned, **options: object) -> LoadResult:
