@@ -494,7 +494,7 @@ def milestones_from_parts(
     days = np.array([d for d in s.milestone_days if d <= end], dtype=np.int64)
     columns = ["treatment_type", "day", "method", "resolved", "ci_low", "ci_high"]
     groups = [(g, p, c) for g, _, p, c in pattern_groups(resolution, "treatment_type") if p]
-    if not groups:
+    if not groups or not len(days):  # no sore episode, or no milestone before the end
         return pd.DataFrame(columns=columns)
     ipcw = _ipcw_bands(dropout, passes, s)
     rows = []
