@@ -24,6 +24,7 @@ from .settings import Settings, resolve
 _ANY = EpisodeTable.first("any_flag")
 
 __all__ = [
+    "SCORE_DECIMALS",
     "table_one",
     "table_one_counts",
     "table_one_from_tallies",
@@ -31,6 +32,8 @@ __all__ = [
     "weighted_quantile",
 ]
 
+#: Decimals the adherence score is counted to for its median and quartiles (shown to 2).
+SCORE_DECIMALS = 4
 
 #: The episode-table columns Table 1 reads.
 _READS = [
@@ -132,9 +135,11 @@ def table_one_tallies(
     """The mergeable part of Table 1: per group (and ``overall``), measure and value, a count.
 
     Counts (``episodes``, ``patients``, ``sore``, ``resolved``, ...) have value 0; ``site``
-    has one row per site (``key``); ``baseline_soreness``, ``days_logged`` and
-    ``adherence_score`` have one row per distinct value, so means, SDs, medians and quartiles
-    are exact from them. Whole numbers that add up over any split of the patients.
+    has one row per site (``key``); ``baseline_soreness`` and ``days_logged`` (whole numbers)
+    have one row per distinct value, so their medians and quartiles are exact, and
+    ``adherence_score`` one per value rounded to :data:`SCORE_DECIMALS` decimals (at most
+    10,001 rows per group, whatever the registry's size; Table 1 shows it to 2). Whole numbers
+    that add up over any split of the patients.
 
     Examples
     --------
@@ -193,7 +198,10 @@ def _tallies(group: str, e: pd.DataFrame, slots: int) -> pd.DataFrame:
             pd.DataFrame({"measure": "site", "key": sites.index, "value": 0.0, "count": sites})
         )
     for measure in ("baseline_soreness", "days_logged", "adherence_score"):
-        values = e[measure].dropna().astype(float).value_counts()
+        values = e[measure].dropna().astype(float)
+        if measure == "adherence_score":  # continuous: counted on a grid, so the counts stay
+            values = values.round(SCORE_DECIMALS)  # small however many episodes there are
+        values = values.value_counts()
         frames.append(
             pd.DataFrame(
                 {"measure": measure, "key": "", "value": values.index, "count": values.values}

@@ -44,7 +44,7 @@ from ..analysis.settings import Settings, resolve
 from ..errors import InputFileError
 from ..io.dataset import Partitioned, iter_parts, partition_dataset
 from ..io.mapping import ColumnMapping, load_mapping
-from .parts import PartSummary, combine_parts, concat_parts, summarise_part
+from .parts import PartSummary, combine_parts, concat_parts, detached, summarise_part
 
 __all__ = ["DatasetResults", "summarise_dataset"]
 
@@ -161,13 +161,12 @@ def _first_pass(
     """Load, validate and reduce each part in turn, keeping its files."""
     first = _FirstPass([], [], [])
     for i, result in enumerate(iter_parts(parted, **options)):
+        first.quarantine.append(detached(result.quarantine))  # not the part's buffers
         if result.logs.empty:  # every row of the part was quarantined
             first.summaries.append(summarise_part(result, settings))
-            first.quarantine.append(result.quarantine)
             continue
         episodes = analysis.episode_table(result.logs, settings)
         summary = summarise_part(result, settings, episodes=episodes)
-        first.quarantine.append(result.quarantine)
         kept = _Kept(*(work / f"{name}-{i}.parquet" for name in ("valid", "episodes", "paths")))
         result.logs.to_parquet(kept.logs)
         episodes.to_parquet(kept.episodes)
