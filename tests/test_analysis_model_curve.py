@@ -93,3 +93,20 @@ def test_cox_models_use_a_seeded_sample_of_a_large_cohort(sample_episodes):
     with pytest.warns(rt.errors.RecoveryToolkitWarning):
         again = analysis.hazard_ratios(sample_episodes, settings)
     pd.testing.assert_frame_equal(first, again)  # the same sample every time
+
+
+def test_the_manifest_says_how_many_episodes_each_sampled_model_used(tmp_path):
+    """The Cox models cannot be added up from parts: above model_max_episodes they fit on the
+    seeded sample, and manifest.json records the population and the sample's size."""
+    with pytest.warns(rt.errors.RecoveryToolkitWarning, match="random sample of 150 of 374"):
+        results = rt.compute(rt.load_logs(rt.sample_path()), model_max_episodes=150)
+    rt.write_tables(results, tmp_path)
+    sampled = json.loads((tmp_path / "manifest.json").read_text())["sampled_models"]
+    assert sampled["hazard_ratios"] | {"chosen_by": ""} == {
+        "population": 374,  # sore episodes
+        "episodes_used": 150,
+        "at_most": 150,
+        "chosen_by": "",
+    }
+    assert sampled["adherence_landmark"]["population"] == 207  # sore and logging on day 3
+    assert "episode_id" in sampled["hazard_ratios"]["chosen_by"]

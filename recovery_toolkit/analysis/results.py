@@ -149,7 +149,8 @@ class Results:
     tables : Mapping of str to DataFrame
         By key: the summary tables (:data:`SUMMARY_TABLES`) and the report's other tables
         (``alert_counts``, ``km``, ``logrank``, ``intervals`` (how intervals allow for
-        patients with several episodes), ``table_one``, ``table_one_counts``,
+        patients with several episodes), ``model_samples`` (the models fitted on a seeded
+        sample, and on how many episodes), ``table_one``, ``table_one_counts``,
         ``logging_by_day``, ``completeness_by_site``, ``escalation``, ``funnel_mix``).
     provenance : Provenance
         Source, digest, row counts and validation problems.
@@ -340,6 +341,30 @@ class CohortInputs:
             passes=lambda run: [run(paths)],
         )
 
+    def sample_sizes(self, settings: Settings) -> pd.DataFrame:
+        """Per sampled model: its population, the episodes it is fitted on and the limit
+        (``manifest.json`` records them).
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> from recovery_toolkit import analysis
+        >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+        >>> s = Settings(model_max_episodes=300)
+        >>> CohortInputs.of_episodes(eps, s).sample_sizes(s)["episodes_used"].tolist()
+        [300, 207]
+        """
+        limit = settings.model_max_episodes
+        sizes = [(name, size) for name, (_, size) in self.samples.items()]
+        return pd.DataFrame(
+            {
+                "model": [name for name, _ in sizes],
+                "population": [size for _, size in sizes],
+                "episodes_used": [min(size, limit) for _, size in sizes],
+                "at_most": limit,
+            }
+        ).astype({"population": "int64", "episodes_used": "int64", "at_most": "int64"})
+
     def sample(self, model: str, settings: Settings) -> pd.DataFrame:
         """The episodes ``model`` is fitted on: the sample of the parts' candidates (with a
         warning when it is smaller than the population)."""
@@ -441,6 +466,7 @@ def cohort_tables(
         model = inputs.sample("recovery_curve_model", settings)
         summary["recovery_curve_model"] = recovery_curve_model(model, settings)
     tables = {name: conform(name, table) for name, table in summary.items()}
+    tables["model_samples"] = inputs.sample_sizes(settings)
     tables["alerts"] = alerts.reset_index(drop=True)  # with explanations; export drops them
     tables["alert_counts"] = alert_counts(alerts)
     tables.update(

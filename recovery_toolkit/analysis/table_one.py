@@ -201,10 +201,10 @@ def _tallies(group: str, e: pd.DataFrame, slots: int) -> pd.DataFrame:
         values = e[measure].dropna().astype(float)
         if measure == "adherence_score":  # continuous: counted on a grid, so the counts stay
             values = values.round(SCORE_DECIMALS)  # small however many episodes there are
-        values = values.value_counts()
+        counted = values.value_counts()
         frames.append(
             pd.DataFrame(
-                {"measure": measure, "key": "", "value": values.index, "count": values.values}
+                {"measure": measure, "key": "", "value": counted.index, "count": counted.values}
             )
         )
     return pd.concat(frames, ignore_index=True).assign(group=group)

@@ -23,9 +23,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..analysis.model_curve import episodes_used
 from ..analysis.results import Results, recorded_interval_method
 from ..io.writers import OutputExistsError, write_csv, write_text, write_xlsx
 
@@ -61,18 +61,26 @@ def _versions() -> dict[str, str]:
 
 
 def _sampled_models(results: Results) -> dict[str, Any]:
-    """Models fitted on a seeded sample of episodes, and how many episodes each used."""
-    model = results.tables.get("recovery_curve_model")
-    if model is None or model.empty:
+    """The models that cannot be added up from parts and are fitted on at most
+    ``model_max_episodes`` episodes: their population, how many episodes each used, and how
+    the sample is chosen."""
+    table = results.tables.get("model_samples")
+    if table is None or table.empty:
         return {}
-    used = episodes_used(model)
     return {
-        "recovery_curve_model": {
-            "episodes_used": "suppressed" if used is None else used,
-            "at_most": results.settings.model_max_episodes,
-            "seed": 0,
+        str(row.model): {
+            "population": _number(row.population),
+            "episodes_used": _number(row.episodes_used),
+            "at_most": _number(row.at_most),
+            "chosen_by": "the smallest SipHash (key from seed 0) of episode_id",
         }
+        for row in table.itertuples(index=False)
     }
+
+
+def _number(value: object) -> object:
+    """A count as JSON: an int, or the text a shared table shows instead (``suppressed``)."""
+    return int(value) if isinstance(value, (int, np.integer)) else str(value)
 
 
 def manifest(results: Results, outputs: list[Path]) -> dict[str, Any]:
