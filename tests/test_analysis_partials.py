@@ -277,3 +277,35 @@ def test_models_fitted_on_a_sample_get_the_same_sample_from_any_split(episodes):
             analysis.hazard_ratios(episodes, settings),
             check_exact=True,
         )
+
+
+def test_ipcw_passes_never_reuse_the_weights_of_another_model():
+    """The in-memory passes share one part's weights; the same paths under another drop-out
+    model (other counts) must give what a fresh copy of the paths gives."""
+    import gc
+
+    from recovery_toolkit.analysis import dropout
+    from recovery_toolkit.analysis.settings import Settings
+    from recovery_toolkit.scenarios import dropout_scenario
+
+    settings = Settings()
+    _, observed = dropout_scenario(400, rng=8)
+    eps = analysis.episode_table(observed)
+    paths = dropout.dropout_paths(eps, settings)
+    resolution = [resolution_counts(eps, settings)]
+    counts = dropout.dropout_counts(paths, settings)
+    other = counts.assign(dropouts=counts["dropouts"] // 2)  # another model
+
+    def milestones(frame, dropouts):
+        return dropout.milestones_from_parts(
+            resolution, [dropouts], lambda run: [run(frame)], settings
+        ).query("method == 'ipcw'")
+
+    first = milestones(paths, counts)
+    second = milestones(paths, other)
+    fresh = milestones(paths.copy(), other)
+    pd.testing.assert_frame_equal(second, fresh, check_exact=True)
+    assert not first["resolved"].equals(second["resolved"])
+    del paths
+    gc.collect()
+    assert dropout._LAST_PART._value is None or dropout._LAST_PART._key[0]() is not None

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,7 +43,7 @@ import statsmodels.api as sm
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
 from .clustering import loglog_interval, patient_codes, pattern_km_band, pattern_wilson
-from .exact import exact_sums, exact_totals
+from .exact import exact_sums, exact_totals_by
 from .partials import add_counts
 from .resolution import (
     end_of_follow_up,
@@ -84,12 +85,8 @@ PartPasses = Callable[[Callable[[pd.DataFrame], pd.DataFrame]], list[pd.DataFram
 def _last_observed(episodes: pd.DataFrame, window_days: int) -> np.ndarray:
     """Per episode and day: the soreness of the last log on or before that day (the first log
     for days before it)."""
-    path = np.column_stack(
-        [
-            episodes[EpisodeTable.soreness_on(d)].to_numpy(dtype=float, na_value=np.nan)
-            for d in range(window_days + 1)
-        ]
-    )
+    columns = [EpisodeTable.soreness_on(d) for d in range(window_days + 1)]
+    path = episodes[columns].to_numpy(dtype=float, na_value=np.nan)
     seen = ~np.isnan(path)
     days = np.arange(path.shape[1])
     last = np.maximum.accumulate(np.where(seen, days, -1), axis=1)  # last log on or before
@@ -118,8 +115,10 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
     (['treatment_type', 'patient', 'time', 'resolved', 'stopped', 's0'], 374)
     """
     s = resolve(settings)
-    sore = sore_episodes(episodes)
     width = s.window_days + 1
+    reads = ["population", "treatment_type", "patient_id", "time", "resolved", "last_day"]
+    reads += [EpisodeTable.soreness_on(d) for d in range(width)]
+    sore = sore_episodes(episodes[[c for c in reads if c in episodes.columns]])
     soreness = (
         np.nan_to_num(_last_observed(sore, s.window_days)).astype(np.int8)
         if len(sore)
@@ -127,7 +126,7 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
     )
     frame = pd.DataFrame(
         {
-            "treatment_type": sore["treatment_type"].astype("str").to_numpy(dtype=object),
+            "treatment_type": _labels(sore["treatment_type"]),
             "patient": patient_codes(sore),
             "time": sore["time"].to_numpy(dtype=float),
             "resolved": sore["resolved"].to_numpy(dtype=bool),
@@ -136,6 +135,14 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
     )
     path = pd.DataFrame(soreness, columns=[_path_column(d) for d in range(width)])
     return pd.concat([frame, path], axis=1)
+
+
+def _labels(column: pd.Series) -> np.ndarray:
+    """A column's values as Python strings (from a categorical's codes when it is one)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.asarray(column.cat.categories.astype("str"), dtype=object)
+        return names[column.cat.codes.to_numpy()]
+    return column.astype("str").to_numpy(dtype=object)
 
 
 def _soreness(paths: pd.DataFrame, width: int) -> np.ndarray:
@@ -302,27 +309,75 @@ def fit_dropout(
     return DropoutModel(types, hazard.reshape(len(types), width, _SCORES))
 
 
+def _types(paths: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Each path's treatment type as a code, and the types' names (sorted)."""
+    codes, names = pd.factorize(paths["treatment_type"].astype("str"), sort=True)
+    return codes.astype(np.int64), [str(name) for name in names]
+
+
 def _weights(
     paths: pd.DataFrame, model: DropoutModel | None, settings: Settings
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Each sore episode-day's weight, 1 / the modelled probability of not having dropped out
     before that day (at most ``model.cap``), and the person-day indicators."""
+    weights, grid = _LAST_PART.get(paths, model, settings)
+    if model is not None and np.isfinite(model.cap):
+        weights = np.minimum(weights, model.cap)
+    return weights, grid
+
+
+def _uncapped_weights(
+    paths: pd.DataFrame, model: DropoutModel | None, settings: Settings
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`_weights` before the cap."""
     width = settings.window_days + 1
     grid = _person_days(paths, settings)
     weights = np.ones((len(paths), width))
     if model is None or paths.empty:
         return weights, grid
+    codes, names = _types(paths)
     index = {name: i for i, name in enumerate(model.types)}
-    types = paths["treatment_type"].astype("str").map(index).to_numpy(dtype=float, na_value=-1)
+    types = np.array([index.get(name, -1) for name in names], dtype=np.int64)[codes]
     known = types >= 0
-    rows = np.where(known, types, 0).astype(np.int64)[:, None]
-    hazard = model.hazard[rows, np.arange(width)[None, :], _soreness(paths, width)]
+    cell = (np.where(known, types, 0)[:, None] * width + np.arange(width)) * _SCORES
+    hazard = np.take(model.hazard, cell + _soreness(paths, width))  # flat: (type, day, score)
     hazard[~(grid["modelled"] & known[:, None])] = 0.0  # no drop-out where it cannot happen
     staying = np.cumprod(1.0 - hazard, axis=1)  # not dropped out by the end of each day
     np.maximum(staying[:, :-1], 1e-12, out=weights[:, 1:])
     np.divide(1.0, weights, out=weights)
-    np.minimum(weights, model.cap, out=weights)
     return weights, grid
+
+
+class _LastPart:
+    """The uncapped weights of the last part seen, so that the three passes over a part
+    held in memory (the in-memory path) compute them once. Keyed by the identity of the
+    paths frame (held weakly) and of the model's hazard table (held, so its identity cannot
+    pass to another); a part read again from storage (DuckDB, Spark) is a new frame, so its
+    weights are simply computed again (and a frame's weights go when the frame goes)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[weakref.ref[pd.DataFrame], np.ndarray | None, Settings] | None = None
+        self._value: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+
+    def get(
+        self, paths: pd.DataFrame, model: DropoutModel | None, settings: Settings
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        hazard = None if model is None else model.hazard
+        key, value = self._key, self._value
+        same = key is not None and key[0]() is paths and key[1] is hazard and key[2] == settings
+        if same and value is not None:
+            return value
+        value = _uncapped_weights(paths, model, settings)
+        self._key, self._value = (weakref.ref(paths, self._forget), hazard, settings), value
+        return value
+
+    def _forget(self, gone: weakref.ref[pd.DataFrame]) -> None:
+        """The paths frame is gone: so are its weights."""
+        if self._key is not None and self._key[0] is gone:
+            self._key = self._value = None
+
+
+_LAST_PART = _LastPart()
 
 
 def _top_weights(
@@ -331,7 +386,8 @@ def _top_weights(
     """Pass 1: the part's ``count`` largest weights of episode-days at risk."""
     weights, grid = _weights(paths, model, settings)
     at_risk = weights[grid["at_risk"]]
-    top = np.sort(at_risk)[-count:] if count else at_risk[:0]
+    keep = len(at_risk) - count  # the values from this position up, in sorted order
+    top = at_risk if keep <= 0 else np.partition(at_risk, keep)[keep:]
     return pd.DataFrame({"weight": top})
 
 
@@ -341,12 +397,9 @@ def _weighted_sums(
     """Pass 2: per treatment type, the exact sums of the weighted numbers at risk (keys
     ``0..W``) and of the weighted events (keys ``W+1..2W+1``) on each day."""
     weights, grid = _weights(paths, model, settings)
-    width = weights.shape[1]
     values = np.concatenate([weights * grid["at_risk"], weights * grid["event"]], axis=1)
-    types = paths["treatment_type"].astype("str").to_numpy()
-    return _sums_by_type(
-        (group, values[types == group], np.arange(2 * width)) for group in np.unique(types)
-    )
+    codes, names = _types(paths)
+    return _sums_by_type(codes, names, values)
 
 
 def _influence_sums(
@@ -359,37 +412,30 @@ def _influence_sums(
     """Pass 3: per treatment type and day, the exact sum over patients of the squared
     influence of their episodes on log S(day) (the robust variance, :mod:`.clustering`)."""
     weights, grid = _weights(paths, model, settings)
-    types = paths["treatment_type"].astype("str").to_numpy()
+    codes, names = _types(paths)
+    hazard = np.stack([steps[name][0] for name in names]) if names else np.zeros((0, 1))
+    step = np.stack([steps[name][1] for name in names]) if names else np.zeros((0, 1))
+    r, e = weights * grid["at_risk"], weights * grid["event"]
+    influence = -np.cumsum((e - r * hazard[codes]) * step[codes], axis=1)
+    # a patient's episodes of one type are one cluster: their influences add up
     patients = paths["patient"].to_numpy(dtype=np.int64)
-
-    def squares(group: str) -> np.ndarray:
-        hazard, step = steps[group]
-        here = types == group
-        r, e = weights[here] * grid["at_risk"][here], weights[here] * grid["event"][here]
-        influence = -np.cumsum((e - r * hazard) * step, axis=1)
-        codes = pd.factorize(patients[here])[0]  # a patient's episodes in this type
-        totals = [np.bincount(codes, weights=column) for column in influence.T]
-        return np.stack(totals, axis=1) ** 2
-
-    width = weights.shape[1]
-    return _sums_by_type((g, squares(g), np.arange(width)) for g in np.unique(types))
+    base = int(patients.max()) + 1 if len(patients) else 1
+    clusters, found = pd.factorize(codes * base + patients)
+    totals = np.stack(
+        [np.bincount(clusters, weights=c, minlength=len(found)) for c in influence.T], axis=1
+    )
+    of_cluster = np.asarray(found, dtype=np.int64) // base
+    return _sums_by_type(of_cluster, names, totals**2)
 
 
-def _sums_by_type(pieces: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> pd.DataFrame:
-    """The exact sums (:func:`~recovery_toolkit.analysis.exact.exact_sums`) of each piece's
-    values (rows x keys), with its treatment type."""
-    frames = [
-        exact_sums(np.broadcast_to(keys, values.shape), values).assign(treatment_type=group)
-        for group, values, keys in pieces
-    ]
-    if not frames:
-        return pd.DataFrame(columns=["key", "exponent", "high", "low", "treatment_type"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _totals(frames: list[pd.DataFrame], group: str, size: int) -> np.ndarray:
-    """The exact totals of one treatment type's keys over the parts' sums."""
-    return exact_totals([f[f["treatment_type"] == group] for f in frames], size)
+def _sums_by_type(codes: np.ndarray, names: list[str], values: np.ndarray) -> pd.DataFrame:
+    """The exact sums (:func:`~recovery_toolkit.analysis.exact.exact_sums`) of ``values``
+    (rows x keys) per key and treatment type (``names[codes]`` of each row)."""
+    width = values.shape[1]
+    keys = codes[:, None] * width + np.arange(width)[None, :]
+    sums = exact_sums(keys, values)
+    labels = np.asarray(names, dtype=object)[sums["key"].to_numpy() // width]
+    return sums.assign(key=sums["key"] % width, treatment_type=pd.Series(labels, dtype="str"))
 
 
 def upper_quantile(top: np.ndarray, n: int, q: float) -> float:
@@ -424,10 +470,10 @@ def _ipcw_bands(
         model = replace(model, cap=upper_quantile(top, n, WEIGHT_QUANTILE))
     sums = passes(functools.partial(_weighted_sums, model=model, settings=settings))
     width = settings.window_days + 1
-    found = sorted({str(g) for frame in sums for g in frame["treatment_type"]})
-    steps, curves = {}, {}
-    for group in found:
-        totals = _totals(sums, group, 2 * width)
+    steps: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for label, totals in exact_totals_by(sums, 2 * width, by="treatment_type").items():
+        group = str(label)
         risk, happened = totals[:width], totals[width:]
         left = risk - happened
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -438,9 +484,10 @@ def _ipcw_bands(
     squares = passes(
         functools.partial(_influence_sums, model=model, settings=settings, steps=steps)
     )
-    bands = {}
+    variances = exact_totals_by(squares, width, by="treatment_type")
+    bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for group, (survival, before) in curves.items():
-        variance = _totals(squares, group, width)
+        variance = variances.get(group, np.zeros(width))
         se = np.where(survival > 0, np.sqrt(variance), np.nan)
         low, high = loglog_interval(survival, se)
         bands[group] = (survival, np.where(before, np.nan, low), np.where(before, np.nan, high))

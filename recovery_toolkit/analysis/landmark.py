@@ -46,7 +46,7 @@ from .resolution import sore_episodes
 from .sampling import MODELS, sample_for_model
 from .settings import Settings, resolve
 
-__all__ = ["CAUTION", "at_landmark", "landmark_cohort", "adherence_landmark"]
+__all__ = ["CAUTION", "at_landmark", "at_landmark_mask", "landmark_cohort", "adherence_landmark"]
 
 CAUTION = (
     "Association, not effect: adherence before the landmark is compared among patients still "
@@ -83,6 +83,18 @@ def landmark_cohort(episodes: pd.DataFrame, settings: Settings | None = None) ->
     return _derived(at_landmark(episodes, s.landmark_day), s.landmark_day)
 
 
+def at_landmark_mask(episodes: pd.DataFrame, day: int) -> np.ndarray:
+    """Per episode: unresolved and logging on ``day`` (time and last log on or after it).
+
+    Examples
+    --------
+    >>> at_landmark_mask(pd.DataFrame({"time": [5.0, 2.0], "last_day": [6, 9]}), 3).tolist()
+    [True, False]
+    """
+    time = episodes["time"].to_numpy(dtype=float, na_value=np.nan)
+    return (time >= day) & (episodes["last_day"].to_numpy() >= day)
+
+
 def at_landmark(episodes: pd.DataFrame, day: int) -> pd.DataFrame:
     """The sore episodes unresolved and logging on ``day``, with the columns the cohort's
     measures are derived from (row by row, so a sample can be drawn first).
@@ -95,7 +107,7 @@ def at_landmark(episodes: pd.DataFrame, day: int) -> pd.DataFrame:
     207
     """
     sore = sore_episodes(episodes)
-    there = (sore["time"].to_numpy(dtype=float) >= day) & (sore["last_day"].to_numpy() >= day)
+    there = at_landmark_mask(sore, day)
     reads = [
         *(["episode_id"] if "episode_id" in sore.columns else []),
         "patient_id",

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -51,16 +52,16 @@ from .followup import (
     logging_from_curve,
 )
 from .funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
-from .landmark import adherence_landmark, at_landmark
+from .landmark import adherence_landmark, at_landmark, at_landmark_mask
 from .model_curve import recovery_curve_model
 from .red_flags import red_flag_counts, red_flag_from_counts
 from .resolution import (
+    in_population,
     km_curve_from_counts,
     resolution_counts,
-    sore_episodes,
     time_to_resolution_from_counts,
 )
-from .sampling import MODELS, model_candidates, sample_for_model
+from .sampling import MODELS, model_sample, sample_for_model, sample_keys, smallest_keys
 from .settings import Settings, resolve
 from .spc import p_chart_from_counts, spc_counts
 from .table_one import table_one_from_tallies, table_one_tallies
@@ -299,13 +300,25 @@ def part_samples(episodes: pd.DataFrame, settings: Settings) -> dict[str, tuple[
     >>> {name: size for name, (_, size) in part_samples(eps, Settings()).items()}
     {'hazard_ratios': 374, 'adherence_landmark': 207}
     """
-    populations = {
-        "hazard_ratios": sore_episodes(episodes),
-        "adherence_landmark": at_landmark(episodes, settings.landmark_day),
+    sore = in_population(episodes, "sore").to_numpy(dtype=bool)
+    day = settings.landmark_day
+    populations = {  # as masks: only the sampled rows are copied
+        "hazard_ratios": sore,
+        "adherence_landmark": sore & at_landmark_mask(episodes, day),
     }
     if settings.model_curve:
-        populations["recovery_curve_model"] = episodes
-    return {name: model_candidates(rows, settings) for name, rows in populations.items()}
+        populations["recovery_curve_model"] = np.ones(len(episodes), dtype=bool)
+    limit = settings.model_max_episodes
+    keys = None  # hashed once, when some population is larger than the sample
+    if "episode_id" in episodes.columns and max(int(m.sum()) for m in populations.values()) > limit:
+        keys = sample_keys(episodes["episode_id"])
+    offers = {}
+    for name, mask in populations.items():
+        rows = episodes.iloc[smallest_keys(np.flatnonzero(mask), keys, limit)]
+        if name == "adherence_landmark":
+            rows = at_landmark(rows, day)  # its columns
+        offers[name] = (model_sample(rows, limit).reset_index(drop=True), int(mask.sum()))
+    return offers
 
 
 @dataclass(frozen=True)

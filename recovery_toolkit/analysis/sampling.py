@@ -3,8 +3,9 @@
 The landmark and treatment-type Cox models and the model-based curve are fitted on at most
 ``Settings.model_max_episodes`` episodes of their population. The sample is the episodes
 whose seeded hash of ``episode_id`` is smallest, so it is the same episodes however the rows
-are split: each part offers its own smallest (:func:`model_candidates`, at most that many per
-model), and the driver keeps the smallest of all (:func:`model_sample`), in episode order.
+are split: each part offers its own smallest (:func:`smallest_keys`, at most that many per
+model; :func:`~recovery_toolkit.analysis.results.part_samples`), and the driver keeps the
+smallest of all (:func:`model_sample`), in episode order.
 
 Examples
 --------
@@ -28,7 +29,7 @@ from .settings import Settings
 
 __all__ = [
     "MODELS",
-    "model_candidates",
+    "smallest_keys",
     "model_sample",
     "sample_for_model",
     "sample_keys",
@@ -56,9 +57,16 @@ def sample_keys(ids: pd.Series, seed: int = 0) -> np.ndarray:
     return pd.util.hash_array(values, hash_key=key, categorize=False)
 
 
-def model_sample(episodes: pd.DataFrame, max_episodes: int, seed: int = 0) -> pd.DataFrame:
+def model_sample(
+    episodes: pd.DataFrame,
+    max_episodes: int,
+    seed: int = 0,
+    *,
+    keys: np.ndarray | None = None,
+) -> pd.DataFrame:
     """At most ``max_episodes`` episodes, those with the smallest :func:`sample_keys` of
-    their ``episode_id`` (all when fewer), in ``episode_id`` order.
+    their ``episode_id`` (all when fewer), in ``episode_id`` order. ``keys``: their
+    :func:`sample_keys`, when already made.
 
     Examples
     --------
@@ -69,7 +77,8 @@ def model_sample(episodes: pd.DataFrame, max_episodes: int, seed: int = 0) -> pd
     if "episode_id" not in episodes.columns:  # a hand-made frame: nothing to order by
         return episodes.head(max_episodes)
     if len(episodes) > max_episodes:
-        keys = sample_keys(episodes["episode_id"], seed)
+        if keys is None:
+            keys = sample_keys(episodes["episode_id"], seed)
         episodes = episodes.iloc[np.sort(np.argsort(keys, kind="stable")[:max_episodes])]
     ids = episodes["episode_id"].astype("str")
     if ids.is_monotonic_increasing:
@@ -107,15 +116,17 @@ def sample_for_model(
     return model_sample(frame, limit, seed)
 
 
-def model_candidates(rows: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, int]:
-    """A part's offer to a sampled model: its own :func:`model_sample` of the model's
-    population (``rows``), and the population's size in the part.
+def smallest_keys(positions: np.ndarray, keys: np.ndarray | None, limit: int) -> np.ndarray:
+    """Of ``positions`` (sorted), the ``limit`` whose ``keys`` are smallest, sorted; all of
+    them when there are no more than ``limit`` (or no ``keys``).
 
     Examples
     --------
-    >>> eps = pd.DataFrame({"episode_id": [f"e{i}" for i in range(40)]})
-    >>> sample, size = model_candidates(eps, Settings(model_max_episodes=10))
-    >>> len(sample), size
-    (10, 40)
+    >>> smallest_keys(np.array([0, 2, 3, 5]), np.array([9, 0, 4, 1, 0, 2], dtype=np.uint64), 2)
+    array([3, 5])
     """
-    return model_sample(rows, settings.model_max_episodes).reset_index(drop=True), len(rows)
+    if keys is None or len(positions) <= limit:
+        return positions
+    own = keys[positions]
+    chosen = np.argpartition(own, limit - 1)[:limit]
+    return np.sort(positions[chosen])
