@@ -238,8 +238,8 @@ def test_milestones_from_the_parts_are_the_in_memory_table_bit_for_bit(parts, se
     paths = [dropout.dropout_paths(p, settings) for p in split]
     calls = []
 
-    def passes(run):
-        calls.append(run)
+    def passes(run, kind):
+        calls.append(kind)
         return [run(p) for p in paths]
 
     table = dropout.milestones_from_parts(
@@ -249,28 +249,35 @@ def test_milestones_from_the_parts_are_the_in_memory_table_bit_for_bit(parts, se
         settings,
     )
     pd.testing.assert_frame_equal(table, whole, check_exact=True)
-    assert len(calls) == 3  # the cap, the weighted counts, the influences
+    assert calls == ["paths"] * 3  # the cap, the weighted counts, the influences
 
 
 def test_models_fitted_on_a_sample_get_the_same_sample_from_any_split(episodes):
-    """Each part offers its own smallest hashes; the driver keeps the smallest of all: the
-    same episodes as sampling the whole table, so the Cox tables are identical."""
+    """Each part keeps its own smallest hashes; the driver asks them for the keys under a
+    bound and keeps the smallest of all: the same episodes as sampling the whole table, so
+    the Cox tables are identical, and it receives about 1.5 k rows however many parts."""
     from recovery_toolkit.analysis.results import CohortInputs, part_samples
     from recovery_toolkit.analysis.settings import Settings
 
     settings = Settings(model_max_episodes=150)
     whole = CohortInputs.of_episodes(episodes, settings)
-    split = [part_samples(p, settings) for p in _split_by_patient(episodes, 4, 9)]
-    samples = {
-        name: (pd.concat([s[name][0] for s in split]), sum(s[name][1] for s in split))
-        for name in split[0]
-    }
-    merged = CohortInputs(counts=whole.counts, samples=samples, passes=whole.passes)
+    split = [part_samples(p, settings) for p in _split_by_patient(episodes, 13, 9)]
+    received = []
+
+    def passes(run, kind):
+        found = [run(offer[kind.removeprefix("sample/")][0]) for offer in split]
+        received.append(sum(len(f) for f in found))
+        return found
+
+    sizes = {name: sum(s[name][1] for s in split) for name in split[0]}
+    merged = CohortInputs(counts=whole.counts, samples=sizes, passes=passes)
+    assert sizes == dict(whole.samples)
     for name in ("hazard_ratios", "adherence_landmark"):
         with pytest.warns(RecoveryToolkitWarning, match="seeded random sample of 150"):
             one, many = whole.sample(name, settings), merged.sample(name, settings)
         assert len(one) == 150
         assert one["episode_id"].tolist() == many["episode_id"].tolist()
+        assert 150 <= received[-1] < 13 * 150 / 3  # not every part's 150 candidates
     with pytest.warns(RecoveryToolkitWarning):
         pd.testing.assert_frame_equal(
             analysis.hazard_ratios(merged.sample("hazard_ratios", settings), settings),
@@ -298,7 +305,7 @@ def test_ipcw_passes_never_reuse_the_weights_of_another_model():
 
     def milestones(frame, dropouts):
         return dropout.milestones_from_parts(
-            resolution, [dropouts], lambda run: [run(frame)], settings
+            resolution, [dropouts], lambda run, kind: [run(frame)], settings
         ).query("method == 'ipcw'")
 
     first = milestones(paths, counts)

@@ -76,10 +76,12 @@ WEIGHT_QUANTILE = 0.999
 _SCORES = 11  # soreness 0..10 (the log schema)
 _KEYS = ["treatment_type", "day", "soreness"]
 
-#: Runs a function on every part's :func:`dropout_paths` where the part lives and returns the
-#: frames it gave, one per part (in memory: the one part; DuckDB: the work folder's files;
-#: Spark: the buckets kept on the cluster).
-PartPasses = Callable[[Callable[[pd.DataFrame], pd.DataFrame]], list[pd.DataFrame]]
+#: ``passes(run, kind)`` runs ``run`` on every part's kept frame of that kind where the part
+#: lives and returns the frames it gave, one per part (in memory: the one part; DuckDB: the
+#: work folder's files; Spark: the buckets kept on the cluster). Kinds: ``"paths"`` (the
+#: part's :func:`dropout_paths`) and ``"sample/<model>"`` (its candidates for a sampled model,
+#: :mod:`.sampling`).
+PartPasses = Callable[[Callable[[pd.DataFrame], pd.DataFrame], str], list[pd.DataFrame]]
 
 
 def _last_observed(episodes: pd.DataFrame, window_days: int) -> np.ndarray:
@@ -465,10 +467,11 @@ def _ipcw_bands(
     if model is not None:  # the weights' cap: a quantile of all episode-days at risk
         n = int(sum(int(c["at_risk"].sum()) for c in dropout))
         count = n - int(np.floor(WEIGHT_QUANTILE * (n - 1)))
-        tops = passes(functools.partial(_top_weights, model=model, settings=settings, count=count))
+        top_weights = functools.partial(_top_weights, model=model, settings=settings, count=count)
+        tops = passes(top_weights, "paths")
         top = np.concatenate([t["weight"].to_numpy(dtype=float) for t in tops])
         model = replace(model, cap=upper_quantile(top, n, WEIGHT_QUANTILE))
-    sums = passes(functools.partial(_weighted_sums, model=model, settings=settings))
+    sums = passes(functools.partial(_weighted_sums, model=model, settings=settings), "paths")
     width = settings.window_days + 1
     steps: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -481,9 +484,8 @@ def _ipcw_bands(
             step = np.where(left > 0, 1.0 / left, 0.0)
         steps[group] = (hazard, step)
         curves[group] = (np.cumprod(1 - hazard), np.cumsum(happened) == 0)
-    squares = passes(
-        functools.partial(_influence_sums, model=model, settings=settings, steps=steps)
-    )
+    influences = functools.partial(_influence_sums, model=model, settings=settings, steps=steps)
+    squares = passes(influences, "paths")
     variances = exact_totals_by(squares, width, by="treatment_type")
     bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for group, (survival, before) in curves.items():
@@ -532,7 +534,7 @@ def milestones_from_parts(
     >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
     >>> paths = dropout_paths(eps, s)
     >>> table = milestones_from_parts([resolution_counts(eps, s)], [dropout_counts(paths, s)],
-    ...                               lambda run: [run(paths)], s)
+    ...                               lambda run, kind: [run(paths)], s)
     >>> table.equals(resolution_milestones(eps, s))
     True
     """
@@ -584,5 +586,8 @@ def resolution_milestones(episodes: pd.DataFrame, settings: Settings | None = No
     s = resolve(settings)
     paths = dropout_paths(episodes, s)
     return milestones_from_parts(
-        [resolution_counts(episodes, s)], [dropout_counts(paths, s)], lambda run: [run(paths)], s
+        [resolution_counts(episodes, s)],
+        [dropout_counts(paths, s)],
+        lambda run, kind: [run(paths)],
+        s,
     )

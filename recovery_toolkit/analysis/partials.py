@@ -14,9 +14,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
-__all__ = ["add_counts"]
+__all__ = ["add_counts", "concat_parts"]
 
 
 def add_counts(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -35,3 +37,32 @@ def add_counts(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     counts = [c for c in whole.columns if c not in keys]
     summed = whole.groupby(keys, observed=True, sort=True)[counts].sum().reset_index()
     return summed.astype({c: "int64" for c in counts})
+
+
+def concat_parts(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate the parts' frames, keeping categorical columns categorical (their
+    categories unified, in the first part's order, then as met).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"t": pd.Categorical(["x"], categories=["x", "y"])})
+    >>> b = pd.DataFrame({"t": pd.Categorical(["z"])})
+    >>> concat_parts([a, b])["t"].cat.categories.tolist()
+    ['x', 'y', 'z']
+    """
+    frames = [f for f in frames if len(f.columns)]
+    if not frames:
+        return pd.DataFrame()
+    categorical = [
+        c for c, dtype in frames[0].dtypes.items() if isinstance(dtype, pd.CategoricalDtype)
+    ]
+    out = pd.concat(frames, ignore_index=True)
+    for column in categorical:
+        categories = frames[0][column].cat.categories
+        for frame in frames[1:]:
+            categories = categories.union(frame[column].cat.categories, sort=False)
+        ordered = frames[0][column].cat.ordered
+        out[column] = pd.Categorical(
+            out[column].astype(object), categories=categories, ordered=ordered
+        )
+    return out

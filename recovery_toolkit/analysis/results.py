@@ -61,7 +61,7 @@ from .resolution import (
     resolution_counts,
     time_to_resolution_from_counts,
 )
-from .sampling import MODELS, model_sample, sample_for_model, sample_keys, smallest_keys
+from .sampling import SAMPLE_KEY, sample_from_parts, sample_keys, smallest_keys
 from .settings import Settings, resolve
 from .spc import p_chart_from_counts, spc_counts
 from .table_one import table_one_from_tallies, table_one_tallies
@@ -288,9 +288,11 @@ def part_counts(
 
 
 def part_samples(episodes: pd.DataFrame, settings: Settings) -> dict[str, tuple[pd.DataFrame, int]]:
-    """A part's offer to each model fitted on a sample (:mod:`.sampling`): its own sample of
-    the model's population (the sore episodes; those at the landmark; every episode, for the
-    model-based curve when asked) and the population's size in the part.
+    """A part's candidates for each model fitted on a sample (:mod:`.sampling`): of the
+    model's population (the sore episodes; those at the landmark; every episode, for the
+    model-based curve when asked), the ``model_max_episodes`` with the smallest keys, with
+    their keys (:data:`~recovery_toolkit.analysis.sampling.SAMPLE_KEY`), and the population's
+    size in the part. The candidates stay where the part lives.
 
     Examples
     --------
@@ -302,32 +304,34 @@ def part_samples(episodes: pd.DataFrame, settings: Settings) -> dict[str, tuple[
     """
     sore = in_population(episodes, "sore").to_numpy(dtype=bool)
     day = settings.landmark_day
-    populations = {  # as masks: only the sampled rows are copied
+    populations = {  # as masks: only the candidates are copied
         "hazard_ratios": sore,
         "adherence_landmark": sore & at_landmark_mask(episodes, day),
     }
     if settings.model_curve:
         populations["recovery_curve_model"] = np.ones(len(episodes), dtype=bool)
     limit = settings.model_max_episodes
-    keys = None  # hashed once, when some population is larger than the sample
-    if "episode_id" in episodes.columns and max(int(m.sum()) for m in populations.values()) > limit:
-        keys = sample_keys(episodes["episode_id"])
+    keys = sample_keys(episodes["episode_id"]) if "episode_id" in episodes.columns else None
     offers = {}
     for name, mask in populations.items():
-        rows = episodes.iloc[smallest_keys(np.flatnonzero(mask), keys, limit)]
+        chosen = smallest_keys(np.flatnonzero(mask), keys, limit)
+        rows = episodes.iloc[chosen]
         if name == "adherence_landmark":
             rows = at_landmark(rows, day)  # its columns
-        offers[name] = (model_sample(rows, limit).reset_index(drop=True), int(mask.sum()))
+        rows = rows.reset_index(drop=True)
+        if keys is not None:
+            rows[SAMPLE_KEY] = keys[chosen]
+        offers[name] = (rows, int(mask.sum()))
     return offers
 
 
 @dataclass(frozen=True)
 class CohortInputs:
     """What :func:`cohort_tables` builds the tables from, gathered over the parts of the data
-    (DESIGN §2): each mergeable table's counts, one frame per part (:func:`part_counts`); for
-    each model fitted on a sample, the parts' candidates and the population's size
-    (:func:`part_samples`); and ``passes``, which runs a function on each part's drop-out
-    paths where the part lives (:data:`~recovery_toolkit.analysis.dropout.PartPasses`).
+    (DESIGN §2): each mergeable table's counts, one frame per part (:func:`part_counts`); the
+    size of each sampled model's population (:func:`part_samples`); and ``passes``, which runs
+    a function on each part's kept frames where the part lives (its drop-out paths and its
+    candidates for the sampled models, :data:`~recovery_toolkit.analysis.dropout.PartPasses`).
 
     Examples
     --------
@@ -335,12 +339,12 @@ class CohortInputs:
     >>> from recovery_toolkit import analysis
     >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
     >>> inputs = CohortInputs.of_episodes(eps, Settings())
-    >>> len(inputs.counts["resolution"]), inputs.samples["hazard_ratios"][1]
+    >>> len(inputs.counts["resolution"]), inputs.samples["hazard_ratios"]
     (1, 374)
     """
 
     counts: Mapping[str, list[pd.DataFrame]]
-    samples: Mapping[str, tuple[pd.DataFrame, int]]
+    samples: Mapping[str, int]
     passes: PartPasses
 
     @classmethod
@@ -348,10 +352,12 @@ class CohortInputs:
         """The inputs of one episode table held in memory (one part)."""
         paths = dropout_paths(episodes, settings)
         counts = part_counts(episodes, settings, paths=paths)
+        samples = part_samples(episodes, settings)
+        kept = {"paths": paths} | {f"sample/{n}": rows for n, (rows, _) in samples.items()}
         return cls(
             counts={name: [table] for name, table in counts.items()},
-            samples=part_samples(episodes, settings),
-            passes=lambda run: [run(paths)],
+            samples={name: size for name, (_, size) in samples.items()},
+            passes=lambda run, kind: [run(kept[kind])],
         )
 
     def sample_sizes(self, settings: Settings) -> pd.DataFrame:
@@ -368,7 +374,7 @@ class CohortInputs:
         [300, 207]
         """
         limit = settings.model_max_episodes
-        sizes = [(name, size) for name, (_, size) in self.samples.items()]
+        sizes = list(self.samples.items())
         return pd.DataFrame(
             {
                 "model": [name for name, _ in sizes],
@@ -379,10 +385,10 @@ class CohortInputs:
         ).astype({"population": "int64", "episodes_used": "int64", "at_most": "int64"})
 
     def sample(self, model: str, settings: Settings) -> pd.DataFrame:
-        """The episodes ``model`` is fitted on: the sample of the parts' candidates (with a
-        warning when it is smaller than the population)."""
-        rows, population = self.samples[model]
-        return sample_for_model(rows, settings, MODELS[model], population=population)
+        """The episodes ``model`` is fitted on, drawn from the parts' candidates (with a
+        warning when it is smaller than the population;
+        :func:`~recovery_toolkit.analysis.sampling.sample_from_parts`)."""
+        return sample_from_parts(self.passes, model, self.samples[model], settings)
 
 
 def tables_from_counts(

@@ -1,11 +1,15 @@
 """The seeded samples of the models that cannot be added up from parts (DESIGN §2).
 
 The landmark and treatment-type Cox models and the model-based curve are fitted on at most
-``Settings.model_max_episodes`` episodes of their population. The sample is the episodes
-whose seeded hash of ``episode_id`` is smallest, so it is the same episodes however the rows
-are split: each part offers its own smallest (:func:`smallest_keys`, at most that many per
-model; :func:`~recovery_toolkit.analysis.results.part_samples`), and the driver keeps the
-smallest of all (:func:`model_sample`), in episode order.
+``Settings.model_max_episodes`` (k) episodes of their population. The sample is the k
+episodes whose seeded hash of ``episode_id`` (:func:`sample_keys`) is smallest, so it is the
+same episodes however the rows are split. Each part keeps its own k smallest, with their keys,
+where it lives (:func:`~recovery_toolkit.analysis.results.part_samples`); the driver, which
+knows the population's size N from the parts' counts, asks every part for its candidates with
+a key below the value that about 1.5 k + 50 of N uniform keys fall under (:func:`rows_below`),
+and keeps the k smallest of what comes back (:func:`sample_from_parts`; asking again with a
+doubled bound in the rare case fewer than k came). So the driver receives about 1.5 k rows
+whatever the number of parts.
 
 Examples
 --------
@@ -18,17 +22,22 @@ True
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
+from .partials import concat_parts
 from .settings import Settings
 
 __all__ = [
     "MODELS",
+    "SAMPLE_KEY",
+    "rows_below",
+    "sample_from_parts",
     "smallest_keys",
     "model_sample",
     "sample_for_model",
@@ -41,6 +50,11 @@ MODELS: Mapping[str, str] = {
     "adherence_landmark": "the landmark Cox models",
     "recovery_curve_model": "the model-based recovery curve",
 }
+
+
+#: The column of a part's candidates that holds their :func:`sample_keys`.
+SAMPLE_KEY = "sample_key"
+_ALL = (1 << 64) - 1  # the largest key
 
 
 def sample_keys(ids: pd.Series, seed: int = 0) -> np.ndarray:
@@ -130,3 +144,64 @@ def smallest_keys(positions: np.ndarray, keys: np.ndarray | None, limit: int) ->
     own = keys[positions]
     chosen = np.argpartition(own, limit - 1)[:limit]
     return np.sort(positions[chosen])
+
+
+def rows_below(candidates: pd.DataFrame, *, limit: int) -> pd.DataFrame:
+    """A part's candidates whose :data:`SAMPLE_KEY` is at most ``limit`` (run where the
+    part lives).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({SAMPLE_KEY: np.array([5, 2**63, 7], dtype=np.uint64)})
+    >>> rows_below(rows, limit=6)[SAMPLE_KEY].tolist()
+    [5]
+    """
+    if SAMPLE_KEY not in candidates.columns:  # a part without episode ids: all of them
+        return candidates
+    keys = candidates[SAMPLE_KEY].to_numpy(dtype=np.uint64)
+    return candidates.loc[keys <= np.uint64(limit)]
+
+
+def sample_from_parts(
+    passes: Callable[[Callable[[pd.DataFrame], pd.DataFrame], str], list[pd.DataFrame]],
+    model: str,
+    population: int,
+    settings: Settings,
+) -> pd.DataFrame:
+    """The episodes ``model`` is fitted on, from the parts' kept candidates (kind
+    ``sample/<model>``): the ``model_max_episodes`` with the smallest keys of all, in
+    ``episode_id`` order, without their key; with a warning when that is fewer than the
+    ``population``.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"episode_id": [f"e{i:02d}" for i in range(30)]})
+    >>> eps[SAMPLE_KEY] = sample_keys(eps["episode_id"])
+    >>> parts = [eps.iloc[15:], eps.iloc[:15]]
+    >>> passes = lambda run, kind: [run(part) for part in parts]
+    >>> drawn = sample_from_parts(passes, "hazard_ratios", 30, Settings(model_max_episodes=30))
+    >>> drawn["episode_id"].tolist() == eps["episode_id"].tolist()  # all 30, in id order
+    True
+    """
+    limit = settings.model_max_episodes
+    wanted = min(limit, population)
+    bound = _ALL if population <= limit else _bound(limit, population)
+    while True:
+        found = passes(functools.partial(rows_below, limit=bound), f"sample/{model}")
+        rows = concat_parts(found)  # categorical columns stay categorical
+        if len(rows) >= wanted or bound == _ALL:
+            break
+        bound = min(_ALL, bound * 2)  # fewer than k keys under the bound: rare, ask again
+    if SAMPLE_KEY in rows.columns:
+        keys = rows[SAMPLE_KEY].to_numpy(dtype=np.uint64)
+        rows = rows.drop(columns=SAMPLE_KEY)
+        rows = rows.iloc[smallest_keys(np.arange(len(rows)), keys, limit)]
+    return sample_for_model(rows, settings, MODELS[model], population=population)
+
+
+def _bound(limit: int, population: int) -> int:
+    """The key about 1.5 × ``limit`` + 50 of ``population`` uniform 64-bit keys fall under
+    (the expected count's standard deviation is below its square root: short of ``limit``
+    about once in 10**20)."""
+    share = min(1.0, (1.5 * limit + 50) / population)
+    return min(_ALL, int(share * (1 << 64)))

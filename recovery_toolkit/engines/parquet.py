@@ -134,25 +134,26 @@ class DatasetResults(Results):
 
 @dataclass(frozen=True)
 class _Kept:
-    """The files a part with valid rows leaves in the work folder."""
+    """The files a part with valid rows leaves in the work folder: its rows, its episode
+    table, and its kept frames by kind (``PartSummary.kept``)."""
 
     logs: Path
     episodes: Path
-    paths: Path
+    frames: dict[str, Path]
 
 
 @dataclass(frozen=True)
 class _FirstPass:
-    """What the first pass keeps: each part's summary (without its drop-out paths) and
+    """What the first pass keeps: each part's summary (without its kept frames) and
     quarantined rows, and the files of each part with valid rows."""
 
     summaries: list[PartSummary]
     quarantine: list[pd.DataFrame]
     kept: list[_Kept]
 
-    def passes(self, run: Callable[[pd.DataFrame], pd.DataFrame]) -> list[pd.DataFrame]:
-        """``run`` on each kept part's drop-out paths (read one part at a time)."""
-        return [run(pd.read_parquet(part.paths)) for part in self.kept]
+    def passes(self, run: Callable[[pd.DataFrame], pd.DataFrame], kind: str) -> list[pd.DataFrame]:
+        """``run`` on each kept part's frame of ``kind`` (read one part at a time)."""
+        return [run(pd.read_parquet(part.frames[kind])) for part in self.kept]
 
 
 def _first_pass(
@@ -167,12 +168,15 @@ def _first_pass(
             continue
         episodes = analysis.episode_table(result.logs, settings)
         summary = summarise_part(result, settings, episodes=episodes)
-        kept = _Kept(*(work / f"{name}-{i}.parquet" for name in ("valid", "episodes", "paths")))
+        kept = _Kept(work / f"valid-{i}.parquet", work / f"episodes-{i}.parquet", {})
         result.logs.to_parquet(kept.logs)
         episodes.to_parquet(kept.episodes)
-        summary.paths.to_parquet(kept.paths)
+        for j, (kind, frame) in enumerate(summary.kept().items()):
+            kept.frames[kind] = work / f"kept-{i}-{j}.parquet"
+            frame.to_parquet(kept.frames[kind])
         first.kept.append(kept)
-        first.summaries.append(replace(summary, paths=pd.DataFrame()))
+        samples = {name: (pd.DataFrame(), size) for name, (_, size) in summary.samples.items()}
+        first.summaries.append(replace(summary, paths=pd.DataFrame(), samples=samples))
     return first
 
 

@@ -29,7 +29,7 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -37,6 +37,7 @@ import pyarrow as pa
 
 from .. import analysis
 from ..analysis.dropout import PartPasses, dropout_paths
+from ..analysis.partials import concat_parts
 from ..analysis.results import (
     CohortInputs,
     Provenance,
@@ -77,7 +78,8 @@ class PartSummary:
         (:func:`~recovery_toolkit.analysis.results.part_counts`).
     samples : Mapping of str to (DataFrame, int)
         The part's candidates for each model fitted on a sample, and the size of the model's
-        population in the part (:func:`~recovery_toolkit.analysis.results.part_samples`).
+        population in the part (:func:`~recovery_toolkit.analysis.results.part_samples`);
+        only the sizes are encoded: the candidates are kept where the part lives.
     paths : DataFrame
         The part's drop-out paths; kept where the part lives, never encoded.
     """
@@ -90,6 +92,20 @@ class PartSummary:
     counts: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     samples: Mapping[str, tuple[pd.DataFrame, int]] = field(default_factory=dict)
     paths: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def kept(self) -> dict[str, pd.DataFrame]:
+        """The frames the engine keeps where the part lives, by kind
+        (:data:`~recovery_toolkit.analysis.dropout.PartPasses`): ``paths`` and
+        ``sample/<model>``.
+
+        Examples
+        --------
+        >>> import recovery_toolkit as rt
+        >>> list(summarise_part(rt.load_logs(rt.sample_path()), Settings()).kept())
+        ['paths', 'sample/hazard_ratios', 'sample/adherence_landmark']
+        """
+        kept = {f"sample/{name}": rows for name, (rows, _) in self.samples.items()}
+        return {"paths": self.paths} | kept
 
 
 def summarise_part(
@@ -146,8 +162,8 @@ class Combined:
     counts : dict of str to list of DataFrame
         Each mergeable table's counts, one frame per part with valid rows
         (:func:`~recovery_toolkit.analysis.results.tables_from_counts` adds them up).
-    samples : dict of str to (DataFrame, int)
-        Each sampled model's candidates over all parts and its population's size.
+    samples : dict of str to int
+        Each sampled model's population over all parts.
     """
 
     rows: dict[str, int]
@@ -156,7 +172,7 @@ class Combined:
     curve: pd.DataFrame
     data_end: pd.Timestamp | None
     counts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
-    samples: dict[str, tuple[pd.DataFrame, int]] = field(default_factory=dict)
+    samples: dict[str, int] = field(default_factory=dict)
 
     def provenance(
         self, source: str, sha256: str, options: dict[str, object], engine: str
@@ -200,13 +216,7 @@ def combine_parts(parts: Sequence[PartSummary]) -> Combined:
     keys = ["treatment_type", "day", "soreness"]
     counts = counts.groupby(keys, observed=True, sort=True)["count"].sum().reset_index()
     ends = [p.last_date for p in parts if p.last_date is not None]  # in the window or not
-    samples = {
-        name: (
-            concat_parts([p.samples[name][0] for p in valid]),
-            sum(p.samples[name][1] for p in valid),
-        )
-        for name in valid[0].samples
-    }
+    samples = {name: sum(p.samples[name][1] for p in valid) for name in valid[0].samples}
     return Combined(
         rows=rows,
         problems=problems,
@@ -218,43 +228,13 @@ def combine_parts(parts: Sequence[PartSummary]) -> Combined:
     )
 
 
-def concat_parts(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate the parts' frames, keeping categorical columns categorical (their
-    categories unified, in the first part's order, then as met).
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"t": pd.Categorical(["x"], categories=["x", "y"])})
-    >>> b = pd.DataFrame({"t": pd.Categorical(["z"])})
-    >>> concat_parts([a, b])["t"].cat.categories.tolist()
-    ['x', 'y', 'z']
-    """
-    frames = [f for f in frames if len(f.columns)]
-    if not frames:
-        return pd.DataFrame()
-    categorical = [
-        c for c, dtype in frames[0].dtypes.items() if isinstance(dtype, pd.CategoricalDtype)
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    for column in categorical:
-        categories = frames[0][column].cat.categories
-        for frame in frames[1:]:
-            categories = categories.union(frame[column].cat.categories, sort=False)
-        ordered = frames[0][column].cat.ordered
-        out[column] = pd.Categorical(
-            out[column].astype(object), categories=categories, ordered=ordered
-        )
-    return out
-
-
 _FRAMES = ("problems", "soreness")
 _COUNTS = "counts/"  # the payload names of a part's mergeable counts
-_SAMPLES = "samples/"  # and of its candidates for the sampled models
 
 
 def encode(part: PartSummary) -> list[tuple[str, bytes]]:
     """A part's summary as named byte strings, to send from a worker to the driver (its
-    drop-out paths stay behind).
+    kept frames, :meth:`PartSummary.kept`, stay behind).
 
     Examples
     --------
@@ -267,22 +247,21 @@ def encode(part: PartSummary) -> list[tuple[str, bytes]]:
     meta = {"rows": dict(part.rows), "episodes": part.episodes, "last_date": last, "samples": sizes}
     frames = [(name, frame_bytes(getattr(part, name))) for name in _FRAMES]
     counts = [(f"{_COUNTS}{name}", frame_bytes(table)) for name, table in part.counts.items()]
-    samples = [(f"{_SAMPLES}{name}", frame_bytes(rows)) for name, (rows, _) in part.samples.items()]
-    return [("meta", json.dumps(meta).encode()), *frames, *counts, *samples]
+    return [("meta", json.dumps(meta).encode()), *frames, *counts]
 
 
 def decode(payloads: Mapping[str, bytes]) -> PartSummary:
-    """The summary :func:`encode` wrote (without the drop-out paths).
+    """The summary :func:`encode` wrote (without the kept frames).
 
     Examples
     --------
     >>> import recovery_toolkit as rt
     >>> part = summarise_part(rt.load_logs(rt.sample_path()), Settings())
     >>> back = decode(dict(encode(part)))
-    >>> back.samples["hazard_ratios"][0].equals(part.samples["hazard_ratios"][0])
+    >>> back.samples["hazard_ratios"][1], back.episodes, back.last_date == part.last_date
+    (374, 400, True)
+    >>> back.paths.empty and back.samples["hazard_ratios"][0].empty
     True
-    >>> back.episodes, back.last_date == part.last_date, back.paths.empty
-    (400, True, True)
     """
     meta = json.loads(payloads["meta"])
     last = meta["last_date"]
@@ -292,10 +271,7 @@ def decode(payloads: Mapping[str, bytes]) -> PartSummary:
         for name, payload in payloads.items()
         if name.startswith(_COUNTS)
     }
-    samples = {
-        name: (frame_of(payloads[f"{_SAMPLES}{name}"]), int(size))
-        for name, size in meta["samples"].items()
-    }
+    samples = {name: (pd.DataFrame(), int(size)) for name, size in meta["samples"].items()}
     return PartSummary(
         rows={name: int(meta["rows"][name]) for name in ROW_COUNTS},
         episodes=int(meta["episodes"]),

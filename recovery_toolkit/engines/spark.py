@@ -83,6 +83,7 @@ if TYPE_CHECKING:  # pyspark is an optional extra
 __all__ = ["SparkResults", "summarise_spark"]
 
 _FILE, _ROW, _PART = "source_file", "_source_row", "_part"
+_KEPT = "kept/"  # the payload kinds of the frames a bucket keeps on the cluster
 _INSTALL = 'install it with: pip install "recovery-toolkit[spark]"'
 _SOURCE_FIX = (
     "name a Parquet folder or URI the cluster can read, or a catalog table as table:catalog.db.name"
@@ -463,13 +464,14 @@ def _reduce_part(
     table: pa.Table, *, root: str, source: str, settings: Settings, options: dict[str, Any]
 ) -> pa.Table:
     """One bucket validated and summarised: its summary's payloads, its quarantine and its
-    drop-out paths (the last two stay on the cluster)."""
+    kept frames (the last two stay on the cluster)."""
     part, result = _validated(table, root, source, options)
     summary = summarise_part(result, settings)
     payloads = encode(summary)
     payloads.append(("quarantine", frame_bytes(result.quarantine)))
     if summary.episodes:
-        payloads.append(("paths", frame_bytes(summary.paths)))
+        kept = summary.kept().items()
+        payloads += [(f"{_KEPT}{kind}", frame_bytes(frame)) for kind, frame in kept]
     return pa.table(
         {
             "part": pa.array([part] * len(payloads), pa.int64()),
@@ -516,8 +518,8 @@ def _quarantine_rows(batches: Iterator[pa.RecordBatch], *, schema: pa.Schema) ->
             yield pa.RecordBatch.from_pandas(out[schema.names], schema=schema, preserve_index=False)
 
 
-def _run_on_paths(batches: Iterator[pa.RecordBatch], *, run: Any) -> Iterator[pa.RecordBatch]:
-    """``run`` on each bucket's drop-out paths; its frames as payloads."""
+def _run_on_kept(batches: Iterator[pa.RecordBatch], *, run: Any) -> Iterator[pa.RecordBatch]:
+    """``run`` on each bucket's kept frame; its frames as payloads."""
     for batch in batches:
         found = [frame_bytes(run(frame_of(p))) for p in batch.column("payload").to_pylist()]
         yield pa.RecordBatch.from_arrays([pa.array(found, pa.binary())], names=["payload"])
@@ -546,8 +548,8 @@ def _summaries(
 ) -> tuple[Combined, SparkFrame]:
     """First pass: each bucket validated and summarised on the workers, the summaries
     combined here; the quarantined rows written by Spark where asked. Also returns the
-    buckets' payloads, persisted (the milestones' passes read their drop-out paths): the
-    caller unpersists them."""
+    buckets' payloads, persisted (the passes read their kept frames): the caller unpersists
+    them."""
     run = _per_part(
         _reduce_part, root=read.root, source=read.source, settings=settings, options=options
     )
@@ -571,12 +573,12 @@ def _summaries(
 
 
 def _passes(reduced: SparkFrame) -> PartPasses:
-    """Runs a function on each bucket's drop-out paths on the workers, and collects what it
-    gave (a few kB per bucket)."""
-    blobs = reduced.filter(reduced.kind == "paths").select("payload")
+    """Runs a function on each bucket's kept frame of a kind on the workers, and collects
+    what it gave (a few kB per bucket)."""
 
-    def passes(run: Callable[[pd.DataFrame], pd.DataFrame]) -> list[pd.DataFrame]:
-        found = blobs.mapInArrow(functools.partial(_run_on_paths, run=run), "payload binary")
+    def passes(run: Callable[[pd.DataFrame], pd.DataFrame], kind: str) -> list[pd.DataFrame]:
+        blobs = reduced.filter(reduced.kind == f"{_KEPT}{kind}").select("payload")
+        found = blobs.mapInArrow(functools.partial(_run_on_kept, run=run), "payload binary")
         return [frame_of(bytes(row["payload"])) for row in _guarded(found.collect)]
 
     return passes
@@ -584,7 +586,8 @@ def _passes(reduced: SparkFrame) -> PartPasses:
 
 def _collect(reduced: SparkFrame) -> list[Any]:
     """The buckets' summaries (everything but their quarantined rows)."""
-    rows = _guarded(reduced.filter(~reduced.kind.isin("quarantine", "paths")).collect)
+    summaries = (reduced.kind != "quarantine") & ~reduced.kind.startswith(_KEPT)
+    rows = _guarded(reduced.filter(summaries).collect)
     by_part: dict[int, dict[str, bytes]] = defaultdict(dict)
     for row in rows:
         by_part[int(row["part"])][str(row["kind"])] = bytes(row["payload"])
