@@ -209,3 +209,21 @@ def test_an_episode_under_two_patients_is_refused_in_one_line(tmp_path, capsys):
     assert main(["summary", str(folder), "--out", out, "--rows-per-part", "40"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "one patient id" in err
+
+
+def test_a_row_without_a_patient_is_quarantined_not_refused(tmp_path):
+    """A blank patient id is the loader's to quarantine, one row; the episode it belongs to
+    is not 'under two patients', however many parts the rows are split into."""
+    from recovery_toolkit import generate_logs
+
+    rows = generate_logs(40, rng=6, notes=False).astype(str)
+    rows.loc[rows.index[1], "patient_id"] = None
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    rows.iloc[:300].to_parquet(folder / "a.parquet", index=False)
+    rows.iloc[300:].to_parquet(folder / "b.parquet", index=False)
+    rows.to_parquet(tmp_path / "whole.parquet", index=False)
+    expected = load_logs(tmp_path / "whole.parquet")
+    for rows_per_part in (1_000_000, 50):
+        results = summarise_dataset(folder, rows_per_part=rows_per_part)
+        assert results.provenance.rows["quarantined"] == expected.rows_quarantined == 1

@@ -441,8 +441,9 @@ def _sums_by_type(codes: np.ndarray, names: list[str], values: np.ndarray) -> pd
 
 
 def upper_quantile(top: np.ndarray, n: int, q: float) -> float:
-    """The ``q`` quantile (linear between order statistics at ``q·(n−1)``, numpy's default)
-    of ``n`` values, from (at least) their ``n − floor(q·(n−1))`` largest, ``top``.
+    """The ``q`` quantile of ``n`` values from (at least) their ``n − floor(q·(n−1))``
+    largest, ``top``: numpy's default (linear) method, in numpy's own arithmetic, so it
+    equals ``np.quantile`` of all ``n`` to the last bit.
 
     Examples
     --------
@@ -450,12 +451,15 @@ def upper_quantile(top: np.ndarray, n: int, q: float) -> float:
     >>> upper_quantile(values[-3:], 1000, 0.999) == np.quantile(values, 0.999)
     np.True_
     """
-    position = q * (n - 1)
+    position = (n - 1) * q  # numpy's virtual index for its linear method
     below = int(np.floor(position))
     ranked = np.sort(np.asarray(top, dtype=float))
     offset = n - len(ranked)
     low, high = ranked[below - offset], ranked[min(below + 1, n - 1) - offset]
-    return float(low + (high - low) * (position - below))
+    t = position - below
+    if t >= 0.5:  # numpy interpolates from the upper neighbour past the middle
+        return float(high - (high - low) * (1 - t))
+    return float(low + (high - low) * t)
 
 
 def _ipcw_bands(
@@ -466,7 +470,7 @@ def _ipcw_bands(
     model = fit_dropout(dropout, settings)
     if model is not None:  # the weights' cap: a quantile of all episode-days at risk
         n = int(sum(int(c["at_risk"].sum()) for c in dropout))
-        count = n - int(np.floor(WEIGHT_QUANTILE * (n - 1)))
+        count = n - int(np.floor((n - 1) * WEIGHT_QUANTILE))  # the ranks upper_quantile reads
         top_weights = functools.partial(_top_weights, model=model, settings=settings, count=count)
         tops = passes(top_weights, "paths")
         top = np.concatenate([t["weight"].to_numpy(dtype=float) for t in tops])

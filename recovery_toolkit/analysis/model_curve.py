@@ -128,7 +128,7 @@ def recovery_curve_model(
         empty (with a warning) when the model cannot be fitted.
     """
     s = resolve(settings)
-    seed = rng if isinstance(rng, int) else int(rng.integers(2**62))
+    seed = int(rng) if isinstance(rng, (int, np.integer)) else int(rng.integers(2**62))
     used = sample_for_model(episodes, s, MODELS["recovery_curve_model"], seed)
     data = _long(used, s.window_days)
     present = [t for t in TREATMENT_DTYPE.categories if t in set(data["treatment_type"])]

@@ -201,7 +201,7 @@ def sample_from_parts(
 
 def _bound(limit: int, population: int) -> int:
     """The key about 1.5 × ``limit`` + 50 of ``population`` uniform 64-bit keys fall under
-    (the expected count's standard deviation is below its square root: short of ``limit``
-    about once in 10**20)."""
+    (fewer than ``limit`` fall under it about once in 10**14 draws or more rarely, Poisson's
+    tail; the caller then asks again with twice the bound)."""
     share = min(1.0, (1.5 * limit + 50) / population)
     return min(_ALL, int(share * (1 << 64)))

@@ -178,10 +178,10 @@ def summarise_spark(
         keyed = read.frame.withColumn(_PART, _bucket(patient, parts))
         keyed = keyed.repartition(parts, _PART)  # one task per bucket; the group-bys reuse it
         keyed = keyed.persist()  # the alerts' pass reads the buckets again, not the input
-        episode = episode_column(read.columns, read.source, mapping)
-        if episode is not None:
-            _refuse_split_episodes(keyed, episode, read.source)
         try:
+            episode = episode_column(read.columns, read.source, mapping)
+            if episode is not None:
+                _refuse_split_episodes(keyed, episode, patient, read.source)
             whole, reduced = _summaries(keyed, read, settings, options, quarantine_path, overwrite)
             try:
                 alerts = _alerts(keyed, read, settings, options, whole.curve)
@@ -402,19 +402,22 @@ def _empty_frame(columns: list[str]) -> pd.DataFrame:
     return frame.assign(**{_FILE: pd.Series([], dtype="str"), _ROW: pd.Series([], dtype="int64")})
 
 
-def _refuse_split_episodes(keyed: SparkFrame, episode: str, where: str) -> None:
-    """Fail in one line when an episode's rows are in different buckets (their patient ids
-    differ): each bucket would see a whole, valid episode, and the tables would count it
-    twice (the loader quarantines such an episode)."""
+def _refuse_split_episodes(keyed: SparkFrame, episode: str, patient: str, where: str) -> None:
+    """Fail in one line when an episode's rows name different patients (buckets are by
+    patient, so each could see a whole, valid episode and the tables count it twice; the
+    loader quarantines such an episode). As the DuckDB path: whatever the buckets, and rows
+    without a patient id do not count."""
     from pyspark.sql import functions as F
 
-    key = F.regexp_replace(F.col(f"`{episode}`").cast("string"), KEY_TRIM, "").alias("e")
+    def trimmed(column: str) -> Any:
+        return F.regexp_replace(F.col(f"`{column}`").cast("string"), KEY_TRIM, "")
+
     spread = (
-        keyed.select(key, F.col(_PART))
-        .where(F.col("e") != "")
+        keyed.select(trimmed(episode).alias("e"), trimmed(patient).alias("p"))
+        .where((F.col("e") != "") & (F.col("p") != ""))
         .groupBy("e")
-        .agg(F.min(_PART).alias("first"), F.max(_PART).alias("last"))
-        .where(F.col("first") != F.col("last"))
+        .agg(F.countDistinct("p").alias("patients"))
+        .where(F.col("patients") > 1)
     )
     found = _guarded(spread.orderBy("e").limit(1).collect)
     if found:

@@ -165,7 +165,7 @@ def episode_column(
 
 def split_episode_error(episode: str, where: str | Path) -> InputFileError:
     """The error of an episode whose rows name different patients: an engine that splits
-    rows by patient would count it twice, where the loader quarantines it.
+    rows by patient could count it twice, where the loader quarantines it.
 
     Examples
     --------
@@ -175,7 +175,8 @@ def split_episode_error(episode: str, where: str | Path) -> InputFileError:
     return InputFileError(
         where,
         f"episode {episode!r} has rows under different patient ids",
-        "give all its rows one patient id (load_logs on its file quarantines it and says which)",
+        "give all its rows one patient id (load_logs of the rows in one file quarantines the "
+        "episode and shows them)",
     )
 
 
@@ -253,7 +254,7 @@ def partition_dataset(
         )
         episode = episode_column(pq.read_schema(files[0]).names, files[0], mapping)
         if episode is not None:
-            _refuse_split_episodes(con, folder, names, episode, patient, count)
+            _refuse_split_episodes(con, folder, names, episode, patient)
     parts = [sorted(d.glob("*.parquet")) for d in sorted(out.iterdir()) if d.is_dir()]
     return Partitioned(folder, files, parts, rows, _digest(folder, files))
 
@@ -270,18 +271,20 @@ def _refuse_split_episodes(
     names: list[str],
     episode: str,
     patient: str,
-    count: int,
 ) -> None:
-    """Fail in one line when an episode's rows landed in different parts (their patient ids
-    differ): each part would see a whole, valid episode, and the tables would count it twice."""
+    """Fail in one line when an episode's rows name different patients: the parts are split
+    by patient, so each part could see a whole, valid episode and the tables count it twice
+    (the loader quarantines such an episode). Refused whatever the split, so the outcome
+    never depends on ``rows_per_part``; rows without a patient id are the loader's to
+    quarantine, one by one, and do not count."""
     found = con.execute(
         f"""
         SELECT e FROM (
-            SELECT {_trimmed(episode)} AS e, hash({_trimmed(patient)}) % {count} AS part
+            SELECT {_trimmed(episode)} AS e, {_trimmed(patient)} AS p
             FROM read_parquet(?, union_by_name = true)
         )
-        WHERE e <> ''
-        GROUP BY e HAVING min(part) <> max(part)
+        WHERE e <> '' AND p <> ''
+        GROUP BY e HAVING count(DISTINCT p) > 1
         ORDER BY e LIMIT 1
         """,
         [names],
