@@ -173,3 +173,23 @@ def test_displayed_tables_speak_words_and_round_to_three_decimals(sample_report)
     assert {"Adherence score", "Any red flag", "Resolved by day 7", "Site"} <= set(cells)
     long_decimals = [c for c in cells if re.fullmatch(r"-?[\d,]*\.\d{4,}", c)]
     assert long_decimals == []
+
+
+def test_models_fitted_on_a_sample_say_so_where_their_numbers_are():
+    """A researcher reading the hazard ratios or the landmark table sees, right there, that
+    the Cox models were fitted on a seeded sample and of how many episodes; and a log-rank p
+    too small to print reads '< 0.001' as in the tables, never 'p = 0'."""
+    import re
+
+    from recovery_toolkit import compute
+    from recovery_toolkit.errors import RecoveryToolkitWarning
+
+    with pytest.warns(RecoveryToolkitWarning, match="seeded random sample"):
+        results = compute(load_logs(sample_path(), today=TODAY), model_max_episodes=100)
+    text = re.sub(r"\s+", " ", build_report(results, generated_at=dt.datetime(2026, 1, 2)))
+    assert "Fitted on a seeded random sample of 100 of the 374 sore episodes" in text
+    assert "Fitted on a seeded random sample of 100 of the 207 episodes at the landmark" in text
+    plain = re.sub(r"\s+", " ", build_report(load_logs(sample_path(), today=TODAY)))
+    assert "Fitted on a seeded random sample" not in plain
+    logrank = r"Log-rank test across treatment types: χ² = [\d.]+ on 3 df, p < 0\.001"
+    assert re.search(logrank, plain)

@@ -137,6 +137,35 @@ def curves_section(view: ReportView) -> str:
     return _section("curves", "Recovery curves", body)
 
 
+def sample_note(view: ReportView, model: str, population: str) -> str:
+    """A sentence saying that ``model`` was fitted on a seeded sample, and of how many of its
+    ``population``, when it was (the ``model_samples`` table); empty otherwise.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> table = pd.DataFrame({"model": ["hazard_ratios"], "population": [9000],
+    ...                       "episodes_used": [5000], "at_most": [5000]})
+    >>> view = SimpleNamespace(tables={"model_samples": table})
+    >>> sample_note(view, "hazard_ratios", "sore episodes")[:62]
+    ' Fitted on a seeded random sample of 5,000 of the 9,000 sore e'
+    >>> sample_note(view, "adherence_landmark", "episodes at the landmark")
+    ''
+    """
+    table = view.tables.get("model_samples")
+    if table is None or table.empty or model not in set(table["model"]):
+        return ""
+    row = table.loc[table["model"] == model].iloc[0]
+    used = pd.to_numeric(pd.Series([row["episodes_used"], row["population"]]), errors="coerce")
+    if used.isna().any() or used.iloc[0] >= used.iloc[1]:
+        return ""  # all of them, or a shared table that hides the counts
+    return (
+        f" Fitted on a seeded random sample of {int(used.iloc[0]):,} of the "
+        f"{int(used.iloc[1]):,} {population} (model_max_episodes; the same sample in every "
+        "run and engine)."
+    )
+
+
 def _model_curve(view: ReportView) -> str:
     """The model-based curve, when it was asked for (``model_curve=True``)."""
     model = view.tables.get("recovery_curve_model")
@@ -197,7 +226,9 @@ def adherence_section(view: ReportView) -> str:
         "treatment type and adjusted for baseline soreness, mean soreness before the day and "
         "soreness at the last log before it; 95 % intervals robust to patients with several "
         "episodes; q: Benjamini–Hochberg across items. A comparison over the whole window "
-        "would mix in days after resolution, so it is not shown.</p>"
+        "would mix in days after resolution, so it is not shown."
+        + html.escape(sample_note(view, "adherence_landmark", "episodes at the landmark"))
+        + "</p>"
         + _table(view.tables["adherence_landmark"])
     )
     return _section("adherence", "Home-care adherence", body)

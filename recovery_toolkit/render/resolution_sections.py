@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..analysis.results import recorded_interval_method
 from . import charts
-from .report_sections import ReportView, _section, _svg, _table
+from .report_sections import ReportView, _section, _svg, _table, sample_note
 
 __all__ = ["resolution_section"]
 
@@ -35,9 +35,11 @@ def _test_note(test: pd.DataFrame, across: str) -> str:
     row = test.iloc[0]
     strata = str(row.get("stratified_by", "") or "")
     within = f", within each {html.escape(strata)}" if strata else ""
+    p = float(row["p"])
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3g}"  # as the tables show p
     return (
         f'<p class="note">Log-rank test across {across}{within}: χ² = {row["chi2"]:.2f} '
-        f"on {int(row['dof'])} df, p = {row['p']:.3g}.</p>"
+        f"on {int(row['dof'])} df, {shown}.</p>"
     )
 
 
@@ -60,7 +62,8 @@ def _hazard_table(view: ReportView) -> str:
         "<h3>Hazard ratios between treatment types</h3>"
         f'<p class="note">Cox model of time to confirmed resolution{within}, reference '
         f"{reference}; above 1: resolves faster than {reference}. 95 % intervals and p from a "
-        f"robust variance by patient.{html.escape(repeat)}</p>" + _table(ratios)
+        f"robust variance by patient.{html.escape(repeat)}"
+        f"{html.escape(sample_note(view, 'hazard_ratios', 'sore episodes'))}</p>" + _table(ratios)
     )
 
 
