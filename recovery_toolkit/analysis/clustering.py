@@ -49,8 +49,10 @@ __all__ = [
     "patient_codes",
     "pattern_km_band",
     "pattern_wilson",
+    "loglog_band",
     "product_limit",
     "product_limit_band",
+    "product_limit_steps",
     "repeat_clusters",
 ]
 
@@ -202,6 +204,43 @@ def day_grid(time: np.ndarray, event: np.ndarray, days: int) -> tuple[np.ndarray
     return at_risk, events
 
 
+def product_limit_steps(
+    risk: np.ndarray, happened: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From the (possibly weighted) numbers at risk and events of each day: S(d), the hazard
+    ``E / R`` and the step ``1 / (R − E)`` of each day (0 where undefined), the pieces of
+    every product-limit estimate here and of each episode's influence on log S.
+
+    Examples
+    --------
+    >>> survival, hazard, step = product_limit_steps(np.array([4.0, 4, 2]), np.array([0.0, 2, 2]))
+    >>> survival.tolist(), step.tolist()
+    ([1.0, 0.5, 0.0], [0.25, 0.5, 0.0])
+    """
+    left = risk - happened
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hazard = np.where(risk > 0, happened / risk, 0.0)
+        step = np.where(left > 0, 1.0 / left, 0.0)
+    return np.cumprod(1 - hazard), hazard, step
+
+
+def loglog_band(
+    survival: np.ndarray, se_log: np.ndarray, happened: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`loglog_interval`, NaN before the first day with an event (``happened``: events
+    per day; S is 1 there, with no variance).
+
+    Examples
+    --------
+    >>> low, high = loglog_band(np.array([1.0, 0.5]), np.array([0.0, 0.2]), np.array([0, 3]))
+    >>> bool(np.isnan(low[0])), round(float(low[1]), 3)
+    (True, 0.295)
+    """
+    low, high = loglog_interval(survival, se_log)
+    before = np.cumsum(happened) == 0
+    return np.where(before, np.nan, low), np.where(before, np.nan, high)
+
+
 def product_limit(
     at_risk: np.ndarray, events: np.ndarray, clusters: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -220,12 +259,7 @@ def product_limit(
     """
     r = np.asarray(at_risk, dtype=float)
     e = np.asarray(events, dtype=float)
-    risk, happened = r.sum(axis=0), e.sum(axis=0)
-    left = risk - happened
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hazard = np.where(risk > 0, happened / risk, 0.0)
-        step = np.where(left > 0, 1.0 / left, 0.0)
-    survival = np.cumprod(1 - hazard)
+    survival, hazard, step = product_limit_steps(r.sum(axis=0), e.sum(axis=0))
     influence = -np.cumsum((e - r * hazard) * step, axis=1)
     if clusters is None:
         totals = influence
@@ -276,23 +310,16 @@ def km_band(
         at_risk, events = day_grid(time, event, days)
         return product_limit_band(at_risk, events, _compact(clusters))
     survival, se = _km_from_times(time.astype(np.int64), event, _compact(clusters), days)
-    low, high = loglog_interval(survival, se)
-    before = (
-        np.cumsum(np.bincount(time[event].astype(np.int64), minlength=days + 1))[: days + 1] == 0
-    )
-    return survival, np.where(before, np.nan, low), np.where(before, np.nan, high)
+    happened = np.bincount(time[event].astype(np.int64), minlength=days + 1)[: days + 1]
+    return survival, *loglog_band(survival, se, happened)
 
 
 def _km_steps(leaving: np.ndarray, happened: np.ndarray) -> tuple[np.ndarray, ...]:
     """From (possibly weighted) counts per day of episodes leaving the risk set and of events:
     S(d), the step ``1 / (R − E)`` of each day and ``C``, the running sum of ``hazard · step``
     (the pieces of every episode's influence on log S)."""
-    risk = np.cumsum(leaving[::-1])[::-1]
-    left = risk - happened
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hazard = np.where(risk > 0, happened / risk, 0.0)
-        step = np.where(left > 0, 1.0 / left, 0.0)
-    return np.cumprod(1 - hazard), step, np.cumsum(hazard * step)
+    survival, hazard, step = product_limit_steps(np.cumsum(leaving[::-1])[::-1], happened)
+    return survival, step, np.cumsum(hazard * step)
 
 
 def _km_from_times(
@@ -366,10 +393,8 @@ def pattern_km_band(
     np.add.at(totals, episode, term)
     variance = np.asarray(weights, dtype=float) @ totals**2
     se = np.where(survival > 0, np.sqrt(variance), np.nan)
-    low, high = loglog_interval(survival, se)
-    before = np.cumsum(happened) == 0
+    low, high = loglog_band(survival, se, happened)
     keep = slice(0, days + 1)
-    low, high = np.where(before, np.nan, low), np.where(before, np.nan, high)
     return survival[keep], low[keep], high[keep]
 
 
@@ -386,9 +411,8 @@ def product_limit_band(
     [True, False, False]
     """
     survival, se = product_limit(at_risk, events, clusters)
-    low, high = loglog_interval(survival, se)
-    before = np.cumsum(np.asarray(events, dtype=float).sum(axis=0)) == 0
-    return survival, np.where(before, np.nan, low), np.where(before, np.nan, high)
+    happened = np.asarray(events, dtype=float).sum(axis=0)
+    return survival, *loglog_band(survival, se, happened)
 
 
 def _compact(clusters: np.ndarray | None) -> np.ndarray | None:
@@ -407,18 +431,12 @@ def clustered_wilson(outcome: np.ndarray, clusters: np.ndarray | None) -> tuple[
     >>> round(low, 3), round(high, 3)  # two patients, not four episodes
     (0.095, 0.905)
     """
-    x = np.asarray(outcome, dtype=float)
-    n = len(x)
-    if clusters is None or n == 0:
-        low, high = wilson_interval(x.sum(), n)
-        return float(low), float(high)
-    p = x.mean()
-    binomial = p * (1 - p) / n
-    residual = np.bincount(pd.factorize(clusters)[0], weights=x - p)
-    robust = float((residual**2).sum()) / n**2
-    effect = max(robust / binomial, 1.0) if binomial > 0 else 1.0
-    low, high = wilson_interval(p * n / effect, n / effect)
-    return float(low), float(high)
+    x = np.asarray(outcome, dtype=np.int64)
+    if clusters is None or len(x) == 0:  # each episode its own pattern, plain Wilson
+        return pattern_wilson(x, np.ones_like(x), np.ones_like(x), clustered=False)[1:]
+    codes = pd.factorize(clusters)[0]  # each patient its own pattern
+    k, m = np.bincount(codes, weights=x), np.bincount(codes)
+    return pattern_wilson(k.astype(np.int64), m, np.ones_like(m), clustered=True)[1:]
 
 
 def pattern_wilson(

@@ -42,7 +42,13 @@ import statsmodels.api as sm
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .clustering import loglog_interval, patient_codes, pattern_km_band, pattern_wilson
+from .clustering import (
+    loglog_band,
+    patient_codes,
+    pattern_km_band,
+    pattern_wilson,
+    product_limit_steps,
+)
 from .exact import exact_sums, exact_totals_by
 from .partials import add_counts
 from .resolution import (
@@ -183,8 +189,8 @@ def dropout_counts(paths: pd.DataFrame, settings: Settings | None = None) -> pd.
     """
     s = resolve(settings)
     width = s.window_days + 1
-    types, names = pd.factorize(paths["treatment_type"].astype("str"), sort=True)
-    keys = (types.astype(np.int64)[:, None] * width + np.arange(width)) * _SCORES
+    types, names = _types(paths)
+    keys = (types[:, None] * width + np.arange(width)) * _SCORES
     keys = keys + _soreness(paths, width)
     grid = _person_days(paths, s)
     size = len(names) * width * _SCORES
@@ -480,23 +486,18 @@ def _ipcw_bands(
     steps: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for label, totals in exact_totals_by(sums, 2 * width, by="treatment_type").items():
-        group = str(label)
-        risk, happened = totals[:width], totals[width:]
-        left = risk - happened
-        with np.errstate(invalid="ignore", divide="ignore"):
-            hazard = np.where(risk > 0, happened / risk, 0.0)
-            step = np.where(left > 0, 1.0 / left, 0.0)
+        group, happened = str(label), totals[width:]
+        survival, hazard, step = product_limit_steps(totals[:width], happened)
         steps[group] = (hazard, step)
-        curves[group] = (np.cumprod(1 - hazard), np.cumsum(happened) == 0)
+        curves[group] = (survival, happened)
     influences = functools.partial(_influence_sums, model=model, settings=settings, steps=steps)
     squares = passes(influences, "paths")
     variances = exact_totals_by(squares, width, by="treatment_type")
     bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for group, (survival, before) in curves.items():
+    for group, (survival, happened) in curves.items():
         variance = variances.get(group, np.zeros(width))
         se = np.where(survival > 0, np.sqrt(variance), np.nan)
-        low, high = loglog_interval(survival, se)
-        bands[group] = (survival, np.where(before, np.nan, low), np.where(before, np.nan, high))
+        bands[group] = (survival, *loglog_band(survival, se, happened))
     return bands
 
 

@@ -41,26 +41,11 @@ from .intervals import Z95
 from .sampling import MODELS, sample_for_model
 from .settings import Settings, resolve
 
-__all__ = ["FORMULA", "episodes_used", "recovery_curve_model"]
+__all__ = ["FORMULA", "recovery_curve_model"]
 
 #: The fixed effects of the model (``t``: day / window, the random slope's scale).
 FORMULA = "soreness ~ C(treatment_type) * cr(day, df=4, constraints='center')"
 _COLUMNS = ["treatment_type", "day", "mean", "ci_low", "ci_high", "episodes_used"]
-
-
-def episodes_used(model: pd.DataFrame) -> int | None:
-    """How many episodes the model-based curve was fitted on (the sum over types of
-    ``episodes_used``); ``None`` when a shared table hides one of them.
-
-    Examples
-    --------
-    >>> episodes_used(pd.DataFrame({"treatment_type": ["a", "a", "b"],
-    ...                             "episodes_used": [40, 40, 12]}))
-    52
-    """
-    used = pd.to_numeric(model["episodes_used"], errors="coerce")
-    per_type = used.groupby(model["treatment_type"]).first()
-    return int(per_type.sum()) if per_type.notna().all() else None
 
 
 def _long(episodes: pd.DataFrame, window_days: int) -> pd.DataFrame:

@@ -32,9 +32,9 @@ import pandas as pd
 
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable
-from .clustering import PatientBlocks, km_band, patient_codes, pattern_km_band
+from .clustering import PatientBlocks, km_band, patient_codes, pattern_km_band, pattern_wilson
 from .episodes import ALL_FLAGS, groups
-from .intervals import poisson_interval, rate_ratio_interval, wilson_interval
+from .intervals import poisson_interval, rate_ratio_interval
 from .partials import add_counts
 from .settings import Settings, resolve
 
@@ -240,14 +240,8 @@ def _incidence(patterns: list[np.ndarray], weights: np.ndarray, window: int) -> 
     events = np.array([int((p & 1).sum()) for p in patterns], dtype=np.int64)
     at_risk = np.array([int((p >> 1).sum()) for p in patterns], dtype=np.int64) + sizes
     n, k = int(weights @ sizes), int(weights @ events)
-    if (sizes > 1).any():  # a patient with several episodes: patient-robust Wilson
-        p = k / n
-        binomial = p * (1 - p) / n
-        robust = float(weights @ (events - p * sizes) ** 2) / n**2
-        effect = max(robust / binomial, 1.0) if binomial > 0 else 1.0
-        low, high = wilson_interval(p * n / effect, n / effect)
-    else:
-        low, high = wilson_interval(k, n)
+    # patient-robust where a patient has several episodes, plain Wilson otherwise
+    _, low, high = pattern_wilson(events, sizes, weights, clustered=bool((sizes > 1).any()))
     return {
         "episodes": n,
         "episodes_with_flag": k,

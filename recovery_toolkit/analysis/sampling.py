@@ -71,16 +71,9 @@ def sample_keys(ids: pd.Series, seed: int = 0) -> np.ndarray:
     return pd.util.hash_array(values, hash_key=key, categorize=False)
 
 
-def model_sample(
-    episodes: pd.DataFrame,
-    max_episodes: int,
-    seed: int = 0,
-    *,
-    keys: np.ndarray | None = None,
-) -> pd.DataFrame:
+def model_sample(episodes: pd.DataFrame, max_episodes: int, seed: int = 0) -> pd.DataFrame:
     """At most ``max_episodes`` episodes, those with the smallest :func:`sample_keys` of
-    their ``episode_id`` (all when fewer), in ``episode_id`` order. ``keys``: their
-    :func:`sample_keys`, when already made.
+    their ``episode_id`` (all when fewer; :func:`smallest_keys`), in ``episode_id`` order.
 
     Examples
     --------
@@ -91,9 +84,8 @@ def model_sample(
     if "episode_id" not in episodes.columns:  # a hand-made frame: nothing to order by
         return episodes.head(max_episodes)
     if len(episodes) > max_episodes:
-        if keys is None:
-            keys = sample_keys(episodes["episode_id"], seed)
-        episodes = episodes.iloc[np.sort(np.argsort(keys, kind="stable")[:max_episodes])]
+        keys = sample_keys(episodes["episode_id"], seed)
+        episodes = episodes.iloc[smallest_keys(np.arange(len(episodes)), keys, max_episodes)]
     ids = episodes["episode_id"].astype("str")
     if ids.is_monotonic_increasing:
         return episodes

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -163,20 +163,17 @@ def _first_pass(
     first = _FirstPass([], [], [])
     for i, result in enumerate(iter_parts(parted, **options)):
         first.quarantine.append(detached(result.quarantine))  # not the part's buffers
-        if result.logs.empty:  # every row of the part was quarantined
-            first.summaries.append(summarise_part(result, settings))
-            continue
-        episodes = analysis.episode_table(result.logs, settings)
+        episodes = None if result.logs.empty else analysis.episode_table(result.logs, settings)
         summary = summarise_part(result, settings, episodes=episodes)
-        kept = _Kept(work / f"valid-{i}.parquet", work / f"episodes-{i}.parquet", {})
-        result.logs.to_parquet(kept.logs)
-        episodes.to_parquet(kept.episodes)
-        for j, (kind, frame) in enumerate(summary.kept().items()):
-            kept.frames[kind] = work / f"kept-{i}-{j}.parquet"
-            frame.to_parquet(kept.frames[kind])
-        first.kept.append(kept)
-        samples = {name: (pd.DataFrame(), size) for name, (_, size) in summary.samples.items()}
-        first.summaries.append(replace(summary, paths=pd.DataFrame(), samples=samples))
+        if episodes is not None:  # a part with valid rows: its files for the later passes
+            kept = _Kept(work / f"valid-{i}.parquet", work / f"episodes-{i}.parquet", {})
+            result.logs.to_parquet(kept.logs)
+            episodes.to_parquet(kept.episodes)
+            for j, (kind, frame) in enumerate(summary.kept().items()):
+                kept.frames[kind] = work / f"kept-{i}-{j}.parquet"
+                frame.to_parquet(kept.frames[kind])
+            first.kept.append(kept)
+        first.summaries.append(summary.without_kept())
     return first
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pyarrow as pa
@@ -106,6 +106,12 @@ class PartSummary:
         """
         kept = {f"sample/{name}": rows for name, (rows, _) in self.samples.items()}
         return {"paths": self.paths} | kept
+
+    def without_kept(self) -> PartSummary:
+        """The summary as the driver holds it: the kept frames left out, the sampled models'
+        population sizes kept (what :func:`decode` gives back)."""
+        samples = {name: (pd.DataFrame(), size) for name, (_, size) in self.samples.items()}
+        return replace(self, paths=pd.DataFrame(), samples=samples)
 
 
 def summarise_part(

@@ -123,18 +123,12 @@ def patient_column(
     >>> patient_column(["MRN", "pain"], "x.parquet", ColumnMapping(columns={"MRN": "patient_id"}))
     'MRN'
     """
-    if mapping is not None:
-        named = [src for src, target in mapping.columns.items() if target == "patient_id"]
-        if mapping.redcap is not None:  # the record id: on every row, baseline or diary
-            named.insert(0, mapping.redcap.record)
-        for source in named:
-            if source in names:
-                return source
-    canonical = canonical_header(pd.Index(names), where)
-    found = [raw for raw, name in canonical.items() if name == "patient_id"]
-    if not found:
+    if mapping is not None and mapping.redcap is not None and mapping.redcap.record in names:
+        return mapping.redcap.record  # the record id: on every row, baseline or diary
+    found = _input_column(names, where, mapping, "patient_id")
+    if found is None:
         raise InputFileError(where, "has no patient_id column", "add or map a patient_id column")
-    return str(found[0])
+    return found
 
 
 def episode_column(
@@ -151,15 +145,22 @@ def episode_column(
     >>> episode_column(["patient_id", "pain"], "x.parquet") is None
     True
     """
+    if mapping is not None and mapping.redcap is not None:
+        return None
+    return _input_column(names, where, mapping, "episode_id")
+
+
+def _input_column(
+    names: list[str], where: str | Path, mapping: ColumnMapping | None, target: str
+) -> str | None:
+    """The input column the loader reads as canonical column ``target``: named so by
+    ``mapping``'s ``columns``, else recognised by its header; ``None`` when there is none."""
     if mapping is not None:
-        if mapping.redcap is not None:
-            return None
-        named = [src for src, target in mapping.columns.items() if target == "episode_id"]
-        for source in named:
-            if source in names:
+        for source, canonical in mapping.columns.items():
+            if canonical == target and source in names:
                 return source
-    canonical = canonical_header(pd.Index(names), where)
-    found = [raw for raw, name in canonical.items() if name == "episode_id"]
+    canonical_names = canonical_header(pd.Index(names), where)
+    found = [raw for raw, name in canonical_names.items() if name == target]
     return str(found[0]) if found else None
 
 

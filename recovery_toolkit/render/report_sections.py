@@ -21,7 +21,6 @@ import vl_convert
 
 from .. import __version__
 from ..analysis.landmark import CAUTION as LANDMARK_CAUTION
-from ..analysis.model_curve import episodes_used
 from ..analysis.results import Results, recorded_interval_method
 from ..analysis.settings import Settings
 from . import charts
@@ -155,14 +154,13 @@ def sample_note(view: ReportView, model: str, population: str) -> str:
     table = view.tables.get("model_samples")
     if table is None or table.empty or model not in set(table["model"]):
         return ""
-    row = table.loc[table["model"] == model].iloc[0]
-    used = pd.to_numeric(pd.Series([row["episodes_used"], row["population"]]), errors="coerce")
-    if used.isna().any() or used.iloc[0] >= used.iloc[1]:
+    row = _numeric(table, ["episodes_used", "population"]).set_index("model").loc[model]
+    used, total = row["episodes_used"], row["population"]
+    if pd.isna(used) or pd.isna(total) or used >= total:
         return ""  # all of them, or a shared table that hides the counts
     return (
-        f" Fitted on a seeded random sample of {int(used.iloc[0]):,} of the "
-        f"{int(used.iloc[1]):,} {population} (model_max_episodes; the same sample in every "
-        "run and engine)."
+        f" Fitted on a seeded random sample of {int(used):,} of the {int(total):,} "
+        f"{population} (model_max_episodes; the same sample in every run and engine)."
     )
 
 
@@ -172,14 +170,7 @@ def _model_curve(view: ReportView) -> str:
     if model is None or model.empty:
         return ""
     data = _numeric(model, ["mean", "ci_low", "ci_high", "episodes_used"]).dropna(subset=["mean"])
-    total = episodes_used(model)
-    sampled = (
-        f" It was fitted on a random sample of {total:,} episodes (fixed seed)."
-        if total is not None
-        and isinstance(view.results.provenance.episodes, int)
-        and total < view.results.provenance.episodes
-        else ""
-    )
+    sampled = sample_note(view, "recovery_curve_model", "episodes")
     note = (
         "Mean soreness by day from a linear mixed model (a spline in day per treatment type, "
         "a random intercept and slope per episode) fitted to every log: unlike the curve "
