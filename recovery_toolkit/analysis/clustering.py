@@ -361,7 +361,11 @@ def _km_from_times(
 
 
 def pattern_km_band(
-    patterns: list[np.ndarray], weights: np.ndarray, days: int
+    patterns: list[np.ndarray],
+    weights: np.ndarray,
+    days: int,
+    *,
+    shares: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kaplan–Meier S(d) on days 0..``days`` with its robust log-log 95 % band, from patient
     *patterns* and how many patients have each.
@@ -371,6 +375,8 @@ def pattern_km_band(
     log S is the count-weighted sum of each pattern's squared influence total (Williams 1995:
     the robust variance by patient; Greenwood's when every pattern is one episode), as
     :func:`km_band` computes it episode by episode. The band is NaN before the first event.
+    ``shares`` (one array per pattern, like its codes) weight each record: a record with
+    share w counts w times at risk and in the events, and w times in its pattern's influence.
 
     Examples
     --------
@@ -382,13 +388,16 @@ def pattern_km_band(
     code = np.concatenate(patterns) if patterns else np.zeros(0, dtype=np.int64)
     day, event = code >> 1, (code & 1).astype(bool)
     width = int(max(days, day.max(initial=0))) + 1
-    weight = np.asarray(weights, dtype=float)[episode]
+    share = np.concatenate(shares) if shares is not None and patterns else np.ones(len(code))
+    weight = np.asarray(weights, dtype=float)[episode] * share
     leaving = np.bincount(day, weights=weight, minlength=width)
     happened = np.bincount(day[event], weights=weight[event], minlength=width)
     survival, step, running = _km_steps(leaving, happened)
     own = running[day] - np.where(event, step[day], 0.0)  # an episode's term from its day
     grid = np.arange(width)
     term = np.where(grid >= day[:, None], own[:, None], running[None, :])  # episode x day
+    if shares is not None:
+        term *= share[:, None]
     totals = np.zeros((len(patterns), width))
     np.add.at(totals, episode, term)
     variance = np.asarray(weights, dtype=float) @ totals**2

@@ -45,19 +45,19 @@ from ..schemas import EpisodeTable
 from .clustering import (
     loglog_band,
     patient_codes,
-    pattern_km_band,
     pattern_wilson,
     product_limit_steps,
 )
 from .exact import exact_sums, exact_totals_by
 from .partials import add_counts
+from .rebound import cohort_day, last_logged, sore_paths, stopped_cohorts
 from .resolution import (
+    decode_patterns,
     end_of_follow_up,
-    km_codes,
     pattern_groups,
     resolution_counts,
+    resolution_km,
     sore_episodes,
-    stopped_early,
 )
 from .settings import Settings, resolve
 
@@ -110,9 +110,11 @@ def _path_column(day: int) -> str:
 def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
     """What the drop-out weights of a part's sore episodes are computed from, one row per
     sore episode in episode order: ``treatment_type``, ``patient`` (a code within the part),
-    ``time``, ``resolved``, ``stopped`` (:func:`stopped_early`) and the last observed
-    soreness of each day ``s0..sW`` (about 25 bytes per episode). It stays where the part
-    lives; the passes of :func:`milestones_from_parts` read it there.
+    ``time``, ``resolved``, ``cohort`` (the rebound cohort of an episode that stopped on a
+    low run, else −1: :func:`~recovery_toolkit.analysis.rebound.stopped_cohorts`),
+    ``last_day`` (of its logs in the window) and the last observed soreness of each day
+    ``s0..sW`` (about 28 bytes per episode). It stays where the part lives; the passes of
+    :func:`milestones_from_parts` read it there.
 
     Examples
     --------
@@ -120,7 +122,7 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
     >>> from recovery_toolkit import analysis
     >>> paths = dropout_paths(analysis.episode_table(rt.load_logs(rt.sample_path()).logs))
     >>> paths.columns.tolist()[:6], len(paths)
-    (['treatment_type', 'patient', 'time', 'resolved', 'stopped', 's0'], 374)
+    (['treatment_type', 'patient', 'time', 'resolved', 'cohort', 'last_day'], 374)
     """
     s = resolve(settings)
     width = s.window_days + 1
@@ -132,13 +134,16 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
         if len(sore)
         else np.zeros((0, width), dtype=np.int8)
     )
+    daily = sore_paths(sore, s)
+    last = sore["last_day"].to_numpy(dtype=np.int64) if "last_day" in sore else last_logged(daily)
     frame = pd.DataFrame(
         {
             "treatment_type": _labels(sore["treatment_type"]),
             "patient": patient_codes(sore),
             "time": sore["time"].to_numpy(dtype=float),
             "resolved": sore["resolved"].to_numpy(dtype=bool),
-            "stopped": stopped_early(sore, s),
+            "cohort": stopped_cohorts(daily, last, s).astype(np.int16),
+            "last_day": last.astype(np.int16),
         }
     )
     path = pd.DataFrame(soreness, columns=[_path_column(d) for d in range(width)])
@@ -158,20 +163,53 @@ def _soreness(paths: pd.DataFrame, width: int) -> np.ndarray:
 
 
 def _person_days(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
-    """At risk, event and drop-out indicators (episodes x days) of the sore episodes."""
-    days = np.arange(settings.window_days + 1)
+    """Indicators (episodes x days) of the sore episodes: at risk of resolving, resolving,
+    and the drop-out model's person-days (``modelled``: in follow-up, to the last log, before
+    the end of follow-up, resolved or not) and drop-outs (the last log, when before the end).
+    Drop-out is the logging process itself: tying it to the resolution rule (an unconfirmed
+    last low score is censored the day before it; a resolution seen before the last log ends
+    the episode's time at risk) made random drop-out look as if it followed soreness."""
+    days = np.arange(settings.window_days + 1)[None, :]
     time = paths["time"].to_numpy(dtype=float)[:, None]
     resolved = paths["resolved"].to_numpy(dtype=bool)[:, None]
-    at_risk = time >= days[None, :]
-    on_day = time == days[None, :]
+    last_day = paths["last_day"] if "last_day" in paths.columns else paths["time"]
+    last = last_day.to_numpy(dtype=float)[:, None]
     end = end_of_follow_up(settings)
-    stopped = paths["stopped"].to_numpy(dtype=bool)[:, None]
     return {
-        "at_risk": at_risk,
-        "event": on_day & resolved,
-        "dropout": on_day & ~resolved & stopped & (days[None, :] < end),
-        "modelled": at_risk & ~(on_day & resolved) & (days[None, :] < end),
+        "at_risk": time >= days,
+        "event": (time == days) & resolved,
+        "dropout": (last == days) & (days < end),
+        "modelled": (last >= days) & (days < end),
     }
+
+
+def _records(
+    paths: pd.DataFrame,
+    grid: dict[str, np.ndarray],
+    no_rebound: Mapping[str, np.ndarray],
+    settings: Settings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Episode × day shares at risk and of events: the person-day indicators, except for an
+    episode that stopped on a low run (cohort ``c``, last log ``L``): resolved at the start
+    of its run with share ``q = no_rebound[type][c]``, at risk with share ``1 − q`` after it
+    and to ``L + 1`` (:func:`~recovery_toolkit.analysis.resolution.km_records`)."""
+    at_risk = grid["at_risk"].astype(float)
+    events = grid["event"].astype(float)
+    cohort = paths["cohort"].to_numpy(dtype=np.int64)
+    rows = np.flatnonzero(cohort >= 0)
+    if not len(rows):
+        return at_risk, events
+    codes, names = _types(paths)
+    q = np.stack([no_rebound[name] for name in names])[codes[rows], cohort[rows]]
+    stop = cohort_day(cohort[rows], settings)
+    resolved = paths["resolved"].to_numpy(dtype=bool)[rows]
+    start = np.where(resolved, paths["time"].to_numpy(dtype=np.int64)[rows], stop)
+    days = np.arange(at_risk.shape[1])[None, :]
+    at_risk[rows] = np.where(
+        days <= start[:, None], 1.0, np.where(days <= stop[:, None] + 1, 1.0 - q[:, None], 0.0)
+    )
+    events[rows] = np.where(days == start[:, None], q[:, None], 0.0)
+    return at_risk, events
 
 
 def dropout_counts(paths: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
@@ -400,12 +438,17 @@ def _top_weights(
 
 
 def _weighted_sums(
-    paths: pd.DataFrame, *, model: DropoutModel | None, settings: Settings
+    paths: pd.DataFrame,
+    *,
+    model: DropoutModel | None,
+    settings: Settings,
+    no_rebound: Mapping[str, np.ndarray],
 ) -> pd.DataFrame:
     """Pass 2: per treatment type, the exact sums of the weighted numbers at risk (keys
     ``0..W``) and of the weighted events (keys ``W+1..2W+1``) on each day."""
     weights, grid = _weights(paths, model, settings)
-    values = np.concatenate([weights * grid["at_risk"], weights * grid["event"]], axis=1)
+    at_risk, events = _records(paths, grid, no_rebound, settings)
+    values = np.concatenate([weights * at_risk, weights * events], axis=1)
     codes, names = _types(paths)
     return _sums_by_type(codes, names, values)
 
@@ -415,6 +458,7 @@ def _influence_sums(
     *,
     model: DropoutModel | None,
     settings: Settings,
+    no_rebound: Mapping[str, np.ndarray],
     steps: Mapping[str, tuple[np.ndarray, np.ndarray]],
 ) -> pd.DataFrame:
     """Pass 3: per treatment type and day, the exact sum over patients of the squared
@@ -423,7 +467,8 @@ def _influence_sums(
     codes, names = _types(paths)
     hazard = np.stack([steps[name][0] for name in names]) if names else np.zeros((0, 1))
     step = np.stack([steps[name][1] for name in names]) if names else np.zeros((0, 1))
-    r, e = weights * grid["at_risk"], weights * grid["event"]
+    at_risk, events = _records(paths, grid, no_rebound, settings)
+    r, e = weights * at_risk, weights * events
     influence = -np.cumsum((e - r * hazard[codes]) * step[codes], axis=1)
     # a patient's episodes of one type are one cluster: their influences add up
     patients = paths["patient"].to_numpy(dtype=np.int64)
@@ -469,7 +514,10 @@ def upper_quantile(top: np.ndarray, n: int, q: float) -> float:
 
 
 def _ipcw_bands(
-    dropout: list[pd.DataFrame], passes: PartPasses, settings: Settings
+    dropout: list[pd.DataFrame],
+    passes: PartPasses,
+    settings: Settings,
+    no_rebound: Mapping[str, np.ndarray],
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per treatment type: the IPCW product-limit S(day) with its patient-robust log-log
     95 % band (NaN before the first event), over three passes of the parts."""
@@ -481,7 +529,10 @@ def _ipcw_bands(
         tops = passes(top_weights, "paths")
         top = np.concatenate([t["weight"].to_numpy(dtype=float) for t in tops])
         model = replace(model, cap=upper_quantile(top, n, WEIGHT_QUANTILE))
-    sums = passes(functools.partial(_weighted_sums, model=model, settings=settings), "paths")
+    sums = passes(
+        functools.partial(_weighted_sums, model=model, settings=settings, no_rebound=no_rebound),
+        "paths",
+    )
     width = settings.window_days + 1
     steps: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -490,7 +541,9 @@ def _ipcw_bands(
         survival, hazard, step = product_limit_steps(totals[:width], happened)
         steps[group] = (hazard, step)
         curves[group] = (survival, happened)
-    influences = functools.partial(_influence_sums, model=model, settings=settings, steps=steps)
+    influences = functools.partial(
+        _influence_sums, model=model, settings=settings, no_rebound=no_rebound, steps=steps
+    )
     squares = passes(influences, "paths")
     variances = exact_totals_by(squares, width, by="treatment_type")
     bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -502,13 +555,12 @@ def _ipcw_bands(
 
 
 def _bounds(
-    patterns: list[np.ndarray], counts: np.ndarray, days: np.ndarray
+    patterns: list[np.ndarray], counts: np.ndarray, days: np.ndarray, settings: Settings
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per pattern (rows) and milestone day (columns): its episodes resolved in the best case
     (a dropped-out episode resolves the day after its last log) and the worst (never)."""
-    code = np.concatenate(patterns)
     owner = np.repeat(np.arange(len(patterns)), [len(p) for p in patterns])
-    time, stopped, resolved = code >> 2, (code >> 1) & 1, code & 1
+    time, stopped, resolved, _ = decode_patterns(np.concatenate(patterns), settings)
     worst = resolved[:, None] * (time[:, None] <= days[None, :])
     best = worst | (stopped[:, None] * (time[:, None] + 1 <= days[None, :]))
     per_pattern = [
@@ -547,18 +599,19 @@ def milestones_from_parts(
     end = end_of_follow_up(s)
     days = np.array([d for d in s.milestone_days if d <= end], dtype=np.int64)
     columns = ["treatment_type", "day", "method", "resolved", "ci_low", "ci_high"]
-    groups = [(g, p, c) for g, _, p, c in pattern_groups(resolution, "treatment_type") if p]
+    groups = [found for found in pattern_groups(resolution, "treatment_type", s) if found.patterns]
     if not groups or not len(days):  # no sore episode, or no milestone before the end
         return pd.DataFrame(columns=columns)
-    ipcw = _ipcw_bands(dropout, passes, s)
+    no_rebound = {str(found.group): found.no_rebound for found in groups}
+    ipcw = _ipcw_bands(dropout, passes, s, no_rebound)
     rows = []
-    for group, patterns, counts in groups:
-        last = int(max(days.max(initial=0), *(int(p.max() >> 2) for p in patterns)))
-        km, km_low, km_high = pattern_km_band(km_codes(patterns), counts, last)
+    for found in groups:
+        group, patterns, counts = found.group, found.patterns, found.patients
+        km, km_low, km_high = resolution_km(found, s, int(days.max(initial=0)))
         survival, low, high = ipcw[str(group)]
         clustered = any(len(p) > 1 for p in patterns)
         sizes = np.array([len(p) for p in patterns], dtype=np.int64)
-        best, worst = _bounds(patterns, counts, days)
+        best, worst = _bounds(patterns, counts, days, s)
         for i, day in enumerate(days):
             rows += [
                 (group, day, "km", 1 - km[day], 1 - km_high[day], 1 - km_low[day]),

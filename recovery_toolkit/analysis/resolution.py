@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,17 +32,29 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
-from ..schemas import TimeToResolutionTable, empty_table
+from ..schemas import EpisodeTable, TimeToResolutionTable, empty_table
 from .clustering import PatientBlocks, patient_codes, pattern_km_band
 from .episodes import groups
 from .intervals import Z95
 from .partials import add_counts
+from .rebound import (
+    cohort_count,
+    cohort_day,
+    last_logged,
+    no_rebound,
+    rebound_counts,
+    sore_paths,
+    stopped_cohorts,
+)
 from .settings import Settings, resolve
 
 __all__ = [
+    "PatternGroup",
+    "decode_patterns",
     "end_of_follow_up",
     "in_population",
-    "km_codes",
+    "km_records",
+    "pattern_codes",
     "pattern_groups",
     "stopped_early",
     "sore_episodes",
@@ -128,7 +141,9 @@ def km_curve(
     """The Kaplan–Meier step curve per group, one row per day ``0..window_days``
     (:func:`km_curve_from_counts` of :func:`resolution_counts`: the same in every engine).
 
-    Columns: ``by, day, at_risk, events, censored, survival, resolved_share`` (1 − S).
+    Columns: ``by, day, at_risk, events, censored, survival, resolved_share`` (1 − S); the
+    counts are of episodes as observed, S counts an episode that stopped on a low run as
+    resolved with its chance of no rebound (:func:`km_records`).
 
     Examples
     --------
@@ -145,10 +160,12 @@ def resolution_counts(
 ) -> pd.DataFrame:
     """The mergeable part of :func:`time_to_resolution`, :func:`km_curve` and the milestones'
     Kaplan–Meier and bounds: per group, the episodes of each population (``measure``:
-    ``episodes``, ``baseline_missing``, ``no_reaction``, ``sore_episodes``) and the sore
+    ``episodes``, ``baseline_missing``, ``no_reaction``, ``sore_episodes``), the sore
     episodes' patient *patterns* (``measure`` ``pattern``: a patient's episodes as sorted
-    codes ``4·time + 2·stopped + resolved``, ``stopped`` as :func:`stopped_early`), with
-    counts that add up over any split of the patients.
+    :func:`pattern_codes`) and the counts of unseen rebounds (``measure``
+    ``rebound_at_risk`` and ``rebounds``, ``pattern`` ``"cohort,day"``:
+    :func:`~recovery_toolkit.analysis.rebound.rebound_counts`), with counts that add up over
+    any split of the patients.
 
     Examples
     --------
@@ -167,18 +184,28 @@ def resolution_counts(
         found["count"] += counts
 
     reads = ["population", "time", "resolved", "last_day", "patient_id"]
-    for group, part in groups(episodes, by, reads):
+    reads += [EpisodeTable.soreness_on(d) for d in range(s.window_days + 1)]
+    for group, part in groups(episodes, by, [c for c in reads if c in episodes.columns]):
         populations = _populations(part)
         for measure in _POPULATIONS:
             add(group, measure, [""], [int(populations[measure])])
         sore = sore_episodes(part)
-        codes = (
-            4 * sore["time"].to_numpy(dtype=np.int64)
-            + 2 * stopped_early(sore, s)
-            + sore["resolved"].to_numpy(dtype=bool)
+        path = sore_paths(sore, s)
+        last = sore["last_day"].to_numpy(dtype=np.int64) if "last_day" in sore else None
+        last = last_logged(path) if last is None and path.shape[1] else last
+        cohort = (
+            stopped_cohorts(path, last, s)
+            if last is not None
+            else np.full(len(sore), -1, dtype=np.int64)
         )
+        codes = pattern_codes(sore, cohort, s)
         patterns, counts = PatientBlocks(patient_codes(sore)).patterns(codes)
         add(group, "pattern", patterns, counts)
+        rebounds = rebound_counts(path, s, last)
+        for kind, measure in enumerate(_REBOUNDS):
+            cells, days = np.nonzero(rebounds[:, kind])
+            keys = [f"{c},{d}" for c, d in zip(cells.tolist(), days.tolist(), strict=True)]
+            add(group, measure, keys, rebounds[cells, kind, days].tolist())
     table = pd.DataFrame(found).astype({"measure": "str", "pattern": "str", "count": "int64"})
     if isinstance(episodes[by].dtype, pd.CategoricalDtype):  # groups in category order
         table[by] = table[by].astype(episodes[by].dtype)
@@ -187,35 +214,131 @@ def resolution_counts(
 
 #: The populations :func:`resolution_counts` counts per group.
 _POPULATIONS = ("episodes", "baseline_missing", "no_reaction", "sore_episodes")
+#: Its measures of unseen rebounds: at risk, and rebounds (the two kinds of rebound_counts).
+_REBOUNDS = ("rebound_at_risk", "rebounds")
+
+
+def pattern_codes(sore: pd.DataFrame, cohort: np.ndarray, settings: Settings) -> np.ndarray:
+    """Per sore episode, the code of :func:`resolution_counts`' patterns:
+    ``4·time + 2·stopped + resolved`` (``stopped`` as :func:`stopped_early`) plus
+    ``4·(window_days + 1)·(cohort + 1)`` for an episode that stopped logging on a low run
+    (``cohort`` ≥ 0, :func:`~recovery_toolkit.analysis.rebound.stopped_cohorts`).
+
+    Examples
+    --------
+    >>> sore = pd.DataFrame({"time": [2.0, 3.0], "resolved": [True, False], "last_day": [9, 3]})
+    >>> pattern_codes(sore, np.array([-1, -1]), Settings()).tolist()
+    [9, 14]
+    """
+    base = 4 * (settings.window_days + 1)
+    return (
+        4 * sore["time"].to_numpy(dtype=np.int64)
+        + 2 * stopped_early(sore, settings)
+        + sore["resolved"].to_numpy(dtype=bool)
+        + base * (np.asarray(cohort, dtype=np.int64) + 1)
+    )
+
+
+def decode_patterns(
+    code: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A :func:`pattern_codes` array as (time, stopped, resolved, cohort), cohort −1 for none.
+
+    Examples
+    --------
+    >>> [x.tolist() for x in decode_patterns(np.array([9, 10 + 60 * 14]), Settings())]
+    [[2, 2], [0, 1], [1, 0], [-1, 13]]
+    """
+    base = 4 * (settings.window_days + 1)
+    code = np.asarray(code, dtype=np.int64)
+    low = code % base
+    return low >> 2, (low >> 1) & 1, low & 1, code // base - 1
+
+
+class PatternGroup(NamedTuple):
+    """One group of added-up :func:`resolution_counts`: its population counts, its patient
+    patterns (arrays of :func:`pattern_codes`), how many patients have each, and each
+    rebound cohort's chance of no rebound
+    (:func:`~recovery_toolkit.analysis.rebound.no_rebound`)."""
+
+    group: object
+    populations: dict[str, int]
+    patterns: list[np.ndarray]
+    patients: np.ndarray
+    no_rebound: np.ndarray
 
 
 def pattern_groups(
-    counts: list[pd.DataFrame], by: str
-) -> list[tuple[object, dict[str, int], list[np.ndarray], np.ndarray]]:
-    """Per group of the parts' :func:`resolution_counts`: its population counts, its patient
-    patterns (arrays of codes ``4·time + 2·stopped + resolved``) and how many patients have
-    each.
+    counts: list[pd.DataFrame], by: str, settings: Settings | None = None
+) -> list[PatternGroup]:
+    """Per group of the parts' :func:`resolution_counts`, added up: a :class:`PatternGroup`.
 
     Examples
     --------
     >>> part = pd.DataFrame({"g": ["a"], "measure": ["pattern"], "pattern": ["9,12"],
     ...                      "count": [3]})
-    >>> group, _, patterns, patients = pattern_groups([part, part], "g")[0]
-    >>> group, patterns[0].tolist(), patients.tolist()
+    >>> found = pattern_groups([part, part], "g")[0]
+    >>> found.group, found.patterns[0].tolist(), found.patients.tolist()
     ('a', [9, 12], [6])
     """
+    s = resolve(settings)
     table = add_counts(counts, [by, "measure", "pattern"]) if counts else pd.DataFrame()
-    out: list[tuple[object, dict[str, int], list[np.ndarray], np.ndarray]] = []
+    out: list[PatternGroup] = []
     if table.empty:
         return out
+    width = s.window_days + 1
     for group, part in table.groupby(by, observed=True, sort=True):
         measure = part["measure"].to_numpy()
         count = part["count"].to_numpy(dtype=np.int64)
         populations = {m: int(count[measure == m].sum()) for m in _POPULATIONS}
         shown = measure == "pattern"
         patterns = [np.array(p.split(","), dtype=np.int64) for p in part["pattern"][shown]]
-        out.append((group, populations, patterns, count[shown]))
+        rebounds = np.zeros((cohort_count(s), 2, width), dtype=np.int64)
+        for kind, name in enumerate(_REBOUNDS):
+            rows = measure == name
+            if rows.any():
+                keys = np.array([k.split(",") for k in part["pattern"][rows]], dtype=np.int64)
+                rebounds[keys[:, 0], kind, keys[:, 1]] = count[rows]
+        out.append(
+            PatternGroup(group, populations, patterns, count[shown], no_rebound(rebounds, s))
+        )
     return out
+
+
+def km_records(
+    patterns: list[np.ndarray], no_rebound: np.ndarray, settings: Settings
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The Kaplan–Meier records of patient patterns: per pattern, codes ``2·T + δ`` and each
+    record's share. An episode without a rebound cohort is one record (its time, resolved
+    or censored; share 1). One that stopped logging on a low run of cohort ``c`` on day ``L``
+    is two: resolved at the start of its run (its resolution day, or ``L`` when its last low
+    score was unconfirmed) with share ``no_rebound[c]``, and censored on ``L + 1`` with the
+    rest (:mod:`~recovery_toolkit.analysis.rebound`).
+
+    Examples
+    --------
+    >>> s = Settings()
+    >>> q = np.full(56, 0.8)
+    >>> # resolved on day 2; and unconfirmed on day 3 (censored on day 2), cohort 13 (day 3)
+    >>> codes, shares = km_records([np.array([9, 10 + 60 * 14])], q, s)
+    >>> codes[0].tolist(), shares[0].round(2).tolist()
+    ([5, 7, 8], [1.0, 0.8, 0.2])
+    """
+    sizes = [len(p) for p in patterns]
+    code = np.concatenate(patterns) if patterns else np.zeros(0, dtype=np.int64)
+    time, _, resolved, cohort = decode_patterns(code, settings)
+    split = cohort >= 0
+    day = cohort_day(np.where(split, cohort, 0), settings)
+    start = np.where(resolved == 1, time, day)  # an unconfirmed low score: its own day
+    share = np.where(split, no_rebound[np.where(split, cohort, 0)], 1.0)
+    first = np.where(split, 2 * start + 1, 2 * time + resolved)
+    owner = np.repeat(np.arange(len(patterns)), sizes)
+    records = np.concatenate([first, 2 * (day[split] + 1)])
+    shares = np.concatenate([share, 1.0 - share[split]])
+    owners = np.concatenate([owner, owner[split]])
+    order = np.argsort(owners, kind="stable")
+    bounds = np.cumsum(np.bincount(owners, minlength=len(patterns)))[:-1]
+    return np.split(records[order], bounds), np.split(shares[order], bounds)
 
 
 def km_curve_from_counts(
@@ -234,19 +357,21 @@ def km_curve_from_counts(
     >>> km_curve_from_counts([part], window_days=3, by="g")["survival"].tolist()
     [1.0, 0.5, 0.5, 0.0]
     """
-    days = resolve(settings, window_days=window_days).window_days
+    s = resolve(settings, window_days=window_days)
+    days = s.window_days
     columns = [by, "day", "at_risk", "events", "censored", "survival", "resolved_share"]
     parts = []
-    for group, _, patterns, weights in pattern_groups(counts, by):
-        if not patterns:
+    for found in pattern_groups(counts, by, s):
+        if not found.patterns:
             continue
-        code = np.concatenate(patterns)
-        weight = np.repeat(weights, [len(p) for p in patterns])
-        day, event = code >> 2, (code & 1).astype(bool)
-        width = int(max(days, day.max())) + 1
-        leaving = np.bincount(day, weights=weight, minlength=width).astype(np.int64)
-        happened = np.bincount(day[event], weights=weight[event], minlength=width)
-        survival = pattern_km_band(km_codes(patterns), weights, days)[0]
+        group, weights = found.group, found.patients
+        time, _, resolved, _ = decode_patterns(np.concatenate(found.patterns), s)
+        weight = np.repeat(weights, [len(p) for p in found.patterns])
+        event = resolved.astype(bool)
+        width = int(max(days, time.max())) + 1
+        leaving = np.bincount(time, weights=weight, minlength=width).astype(np.int64)
+        happened = np.bincount(time[event], weights=weight[event], minlength=width)
+        survival = resolution_km(found, s, days)[0]
         parts.append(
             pd.DataFrame(
                 {
@@ -324,20 +449,23 @@ def time_to_resolution_from_counts(
             stacklevel=2,
         )
     rows = []
-    for group, populations, patterns, weights in pattern_groups(counts, by):
+    for found in pattern_groups(counts, by, s):
+        group, populations, patterns, weights = found[:4]
         with_baseline = populations["episodes"] - populations["baseline_missing"]
         no_reaction = populations["no_reaction"]
         sizes = np.array([len(p) for p in patterns], dtype=np.int64)
-        events = np.array([int((p & 1).sum()) for p in patterns], dtype=np.int64)
-        n_sore, resolved = int(weights @ sizes), int(weights @ events)
+        n_sore, resolved, latest = int(weights @ sizes), 0, 0
+        if n_sore:
+            time, _, event, cohort = decode_patterns(np.concatenate(patterns), s)
+            resolved = int(np.repeat(weights, sizes) @ event)
+            stopped_on = cohort_day(cohort[cohort >= 0], s) + 1  # their censored records' day
+            latest = int(max(time.max(), stopped_on.max(initial=0)))  # the band's last day
         median = low = high = np.nan
         survival = np.ones(len(days))
         if n_sore:
-            last = int(max(max(days), *(int(p.max() >> 2) for p in patterns)))
-            curve, band_low, band_high = pattern_km_band(km_codes(patterns), weights, last)
+            curve, band_low, band_high = resolution_km(found, s, max(max(days), latest))
             below = np.flatnonzero(curve <= 0.5 + 1e-12)
             median = float(below[0]) if len(below) else np.nan
-            latest = int(max(int(p.max() >> 2) for p in patterns))  # the band's last day
             low, high = _median_ci(
                 median, group, n_sore, (band_low[: latest + 1], band_high[: latest + 1])
             )
@@ -371,16 +499,23 @@ def time_to_resolution_from_counts(
     return pd.DataFrame(rows)
 
 
-def km_codes(patterns: list[np.ndarray]) -> list[np.ndarray]:
-    """Patterns of :func:`resolution_counts` as the codes ``2·time + resolved`` of
-    :func:`~recovery_toolkit.analysis.clustering.pattern_km_band`.
+def resolution_km(
+    found: PatternGroup, settings: Settings, days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan–Meier S(d) of time to resolution on days ``0..days`` with its patient-robust
+    log-log 95 % band, from one group's patterns (:func:`km_records`: an episode that
+    stopped on a low run is resolved with its cohort's chance of no rebound).
 
     Examples
     --------
-    >>> km_codes([np.array([7, 16])])[0].tolist()
-    [3, 8]
+    >>> part = pd.DataFrame({"g": ["a"] * 2, "measure": ["pattern"] * 2,
+    ...                      "pattern": ["5", "13"], "count": [1, 1]})
+    >>> found = pattern_groups([part], "g", Settings())[0]
+    >>> resolution_km(found, Settings(), 3)[0].tolist()
+    [1.0, 0.5, 0.5, 0.0]
     """
-    return [((p >> 2) << 1) | (p & 1) for p in patterns]
+    records, shares = km_records(found.patterns, found.no_rebound, settings)
+    return pattern_km_band(records, found.patients, days, shares=shares)
 
 
 def end_of_follow_up(settings: Settings) -> int:

@@ -378,8 +378,9 @@ def methods_section(view: ReportView) -> str:
         "resolution is among sore episodes (baseline above the threshold; those with no "
         "reaction and those without a day-0/1 log are counted beside); resolution is the first "
         "logged day at or below the threshold, confirmed by the next log, after which soreness "
-        "stays there (an unconfirmed last low score is censored the day before it); "
-        "Kaplan–Meier estimates, with inverse-probability-of-censoring weighting and "
+        "stays there; Kaplan–Meier estimates"
+        + _UNSEEN_REBOUNDS.get(settings.definition, "")
+        + ", with inverse-probability-of-censoring weighting and "
         "best/worst-case bounds for drop-out; Wilson and exact Poisson intervals, "
         "cluster-robust by patient where a patient has several episodes "
         f"({html.escape(method)}); Cox hazard ratios with robust variance; "
@@ -389,6 +390,15 @@ def methods_section(view: ReportView) -> str:
         + (f"<h3>Notes</h3><ul>{warning_list}</ul>" if notes and not view.share else "")
     )
     return _section("methods", "Methods and parameters", body)
+
+
+#: How the Kaplan–Meier estimates treat an episode that stopped on a low run, per definition.
+_UNSEEN_REBOUNDS = {
+    "default": (
+        " (an episode that stopped logging on a low score counts as resolved with the chance, "
+        "estimated from those who kept logging, that it would have stayed low)"
+    )
+}
 
 
 _CURVE_STATISTICS = ["mean", "ci_low", "ci_high", "p10", "p25", "median", "p75", "p90"]

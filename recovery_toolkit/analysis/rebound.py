@@ -1,0 +1,235 @@
+"""Unseen rebounds: would the low run an episode was on when it stopped logging have lasted?
+
+Resolution (DESIGN §4) needs the next logged day to confirm a low score and no later logged
+day above ``resolved_at``. An episode that stops logging before the end of follow-up while
+its scores are low cannot show a later rebound: counting it resolved overstates recovery (a
+rebound was only unseen), and censoring it understates it (it was about to be confirmed).
+Under missing at random the chance that the run would have lasted is estimated from the
+episodes that kept logging:
+
+* a **cohort** is the sore episodes of one treatment type with a low logged day ``L`` before
+  the end of follow-up, by the logged days of their low run so far (1, 2, 3, or 4 and more:
+  a run that has lasted is less likely to end; docs/validation.md): ``(L, run)``;
+* per cohort, a Kaplan–Meier estimate of the time to the first logged day above
+  ``resolved_at`` after ``L``, censored at the last log, gives ``q``: the chance of no rebound
+  by the end of follow-up (a cohort-day nobody is at risk in borrows the hazard of the whole
+  day-``L`` cohort, and a day none of them is at risk in has none);
+* an episode that stopped on day ``L`` in a low run of cohort ``c`` then counts as resolved at
+  the start of its run with share ``q[c]`` and as unresolved, censored the day after its last
+  log, with share ``1 − q[c]`` (:func:`~recovery_toolkit.analysis.resolution.km_records`).
+
+The counts add up over any split of the patients (:func:`rebound_counts`). The PACE
+definition needs no such step (a completed 7-day run is final, and an incomplete one is
+censored), so with PACE no episode has a cohort.
+
+Examples
+--------
+>>> import recovery_toolkit as rt
+>>> from recovery_toolkit import analysis
+>>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+>>> from recovery_toolkit.analysis.resolution import sore_episodes
+>>> counts = rebound_counts(sore_paths(sore_episodes(episodes)), Settings())
+>>> q = no_rebound(counts, Settings())
+>>> bool(((0 <= q) & (q <= 1)).all())
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schemas import EpisodeTable
+from .settings import Settings
+
+__all__ = [
+    "RUN_CAP",
+    "cohort_count",
+    "cohort_day",
+    "last_logged",
+    "no_rebound",
+    "rebound_counts",
+    "sore_paths",
+    "stopped_cohorts",
+]
+
+#: Low runs of this many logged days or more form one cohort (in the simulation with
+#: patients who differ in how fast they recover, 2 left a bias of −0.005 at day 3, 3 and 4
+#: under 0.0025; docs/validation.md).
+RUN_CAP = 4
+
+
+def _end(settings: Settings) -> int:
+    """The last day of follow-up with the default definition (the window's end)."""
+    return settings.window_days
+
+
+def cohort_count(settings: Settings) -> int:
+    """How many cohorts there are: days ``0..end−1`` × run lengths ``1..RUN_CAP``.
+
+    Examples
+    --------
+    >>> cohort_count(Settings())
+    56
+    """
+    return _end(settings) * RUN_CAP
+
+
+def cohort_day(cohort: np.ndarray, settings: Settings) -> np.ndarray:
+    """The day ``L`` of each cohort number.
+
+    Examples
+    --------
+    >>> cohort_day(np.array([0, 5, 55]), Settings()).tolist()
+    [0, 1, 13]
+    """
+    return np.asarray(cohort) // RUN_CAP
+
+
+def sore_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> np.ndarray:
+    """The daily soreness of each episode (rows in table order; NaN where not logged) on days
+    ``0..window_days``, or an empty (n × 0) array when the table has no daily columns.
+
+    Examples
+    --------
+    >>> eps = pd.DataFrame({"soreness_day_0": [5, 6], "soreness_day_1": [None, 2]})
+    >>> sore_paths(eps, Settings(window_days=1, milestone_days=(1,))).tolist()
+    [[5.0, nan], [6.0, 2.0]]
+    """
+    window = (settings or Settings()).window_days
+    columns = [EpisodeTable.soreness_on(d) for d in range(window + 1)]
+    if not all(c in episodes.columns for c in columns):
+        return np.zeros((len(episodes), 0))
+    return episodes[columns].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _low_runs(path: np.ndarray, resolved_at: int) -> np.ndarray:
+    """Per episode and day: the logged days of the low run through that day (0 where the day
+    is not logged or above ``resolved_at``; a day without a log does not break a run)."""
+    runs = np.zeros(path.shape, dtype=np.int64)
+    current = np.zeros(path.shape[0], dtype=np.int64)
+    for day in range(path.shape[1]):
+        score = path[:, day]
+        low = score <= resolved_at  # False where not logged (NaN)
+        current = np.where(low, current + 1, np.where(score > resolved_at, 0, current))
+        runs[:, day] = np.where(low, current, 0)
+    return runs
+
+
+def _cohorts(path: np.ndarray, settings: Settings) -> np.ndarray:
+    """Per episode and day ``0..end−1``: the cohort of that day (−1 where the day is not a
+    low logged day)."""
+    end = _end(settings)
+    runs = _low_runs(path, settings.resolved_at)[:, :end]
+    cohort = np.arange(end)[None, :] * RUN_CAP + np.minimum(runs, RUN_CAP) - 1
+    return np.where(runs > 0, cohort, -1)
+
+
+def last_logged(path: np.ndarray) -> np.ndarray:
+    """Each path's last logged day (−1 when it has none).
+
+    Examples
+    --------
+    >>> last_logged(np.array([[5.0, np.nan, 2.0, np.nan], [np.nan] * 4])).tolist()
+    [2, -1]
+    """
+    logged = ~np.isnan(path)
+    if path.shape[1] == 0:
+        return np.full(len(path), -1, dtype=np.int64)
+    last = path.shape[1] - 1 - logged[:, ::-1].argmax(axis=1)
+    return np.where(logged.any(axis=1), last, -1).astype(np.int64)
+
+
+def stopped_cohorts(path: np.ndarray, last_day: np.ndarray, settings: Settings) -> np.ndarray:
+    """Per sore episode: the cohort of its last logged day when it stopped logging before the
+    end of follow-up on a low score (−1 otherwise, and always with PACE or without daily
+    columns).
+
+    Examples
+    --------
+    >>> path = np.full((2, 15), np.nan)
+    >>> path[0, :4] = [6, 4, 2, 1]   # stopped on day 3, the second low day
+    >>> path[1, :3] = [6, 4, 3]      # stopped on day 2 while sore
+    >>> stopped_cohorts(path, np.array([3, 2]), Settings()).tolist()
+    [13, -1]
+    """
+    last = np.asarray(last_day, dtype=np.int64)
+    out = np.full(len(last), -1, dtype=np.int64)
+    if settings.definition != "default" or path.shape[1] == 0:
+        return out
+    stopped = np.flatnonzero(last < _end(settings))
+    if len(stopped):
+        out[stopped] = _cohorts(path[stopped], settings)[np.arange(len(stopped)), last[stopped]]
+    return out
+
+
+def rebound_counts(
+    path: np.ndarray, settings: Settings, last_day: np.ndarray | None = None
+) -> np.ndarray:
+    """The mergeable counts of :func:`no_rebound` for one group of sore episodes: an array
+    (cohorts × 2 × days ``0..end``) of episodes at risk of a first rebound on each day after
+    the cohort's day and of those that rebounded then (at risk from the day after ``L`` to the
+    first logged day above ``resolved_at``, or to the last log). ``last_day`` defaults to each
+    path's last logged day.
+
+    Examples
+    --------
+    >>> path = np.full((2, 15), np.nan)
+    >>> path[0, :5] = [6, 2, 3, 2, 2]
+    >>> path[1, :3] = [6, 2, 2]
+    >>> counts = rebound_counts(path, Settings())
+    >>> c = 1 * RUN_CAP + 0  # day 1, first low day
+    >>> counts[c, 0, :4].tolist(), counts[c, 1, :4].tolist()  # at risk; rebounds (day 2)
+    ([0, 0, 2, 0], [0, 0, 1, 0])
+    """
+    end = _end(settings)
+    width = end + 1
+    counts = np.zeros((cohort_count(settings), 2, width), dtype=np.int64)
+    if settings.definition != "default" or path.shape[1] == 0 or not len(path):
+        return counts
+    last = np.minimum(np.asarray(last_logged(path) if last_day is None else last_day), end)
+    high = path[:, :width] > settings.resolved_at
+    # the first logged day above resolved_at after each day (width where none)
+    next_high = np.full(path.shape[0], width, dtype=np.int64)
+    after = np.empty((path.shape[0], width), dtype=np.int64)
+    for d in range(end, -1, -1):
+        after[:, d] = next_high
+        next_high = np.where(high[:, d], d, next_high)
+    cohorts = _cohorts(path, settings)
+    row, day = np.nonzero(cohorts >= 0)
+    cohort = cohorts[row, day]
+    rebound = after[row, day]
+    stop = np.minimum(rebound, last[row])  # at risk on days day+1..stop
+    risk = np.zeros((cohort_count(settings), width + 1), dtype=np.int64)
+    np.add.at(risk, (cohort, day + 1), 1)
+    np.add.at(risk, (cohort, stop + 1), -1)
+    counts[:, 0] = np.cumsum(risk, axis=1)[:, :width]
+    seen = rebound <= last[row]
+    np.add.at(counts[:, 1], (cohort[seen], rebound[seen]), 1)
+    return counts
+
+
+def no_rebound(counts: np.ndarray, settings: Settings) -> np.ndarray:
+    """Per cohort, the Kaplan–Meier chance of no logged day above ``resolved_at`` after its
+    day to the end of follow-up, from (added-up) :func:`rebound_counts`. A cohort-day with
+    nobody at risk takes the hazard of all the cohorts of the same day ``L`` (every run
+    length).
+
+    Examples
+    --------
+    >>> counts = np.zeros((cohort_count(Settings()), 2, 15), dtype=np.int64)
+    >>> counts[0, 0, 1:3] = [4, 2]; counts[0, 1, 1:3] = [2, 1]  # day 0: 4 at risk, 2 rebound
+    >>> float(no_rebound(counts, Settings())[0])  # (1 − 2/4)(1 − 1/2)
+    0.25
+    """
+    at_risk = counts[:, 0].astype(float)
+    events = counts[:, 1].astype(float)
+    per_day = RUN_CAP
+    days = cohort_day(np.arange(len(counts)), settings)
+    pooled_risk = np.add.reduceat(at_risk, np.arange(0, len(counts), per_day))[days]
+    pooled_events = np.add.reduceat(events, np.arange(0, len(counts), per_day))[days]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = events / at_risk
+        pooled = np.where(pooled_risk > 0, pooled_events / pooled_risk, 0.0)
+    hazard = np.where(at_risk > 0, own, pooled)
+    return np.prod(1.0 - hazard, axis=1)
