@@ -50,7 +50,7 @@ from .clustering import (
 )
 from .exact import exact_sums, exact_totals_by
 from .partials import add_counts
-from .rebound import cohort_day, last_logged, sore_paths, stopped_cohorts
+from .rebound import cohort_day, follow_up
 from .resolution import (
     decode_patterns,
     end_of_follow_up,
@@ -134,15 +134,14 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
         if len(sore)
         else np.zeros((0, width), dtype=np.int8)
     )
-    daily = sore_paths(sore, s)
-    last = sore["last_day"].to_numpy(dtype=np.int64) if "last_day" in sore else last_logged(daily)
+    _, last, cohort = follow_up(sore, s)
     frame = pd.DataFrame(
         {
             "treatment_type": _labels(sore["treatment_type"]),
             "patient": patient_codes(sore),
             "time": sore["time"].to_numpy(dtype=float),
             "resolved": sore["resolved"].to_numpy(dtype=bool),
-            "cohort": stopped_cohorts(daily, last, s).astype(np.int16),
+            "cohort": cohort.astype(np.int16),
             "last_day": last.astype(np.int16),
         }
     )
@@ -172,8 +171,7 @@ def _person_days(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarra
     days = np.arange(settings.window_days + 1)[None, :]
     time = paths["time"].to_numpy(dtype=float)[:, None]
     resolved = paths["resolved"].to_numpy(dtype=bool)[:, None]
-    last_day = paths["last_day"] if "last_day" in paths.columns else paths["time"]
-    last = last_day.to_numpy(dtype=float)[:, None]
+    last = paths["last_day"].to_numpy(dtype=float)[:, None]
     end = end_of_follow_up(settings)
     return {
         "at_risk": time >= days,
@@ -233,7 +231,8 @@ def dropout_counts(paths: pd.DataFrame, settings: Settings | None = None) -> pd.
     grid = _person_days(paths, s)
     size = len(names) * width * _SCORES
     at_risk = np.bincount(keys[grid["at_risk"]], minlength=size)
-    seen = np.flatnonzero(at_risk)
+    days = np.bincount(keys[grid["modelled"]], minlength=size)
+    seen = np.flatnonzero(at_risk + days)  # a resolved episode's days: in follow-up, not at risk
     labels = np.asarray(names, dtype=object)[seen // _SCORES // width]
     counts = pd.DataFrame(
         {
@@ -244,7 +243,7 @@ def dropout_counts(paths: pd.DataFrame, settings: Settings | None = None) -> pd.
     )
     return counts.assign(
         at_risk=at_risk[seen],
-        days=np.bincount(keys[grid["modelled"]], minlength=size)[seen],
+        days=days[seen],
         dropouts=np.bincount(keys[grid["dropout"]], minlength=size)[seen],
     ).astype({"day": "int64", "soreness": "int64"})
 

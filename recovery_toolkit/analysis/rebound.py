@@ -46,6 +46,7 @@ __all__ = [
     "RUN_CAP",
     "cohort_count",
     "cohort_day",
+    "follow_up",
     "last_logged",
     "no_rebound",
     "rebound_counts",
@@ -138,6 +139,29 @@ def last_logged(path: np.ndarray) -> np.ndarray:
         return np.full(len(path), -1, dtype=np.int64)
     last = path.shape[1] - 1 - logged[:, ::-1].argmax(axis=1)
     return np.where(logged.any(axis=1), last, -1).astype(np.int64)
+
+
+def follow_up(sore: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of an episode table's sore episodes: their daily paths (:func:`sore_paths`), last
+    logged days (``last_day``; from the paths, or ``time``, in a table without it) and
+    :func:`stopped_cohorts`.
+
+    Examples
+    --------
+    >>> sore = pd.DataFrame({"time": [1.0], "resolved": [False], "last_day": [2],
+    ...                      **{f"soreness_day_{d}": [[6, 4, 2, None][d]] for d in range(4)}})
+    >>> path, last, cohort = follow_up(sore, Settings(window_days=3, milestone_days=(3,)))
+    >>> last.tolist(), cohort.tolist()  # stopped on day 2, its first low day
+    ([2], [8])
+    """
+    path = sore_paths(sore, settings)
+    if "last_day" in sore.columns:
+        last = sore["last_day"].to_numpy(dtype=np.int64)
+    elif path.shape[1]:
+        last = last_logged(path)
+    else:
+        last = sore["time"].to_numpy(dtype=float).astype(np.int64)
+    return path, last, stopped_cohorts(path, last, settings)
 
 
 def stopped_cohorts(path: np.ndarray, last_day: np.ndarray, settings: Settings) -> np.ndarray:

@@ -37,15 +37,7 @@ from .clustering import PatientBlocks, patient_codes, pattern_km_band
 from .episodes import groups
 from .intervals import Z95
 from .partials import add_counts
-from .rebound import (
-    cohort_count,
-    cohort_day,
-    last_logged,
-    no_rebound,
-    rebound_counts,
-    sore_paths,
-    stopped_cohorts,
-)
+from .rebound import cohort_count, cohort_day, follow_up, no_rebound, rebound_counts
 from .settings import Settings, resolve
 
 __all__ = [
@@ -190,14 +182,7 @@ def resolution_counts(
         for measure in _POPULATIONS:
             add(group, measure, [""], [int(populations[measure])])
         sore = sore_episodes(part)
-        path = sore_paths(sore, s)
-        last = sore["last_day"].to_numpy(dtype=np.int64) if "last_day" in sore else None
-        last = last_logged(path) if last is None and path.shape[1] else last
-        cohort = (
-            stopped_cohorts(path, last, s)
-            if last is not None
-            else np.full(len(sore), -1, dtype=np.int64)
-        )
+        path, last, cohort = follow_up(sore, s)
         codes = pattern_codes(sore, cohort, s)
         patterns, counts = PatientBlocks(patient_codes(sore)).patterns(codes)
         add(group, "pattern", patterns, counts)
