@@ -75,8 +75,8 @@ def test_rebound_counts_and_the_chance_of_no_rebound_by_hand():
 
 def test_a_stopped_low_score_counts_as_resolved_with_its_chance_of_lasting():
     """Day 1: at risk 5 (the stopped episode with shares 2/3 + 1/3); events 2 + 2/3, so
-    S(1) = 1 − (8/3)/5 = 7/15. Day 2: at risk rebound, sore and 1/3 of stopped; no event.
-    Day 3: at risk rebound and sore (stopped's 1/3 censored on day 2): S(3) = 7/15 · 1/2.
+    S(1) = 1 − (8/3)/5 = 7/15, and stopped's 1/3 is censored on day 1, its last log. Day 2:
+    at risk rebound and sore, no event. Day 3: rebound resolves: S(3) = 7/15 · 1/2.
     Censoring the unconfirmed score the day before it (the previous rule) gave 1/2 and 3/4."""
     table = analysis.time_to_resolution(analysis.episode_table(_logs())).iloc[0]
     assert table["resolved_by_day_3"] == pytest.approx(1 - 7 / 30)
@@ -92,7 +92,7 @@ def test_a_stopped_low_score_counts_as_resolved_with_its_chance_of_lasting():
 def test_a_confirmed_resolution_before_drop_out_may_still_have_rebounded():
     """Resolved on day 1 and confirmed on day 2, then no more logs: it was on a 2-day low run
     on day 2. Of the episodes on such a run that day and still logging, one of two rebounds,
-    so it counts half resolved on day 1 and half censored on day 3."""
+    so it counts half resolved on day 1 and half censored on day 2, its last log."""
     logs = make_logs(
         {"id": "steady", "soreness": [6, 2, *constant(1, 13)]},
         {"id": "rebound", "soreness": [6, 2, 2, 4, *constant(2, 11)]},
@@ -101,10 +101,28 @@ def test_a_confirmed_resolution_before_drop_out_may_still_have_rebounded():
     episodes = analysis.episode_table(logs)
     assert episodes.set_index("episode_id").loc["stopped", "resolved"]  # seen resolved
     row = analysis.time_to_resolution(episodes).iloc[0]
-    # day 1: at risk 3, events 1 + 1/2: S(1) = 1/2; days 2-3 the rebound episode and half of
-    # the stopped one are at risk, no event; day 4 the rebound episode resolves, alone at risk
+    # day 1: at risk 3, events 1 + 1/2: S(1) = 1/2; day 2 the rebound episode and half of the
+    # stopped one are at risk, no event; day 4 the rebound episode resolves, alone at risk
     assert row["resolved_by_day_3"] == pytest.approx(1 / 2)
     assert row["resolved_by_day_7"] == pytest.approx(1.0)
+
+
+def test_the_bounds_bracket_a_resolution_seen_before_drop_out():
+    """Seen resolved, then no more logs: the best case keeps the resolution, the worst case
+    does not (a rebound may have gone unseen), so Kaplan–Meier, which counts it with its
+    chance of no rebound, lies between them."""
+    logs = make_logs(
+        {"id": "steady", "soreness": [6, 2, 2, *constant(5, 12)]},  # rebounds on day 3
+        {"id": "stopped", "soreness": [6, 2, 2]},  # resolved on day 1, stopped on day 2
+        {"id": "sore", "soreness": constant(6, 15)},
+    )
+    table = resolution_milestones(analysis.episode_table(logs)).set_index(["day", "method"])
+    resolved = table["resolved"]
+    assert resolved[(3, "best_case")] == pytest.approx(1 / 3)  # stopped
+    assert resolved[(3, "worst_case")] == 0.0
+    # the only run like stopped's (2 low days on day 2) rebounded: q = 0, so KM says 0
+    assert resolved[(3, "km")] == pytest.approx(0.0)
+    assert resolved[(3, "worst_case")] <= resolved[(3, "km")] <= resolved[(3, "best_case")]
 
 
 def test_followed_to_the_end_or_with_pace_nothing_changes():

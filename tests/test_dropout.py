@@ -20,7 +20,7 @@ def _table(episodes, **kwargs):
 def test_best_and_worst_case_by_hand():
     episodes = analysis.episode_table(
         make_logs(
-            {"id": "a", "soreness": [6, 2, 1]},  # resolved on day 1
+            {"id": "a", "soreness": [6, 2, *constant(1, 13)]},  # resolved on day 1, to the end
             {"id": "b", "soreness": [6, 6]},  # drops out on day 1: best case resolves on day 2
             {"id": "c", "soreness": [6] * 5},  # drops out on day 4: best case on day 5
             {"id": "d", "soreness": constant(6, 15)},  # followed to the end, never resolves

@@ -4,12 +4,12 @@ Kaplan–Meier assumes that an episode which stops logging would have recovered 
 logging. When patients who are still sore stop logging more often, that assumption flatters
 recovery. Here, among sore episodes (docs/methods.md):
 
-* **drop-out model**: on each day d an episode is still in follow-up and not resolved, it may
-  drop out (no further log in the window; censoring at the window's end, or at
-  ``window_days - 6`` with PACE, is not drop-out). A binomial GLM (statsmodels) models that
-  daily probability from the last observed soreness (a natural cubic spline), the day (a
-  spline) and the treatment type, fitted to counts per covariate pattern (so parts of a
-  registry add up);
+* **drop-out model**: on each day d an episode is still in follow-up (to its last log,
+  resolved or not), it may drop out (no further log in the window; censoring at the
+  window's end, or at ``window_days - 6`` with PACE, is not drop-out). A binomial GLM
+  (statsmodels) models that daily probability from the last observed soreness (a natural
+  cubic spline), the day (a spline) and the treatment type, fitted to counts per covariate
+  pattern (so parts of a registry add up);
 * **IPCW**: each episode-day is weighted by 1 / the modelled probability of having stayed so
   far (weights truncated at their 99.9th percentile), and the product-limit estimate is taken
   of the weighted events over the weighted numbers at risk (Robins & Finkelstein 2000);
@@ -162,7 +162,9 @@ def _soreness(paths: pd.DataFrame, width: int) -> np.ndarray:
 
 
 def _person_days(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
-    """Indicators (episodes x days) of the sore episodes: at risk of resolving, resolving,
+    """Indicators (episodes x days) of the sore episodes: at risk of resolving (to the last
+    log for an episode that stopped on a low run: its records', :func:`_weighted_records`),
+    resolving,
     and the drop-out model's person-days (``modelled``: in follow-up, to the last log, before
     the end of follow-up, resolved or not) and drop-outs (the last log, when before the end).
     Drop-out is the logging process itself: tying it to the resolution rule (an unconfirmed
@@ -172,41 +174,41 @@ def _person_days(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarra
     time = paths["time"].to_numpy(dtype=float)[:, None]
     resolved = paths["resolved"].to_numpy(dtype=bool)[:, None]
     last = paths["last_day"].to_numpy(dtype=float)[:, None]
+    stopped_low = paths["cohort"].to_numpy()[:, None] >= 0  # its records run to its last log
     end = end_of_follow_up(settings)
     return {
-        "at_risk": time >= days,
+        "at_risk": np.where(stopped_low, last, time) >= days,
         "event": (time == days) & resolved,
         "dropout": (last == days) & (days < end),
         "modelled": (last >= days) & (days < end),
     }
 
 
-def _records(
+def _weighted_records(
     paths: pd.DataFrame,
+    weights: np.ndarray,
     grid: dict[str, np.ndarray],
     no_rebound: Mapping[str, np.ndarray],
-    settings: Settings,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Episode × day shares at risk and of events: the person-day indicators, except for an
-    episode that stopped on a low run (cohort ``c``, last log ``L``): resolved at the start
-    of its run with share ``q = no_rebound[type][c]``, at risk with share ``1 − q`` after it
-    and to ``L + 1`` (:func:`~recovery_toolkit.analysis.resolution.km_records`)."""
-    at_risk = grid["at_risk"].astype(float)
-    events = grid["event"].astype(float)
+    """Episode × day weighted shares at risk and of events: the weights times the person-day
+    indicators, except for an episode that stopped on a low run (cohort ``c``, last log
+    ``L``): resolved at the start of its run with share ``q = no_rebound[type][c]``, at risk
+    with share ``1 − q`` after it and to ``L``, when the drop-out weights take over
+    (:func:`~recovery_toolkit.analysis.resolution.km_records`)."""
+    at_risk, events = weights * grid["at_risk"], weights * grid["event"]
     cohort = paths["cohort"].to_numpy(dtype=np.int64)
     rows = np.flatnonzero(cohort >= 0)
     if not len(rows):
         return at_risk, events
     codes, names = _types(paths)
-    q = np.stack([no_rebound[name] for name in names])[codes[rows], cohort[rows]]
-    stop = cohort_day(cohort[rows], settings)
-    resolved = paths["resolved"].to_numpy(dtype=bool)[rows]
-    start = np.where(resolved, paths["time"].to_numpy(dtype=np.int64)[rows], stop)
+    q = np.stack([no_rebound[name] for name in names])[codes[rows], cohort[rows]][:, None]
+    stop = cohort_day(cohort[rows])[:, None]
+    resolved = paths["resolved"].to_numpy(dtype=bool)[rows, None]
+    start = np.where(resolved, paths["time"].to_numpy(dtype=np.int64)[rows, None], stop)
     days = np.arange(at_risk.shape[1])[None, :]
-    at_risk[rows] = np.where(
-        days <= start[:, None], 1.0, np.where(days <= stop[:, None] + 1, 1.0 - q[:, None], 0.0)
-    )
-    events[rows] = np.where(days == start[:, None], q[:, None], 0.0)
+    share = np.where(days <= start, 1.0, np.where(days <= stop, 1.0 - q, 0.0))
+    at_risk[rows] = weights[rows] * share
+    events[rows] = weights[rows] * np.where(days == start, q, 0.0)
     return at_risk, events
 
 
@@ -446,8 +448,7 @@ def _weighted_sums(
     """Pass 2: per treatment type, the exact sums of the weighted numbers at risk (keys
     ``0..W``) and of the weighted events (keys ``W+1..2W+1``) on each day."""
     weights, grid = _weights(paths, model, settings)
-    at_risk, events = _records(paths, grid, no_rebound, settings)
-    values = np.concatenate([weights * at_risk, weights * events], axis=1)
+    values = np.concatenate(_weighted_records(paths, weights, grid, no_rebound), axis=1)
     codes, names = _types(paths)
     return _sums_by_type(codes, names, values)
 
@@ -466,8 +467,7 @@ def _influence_sums(
     codes, names = _types(paths)
     hazard = np.stack([steps[name][0] for name in names]) if names else np.zeros((0, 1))
     step = np.stack([steps[name][1] for name in names]) if names else np.zeros((0, 1))
-    at_risk, events = _records(paths, grid, no_rebound, settings)
-    r, e = weights * at_risk, weights * events
+    r, e = _weighted_records(paths, weights, grid, no_rebound)
     influence = -np.cumsum((e - r * hazard[codes]) * step[codes], axis=1)
     # a patient's episodes of one type are one cluster: their influences add up
     patients = paths["patient"].to_numpy(dtype=np.int64)
@@ -554,14 +554,17 @@ def _ipcw_bands(
 
 
 def _bounds(
-    patterns: list[np.ndarray], counts: np.ndarray, days: np.ndarray, settings: Settings
+    patterns: list[np.ndarray], counts: np.ndarray, days: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per pattern (rows) and milestone day (columns): its episodes resolved in the best case
-    (a dropped-out episode resolves the day after its last log) and the worst (never)."""
+    (a dropped-out episode resolves the day after its last log; one seen resolved before it
+    stopped stays resolved) and the worst (a dropped-out episode never resolves: one seen
+    resolved before it stopped may have rebounded unseen)."""
     owner = np.repeat(np.arange(len(patterns)), [len(p) for p in patterns])
-    time, stopped, resolved, _ = decode_patterns(np.concatenate(patterns), settings)
-    worst = resolved[:, None] * (time[:, None] <= days[None, :])
-    best = worst | (stopped[:, None] * (time[:, None] + 1 <= days[None, :]))
+    time, stopped, resolved, cohort = decode_patterns(np.concatenate(patterns))
+    seen = resolved[:, None] * (time[:, None] <= days[None, :])
+    worst = seen * (cohort < 0)[:, None]
+    best = seen | (stopped[:, None] * (time[:, None] + 1 <= days[None, :]))
     per_pattern = [
         np.stack([np.bincount(owner, weights=c, minlength=len(patterns)) for c in x.T], axis=1)
         for x in (best, worst)
@@ -610,7 +613,7 @@ def milestones_from_parts(
         survival, low, high = ipcw[str(group)]
         clustered = any(len(p) > 1 for p in patterns)
         sizes = np.array([len(p) for p in patterns], dtype=np.int64)
-        best, worst = _bounds(patterns, counts, days, s)
+        best, worst = _bounds(patterns, counts, days)
         for i, day in enumerate(days):
             rows += [
                 (group, day, "km", 1 - km[day], 1 - km_high[day], 1 - km_low[day]),

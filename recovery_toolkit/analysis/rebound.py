@@ -7,16 +7,18 @@ rebound was only unseen), and censoring it understates it (it was about to be co
 Under missing at random the chance that the run would have lasted is estimated from the
 episodes that kept logging:
 
-* a **cohort** is the sore episodes of one treatment type with a low logged day ``L`` before
-  the end of follow-up, by the logged days of their low run so far (1, 2, 3, or 4 and more:
-  a run that has lasted is less likely to end; docs/validation.md): ``(L, run)``;
+* a **cohort** is the sore episodes of one group (treatment type, or the estimate's ``by``
+  group) with a low logged day ``L`` before the end of follow-up, by the logged days of
+  their low run so far (1, 2, 3, or 4 and more: a run that has lasted is less likely to
+  end; docs/validation.md): ``(L, run)``;
 * per cohort, a Kaplan–Meier estimate of the time to the first logged day above
   ``resolved_at`` after ``L``, censored at the last log, gives ``q``: the chance of no rebound
   by the end of follow-up (a cohort-day nobody is at risk in borrows the hazard of the whole
-  day-``L`` cohort, and a day none of them is at risk in has none);
+  day-``L`` cohort, or of every low run at risk that day; with none at all, no rebound);
 * an episode that stopped on day ``L`` in a low run of cohort ``c`` then counts as resolved at
-  the start of its run with share ``q[c]`` and as unresolved, censored the day after its last
-  log, with share ``1 − q[c]`` (:func:`~recovery_toolkit.analysis.resolution.km_records`).
+  the start of its run with share ``q[c]`` and as unresolved, censored at its last log (like
+  an episode that stopped while sore), with share ``1 − q[c]``
+  (:func:`~recovery_toolkit.analysis.resolution.km_records`).
 
 The counts add up over any split of the patients (:func:`rebound_counts`). The PACE
 definition needs no such step (a completed 7-day run is final, and an incomplete one is
@@ -76,12 +78,12 @@ def cohort_count(settings: Settings) -> int:
     return _end(settings) * RUN_CAP
 
 
-def cohort_day(cohort: np.ndarray, settings: Settings) -> np.ndarray:
+def cohort_day(cohort: np.ndarray) -> np.ndarray:
     """The day ``L`` of each cohort number.
 
     Examples
     --------
-    >>> cohort_day(np.array([0, 5, 55]), Settings()).tolist()
+    >>> cohort_day(np.array([0, 5, 55])).tolist()
     [0, 1, 13]
     """
     return np.asarray(cohort) // RUN_CAP
@@ -104,25 +106,28 @@ def sore_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> np.n
     return episodes[columns].to_numpy(dtype=float, na_value=np.nan)
 
 
-def _low_runs(path: np.ndarray, resolved_at: int) -> np.ndarray:
-    """Per episode and day: the logged days of the low run through that day (0 where the day
-    is not logged or above ``resolved_at``; a day without a log does not break a run)."""
-    runs = np.zeros(path.shape, dtype=np.int64)
-    current = np.zeros(path.shape[0], dtype=np.int64)
-    for day in range(path.shape[1]):
-        score = path[:, day]
-        low = score <= resolved_at  # False where not logged (NaN)
-        current = np.where(low, current + 1, np.where(score > resolved_at, 0, current))
-        runs[:, day] = np.where(low, current, 0)
-    return runs
+def _low_runs(days_first: np.ndarray, resolved_at: int) -> np.ndarray:
+    """Per day and episode (``days_first``: the paths transposed, days × episodes): the logged
+    days of the low run through that day (0 where the day is not logged or above
+    ``resolved_at``; a day without a log does not break a run), i.e. the low logged days
+    since the last logged day above ``resolved_at``. (Days first: numpy accumulates along
+    the first axis of a contiguous array many times faster than along its short rows.)"""
+    low = days_first <= resolved_at  # False where not logged (NaN)
+    days = np.arange(days_first.shape[0], dtype=np.int16)[:, None]
+    lows = np.cumsum(low, axis=0, dtype=np.int16)
+    last_high = np.maximum.accumulate(np.where(days_first > resolved_at, days, -1), axis=0)
+    width = days_first.shape[1]
+    flat = np.maximum(last_high, 0).astype(np.int64) * width + np.arange(width)[None, :]
+    before = np.where(last_high >= 0, lows.ravel()[flat], 0)
+    return np.where(low, lows - before, 0)
 
 
-def _cohorts(path: np.ndarray, settings: Settings) -> np.ndarray:
-    """Per episode and day ``0..end−1``: the cohort of that day (−1 where the day is not a
-    low logged day)."""
+def _cohorts(days_first: np.ndarray, settings: Settings) -> np.ndarray:
+    """Per day ``0..end−1`` and episode (``days_first``: days × episodes): the cohort of that
+    day (−1 where the day is not a low logged day)."""
     end = _end(settings)
-    runs = _low_runs(path, settings.resolved_at)[:, :end]
-    cohort = np.arange(end)[None, :] * RUN_CAP + np.minimum(runs, RUN_CAP) - 1
+    runs = _low_runs(days_first[:end], settings.resolved_at)
+    cohort = np.arange(end, dtype=np.int16)[:, None] * RUN_CAP + np.minimum(runs, RUN_CAP) - 1
     return np.where(runs > 0, cohort, -1)
 
 
@@ -142,9 +147,9 @@ def last_logged(path: np.ndarray) -> np.ndarray:
 
 
 def follow_up(sore: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Of an episode table's sore episodes: their daily paths (:func:`sore_paths`), last
-    logged days (``last_day``; from the paths, or ``time``, in a table without it) and
-    :func:`stopped_cohorts`.
+    """Of an episode table's episodes (those that are sore, for the cohorts): their daily
+    paths (:func:`sore_paths`), last logged days (``last_day``; from the paths, or ``time``,
+    in a table without it) and :func:`stopped_cohorts`.
 
     Examples
     --------
@@ -159,8 +164,8 @@ def follow_up(sore: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.nd
         last = sore["last_day"].to_numpy(dtype=np.int64)
     elif path.shape[1]:
         last = last_logged(path)
-    else:
-        last = sore["time"].to_numpy(dtype=float).astype(np.int64)
+    else:  # a hand-made table: follow-up ends at the resolution or censoring day
+        last = np.nan_to_num(sore["time"].to_numpy(dtype=float), nan=-1).astype(np.int64)
     return path, last, stopped_cohorts(path, last, settings)
 
 
@@ -183,7 +188,8 @@ def stopped_cohorts(path: np.ndarray, last_day: np.ndarray, settings: Settings) 
         return out
     stopped = np.flatnonzero(last < _end(settings))
     if len(stopped):
-        out[stopped] = _cohorts(path[stopped], settings)[np.arange(len(stopped)), last[stopped]]
+        days_first = np.ascontiguousarray(path[stopped].T)
+        out[stopped] = _cohorts(days_first, settings)[last[stopped], np.arange(len(stopped))]
     return out
 
 
@@ -212,24 +218,27 @@ def rebound_counts(
     if settings.definition != "default" or path.shape[1] == 0 or not len(path):
         return counts
     last = np.minimum(np.asarray(last_logged(path) if last_day is None else last_day), end)
-    high = path[:, :width] > settings.resolved_at
-    # the first logged day above resolved_at after each day (width where none)
-    next_high = np.full(path.shape[0], width, dtype=np.int64)
-    after = np.empty((path.shape[0], width), dtype=np.int64)
-    for d in range(end, -1, -1):
-        after[:, d] = next_high
-        next_high = np.where(high[:, d], d, next_high)
-    cohorts = _cohorts(path, settings)
-    row, day = np.nonzero(cohorts >= 0)
-    cohort = cohorts[row, day]
-    rebound = after[row, day]
+    days_first = np.ascontiguousarray(path[:, :width].T)
+    # the first logged day above resolved_at after each day 0..end-1 (width where none)
+    high = days_first[1:] > settings.resolved_at
+    high_days = np.where(high, np.arange(1, width, dtype=np.int16)[:, None], width)
+    after = np.minimum.accumulate(high_days[::-1], axis=0)[::-1]
+    cohorts = _cohorts(days_first, settings)
+    day, row = np.nonzero(cohorts >= 0)
+    cohort = cohorts[day, row].astype(np.int64)
+    rebound = after[day, row].astype(np.int64)
     stop = np.minimum(rebound, last[row])  # at risk on days day+1..stop
-    risk = np.zeros((cohort_count(settings), width + 1), dtype=np.int64)
-    np.add.at(risk, (cohort, day + 1), 1)
-    np.add.at(risk, (cohort, stop + 1), -1)
-    counts[:, 0] = np.cumsum(risk, axis=1)[:, :width]
+    size = cohort_count(settings) * (width + 1)
+    cell = cohort * (width + 1)
+    entering = np.bincount(cell + day + 1, minlength=size)
+    leaving = np.bincount(cell + stop + 1, minlength=size)
+    at_risk = np.cumsum((entering - leaving).reshape(-1, width + 1), axis=1)[:, :width]
     seen = rebound <= last[row]
-    np.add.at(counts[:, 1], (cohort[seen], rebound[seen]), 1)
+    events = np.bincount(
+        cohort[seen] * width + rebound[seen], minlength=cohort_count(settings) * width
+    )
+    counts[:, 0] = at_risk
+    counts[:, 1] = events.reshape(-1, width)
     return counts
 
 
@@ -237,7 +246,8 @@ def no_rebound(counts: np.ndarray, settings: Settings) -> np.ndarray:
     """Per cohort, the Kaplan–Meier chance of no logged day above ``resolved_at`` after its
     day to the end of follow-up, from (added-up) :func:`rebound_counts`. A cohort-day with
     nobody at risk takes the hazard of all the cohorts of the same day ``L`` (every run
-    length).
+    length), or failing that of every low run at risk that day; a day with no low run at risk
+    at all has no rebound (none was seen).
 
     Examples
     --------
@@ -248,12 +258,18 @@ def no_rebound(counts: np.ndarray, settings: Settings) -> np.ndarray:
     """
     at_risk = counts[:, 0].astype(float)
     events = counts[:, 1].astype(float)
-    per_day = RUN_CAP
-    days = cohort_day(np.arange(len(counts)), settings)
-    pooled_risk = np.add.reduceat(at_risk, np.arange(0, len(counts), per_day))[days]
-    pooled_events = np.add.reduceat(events, np.arange(0, len(counts), per_day))[days]
+    starts = np.arange(0, len(counts), RUN_CAP)
+    days = cohort_day(np.arange(len(counts)))
+    same_day_risk = np.add.reduceat(at_risk, starts)[days]  # every run length of day L
+    same_day_events = np.add.reduceat(events, starts)[days]
     with np.errstate(invalid="ignore", divide="ignore"):
         own = events / at_risk
-        pooled = np.where(pooled_risk > 0, pooled_events / pooled_risk, 0.0)
-    hazard = np.where(at_risk > 0, own, pooled)
+        same_day = same_day_events / same_day_risk
+        every_run = events.sum(axis=0) / at_risk.sum(axis=0)  # every low run on that day
+    hazard = np.where(
+        at_risk > 0,
+        own,
+        np.where(same_day_risk > 0, same_day, np.nan_to_num(every_run[None, :], nan=0.0)),
+    )
+    hazard[np.arange(counts.shape[2])[None, :] <= days[:, None]] = 0.0  # only after day L
     return np.prod(1.0 - hazard, axis=1)

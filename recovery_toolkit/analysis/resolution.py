@@ -3,12 +3,14 @@
 Input is the episode table (:func:`~recovery_toolkit.analysis.episodes.episode_table`). Only
 *sore* episodes (a baseline above ``resolved_at``) enter: their ``time`` is the confirmed
 resolution day (``resolved`` true) or the censoring day; episodes with no reaction and those
-without a baseline are counted beside the estimates. Estimates come from statsmodels'
-``SurvfuncRight``:
+without a baseline are counted beside the estimates. Estimates come from patient patterns
+(:func:`resolution_counts`, the same in every engine; an episode that stopped logging on a
+low run counts as resolved with its chance of no rebound, :mod:`.rebound`):
 
 * median: the smallest day t with S(t) ≤ 0.5 (empty when never reached); its 95 % interval
   runs from the first day the lower to the first day the upper pointwise 95 % log-log band of
-  S(t) reaches 0.5 (Greenwood variance; the method of R's ``survival`` package);
+  S(t) reaches 0.5 (the patient-robust variance, Greenwood's with one episode per patient;
+  the method of R's ``survival`` package);
 * resolved by day t: 1 − S(t).
 
 Examples
@@ -32,12 +34,12 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
-from ..schemas import EpisodeTable, TimeToResolutionTable, empty_table
+from ..schemas import TimeToResolutionTable, empty_table
 from .clustering import PatientBlocks, patient_codes, pattern_km_band
 from .episodes import groups
 from .intervals import Z95
 from .partials import add_counts
-from .rebound import cohort_count, cohort_day, follow_up, no_rebound, rebound_counts
+from .rebound import RUN_CAP, cohort_count, cohort_day, follow_up, no_rebound, rebound_counts
 from .settings import Settings, resolve
 
 __all__ = [
@@ -175,18 +177,19 @@ def resolution_counts(
         found["pattern"] += patterns
         found["count"] += counts
 
-    reads = ["population", "time", "resolved", "last_day", "patient_id"]
-    reads += [EpisodeTable.soreness_on(d) for d in range(s.window_days + 1)]
-    for group, part in groups(episodes, by, [c for c in reads if c in episodes.columns]):
+    path, last, cohort = follow_up(episodes, s)  # the daily columns read once, not per group
+    numbered = episodes.assign(**{_ROW: np.arange(len(episodes))})
+    reads = ["population", "time", "resolved", "last_day", "patient_id", _ROW]
+    for group, part in groups(numbered, by, reads):
         populations = _populations(part)
         for measure in _POPULATIONS:
             add(group, measure, [""], [int(populations[measure])])
         sore = sore_episodes(part)
-        path, last, cohort = follow_up(sore, s)
-        codes = pattern_codes(sore, cohort, s)
+        rows = sore[_ROW].to_numpy()
+        codes = pattern_codes(sore, cohort[rows], s)
         patterns, counts = PatientBlocks(patient_codes(sore)).patterns(codes)
         add(group, "pattern", patterns, counts)
-        rebounds = rebound_counts(path, s, last)
+        rebounds = rebound_counts(path[rows], s, last[rows])
         for kind, measure in enumerate(_REBOUNDS):
             cells, days = np.nonzero(rebounds[:, kind])
             keys = [f"{c},{d}" for c, d in zip(cells.tolist(), days.tolist(), strict=True)]
@@ -201,13 +204,20 @@ def resolution_counts(
 _POPULATIONS = ("episodes", "baseline_missing", "no_reaction", "sore_episodes")
 #: Its measures of unseen rebounds: at risk, and rebounds (the two kinds of rebound_counts).
 _REBOUNDS = ("rebound_at_risk", "rebounds")
+#: A column of row positions, added to a narrow copy of the episode table.
+_ROW = "__row"
+
+
+#: Pattern codes hold ``4·time + 2·stopped + resolved`` below this, the cohort above it (so
+#: times, whatever the window, stay below 1024 days).
+_CODE_BASE = 4 * 1024
 
 
 def pattern_codes(sore: pd.DataFrame, cohort: np.ndarray, settings: Settings) -> np.ndarray:
     """Per sore episode, the code of :func:`resolution_counts`' patterns:
     ``4·time + 2·stopped + resolved`` (``stopped`` as :func:`stopped_early`) plus
-    ``4·(window_days + 1)·(cohort + 1)`` for an episode that stopped logging on a low run
-    (``cohort`` ≥ 0, :func:`~recovery_toolkit.analysis.rebound.stopped_cohorts`).
+    ``4096·(cohort + 1)`` for an episode that stopped logging on a low run (``cohort`` ≥ 0,
+    :func:`~recovery_toolkit.analysis.rebound.stopped_cohorts`).
 
     Examples
     --------
@@ -215,29 +225,28 @@ def pattern_codes(sore: pd.DataFrame, cohort: np.ndarray, settings: Settings) ->
     >>> pattern_codes(sore, np.array([-1, -1]), Settings()).tolist()
     [9, 14]
     """
-    base = 4 * (settings.window_days + 1)
+    time = sore["time"].to_numpy(dtype=np.int64)
+    if len(time) and (time.min() < 0 or time.max() >= _CODE_BASE // 4):
+        raise ValueError(f"times must be whole days 0..{_CODE_BASE // 4 - 1}")
     return (
-        4 * sore["time"].to_numpy(dtype=np.int64)
+        4 * time
         + 2 * stopped_early(sore, settings)
         + sore["resolved"].to_numpy(dtype=bool)
-        + base * (np.asarray(cohort, dtype=np.int64) + 1)
+        + _CODE_BASE * (np.asarray(cohort, dtype=np.int64) + 1)
     )
 
 
-def decode_patterns(
-    code: np.ndarray, settings: Settings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def decode_patterns(code: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A :func:`pattern_codes` array as (time, stopped, resolved, cohort), cohort −1 for none.
 
     Examples
     --------
-    >>> [x.tolist() for x in decode_patterns(np.array([9, 10 + 60 * 14]), Settings())]
+    >>> [x.tolist() for x in decode_patterns(np.array([9, 10 + 4096 * 14]))]
     [[2, 2], [0, 1], [1, 0], [-1, 13]]
     """
-    base = 4 * (settings.window_days + 1)
     code = np.asarray(code, dtype=np.int64)
-    low = code % base
-    return low >> 2, (low >> 1) & 1, low & 1, code // base - 1
+    low = code % _CODE_BASE
+    return low >> 2, (low >> 1) & 1, low & 1, code // _CODE_BASE - 1
 
 
 class PatternGroup(NamedTuple):
@@ -271,23 +280,29 @@ def pattern_groups(
     out: list[PatternGroup] = []
     if table.empty:
         return out
-    width = s.window_days + 1
     for group, part in table.groupby(by, observed=True, sort=True):
         measure = part["measure"].to_numpy()
         count = part["count"].to_numpy(dtype=np.int64)
         populations = {m: int(count[measure == m].sum()) for m in _POPULATIONS}
         shown = measure == "pattern"
         patterns = [np.array(p.split(","), dtype=np.int64) for p in part["pattern"][shown]]
-        rebounds = np.zeros((cohort_count(s), 2, width), dtype=np.int64)
-        for kind, name in enumerate(_REBOUNDS):
-            rows = measure == name
-            if rows.any():
-                keys = np.array([k.split(",") for k in part["pattern"][rows]], dtype=np.int64)
-                rebounds[keys[:, 0], kind, keys[:, 1]] = count[rows]
-        out.append(
-            PatternGroup(group, populations, patterns, count[shown], no_rebound(rebounds, s))
-        )
+        out.append(PatternGroup(group, populations, patterns, count[shown], _no_rebound(part, s)))
     return out
+
+
+def _no_rebound(part: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """:func:`~recovery_toolkit.analysis.rebound.no_rebound` of one group's added-up rebound
+    measures (sized as they were counted, whatever ``settings`` says of the window)."""
+    measure = part["measure"].to_numpy()
+    rows = np.isin(measure, _REBOUNDS)
+    keys = np.array([k.split(",") for k in part["pattern"][rows]], dtype=np.int64).reshape(-1, 2)
+    last_cohort = int(keys[:, 0].max(initial=-1))
+    cohorts = max(cohort_count(settings), (last_cohort // RUN_CAP + 1) * RUN_CAP)
+    width = max(settings.window_days, int(keys[:, 1].max(initial=0))) + 1
+    counts = np.zeros((cohorts, 2, width), dtype=np.int64)
+    kinds = (measure[rows] == _REBOUNDS[1]).astype(np.int64)
+    counts[keys[:, 0], kinds, keys[:, 1]] = part["count"].to_numpy(dtype=np.int64)[rows]
+    return no_rebound(counts, settings)
 
 
 def km_records(
@@ -297,28 +312,30 @@ def km_records(
     record's share. An episode without a rebound cohort is one record (its time, resolved
     or censored; share 1). One that stopped logging on a low run of cohort ``c`` on day ``L``
     is two: resolved at the start of its run (its resolution day, or ``L`` when its last low
-    score was unconfirmed) with share ``no_rebound[c]``, and censored on ``L + 1`` with the
-    rest (:mod:`~recovery_toolkit.analysis.rebound`).
+    score was unconfirmed) with share ``no_rebound[c]``, and censored on ``L`` (its last log)
+    with the rest (:mod:`~recovery_toolkit.analysis.rebound`).
 
     Examples
     --------
     >>> s = Settings()
     >>> q = np.full(56, 0.8)
     >>> # resolved on day 2; and unconfirmed on day 3 (censored on day 2), cohort 13 (day 3)
-    >>> codes, shares = km_records([np.array([9, 10 + 60 * 14])], q, s)
+    >>> codes, shares = km_records([np.array([9, 10 + 4096 * 14])], q, s)
     >>> codes[0].tolist(), shares[0].round(2).tolist()
-    ([5, 7, 8], [1.0, 0.8, 0.2])
+    ([5, 7, 6], [1.0, 0.8, 0.2])
     """
+    if not patterns:
+        return [], []
     sizes = [len(p) for p in patterns]
-    code = np.concatenate(patterns) if patterns else np.zeros(0, dtype=np.int64)
-    time, _, resolved, cohort = decode_patterns(code, settings)
+    code = np.concatenate(patterns)
+    time, _, resolved, cohort = decode_patterns(code)
     split = cohort >= 0
-    day = cohort_day(np.where(split, cohort, 0), settings)
+    day = cohort_day(np.where(split, cohort, 0))
     start = np.where(resolved == 1, time, day)  # an unconfirmed low score: its own day
     share = np.where(split, no_rebound[np.where(split, cohort, 0)], 1.0)
     first = np.where(split, 2 * start + 1, 2 * time + resolved)
     owner = np.repeat(np.arange(len(patterns)), sizes)
-    records = np.concatenate([first, 2 * (day[split] + 1)])
+    records = np.concatenate([first, 2 * day[split]])
     shares = np.concatenate([share, 1.0 - share[split]])
     owners = np.concatenate([owner, owner[split]])
     order = np.argsort(owners, kind="stable")
@@ -350,7 +367,7 @@ def km_curve_from_counts(
         if not found.patterns:
             continue
         group, weights = found.group, found.patients
-        time, _, resolved, _ = decode_patterns(np.concatenate(found.patterns), s)
+        time, _, resolved, _ = decode_patterns(np.concatenate(found.patterns))
         weight = np.repeat(weights, [len(p) for p in found.patterns])
         event = resolved.astype(bool)
         width = int(max(days, time.max())) + 1
@@ -441,9 +458,9 @@ def time_to_resolution_from_counts(
         sizes = np.array([len(p) for p in patterns], dtype=np.int64)
         n_sore, resolved, latest = int(weights @ sizes), 0, 0
         if n_sore:
-            time, _, event, cohort = decode_patterns(np.concatenate(patterns), s)
+            time, _, event, cohort = decode_patterns(np.concatenate(patterns))
             resolved = int(np.repeat(weights, sizes) @ event)
-            stopped_on = cohort_day(cohort[cohort >= 0], s) + 1  # their censored records' day
+            stopped_on = cohort_day(cohort[cohort >= 0])  # their censored records' day
             latest = int(max(time.max(), stopped_on.max(initial=0)))  # the band's last day
         median = low = high = np.nan
         survival = np.ones(len(days))
