@@ -172,3 +172,32 @@ def test_random_drop_out_leaves_resolution_unbiased():
         seen = analysis.time_to_resolution(analysis.episode_table(observed)).iloc[0]
         gaps.append(seen["resolved_by_day_3"] - truth["resolved_by_day_3"])
     assert abs(np.mean(gaps)) < 0.003
+
+
+def test_a_day_without_a_log_does_not_break_a_low_run():
+    path = np.full((1, 15), np.nan)
+    path[0, :4] = [6, 2, np.nan, 1]  # low on days 1 and 3, day 2 not logged; stopped on day 3
+    assert stopped_cohorts(path, np.array([3]), S).tolist() == [_cohort(3, 2)]
+
+
+def test_a_cohort_nobody_is_at_risk_in_borrows_the_hazard_of_its_day_then_of_every_run():
+    counts = np.zeros((cohort_count(S), 2, 15), dtype=np.int64)
+    # day 2, runs of 1: 4 at risk on day 3, 1 rebounds; day 2, runs of 2: nobody at risk
+    counts[_cohort(2, 1), 0, 3] = 4
+    counts[_cohort(2, 1), 1, 3] = 1
+    # day 1, runs of 1 at risk on day 2 only (2, none rebound), and on day 3 nobody of day 1
+    counts[_cohort(1, 1), 0, 2] = 2
+    q = no_rebound(counts, S)
+    assert q[_cohort(2, 1)] == pytest.approx(3 / 4)
+    assert q[_cohort(2, 2)] == pytest.approx(3 / 4)  # the day-2 pool
+    # day 1 on day 3: no day-1 run at risk, so every run at risk that day: 1 of 4
+    assert q[_cohort(1, 1)] == pytest.approx(3 / 4)
+    assert q[_cohort(5, 1)] == 1.0  # nothing at risk after day 5: no rebound seen
+
+
+def test_times_past_the_window_of_the_settings_stay_as_they_are():
+    """Counts built with another window (a table of window 21 read with the defaults) keep
+    every day: the median is the Kaplan–Meier one, not a day folded into the window."""
+    eps = pd.DataFrame({"g": "a", "time": [20.0, 3.0, 16.0], "resolved": [True, False, True]})
+    row = analysis.time_to_resolution(eps, by="g").iloc[0]
+    assert row["median_days"] == 16.0  # S(16) = 1 − 1/2 after the censoring on day 3

@@ -90,11 +90,9 @@ _KEYS = ["treatment_type", "day", "soreness"]
 PartPasses = Callable[[Callable[[pd.DataFrame], pd.DataFrame], str], list[pd.DataFrame]]
 
 
-def _last_observed(episodes: pd.DataFrame, window_days: int) -> np.ndarray:
-    """Per episode and day: the soreness of the last log on or before that day (the first log
-    for days before it)."""
-    columns = [EpisodeTable.soreness_on(d) for d in range(window_days + 1)]
-    path = episodes[columns].to_numpy(dtype=float, na_value=np.nan)
+def _last_observed(path: np.ndarray) -> np.ndarray:
+    """Per episode and day of the daily paths (NaN where not logged): the soreness of the last
+    log on or before that day (the first log for days before it)."""
     seen = ~np.isnan(path)
     days = np.arange(path.shape[1])
     last = np.maximum.accumulate(np.where(seen, days, -1), axis=1)  # last log on or before
@@ -129,12 +127,12 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
     reads = ["population", "treatment_type", "patient_id", "time", "resolved", "last_day"]
     reads += [EpisodeTable.soreness_on(d) for d in range(width)]
     sore = sore_episodes(episodes[[c for c in reads if c in episodes.columns]])
+    daily, last, cohort = follow_up(sore, s)
     soreness = (
-        np.nan_to_num(_last_observed(sore, s.window_days)).astype(np.int8)
+        np.nan_to_num(_last_observed(daily)).astype(np.int8)
         if len(sore)
         else np.zeros((0, width), dtype=np.int8)
     )
-    _, last, cohort = follow_up(sore, s)
     frame = pd.DataFrame(
         {
             "treatment_type": _labels(sore["treatment_type"]),

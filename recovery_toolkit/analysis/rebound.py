@@ -109,17 +109,17 @@ def sore_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> np.n
 def _low_runs(days_first: np.ndarray, resolved_at: int) -> np.ndarray:
     """Per day and episode (``days_first``: the paths transposed, days × episodes): the logged
     days of the low run through that day (0 where the day is not logged or above
-    ``resolved_at``; a day without a log does not break a run), i.e. the low logged days
-    since the last logged day above ``resolved_at``. (Days first: numpy accumulates along
-    the first axis of a contiguous array many times faster than along its short rows.)"""
+    ``resolved_at``; a day without a log does not break a run). Day by day over contiguous
+    rows: numpy is many times faster so than along the short rows of episodes × days."""
     low = days_first <= resolved_at  # False where not logged (NaN)
-    days = np.arange(days_first.shape[0], dtype=np.int16)[:, None]
-    lows = np.cumsum(low, axis=0, dtype=np.int16)
-    last_high = np.maximum.accumulate(np.where(days_first > resolved_at, days, -1), axis=0)
-    width = days_first.shape[1]
-    flat = np.maximum(last_high, 0).astype(np.int64) * width + np.arange(width)[None, :]
-    before = np.where(last_high >= 0, lows.ravel()[flat], 0)
-    return np.where(low, lows - before, 0)
+    kept = ~(days_first > resolved_at)  # low, or not logged
+    runs = np.zeros(days_first.shape, dtype=np.int16)
+    current = np.zeros(days_first.shape[1], dtype=np.int16)
+    for day in range(days_first.shape[0]):
+        current += low[day]
+        current *= kept[day]
+        np.multiply(current, low[day], out=runs[day])
+    return runs
 
 
 def _cohorts(days_first: np.ndarray, settings: Settings) -> np.ndarray:
@@ -218,27 +218,24 @@ def rebound_counts(
     if settings.definition != "default" or path.shape[1] == 0 or not len(path):
         return counts
     last = np.minimum(np.asarray(last_logged(path) if last_day is None else last_day), end)
-    days_first = np.ascontiguousarray(path[:, :width].T)
-    # the first logged day above resolved_at after each day 0..end-1 (width where none)
-    high = days_first[1:] > settings.resolved_at
-    high_days = np.where(high, np.arange(1, width, dtype=np.int16)[:, None], width)
-    after = np.minimum.accumulate(high_days[::-1], axis=0)[::-1]
-    cohorts = _cohorts(days_first, settings)
-    day, row = np.nonzero(cohorts >= 0)
-    cohort = cohorts[day, row].astype(np.int64)
-    rebound = after[day, row].astype(np.int64)
-    stop = np.minimum(rebound, last[row])  # at risk on days day+1..stop
-    size = cohort_count(settings) * (width + 1)
-    cell = cohort * (width + 1)
-    entering = np.bincount(cell + day + 1, minlength=size)
-    leaving = np.bincount(cell + stop + 1, minlength=size)
-    at_risk = np.cumsum((entering - leaving).reshape(-1, width + 1), axis=1)[:, :width]
-    seen = rebound <= last[row]
-    events = np.bincount(
-        cohort[seen] * width + rebound[seen], minlength=cohort_count(settings) * width
-    )
-    counts[:, 0] = at_risk
-    counts[:, 1] = events.reshape(-1, width)
+    days_first = np.ascontiguousarray(path[:, :width].T)  # day by day over contiguous rows
+    runs = np.minimum(_low_runs(days_first[:end], settings.resolved_at), RUN_CAP)
+    following = np.full(days_first.shape[1], width, dtype=np.int64)  # next day above (none: W+1)
+    spare = RUN_CAP * (width + 1)  # a bin for the episodes not low on the day
+    for day in range(end - 1, -1, -1):
+        following[days_first[day + 1] > settings.resolved_at] = day + 1
+        low = runs[day] > 0
+        run = runs[day].astype(np.int64) - 1
+        stop = np.minimum(following, last)  # at risk on days day+1..stop
+        ends = np.bincount(np.where(low, run * (width + 1) + stop, spare), minlength=spare + 1)
+        # at risk on day t: the cohort's episodes whose time at risk ends on t or later
+        still = np.cumsum(ends[:spare].reshape(RUN_CAP, width + 1)[:, ::-1], axis=1)[:, ::-1]
+        cohorts = slice(day * RUN_CAP, (day + 1) * RUN_CAP)
+        counts[cohorts, 0, day + 1 :] = still[:, day + 1 : width]
+        rebound = low & (following <= last)
+        cells = np.where(rebound, run * width + np.minimum(following, end), RUN_CAP * width)
+        hits = np.bincount(cells, minlength=RUN_CAP * width + 1)[: RUN_CAP * width]
+        counts[cohorts, 1] = hits.reshape(RUN_CAP, width)
     return counts
 
 
