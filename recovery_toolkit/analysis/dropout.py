@@ -187,18 +187,19 @@ def _weighted_records(
     weights: np.ndarray,
     grid: dict[str, np.ndarray],
     no_rebound: Mapping[str, np.ndarray],
+    types: tuple[np.ndarray, list[str]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Episode × day weighted shares at risk and of events: the weights times the person-day
     indicators, except for an episode that stopped on a low run (cohort ``c``, last log
     ``L``): resolved at the start of its run with share ``q = no_rebound[type][c]``, at risk
     with share ``1 − q`` after it and to ``L``, when the drop-out weights take over
-    (:func:`~recovery_toolkit.analysis.resolution.km_records`)."""
+    (:func:`~recovery_toolkit.analysis.resolution.km_records`); ``types``: :func:`_types`."""
     at_risk, events = weights * grid["at_risk"], weights * grid["event"]
     cohort = paths["cohort"].to_numpy(dtype=np.int64)
     rows = np.flatnonzero(cohort >= 0)
     if not len(rows):
         return at_risk, events
-    codes, names = _types(paths)
+    codes, names = types
     q = np.stack([no_rebound[name] for name in names])[codes[rows], cohort[rows]][:, None]
     stop = cohort_day(cohort[rows])[:, None]
     resolved = paths["resolved"].to_numpy(dtype=bool)[rows, None]
@@ -446,9 +447,9 @@ def _weighted_sums(
     """Pass 2: per treatment type, the exact sums of the weighted numbers at risk (keys
     ``0..W``) and of the weighted events (keys ``W+1..2W+1``) on each day."""
     weights, grid = _weights(paths, model, settings)
-    values = np.concatenate(_weighted_records(paths, weights, grid, no_rebound), axis=1)
     codes, names = _types(paths)
-    return _sums_by_type(codes, names, values)
+    records = _weighted_records(paths, weights, grid, no_rebound, (codes, names))
+    return _sums_by_type(codes, names, np.concatenate(records, axis=1))
 
 
 def _influence_sums(
@@ -465,7 +466,7 @@ def _influence_sums(
     codes, names = _types(paths)
     hazard = np.stack([steps[name][0] for name in names]) if names else np.zeros((0, 1))
     step = np.stack([steps[name][1] for name in names]) if names else np.zeros((0, 1))
-    r, e = _weighted_records(paths, weights, grid, no_rebound)
+    r, e = _weighted_records(paths, weights, grid, no_rebound, (codes, names))
     influence = -np.cumsum((e - r * hazard[codes]) * step[codes], axis=1)
     # a patient's episodes of one type are one cluster: their influences add up
     patients = paths["patient"].to_numpy(dtype=np.int64)
