@@ -111,8 +111,8 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
     ``time``, ``resolved``, ``cohort`` (the rebound cohort of an episode that stopped on a
     low run, else −1: :func:`~recovery_toolkit.analysis.rebound.stopped_cohorts`),
     ``last_day`` (of its logs in the window) and the last observed soreness of each day
-    ``s0..sW`` (about 28 bytes per episode). It stays where the part lives; the passes of
-    :func:`milestones_from_parts` read it there.
+    ``s0..sW`` (about 56 bytes per episode as Arrow). It stays where the part lives; the
+    passes of :func:`milestones_from_parts` read it there.
 
     Examples
     --------

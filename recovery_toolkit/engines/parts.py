@@ -10,8 +10,8 @@ tables from the in-memory, DuckDB and Spark paths).
 
 A summary travels between processes as a few named byte strings (:func:`encode`,
 :func:`decode`): Arrow IPC streams of its frames and a JSON line of its counts. Its drop-out
-paths (:func:`~recovery_toolkit.analysis.dropout.dropout_paths`, ~28 bytes per sore episode)
-do not travel: the engine keeps them where the part lives and runs the milestones' passes
+paths (:func:`~recovery_toolkit.analysis.dropout.dropout_paths`, ~56 bytes per sore episode
+as Arrow) do not travel: the engine keeps them where the part lives and runs the milestones' passes
 there (:data:`~recovery_toolkit.analysis.dropout.PartPasses`). No row of the episode table
 reaches the driver, except the models' seeded samples.
 

@@ -93,8 +93,10 @@ def _dropout_table(view: ReportView) -> str:
     wide.columns.name = None
     return (
         "<h3>Drop-out sensitivity</h3>"
-        '<p class="note">Resolved by each day if every patient who stopped logging never '
-        "resolved (worst case), as Kaplan–Meier assumes (km), weighted for who stopped logging "
-        "given their last soreness (ipcw), and if each resolved the next day (best case). A km "
-        "well above ipcw means patients who were still sore stopped logging.</p>" + _table(wide)
+        '<p class="note">Resolved by each day if every patient who stopped logging before the '
+        "window's end never resolved, even one whose soreness had settled before (a later "
+        "flare-up would not have been seen: worst case), as Kaplan–Meier assumes (km), weighted "
+        "for who stopped logging given their last soreness (ipcw), and if each resolved the "
+        "next day (best case). A km well above ipcw means patients who were still sore stopped "
+        "logging.</p>" + _table(wide)
     )
