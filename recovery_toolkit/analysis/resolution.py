@@ -157,7 +157,7 @@ def resolution_counts(
     ``episodes``, ``baseline_missing``, ``no_reaction``, ``sore_episodes``), the sore
     episodes' patient *patterns* (``measure`` ``pattern``: a patient's episodes as sorted
     :func:`pattern_codes`) and the counts of unseen rebounds (``measure``
-    ``rebound_at_risk`` and ``rebounds``, ``pattern`` ``"cohort,day"``:
+    ``rebound_at_risk`` and ``rebounds``, ``pattern`` the number ``1024·cohort + day``:
     :func:`~recovery_toolkit.analysis.rebound.rebound_counts`), with counts that add up over
     any split of the patients.
 
@@ -192,7 +192,7 @@ def resolution_counts(
         rebounds = rebound_counts(path[rows], s, last[rows])
         for kind, measure in enumerate(_REBOUNDS):
             cells, days = np.nonzero(rebounds[:, kind])
-            keys = [f"{c},{d}" for c, d in zip(cells.tolist(), days.tolist(), strict=True)]
+            keys = [str(k) for k in (cells * _DAYS_BASE + days).tolist()]
             add(group, measure, keys, rebounds[cells, kind, days].tolist())
     table = pd.DataFrame(found).astype({"measure": "str", "pattern": "str", "count": "int64"})
     if isinstance(episodes[by].dtype, pd.CategoricalDtype):  # groups in category order
@@ -206,6 +206,8 @@ _POPULATIONS = ("episodes", "baseline_missing", "no_reaction", "sore_episodes")
 _REBOUNDS = ("rebound_at_risk", "rebounds")
 #: A column of row positions, added to a narrow copy of the episode table.
 _ROW = "__row"
+#: Rebound counts are keyed ``1024·cohort + day`` (days below 1024, as in the pattern codes).
+_DAYS_BASE = 1024
 
 
 #: Pattern codes hold ``4·time + 2·stopped + resolved`` below this, the cohort above it (so
@@ -295,13 +297,13 @@ def _no_rebound(part: pd.DataFrame, settings: Settings) -> np.ndarray:
     measures (sized as they were counted, whatever ``settings`` says of the window)."""
     measure = part["measure"].to_numpy()
     rows = np.isin(measure, _REBOUNDS)
-    keys = np.array([k.split(",") for k in part["pattern"][rows]], dtype=np.int64).reshape(-1, 2)
-    last_cohort = int(keys[:, 0].max(initial=-1))
-    cohorts = max(cohort_count(settings), (last_cohort // RUN_CAP + 1) * RUN_CAP)
-    width = max(settings.window_days, int(keys[:, 1].max(initial=0))) + 1
+    key = part["pattern"][rows].astype(np.int64).to_numpy()
+    cohort, day = key // _DAYS_BASE, key % _DAYS_BASE
+    cohorts = max(cohort_count(settings), (int(cohort.max(initial=-1)) // RUN_CAP + 1) * RUN_CAP)
+    width = max(settings.window_days, int(day.max(initial=0))) + 1
     counts = np.zeros((cohorts, 2, width), dtype=np.int64)
     kinds = (measure[rows] == _REBOUNDS[1]).astype(np.int64)
-    counts[keys[:, 0], kinds, keys[:, 1]] = part["count"].to_numpy(dtype=np.int64)[rows]
+    counts[cohort, kinds, day] = part["count"].to_numpy(dtype=np.int64)[rows]
     return no_rebound(counts, settings)
 
 
