@@ -213,7 +213,7 @@ class SharePlan:
         >>> t = rt.compute(rt.load_logs(rt.sample_path())).tables
         >>> shown = SharePlan.from_tables(t).time_to_resolution(t["time_to_resolution"], t["km"])
         >>> shown.loc[1, ["sore_episodes", "censored", "median_days"]].tolist()
-        [115, 'suppressed', 3.0]
+        [115, 'suppressed', 2.0]
         """
         indexed = table.set_index(_TYPE)
         out = self._episodes_column(table)
