@@ -608,7 +608,7 @@ def milestones_from_parts(
     rows = []
     for found in groups:
         group, patterns, counts = found.group, found.patterns, found.patients
-        km, km_low, km_high = resolution_km(found, s, int(days.max(initial=0)))
+        km, km_low, km_high = resolution_km(found, int(days.max(initial=0)))
         survival, low, high = ipcw[str(group)]
         clustered = any(len(p) > 1 for p in patterns)
         sizes = np.array([len(p) for p in patterns], dtype=np.int64)

@@ -308,7 +308,7 @@ def _no_rebound(part: pd.DataFrame, settings: Settings) -> np.ndarray:
 
 
 def km_records(
-    patterns: list[np.ndarray], no_rebound: np.ndarray, settings: Settings
+    patterns: list[np.ndarray], no_rebound: np.ndarray
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The Kaplan–Meier records of patient patterns: per pattern, codes ``2·T + δ`` and each
     record's share. An episode without a rebound cohort is one record (its time, resolved
@@ -319,10 +319,9 @@ def km_records(
 
     Examples
     --------
-    >>> s = Settings()
     >>> q = np.full(56, 0.8)
     >>> # resolved on day 2; and unconfirmed on day 3 (censored on day 2), cohort 13 (day 3)
-    >>> codes, shares = km_records([np.array([9, 10 + 4096 * 14])], q, s)
+    >>> codes, shares = km_records([np.array([9, 10 + 4096 * 14])], q)
     >>> codes[0].tolist(), shares[0].round(2).tolist()
     ([5, 7, 6], [1.0, 0.8, 0.2])
     """
@@ -375,7 +374,7 @@ def km_curve_from_counts(
         width = int(max(days, time.max())) + 1
         leaving = np.bincount(time, weights=weight, minlength=width).astype(np.int64)
         happened = np.bincount(time[event], weights=weight[event], minlength=width)
-        survival = resolution_km(found, s, days)[0]
+        survival = resolution_km(found, days)[0]
         parts.append(
             pd.DataFrame(
                 {
@@ -467,7 +466,7 @@ def time_to_resolution_from_counts(
         median = low = high = np.nan
         survival = np.ones(len(days))
         if n_sore:
-            curve, band_low, band_high = resolution_km(found, s, max(max(days), latest))
+            curve, band_low, band_high = resolution_km(found, max(max(days), latest))
             below = np.flatnonzero(curve <= 0.5 + 1e-12)
             median = float(below[0]) if len(below) else np.nan
             low, high = _median_ci(
@@ -503,9 +502,7 @@ def time_to_resolution_from_counts(
     return pd.DataFrame(rows)
 
 
-def resolution_km(
-    found: PatternGroup, settings: Settings, days: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def resolution_km(found: PatternGroup, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kaplan–Meier S(d) of time to resolution on days ``0..days`` with its patient-robust
     log-log 95 % band, from one group's patterns (:func:`km_records`: an episode that
     stopped on a low run is resolved with its cohort's chance of no rebound).
@@ -515,10 +512,10 @@ def resolution_km(
     >>> part = pd.DataFrame({"g": ["a"] * 2, "measure": ["pattern"] * 2,
     ...                      "pattern": ["5", "13"], "count": [1, 1]})
     >>> found = pattern_groups([part], "g", Settings())[0]
-    >>> resolution_km(found, Settings(), 3)[0].tolist()
+    >>> resolution_km(found, 3)[0].tolist()
     [1.0, 0.5, 0.5, 0.0]
     """
-    records, shares = km_records(found.patterns, found.no_rebound, settings)
+    records, shares = km_records(found.patterns, found.no_rebound)
     return pattern_km_band(records, found.patients, days, shares=shares)
 
 
