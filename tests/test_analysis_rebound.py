@@ -15,9 +15,9 @@ from recovery_toolkit.analysis.dropout import resolution_milestones
 from recovery_toolkit.analysis.rebound import (
     RUN_CAP,
     cohort_count,
+    daily_paths,
     no_rebound,
     rebound_counts,
-    sore_paths,
     stopped_cohorts,
 )
 from recovery_toolkit.analysis.resolution import (
@@ -52,7 +52,7 @@ def _logs() -> pd.DataFrame:
 
 def test_rebound_counts_and_the_chance_of_no_rebound_by_hand():
     sore = sore_episodes(analysis.episode_table(_logs()))
-    path = sore_paths(sore, S)
+    path = daily_paths(sore, S)
     counts = rebound_counts(path, S, sore["last_day"].to_numpy())
     day_1 = _cohort(1, 1)
     # at risk of a first rebound on day 2: steady, steady-too, rebound (stopped left on day 1)
@@ -134,7 +134,7 @@ def test_followed_to_the_end_or_with_pace_nothing_changes():
     )
     pace = Settings(definition="pace")
     sore = sore_episodes(analysis.episode_table(logs, pace))
-    cohorts = stopped_cohorts(sore_paths(sore, pace), sore["last_day"].to_numpy(), pace)
+    cohorts = stopped_cohorts(daily_paths(sore, pace), sore["last_day"].to_numpy(), pace)
     assert (cohorts == -1).all()
     with pytest.warns(RecoveryToolkitWarning, match="left empty"):  # day 14 after day 8
         row = analysis.time_to_resolution(analysis.episode_table(logs, pace), pace).iloc[0]

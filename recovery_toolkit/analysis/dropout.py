@@ -50,7 +50,7 @@ from .clustering import (
 )
 from .exact import exact_sums, exact_totals_by
 from .partials import add_counts
-from .rebound import cohort_day, follow_up
+from .rebound import follow_up, record_days
 from .resolution import (
     decode_patterns,
     end_of_follow_up,
@@ -201,9 +201,9 @@ def _weighted_records(
         return at_risk, events
     codes, names = types
     q = np.stack([no_rebound[name] for name in names])[codes[rows], cohort[rows]][:, None]
-    stop = cohort_day(cohort[rows])[:, None]
-    resolved = paths["resolved"].to_numpy(dtype=bool)[rows, None]
-    start = np.where(resolved, paths["time"].to_numpy(dtype=np.int64)[rows, None], stop)
+    time = paths["time"].to_numpy(dtype=np.int64)[rows]
+    start, stop = record_days(time, paths["resolved"].to_numpy(dtype=bool)[rows], cohort[rows])
+    start, stop = start[:, None], stop[:, None]
     days = np.arange(at_risk.shape[1])[None, :]
     share = np.where(days <= start, 1.0, np.where(days <= stop, 1.0 - q, 0.0))
     at_risk[rows] = weights[rows] * share

@@ -30,7 +30,7 @@ Examples
 >>> from recovery_toolkit import analysis
 >>> episodes = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
 >>> from recovery_toolkit.analysis.resolution import sore_episodes
->>> counts = rebound_counts(sore_paths(sore_episodes(episodes)), Settings())
+>>> counts = rebound_counts(daily_paths(sore_episodes(episodes)), Settings())
 >>> q = no_rebound(counts, Settings())
 >>> bool(((0 <= q) & (q <= 1)).all())
 True
@@ -51,8 +51,9 @@ __all__ = [
     "follow_up",
     "last_logged",
     "no_rebound",
+    "daily_paths",
     "rebound_counts",
-    "sore_paths",
+    "record_days",
     "stopped_cohorts",
 ]
 
@@ -89,14 +90,14 @@ def cohort_day(cohort: np.ndarray) -> np.ndarray:
     return np.asarray(cohort) // RUN_CAP
 
 
-def sore_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> np.ndarray:
+def daily_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> np.ndarray:
     """The daily soreness of each episode (rows in table order; NaN where not logged) on days
     ``0..window_days``, or an empty (n × 0) array when the table has no daily columns.
 
     Examples
     --------
     >>> eps = pd.DataFrame({"soreness_day_0": [5, 6], "soreness_day_1": [None, 2]})
-    >>> sore_paths(eps, Settings(window_days=1, milestone_days=(1,))).tolist()
+    >>> daily_paths(eps, Settings(window_days=1, milestone_days=(1,))).tolist()
     [[5.0, nan], [6.0, 2.0]]
     """
     window = (settings or Settings()).window_days
@@ -122,15 +123,6 @@ def _low_runs(days_first: np.ndarray, resolved_at: int) -> np.ndarray:
     return runs
 
 
-def _cohorts(days_first: np.ndarray, settings: Settings) -> np.ndarray:
-    """Per day ``0..end−1`` and episode (``days_first``: days × episodes): the cohort of that
-    day (−1 where the day is not a low logged day)."""
-    end = _end(settings)
-    runs = _low_runs(days_first[:end], settings.resolved_at)
-    cohort = np.arange(end, dtype=np.int16)[:, None] * RUN_CAP + np.minimum(runs, RUN_CAP) - 1
-    return np.where(runs > 0, cohort, -1)
-
-
 def last_logged(path: np.ndarray) -> np.ndarray:
     """Each path's last logged day (−1 when it has none).
 
@@ -148,7 +140,7 @@ def last_logged(path: np.ndarray) -> np.ndarray:
 
 def follow_up(sore: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Of an episode table's episodes (those that are sore, for the cohorts): their daily
-    paths (:func:`sore_paths`), last logged days (``last_day``; from the paths, or ``time``,
+    paths (:func:`daily_paths`), last logged days (``last_day``; from the paths, or ``time``,
     in a table without it) and :func:`stopped_cohorts`.
 
     Examples
@@ -159,7 +151,7 @@ def follow_up(sore: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.nd
     >>> last.tolist(), cohort.tolist()  # stopped on day 2, its first low day
     ([2], [8])
     """
-    path = sore_paths(sore, settings)
+    path = daily_paths(sore, settings)
     if "last_day" in sore.columns:
         last = sore["last_day"].to_numpy(dtype=np.int64)
     elif path.shape[1]:
@@ -188,9 +180,29 @@ def stopped_cohorts(path: np.ndarray, last_day: np.ndarray, settings: Settings) 
         return out
     stopped = np.flatnonzero(last < _end(settings))
     if len(stopped):
-        days_first = np.ascontiguousarray(path[stopped].T)
-        out[stopped] = _cohorts(days_first, settings)[last[stopped], np.arange(len(stopped))]
+        days_first = np.ascontiguousarray(path[stopped, : _end(settings)].T)
+        run = _low_runs(days_first, settings.resolved_at)[last[stopped], np.arange(len(stopped))]
+        cohort = last[stopped] * RUN_CAP + np.minimum(run, RUN_CAP) - 1
+        out[stopped] = np.where(run > 0, cohort, -1)
     return out
+
+
+def record_days(
+    time: np.ndarray, resolved: np.ndarray, cohort: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For episodes that stopped on a low run (``cohort`` ≥ 0, with their ``time`` and
+    ``resolved`` of the episode table): the day their resolved share counts (the start of the
+    run: their resolution day, or the last log ``L`` when the low score there was unconfirmed)
+    and the day their unresolved share is censored (``L``).
+
+    Examples
+    --------
+    >>> start, last = record_days(np.array([1, 2]), np.array([True, False]), np.array([9, 12]))
+    >>> start.tolist(), last.tolist()  # resolved on day 1, seen to day 2; unconfirmed on day 3
+    ([1, 3], [2, 3])
+    """
+    last = cohort_day(cohort)
+    return np.where(np.asarray(resolved, dtype=bool), time, last), last
 
 
 def rebound_counts(

@@ -39,7 +39,15 @@ from .clustering import PatientBlocks, patient_codes, pattern_km_band
 from .episodes import groups
 from .intervals import Z95
 from .partials import add_counts
-from .rebound import RUN_CAP, cohort_count, cohort_day, follow_up, no_rebound, rebound_counts
+from .rebound import (
+    RUN_CAP,
+    cohort_count,
+    cohort_day,
+    follow_up,
+    no_rebound,
+    rebound_counts,
+    record_days,
+)
 from .settings import Settings, resolve
 
 __all__ = [
@@ -331,8 +339,7 @@ def km_records(
     code = np.concatenate(patterns)
     time, _, resolved, cohort = decode_patterns(code)
     split = cohort >= 0
-    day = cohort_day(np.where(split, cohort, 0))
-    start = np.where(resolved == 1, time, day)  # an unconfirmed low score: its own day
+    start, day = record_days(time, resolved, np.where(split, cohort, 0))
     share = np.where(split, no_rebound[np.where(split, cohort, 0)], 1.0)
     first = np.where(split, 2 * start + 1, 2 * time + resolved)
     owner = np.repeat(np.arange(len(patterns)), sizes)
