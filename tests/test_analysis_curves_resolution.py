@@ -283,6 +283,15 @@ def test_episode_table_does_not_depend_on_row_order(definition):
     pd.testing.assert_frame_equal(
         analysis.episode_table(shuffled, definition=definition), in_order, check_exact=True
     )
+    # sorted again, the late logs among them and one episode logged only after the window:
+    # the ids are numbered where they change (no hashing), with the same table
+    only_late = late.head(2).assign(episode_id="zz-only-late", patient_id="zz")
+    resorted = pd.concat([mixed, only_late], ignore_index=True).sort_values(
+        ["episode_id", "day"], ignore_index=True
+    )
+    pd.testing.assert_frame_equal(
+        analysis.episode_table(resorted, definition=definition), in_order, check_exact=True
+    )
 
 
 def test_curve_counts_episodes_still_in_follow_up():

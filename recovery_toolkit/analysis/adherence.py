@@ -33,6 +33,7 @@ from ..schemas import EpisodeTable
 from .care_days import ADHERENCE_ITEMS, cold_then_heat
 from .comparison import LogRankResult, logrank
 from .intervals import wilson_interval
+from .masked import yes_no_codes
 from .partials import add_counts
 from .resolution import kaplan_meier, km_curve, sore_episodes, survival_at
 from .settings import Settings, resolve
@@ -350,11 +351,11 @@ def episode_checklist(
             applies, answered, done = cold_then_heat(
                 days,
                 rows["soreness"].to_numpy(),
-                _coded(rows["care_cold"]),
-                _coded(rows["care_heat"]),
+                yes_no_codes(rows["care_cold"]),
+                yes_no_codes(rows["care_heat"]),
             )
         else:
-            coded = _coded(rows[item])
+            coded = yes_no_codes(rows[item])
             applies, answered, done = np.ones(len(rows), bool), coded >= 0, coded == 1
         status = np.where(
             ~applies,
@@ -363,8 +364,3 @@ def episode_checklist(
         )
         parts.append(pd.DataFrame({"day": days, "item": item, "status": status}))
     return pd.concat(parts, ignore_index=True)
-
-
-def _coded(values: pd.Series) -> np.ndarray:
-    """A yes/no column as int8: 1 yes, 0 no, -1 missing."""
-    return values.astype("boolean").to_numpy(dtype=np.int8, na_value=-1)

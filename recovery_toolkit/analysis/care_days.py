@@ -22,6 +22,7 @@ import pandas as pd
 from .. import vocab
 from ..schemas import EpisodeTable
 from ..schemas.episodes import ADHERENCE_GROUPS
+from .masked import yes_no_codes
 
 __all__ = ["ADHERENCE_ITEMS", "adherence_columns", "cold_then_heat"]
 
@@ -119,4 +120,4 @@ def _nullable(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> np.n
     """A yes/no column at ``rows`` as int8: 1 yes, 0 no, -1 missing."""
     if column not in logs.columns:
         return np.full(len(logs), -1, dtype=np.int8)[rows]
-    return logs[column].astype("boolean").to_numpy(dtype=np.int8, na_value=-1)[rows]
+    return yes_no_codes(logs[column])[rows]

@@ -357,6 +357,10 @@ def fit_dropout(
 
 def _types(paths: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Each path's treatment type as a code, and the types' names (sorted)."""
+    return _LAST_PART.get(paths, ("types",), lambda: _type_codes(paths))
+
+
+def _type_codes(paths: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     codes, names = pd.factorize(paths["treatment_type"].astype("str"), sort=True)
     return codes.astype(np.int64), [str(name) for name in names]
 
@@ -366,7 +370,10 @@ def _weights(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Each sore episode-day's weight, 1 / the modelled probability of not having dropped out
     before that day (at most ``model.cap``), and the person-day indicators."""
-    weights, grid = _LAST_PART.get(paths, model, settings)
+    hazard = None if model is None else model.hazard
+    weights, grid = _LAST_PART.get(
+        paths, ("weights", hazard, settings), lambda: _uncapped_weights(paths, model, settings)
+    )
     if model is not None and np.isfinite(model.cap):
         weights = np.minimum(weights, model.cap)
     return weights, grid
@@ -394,33 +401,47 @@ def _uncapped_weights(
     return weights, grid
 
 
+def _records(
+    paths: pd.DataFrame,
+    model: DropoutModel | None,
+    settings: Settings,
+    no_rebound: Mapping[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The part's :func:`_weighted_records` with the (capped) weights of ``model``: the same
+    in passes 2 and 3, so made once."""
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        weights, grid = _weights(paths, model, settings)
+        return _weighted_records(paths, weights, grid, no_rebound, _types(paths))
+
+    return _LAST_PART.get(paths, ("records", model, settings, no_rebound), make)
+
+
 class _LastPart:
-    """The uncapped weights of the last part seen, so that the three passes over a part
-    held in memory (the in-memory path) compute them once. Keyed by the identity of the
-    paths frame (held weakly) and of the model's hazard table (held, so its identity cannot
-    pass to another); a part read again from storage (DuckDB, Spark) is a new frame, so its
-    weights are simply computed again (and a frame's weights go when the frame goes)."""
+    """What is derived from the last paths frame seen (its type codes, its weights, its
+    weighted records), so that the three passes over a part held in memory (the in-memory
+    path) make each once. Held for the identity of the paths frame (held weakly) and of the
+    other inputs of each value (held, so that their identity cannot pass to another); a part
+    read again from storage (DuckDB, Spark) is a new frame, so its values are simply made
+    again (and a frame's values go when the frame goes)."""
 
     def __init__(self) -> None:
-        self._key: tuple[weakref.ref[pd.DataFrame], np.ndarray | None, Settings] | None = None
-        self._value: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._paths: weakref.ref[pd.DataFrame] | None = None
+        self._values: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
 
-    def get(
-        self, paths: pd.DataFrame, model: DropoutModel | None, settings: Settings
-    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        hazard = None if model is None else model.hazard
-        key, value = self._key, self._value
-        same = key is not None and key[0]() is paths and key[1] is hazard and key[2] == settings
-        if same and value is not None:
-            return value
-        value = _uncapped_weights(paths, model, settings)
-        self._key, self._value = (weakref.ref(paths, self._forget), hazard, settings), value
-        return value
+    def get(self, paths: pd.DataFrame, inputs: tuple[object, ...], make: Callable[[], Any]) -> Any:
+        """The value made from ``paths`` and ``inputs`` (compared by identity) by ``make``."""
+        if self._paths is None or self._paths() is not paths:
+            self._paths, self._values = weakref.ref(paths, self._forget), {}
+        key = tuple(id(x) for x in inputs)
+        if key not in self._values:
+            self._values[key] = (inputs, make())  # the inputs held: their ids stay theirs
+        return self._values[key][1]
 
     def _forget(self, gone: weakref.ref[pd.DataFrame]) -> None:
-        """The paths frame is gone: so are its weights."""
-        if self._key is not None and self._key[0] is gone:
-            self._key = self._value = None
+        """The paths frame is gone: so are its values."""
+        if self._paths is gone:
+            self._paths, self._values = None, {}
 
 
 _LAST_PART = _LastPart()
@@ -446,9 +467,8 @@ def _weighted_sums(
 ) -> pd.DataFrame:
     """Pass 2: per treatment type, the exact sums of the weighted numbers at risk (keys
     ``0..W``) and of the weighted events (keys ``W+1..2W+1``) on each day."""
-    weights, grid = _weights(paths, model, settings)
     codes, names = _types(paths)
-    records = _weighted_records(paths, weights, grid, no_rebound, (codes, names))
+    records = _records(paths, model, settings, no_rebound)
     return _sums_by_type(codes, names, np.concatenate(records, axis=1))
 
 
@@ -462,11 +482,10 @@ def _influence_sums(
 ) -> pd.DataFrame:
     """Pass 3: per treatment type and day, the exact sum over patients of the squared
     influence of their episodes on log S(day) (the robust variance, :mod:`.clustering`)."""
-    weights, grid = _weights(paths, model, settings)
     codes, names = _types(paths)
     hazard = np.stack([steps[name][0] for name in names]) if names else np.zeros((0, 1))
     step = np.stack([steps[name][1] for name in names]) if names else np.zeros((0, 1))
-    r, e = _weighted_records(paths, weights, grid, no_rebound, (codes, names))
+    r, e = _records(paths, model, settings, no_rebound)
     influence = -np.cumsum((e - r * hazard[codes]) * step[codes], axis=1)
     # a patient's episodes of one type are one cluster: their influences add up
     patients = paths["patient"].to_numpy(dtype=np.int64)

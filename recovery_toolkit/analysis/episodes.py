@@ -45,12 +45,15 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, SorenessLog
 from ..schemas.episodes import POPULATIONS
 from .care_days import ADHERENCE_ITEMS, adherence_columns, cold_then_heat
+from .masked import yes
 from .settings import Settings, resolve
 
 __all__ = [
@@ -199,12 +202,8 @@ def _soreness_by_day(r: _Rows, window_days: int) -> list[pd.arrays.IntegerArray]
     the drop-out model and the landmark analyses read, whatever engine built the table."""
     grid = np.full((len(r.starts), window_days + 1), -1, dtype=np.int64)
     grid[r.e, r.day] = r.sore
-    columns = []
-    for day in range(window_days + 1):
-        values = pd.array(grid[:, day], dtype="Int8")
-        values[grid[:, day] < 0] = pd.NA
-        columns.append(values)
-    return columns
+    days_first = np.ascontiguousarray(grid.T)
+    return [pd.arrays.IntegerArray(day.astype(np.int8), day < 0) for day in days_first]
 
 
 _IDENTITY = ("patient_id", "treatment_type", "treatment_date", "site", "clinician")
@@ -234,13 +233,12 @@ def _sorted_rows(logs: pd.DataFrame, window_days: int) -> _Rows | None:
     selected = np.flatnonzero((day_all >= 0) & (day_all <= window_days))
     if len(selected) == 0:
         return None
-    episode_ids = logs[SorenessLog.episode_id]
-    if len(selected) < len(logs):
-        episode_ids = episode_ids.iloc[selected]
-    codes, ids = pd.factorize(episode_ids, sort=True)
-    # one integer key per row (days are 0..window_days here); a stable sort of presorted
-    # keys, the usual export order, costs one pass
-    order = np.argsort(codes * (window_days + 1) + day_all[selected], kind="stable")
+    codes, ids = _episode_codes(logs[SorenessLog.episode_id], selected)
+    # one integer key per row (days are 0..window_days here): already sorted in the usual
+    # export order, when no sort is needed
+    key = codes * (window_days + 1) + day_all[selected]
+    in_key_order = bool((key[1:] >= key[:-1]).all())
+    order = np.arange(len(key)) if in_key_order else np.argsort(key, kind="stable")
     positions = selected[order]  # positions in logs, sorted by episode then day
     in_order = len(positions) == len(logs) and bool((np.diff(positions) == 1).all())
     rows = slice(None) if in_order else positions  # columns then read without a copy
@@ -254,6 +252,39 @@ def _sorted_rows(logs: pd.DataFrame, window_days: int) -> _Rows | None:
         sore=logs[SorenessLog.soreness].to_numpy(dtype=np.int64)[rows],
         starts=np.flatnonzero(np.r_[True, e[1:] != e[:-1]]),
     )
+
+
+def _episode_codes(episode_ids: pd.Series, selected: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """The episode number of each ``selected`` row (increasing positions) in sorted order of
+    the ids, and the sorted ids. Ids already sorted (the loader's and the usual export
+    order) are numbered by where they change, without hashing a million strings."""
+    sorted_text = _sorted_text(episode_ids)
+    if sorted_text is None:
+        ids = episode_ids if len(selected) == len(episode_ids) else episode_ids.iloc[selected]
+        return pd.factorize(ids, sort=True)
+    text, starts = sorted_text
+    runs = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(text)]))[selected]
+    first = np.r_[True, runs[1:] != runs[:-1]]  # runs never decrease: positions increase
+    codes = runs if first.sum() == len(starts) else np.cumsum(first) - 1
+    found = text.take(pa.array(selected[first]))
+    return codes, pd.Index(pd.array(found, dtype=episode_ids.dtype))
+
+
+def _sorted_text(values: pd.Series) -> tuple[pa.Array, np.ndarray] | None:
+    """Arrow-backed text sorted without missing values (in code-point order, as
+    :func:`pandas.factorize` sorts) as one Arrow array, with the positions where the value
+    changes; None for any other column."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or len(values) < 2:
+        return None
+    text = pa.array(values.array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    head, tail = text.slice(0, len(text) - 1), text.slice(1)
+    if text.null_count or pc.any(pc.less(tail, head)).as_py():
+        return None
+    changed = pc.not_equal(tail, head).to_numpy(zero_copy_only=False)
+    return text, np.flatnonzero(np.r_[True, changed])
 
 
 def _identity_columns(logs: pd.DataFrame, r: _Rows) -> dict[str, Any]:
@@ -377,7 +408,7 @@ def _bool_column(logs: pd.DataFrame, column: str, rows: np.ndarray | slice) -> n
     """A yes/no column at ``rows``; missing counts as no."""
     if column not in logs.columns:
         return np.zeros(len(logs), dtype=bool)[rows]
-    return logs[column].to_numpy(dtype=bool, na_value=False)[rows]
+    return yes(logs[column])[rows]
 
 
 def _days_or_nan(first: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import EpisodeTable
+from .masked import as_float
 from .settings import Settings
 
 __all__ = [
@@ -104,7 +105,10 @@ def daily_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> np.
     columns = [EpisodeTable.soreness_on(d) for d in range(window + 1)]
     if not all(c in episodes.columns for c in columns):
         return np.zeros((len(episodes), 0))
-    return episodes[columns].to_numpy(dtype=float, na_value=np.nan)
+    paths = np.empty((len(episodes), len(columns)))
+    for day, column in enumerate(columns):  # column by column: no frame of the columns
+        paths[:, day] = as_float(episodes[column])
+    return paths
 
 
 def _low_runs(days_first: np.ndarray, resolved_at: int) -> np.ndarray:
