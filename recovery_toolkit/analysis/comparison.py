@@ -34,6 +34,7 @@ from scipy import stats
 from ..errors import RecoveryToolkitWarning
 from ..schemas import TREATMENT_DTYPE
 from .clustering import patient_codes
+from .codes import sorted_codes
 from .cox import CoxFit, fit_cox
 from .intervals import Z95
 from .partials import add_counts
@@ -152,18 +153,22 @@ def logrank_counts(
     >>> logrank_counts(eps, by="g")["episodes"].tolist()
     [2, 1]
     """
-    sore = sore_episodes(episodes)
-    layer = _strata_labels(sore, strata)
+    reads = ["population", by, "time", "resolved", *([strata] if strata else [])]
+    sore = sore_episodes(episodes[[c for c in dict.fromkeys(reads) if c in episodes.columns]])
+    # the groups as ranks of their names: sorting the codes sorts the names
+    code, names = sorted_codes(sore[by])
+    known = code >= 0  # a missing group is no group
     frame = pd.DataFrame(
         {
-            "stratum": layer,
-            "group": sore[by].astype("str").to_numpy(),
-            "time": sore["time"].to_numpy(dtype=float),
-            "event": sore["resolved"].to_numpy(dtype=bool),
+            "stratum": _strata_labels(sore, strata)[known],
+            "group": code[known],
+            "time": sore["time"].to_numpy(dtype=float)[known],
+            "event": sore["resolved"].to_numpy(dtype=bool)[known],
         }
     )
     keys = ["stratum", "group", "time", "event"]
     counts = frame.groupby(keys, sort=True).size().rename("episodes").reset_index()
+    counts["group"] = names.take(counts["group"].to_numpy())
     return counts.astype({"episodes": "int64"})
 
 

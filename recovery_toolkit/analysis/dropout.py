@@ -48,6 +48,7 @@ from .clustering import (
     pattern_wilson,
     product_limit_steps,
 )
+from .codes import sorted_codes
 from .exact import exact_sums, exact_totals_by
 from .partials import add_counts
 from .rebound import follow_up, record_days
@@ -93,12 +94,16 @@ PartPasses = Callable[[Callable[[pd.DataFrame], pd.DataFrame], str], list[pd.Dat
 def _last_observed(path: np.ndarray) -> np.ndarray:
     """Per episode and day of the daily paths (NaN where not logged): the soreness of the last
     log on or before that day (the first log for days before it)."""
-    seen = ~np.isnan(path)
-    days = np.arange(path.shape[1])
-    last = np.maximum.accumulate(np.where(seen, days, -1), axis=1)  # last log on or before
-    first = np.where(seen.any(axis=1), seen.argmax(axis=1), 0)  # days before it: the first
-    rows = np.arange(path.shape[0])[:, None]
-    return path[rows, np.where(last >= 0, last, first[:, None])]
+    days_first = path.T
+    seen = ~np.isnan(days_first)
+    current = np.full(path.shape[0], np.nan)
+    for day in range(days_first.shape[0] - 1, -1, -1):  # backwards: ends on the first log
+        np.copyto(current, days_first[day], where=seen[day])
+    observed = np.empty_like(days_first)
+    for day in range(days_first.shape[0]):  # forwards: the last log so far
+        np.copyto(current, days_first[day], where=seen[day])
+        observed[day] = current
+    return observed.T
 
 
 def _path_column(day: int) -> str:
@@ -361,8 +366,8 @@ def _types(paths: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 
 
 def _type_codes(paths: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    codes, names = pd.factorize(paths["treatment_type"].astype("str"), sort=True)
-    return codes.astype(np.int64), [str(name) for name in names]
+    codes, names = sorted_codes(paths["treatment_type"])
+    return codes, [str(name) for name in names]
 
 
 def _weights(
