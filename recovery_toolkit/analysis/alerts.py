@@ -41,8 +41,10 @@ import pyarrow.compute as pc
 
 from .. import vocab
 from ..schemas import AlertsTable, EpisodeTable, SorenessLog, empty_table
+from .codes import is_sorted
 from .curves import recovery_curve
 from .episodes import episode_table
+from .masked import as_float
 from .settings import Settings, resolve
 
 __all__ = ["SEVERITIES", "FLAG_SEVERITY", "alerts", "alert_counts", "contact_within", "sort_alerts"]
@@ -144,7 +146,7 @@ def _assemble(logs: pd.DataFrame, episodes: pd.DataFrame, parts: list[_Part]) ->
     text = np.concatenate([p.text + offset for p, offset in zip(parts, offsets, strict=True)])
     ids = episodes["episode_id"]
     # the episode table is sorted by id; any other order is ranked here
-    episode_rank = rows if ids.is_monotonic_increasing else _sorted_codes(ids)[rows]
+    episode_rank = rows if is_sorted(ids) else _sorted_codes(ids)[rows]
     order = np.lexsort((reason_rank, episode_rank, day, severity_rank))
     rows, day, severity_rank = rows[order], day[order], severity_rank[order]
     kinds = episodes["treatment_type"].astype("category")
@@ -336,22 +338,21 @@ def _p90_alerts(
         [types.index(t) for t in curve.loc[known, "treatment_type"].astype("str")],
         curve.loc[known, "day"].to_numpy(dtype=int),
     ] = curve.loc[known, "p90"].to_numpy(dtype=float)
-    soreness = np.column_stack(
-        [episodes[column].to_numpy(dtype=float, na_value=np.nan) for column in columns]
-    )
     kind = kinds.cat.codes.to_numpy()
-    reference = np.where(kind[:, None] >= 0, p90[np.maximum(kind, 0)][:, days], np.inf)
-    above = soreness > reference  # an unlogged day (NaN) is never above
-    count = np.cumsum(above, axis=1)
-    days_above = count[:, -1]
+    p90 = np.vstack([p90, np.full(window_days + 1, np.inf)])  # an episode without a type
+    days_above = np.zeros(len(episodes), dtype=np.int64)
+    nth_day = np.full(len(episodes), -1, dtype=np.int64)  # the day the count reached needed
+    for day, column in zip(days, columns, strict=True):
+        reference = p90[kind, day]  # kind −1: the last row
+        days_above += as_float(episodes[column]) > reference  # unlogged (NaN): never above
+        nth_day[(days_above >= needed) & (nth_day < 0)] = day
     mask = days_above >= needed
     if not mask.any():
         return None
     head = "Soreness above the 90th percentile of patients after the same treatment on "
     tail = f" days from day {from_day}: " + vocab.REVIEW_GUIDANCE["above_p90"]
-    nth_day = days[np.argmax(count[mask] >= needed, axis=1)]
     texts, text = _texts(days_above[mask], lambda n: f"{head}{n}{tail}")
-    return _Part(np.flatnonzero(mask), "review", "above_p90", nth_day, texts, text)
+    return _Part(np.flatnonzero(mask), "review", "above_p90", nth_day[mask], texts, text)
 
 
 def _course_alerts(episodes: pd.DataFrame, window_days: int, resolved_at: int) -> list[_Part]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["sorted_codes"]
+__all__ = ["is_sorted", "sorted_codes", "sorted_text"]
 
 
 def sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -38,3 +40,48 @@ def sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     rank = np.full(len(categories) + 1, -1, dtype=np.int64)  # the last: missing (code −1)
     rank[np.flatnonzero(used)] = names.get_indexer(categories[used])
     return rank[own], names
+
+
+def sorted_text(values: pd.Series) -> tuple[pa.Array, np.ndarray] | None:
+    """Arrow-backed text sorted without missing values (in code-point order, as
+    :func:`pandas.factorize` sorts) as one Arrow array, with the positions where the value
+    changes; None for any other column (unsorted, with missing values, or not Arrow text).
+
+    Examples
+    --------
+    >>> text, starts = sorted_text(pd.Series(["a", "a", "b"], dtype="str"))
+    >>> starts.tolist(), sorted_text(pd.Series(["b", "a"], dtype="str"))
+    ([0, 2], None)
+    """
+    text = _arrow_text(values)
+    if text is None or text.null_count or len(text) < 2:
+        return None
+    head, tail = text.slice(0, len(text) - 1), text.slice(1)
+    if pc.any(pc.less(tail, head)).as_py():
+        return None
+    changed = pc.not_equal(tail, head).to_numpy(zero_copy_only=False)
+    return text, np.flatnonzero(np.r_[True, changed])
+
+
+def is_sorted(values: pd.Series) -> bool:
+    """Whether ``values`` never decrease (Arrow text compared by Arrow, without a Python
+    string per row; anything else as pandas compares it).
+
+    Examples
+    --------
+    >>> is_sorted(pd.Series(["a", "b", "b"], dtype="str")), is_sorted(pd.Series([2, 1]))
+    (True, False)
+    """
+    text = _arrow_text(values)
+    if text is None or text.null_count:
+        return bool(values.is_monotonic_increasing)
+    return not pc.any(pc.less(text.slice(1), text.slice(0, max(len(text) - 1, 0)))).as_py()
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | None:
+    """Arrow-backed text as one Arrow array (its chunks combined); None for other columns."""
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    text = pa.array(values.array)
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text

@@ -25,6 +25,7 @@ import pandas as pd
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import RecoveryCurveTable, SorenessLog, empty_table
+from .codes import sorted_codes
 from .episodes import in_window
 from .intervals import t_interval
 from .partials import add_counts
@@ -173,7 +174,7 @@ def last_day_counts(last_days: pd.DataFrame, *, by: str = "treatment_type") -> p
     0  a         0         1
     1  a         5         2
     """
-    group, names = pd.factorize(last_days[by].astype("str"), sort=True)
+    group, names = sorted_codes(last_days[by])
     day = last_days["last_day"].to_numpy(dtype=np.int64)
     known = group >= 0  # an episode without a group counts in none
     width = int(day.max(initial=0)) + 1

@@ -46,13 +46,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, SorenessLog
 from ..schemas.episodes import POPULATIONS
 from .care_days import ADHERENCE_ITEMS, adherence_columns, cold_then_heat
+from .codes import sorted_text
 from .masked import yes
 from .settings import Settings, resolve
 
@@ -258,33 +258,16 @@ def _episode_codes(episode_ids: pd.Series, selected: np.ndarray) -> tuple[np.nda
     """The episode number of each ``selected`` row (increasing positions) in sorted order of
     the ids, and the sorted ids. Ids already sorted (the loader's and the usual export
     order) are numbered by where they change, without hashing a million strings."""
-    sorted_text = _sorted_text(episode_ids)
-    if sorted_text is None:
+    runs = sorted_text(episode_ids)
+    if runs is None:
         ids = episode_ids if len(selected) == len(episode_ids) else episode_ids.iloc[selected]
         return pd.factorize(ids, sort=True)
-    text, starts = sorted_text
-    runs = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(text)]))[selected]
-    first = np.r_[True, runs[1:] != runs[:-1]]  # runs never decrease: positions increase
-    codes = runs if first.sum() == len(starts) else np.cumsum(first) - 1
+    text, starts = runs
+    run = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(text)]))[selected]
+    first = np.r_[True, run[1:] != run[:-1]]  # never decreasing: the positions increase
+    codes = run if first.sum() == len(starts) else np.cumsum(first) - 1
     found = text.take(pa.array(selected[first]))
     return codes, pd.Index(pd.array(found, dtype=episode_ids.dtype))
-
-
-def _sorted_text(values: pd.Series) -> tuple[pa.Array, np.ndarray] | None:
-    """Arrow-backed text sorted without missing values (in code-point order, as
-    :func:`pandas.factorize` sorts) as one Arrow array, with the positions where the value
-    changes; None for any other column."""
-    dtype = values.dtype
-    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or len(values) < 2:
-        return None
-    text = pa.array(values.array)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    head, tail = text.slice(0, len(text) - 1), text.slice(1)
-    if text.null_count or pc.any(pc.less(tail, head)).as_py():
-        return None
-    changed = pc.not_equal(tail, head).to_numpy(zero_copy_only=False)
-    return text, np.flatnonzero(np.r_[True, changed])
 
 
 def _identity_columns(logs: pd.DataFrame, r: _Rows) -> dict[str, Any]:

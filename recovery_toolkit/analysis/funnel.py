@@ -50,6 +50,7 @@ from scipy import stats
 from .. import vocab
 from ..errors import RecoveryToolkitWarning
 from ..schemas import EpisodeTable, FunnelTable, empty_table
+from .codes import sorted_codes
 from .partials import add_counts
 from .resolution import in_population
 from .settings import Settings, resolve
@@ -146,8 +147,8 @@ def _unit_counts(episodes: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.Da
         if unit_type not in episodes.columns:
             continue
         known = episodes[unit_type].notna().to_numpy()
-        unit, units = pd.factorize(episodes.loc[known, unit_type].astype("str"), sort=True)
-        kind, kinds = pd.factorize(episodes.loc[known, "treatment_type"].astype("str"), sort=True)
+        unit, units = sorted_codes(episodes.loc[known, unit_type])
+        kind, kinds = sorted_codes(episodes.loc[known, "treatment_type"])
         cell = unit * len(kinds) + kind  # one cell per unit and type, in sorted order
         size = len(units) * len(kinds)
         sums = {"episodes": np.bincount(cell, minlength=size)}

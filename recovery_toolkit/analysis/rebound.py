@@ -105,10 +105,8 @@ def daily_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> np.
     columns = [EpisodeTable.soreness_on(d) for d in range(window + 1)]
     if not all(c in episodes.columns for c in columns):
         return np.zeros((len(episodes), 0))
-    paths = np.empty((len(episodes), len(columns)))
-    for day, column in enumerate(columns):  # column by column: no frame of the columns
-        paths[:, day] = as_float(episodes[column])
-    return paths
+    # days first, each day's column contiguous; returned as its (episodes × days) view
+    return np.stack([as_float(episodes[column]) for column in columns]).T
 
 
 def _low_runs(days_first: np.ndarray, resolved_at: int) -> np.ndarray:
