@@ -48,20 +48,22 @@ def adherence_columns(
     out: dict[str, Any] = {}
     proportions = []
     early = np.flatnonzero(day < landmark_day)  # the few rows before the landmark
-    owner = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(day)]))[early]
+    lengths = np.diff(np.r_[starts, len(day)])
+    owner = np.repeat(np.arange(len(starts)), lengths)[early]
+    # both counts of an item in one sum: answered + base × followed, base above any count
+    base = int(lengths.max(initial=0)) + 1
     for item in ADHERENCE_ITEMS:
         scored, adherent = _item_days(logs, rows, item, day, sore)
-        followed = scored & adherent
-        answered = np.add.reduceat(scored.astype(np.int64), starts)
-        done = np.add.reduceat(followed.astype(np.int64), starts)
+        both = np.multiply(scored & adherent, base, dtype=np.int32)
+        both += scored
+        # at most longest × (base + 1): int32 holds it for any window below 46,000 days
+        sums = (np.add.reduceat(both, starts) if len(both) else both).astype(np.int64)
+        before = np.bincount(owner, weights=both[early], minlength=len(starts)).astype(np.int64)
+        answered, done = sums % base, sums // base
         out[EpisodeTable.answered(item)] = answered
         out[EpisodeTable.adherent(item)] = done
-        out[EpisodeTable.answered_before(item)] = np.bincount(
-            owner, weights=scored[early], minlength=len(starts)
-        ).astype(np.int64)
-        out[EpisodeTable.adherent_before(item)] = np.bincount(
-            owner, weights=followed[early], minlength=len(starts)
-        ).astype(np.int64)
+        out[EpisodeTable.answered_before(item)] = before % base
+        out[EpisodeTable.adherent_before(item)] = before // base
         with np.errstate(invalid="ignore", divide="ignore"):
             proportions.append(np.where(answered > 0, done / np.maximum(answered, 1), np.nan))
     stacked = np.vstack(proportions)

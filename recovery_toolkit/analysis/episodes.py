@@ -345,8 +345,7 @@ def _flag_days(
     """First day (``_NONE`` if never) of each flag, of any flag and of any reported flag."""
     flag_days = {}
     for flag in REPORTED_FLAGS:
-        values = _bool_column(logs, flag, r.rows)
-        flag_days[flag] = np.minimum.reduceat(np.where(values, r.day, _NONE), r.starts)
+        flag_days[flag] = _first_day(r, _bool_column(logs, flag, r.rows))
     flag_days["flag_persistent_worsening"] = _persistent_worsening(r, baseline, worsening_from_day)
     reported = np.minimum.reduce([flag_days[f] for f in REPORTED_FLAGS])
     any_flag = np.minimum(reported, flag_days["flag_persistent_worsening"])
@@ -368,7 +367,19 @@ def _persistent_worsening(r: _Rows, baseline: pd.arrays.IntegerArray, from_day: 
     )
     same_episode = np.r_[False, r.e[1:] == r.e[:-1]]
     second = worse & np.r_[False, worse[:-1]] & same_episode  # this log and the one before
-    return np.minimum.reduceat(np.where(second, r.day, _NONE), r.starts)
+    return _first_day(r, second)
+
+
+def _first_day(r: _Rows, happened: np.ndarray) -> np.ndarray:
+    """Per episode, the first day of the rows where ``happened`` (``_NONE`` if none): the
+    first such row of each episode, the rows being in episode and day order (flags are rare,
+    so only their rows are read)."""
+    first = np.full(len(r.starts), _NONE, dtype=np.int64)
+    rows = np.flatnonzero(happened)
+    owner = r.e[rows]
+    lead = np.r_[True, owner[1:] != owner[:-1]] if len(rows) else np.zeros(0, dtype=bool)
+    first[owner[lead]] = r.day[rows[lead]]
+    return first
 
 
 def _flag_columns(flag_days: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -324,15 +324,15 @@ def rate_ratios(
     [1.0, 4.0]
     """
     del settings  # nothing here depends on it
-    groups = {}
-    for group, part in episodes.groupby(by, observed=True, sort=True):
+    totals = {}
+    for group, part in groups(episodes, by, [_FIRST[flag], "last_day"]):
         happened, days = flag_days_at_risk(part, flag)
-        groups[group] = (int(happened.sum()), float(days.sum()))
-    if reference not in groups:
-        raise ValueError(f"reference {reference!r} has no episodes; choose one of {list(groups)}")
-    ref_events, ref_time = groups[reference]
+        totals[group] = (int(happened.sum()), float(days.sum()))
+    if reference not in totals:
+        raise ValueError(f"reference {reference!r} has no episodes; choose one of {list(totals)}")
+    ref_events, ref_time = totals[reference]
     rows = []
-    for group, (events, time) in groups.items():
+    for group, (events, time) in totals.items():
         ratio, low, high = rate_ratio_interval(
             np.array([events]), np.array([time]), np.array([ref_events]), np.array([ref_time])
         )
