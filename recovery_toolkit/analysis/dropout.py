@@ -51,7 +51,7 @@ from .clustering import (
 from .codes import sorted_codes
 from .exact import exact_sums, exact_totals_by
 from .partials import add_counts
-from .rebound import follow_up, record_days
+from .rebound import FollowUp, follow_up, record_days
 from .resolution import (
     decode_patterns,
     end_of_follow_up,
@@ -59,6 +59,7 @@ from .resolution import (
     resolution_counts,
     resolution_km,
     sore_episodes,
+    sore_mask,
 )
 from .settings import Settings, resolve
 
@@ -110,14 +111,20 @@ def _path_column(day: int) -> str:
     return f"s{day}"
 
 
-def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+def dropout_paths(
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    daily: FollowUp | None = None,
+) -> pd.DataFrame:
     """What the drop-out weights of a part's sore episodes are computed from, one row per
     sore episode in episode order: ``treatment_type``, ``patient`` (a code within the part),
     ``time``, ``resolved``, ``cohort`` (the rebound cohort of an episode that stopped on a
     low run, else −1: :func:`~recovery_toolkit.analysis.rebound.stopped_cohorts`),
     ``last_day`` (of its logs in the window) and the last observed soreness of each day
     ``s0..sW`` (about 56 bytes per episode as Arrow). It stays where the part lives; the
-    passes of :func:`milestones_from_parts` read it there.
+    passes of :func:`milestones_from_parts` read it there. ``daily``: the table's
+    :func:`~recovery_toolkit.analysis.rebound.follow_up` (every episode), when already read.
 
     Examples
     --------
@@ -131,10 +138,15 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
     width = s.window_days + 1
     reads = ["population", "treatment_type", "patient_id", "time", "resolved", "last_day"]
     reads += [EpisodeTable.soreness_on(d) for d in range(width)]
-    sore = sore_episodes(episodes[[c for c in reads if c in episodes.columns]])
-    daily, last, cohort = follow_up(sore, s)
+    if daily is None:
+        sore = sore_episodes(episodes[[c for c in reads if c in episodes.columns]])
+        path, last, cohort = follow_up(sore, s)
+    else:
+        mask = sore_mask(episodes)
+        sore = episodes.loc[mask, [c for c in reads[:6] if c in episodes.columns]]
+        path, last, cohort = (values[mask] for values in daily)
     soreness = (
-        np.nan_to_num(_last_observed(daily)).astype(np.int8)
+        np.nan_to_num(_last_observed(path)).astype(np.int8)
         if len(sore)
         else np.zeros((0, width), dtype=np.int8)
     )
@@ -148,8 +160,8 @@ def dropout_paths(episodes: pd.DataFrame, settings: Settings | None = None) -> p
             "last_day": last.astype(np.int16),
         }
     )
-    path = pd.DataFrame(soreness, columns=[_path_column(d) for d in range(width)])
-    return pd.concat([frame, path], axis=1)
+    observed = pd.DataFrame(soreness, columns=[_path_column(d) for d in range(width)])
+    return pd.concat([frame, observed], axis=1)
 
 
 def _labels(column: pd.Series) -> np.ndarray:

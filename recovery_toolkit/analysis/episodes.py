@@ -273,10 +273,10 @@ def _episode_codes(episode_ids: pd.Series, selected: np.ndarray) -> tuple[np.nda
 def _identity_columns(logs: pd.DataFrame, r: _Rows) -> dict[str, Any]:
     """``episode_id``, the identity columns present in ``logs`` and ``treatment_month``."""
     identity = [c for c in _IDENTITY if c in logs.columns]
-    first_rows = logs[identity].iloc[r.positions[r.starts]]  # only the columns kept
+    first_rows = r.positions[r.starts]
     out: dict[str, Any] = {SorenessLog.episode_id: pd.Series(r.ids, dtype="str").array}
-    for column in identity:
-        out[column] = first_rows[column].array  # as typed: no round trip through objects
+    for column in identity:  # column by column (a frame of them costs more), as typed
+        out[column] = logs[column].iloc[first_rows].array
     # pandas-stubs type Series.dtype as a numpy dtype | ExtensionDtype; the log schema makes
     # treatment_type categorical
     out["treatment_type"] = pd.Categorical(

@@ -46,6 +46,7 @@ from .masked import as_float
 from .settings import Settings
 
 __all__ = [
+    "FollowUp",
     "RUN_CAP",
     "cohort_count",
     "cohort_day",
@@ -57,6 +58,10 @@ __all__ = [
     "record_days",
     "stopped_cohorts",
 ]
+
+#: What :func:`follow_up` reads of an episode table: the daily paths, the last logged days and
+#: the rebound cohorts (one row per episode).
+FollowUp = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 #: Low runs of this many logged days or more form one cohort (in the simulation with
 #: patients who differ in how fast they recover, 2 left a bias of −0.005 at day 3, 3 and 4
@@ -140,7 +145,7 @@ def last_logged(path: np.ndarray) -> np.ndarray:
     return np.where(logged.any(axis=1), last, -1).astype(np.int64)
 
 
-def follow_up(sore: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def follow_up(sore: pd.DataFrame, settings: Settings) -> FollowUp:
     """Of an episode table's episodes (those that are sore, for the cohorts): their daily
     paths (:func:`daily_paths`), last logged days (``last_day``; from the paths, or ``time``,
     in a table without it) and :func:`stopped_cohorts`.

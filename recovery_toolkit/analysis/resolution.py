@@ -41,6 +41,7 @@ from .intervals import Z95
 from .partials import add_counts
 from .rebound import (
     RUN_CAP,
+    FollowUp,
     cohort_count,
     cohort_day,
     follow_up,
@@ -60,6 +61,7 @@ __all__ = [
     "pattern_groups",
     "stopped_early",
     "sore_episodes",
+    "sore_mask",
     "kaplan_meier",
     "km_curve",
     "km_curve_from_counts",
@@ -129,8 +131,21 @@ def sore_episodes(episodes: pd.DataFrame) -> pd.DataFrame:
     """
     if "population" not in episodes.columns:
         return episodes
-    sore = in_population(episodes, "sore").to_numpy(dtype=bool)
+    sore = sore_mask(episodes)
     return episodes if sore.all() else episodes.loc[sore]
+
+
+def sore_mask(episodes: pd.DataFrame) -> np.ndarray:
+    """Which rows :func:`sore_episodes` keeps (every row without a ``population`` column).
+
+    Examples
+    --------
+    >>> sore_mask(pd.DataFrame({"population": ["sore", "no_reaction"]})).tolist()
+    [True, False]
+    """
+    if "population" not in episodes.columns:
+        return np.ones(len(episodes), dtype=bool)
+    return in_population(episodes, "sore").to_numpy(dtype=bool)
 
 
 def km_curve(
@@ -158,7 +173,11 @@ def km_curve(
 
 
 def resolution_counts(
-    episodes: pd.DataFrame, settings: Settings | None = None, *, by: str = "treatment_type"
+    episodes: pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    by: str = "treatment_type",
+    daily: FollowUp | None = None,
 ) -> pd.DataFrame:
     """The mergeable part of :func:`time_to_resolution`, :func:`km_curve` and the milestones'
     Kaplan–Meier and bounds: per group, the episodes of each population (``measure``:
@@ -167,7 +186,8 @@ def resolution_counts(
     :func:`pattern_codes`) and the counts of unseen rebounds (``measure``
     ``rebound_at_risk`` and ``rebounds``, ``pattern`` the number ``1024·cohort + day``:
     :func:`~recovery_toolkit.analysis.rebound.rebound_counts`), with counts that add up over
-    any split of the patients.
+    any split of the patients. ``daily``: the table's
+    :func:`~recovery_toolkit.analysis.rebound.follow_up`, when already read.
 
     Examples
     --------
@@ -185,7 +205,7 @@ def resolution_counts(
         found["pattern"] += patterns
         found["count"] += counts
 
-    path, last, cohort = follow_up(episodes, s)  # the daily columns read once, not per group
+    path, last, cohort = follow_up(episodes, s) if daily is None else daily  # once, not per group
     numbered = episodes.assign(**{_ROW: np.arange(len(episodes))})
     reads = ["population", "time", "resolved", "last_day", "patient_id", _ROW]
     for group, part in groups(numbered, by, reads):

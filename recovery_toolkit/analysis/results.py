@@ -54,6 +54,7 @@ from .followup import (
 from .funnel import funnel_counts, funnel_from_counts, unit_mix_from_counts
 from .landmark import adherence_landmark, at_landmark, at_landmark_mask
 from .model_curve import recovery_curve_model
+from .rebound import FollowUp, follow_up
 from .red_flags import red_flag_counts, red_flag_from_counts
 from .resolution import (
     in_population,
@@ -253,12 +254,15 @@ def _test_table(test: LogRankResult) -> pd.DataFrame:
 
 
 def part_counts(
-    episodes: pd.DataFrame, settings: Settings, *, paths: pd.DataFrame | None = None
+    episodes: pd.DataFrame,
+    settings: Settings,
+    *,
+    paths: pd.DataFrame | None = None,
+    daily: FollowUp | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The mergeable counts of a part's episodes, by the table they add up to
     (:func:`tables_from_counts`); whole numbers that add up over any split of the patients.
-    ``paths``: the part's :func:`~recovery_toolkit.analysis.dropout.dropout_paths`, when
-    already made.
+    ``paths`` and ``daily``: the part's :func:`part_paths`, when already made.
 
     Examples
     --------
@@ -269,7 +273,7 @@ def part_counts(
     ['adherence', 'completeness', 'completeness_by_site']
     """
     if paths is None:
-        paths = dropout_paths(episodes, settings)
+        paths, daily = part_paths(episodes, settings)
     return {
         "red_flag_incidence": red_flag_counts(episodes, settings),
         "adherence": adherence_counts(episodes, settings),
@@ -281,10 +285,29 @@ def part_counts(
         "table_one": table_one_tallies(episodes, settings),
         "last_days": last_day_counts(episodes),
         "repeat_patients": repeat_patient_counts(episodes),
-        "resolution": resolution_counts(episodes, settings),
+        "resolution": resolution_counts(episodes, settings, daily=daily),
         "dropout": dropout_counts(paths, settings),
         "logrank": logrank_counts(episodes, strata=settings.stratify_by),
     }
+
+
+def part_paths(episodes: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, FollowUp]:
+    """A part's :func:`~recovery_toolkit.analysis.dropout.dropout_paths` and the daily
+    follow-up of its episodes they were made from
+    (:func:`~recovery_toolkit.analysis.rebound.follow_up`), which :func:`part_counts` reads
+    again.
+
+    Examples
+    --------
+    >>> import recovery_toolkit as rt
+    >>> from recovery_toolkit import analysis
+    >>> eps = analysis.episode_table(rt.load_logs(rt.sample_path()).logs)
+    >>> paths, (path, last, cohort) = part_paths(eps, Settings())
+    >>> len(paths), path.shape
+    (374, (400, 15))
+    """
+    daily = follow_up(episodes, settings)
+    return dropout_paths(episodes, settings, daily=daily), daily
 
 
 def part_samples(episodes: pd.DataFrame, settings: Settings) -> dict[str, tuple[pd.DataFrame, int]]:
@@ -350,8 +373,8 @@ class CohortInputs:
     @classmethod
     def of_episodes(cls, episodes: pd.DataFrame, settings: Settings) -> CohortInputs:
         """The inputs of one episode table held in memory (one part)."""
-        paths = dropout_paths(episodes, settings)
-        counts = part_counts(episodes, settings, paths=paths)
+        paths, daily = part_paths(episodes, settings)
+        counts = part_counts(episodes, settings, paths=paths, daily=daily)
         samples = part_samples(episodes, settings)
         kept = {"paths": paths} | {f"sample/{n}": rows for n, (rows, _) in samples.items()}
         return cls(

@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import analysis
-from ..analysis.dropout import PartPasses, dropout_paths
+from ..analysis.dropout import PartPasses
 from ..analysis.partials import concat_parts
 from ..analysis.results import (
     CohortInputs,
@@ -44,6 +44,7 @@ from ..analysis.results import (
     cohort_tables,
     last_log_date,
     part_counts,
+    part_paths,
     part_samples,
 )
 from ..analysis.settings import Settings
@@ -136,14 +137,14 @@ def summarise_part(
         return PartSummary(rows, result.problems, 0, pd.DataFrame(), None)
     if episodes is None:
         episodes = analysis.episode_table(result.logs, settings)
-    paths = dropout_paths(episodes, settings)
+    paths, daily = part_paths(episodes, settings)
     return PartSummary(
         rows=rows,
         problems=result.problems,
         episodes=len(episodes),
         soreness=analysis.soreness_counts(result.logs, settings),
         last_date=last_log_date(result.logs),
-        counts=part_counts(episodes, settings, paths=paths),
+        counts=part_counts(episodes, settings, paths=paths, daily=daily),
         samples=part_samples(episodes, settings),
         paths=paths,
     )
