@@ -50,17 +50,19 @@ def sorted_text(values: pd.Series) -> tuple[pa.Array, np.ndarray] | None:
     Examples
     --------
     >>> text, starts = sorted_text(pd.Series(["a", "a", "b"], dtype="str"))
-    >>> starts.tolist(), sorted_text(pd.Series(["b", "a"], dtype="str"))
+    >>> starts.tolist(), sorted_text(pd.Series(["a", "b", "a"], dtype="str"))
     ([0, 2], None)
     """
     text = _arrow_text(values)
     if text is None or text.null_count or len(text) < 2:
         return None
-    head, tail = text.slice(0, len(text) - 1), text.slice(1)
-    if pc.any(pc.less(tail, head)).as_py():
+    changed = pc.not_equal(text.slice(1), text.slice(0, len(text) - 1))
+    starts = np.flatnonzero(np.r_[True, changed.to_numpy(zero_copy_only=False)])
+    # sorted if and only if each run's value is above the one before: compared once per run
+    firsts = text.take(pa.array(starts))
+    if pc.any(pc.less(firsts.slice(1), firsts.slice(0, len(firsts) - 1))).as_py():
         return None
-    changed = pc.not_equal(tail, head).to_numpy(zero_copy_only=False)
-    return text, np.flatnonzero(np.r_[True, changed])
+    return text, starts
 
 
 def is_sorted(values: pd.Series) -> bool:

@@ -70,6 +70,9 @@ def flag_days_at_risk(episodes: pd.DataFrame, flag: str) -> tuple[np.ndarray, np
     return happened, days
 
 
+#: A column of patient codes, added to a narrow copy of the episode table.
+_PATIENT = "__patient"
+
 _COLUMNS = [
     "flag",
     "episodes",
@@ -159,9 +162,10 @@ def red_flag_counts(
     """
     del settings  # the window enters when the counts are combined
     keys: dict[str, list[object]] = {by: [], "flag": [], "pattern": [], "patients": []}
-    needed = ["patient_id", "last_day", *(_FIRST[flag] for flag in flags)]
-    for group, part in groups(episodes, by, needed):
-        blocks = PatientBlocks(patient_codes(part))
+    needed = [_PATIENT, "last_day", *(_FIRST[flag] for flag in flags)]
+    numbered = episodes.assign(**{_PATIENT: patient_codes(episodes)})  # once, not per group
+    for group, part in groups(numbered, by, needed):
+        blocks = PatientBlocks(part[_PATIENT].to_numpy())
         for flag in flags:
             happened, days = flag_days_at_risk(part, flag)
             found, counts = blocks.patterns(2 * (days.astype(np.int64) - 1) + happened)

@@ -207,6 +207,7 @@ def resolution_counts(
 
     path, last, cohort = follow_up(episodes, s) if daily is None else daily  # once, not per group
     numbered = episodes.assign(**{_ROW: np.arange(len(episodes))})
+    patients = patient_codes(episodes)  # once: a group's patients are its rows' codes
     reads = ["population", "time", "resolved", "last_day", "patient_id", _ROW]
     for group, part in groups(numbered, by, reads):
         populations = _populations(part)
@@ -215,7 +216,7 @@ def resolution_counts(
         sore = sore_episodes(part)
         rows = sore[_ROW].to_numpy()
         codes = pattern_codes(sore, cohort[rows], s)
-        patterns, counts = PatientBlocks(patient_codes(sore)).patterns(codes)
+        patterns, counts = PatientBlocks(patients[rows]).patterns(codes)
         add(group, "pattern", patterns, counts)
         rebounds = rebound_counts(path[rows], s, last[rows])
         for kind, measure in enumerate(_REBOUNDS):
@@ -591,9 +592,8 @@ def _populations(part: pd.DataFrame) -> dict[str, int | float]:
             "no_reaction_share": share,
             "sore_episodes": n,
         }
-    population = part["population"].astype("str")
-    missing = int((population == "baseline_missing").sum())
-    no_reaction = int((population == "no_reaction").sum())
+    missing = int(in_population(part, "baseline_missing").sum())  # compared as categories
+    no_reaction = int(in_population(part, "no_reaction").sum())
     with_baseline = n - missing
     return {
         "episodes": n,
