@@ -257,6 +257,18 @@ def peak_rss_mb(workflow: str, episodes: int | None) -> tuple[float, float]:
     return base, peak
 
 
+def record(results: dict, stage: dict, seconds: float, **more: float) -> None:
+    """Add one stage's time to ``results`` and print it."""
+    entry = {
+        **stage,
+        "seconds": round(seconds, 4),
+        "rows_per_second": round(stage["rows"] / seconds),
+        **more,
+    }
+    results["runs"].append(entry)
+    print(json.dumps(entry), flush=True)
+
+
 def run(sizes: list[int], repeat: int, memory: bool, only: str = "all") -> dict:
     import warnings
 
@@ -282,27 +294,11 @@ def run(sizes: list[int], repeat: int, memory: bool, only: str = "all") -> dict:
                 seconds = median_time(function, 9)
             else:
                 seconds = best_time(function, times)
-            entry = {
-                "episodes": episodes,
-                "rows": rows,
-                "stage": name,
-                "seconds": round(seconds, 4),
-                "rows_per_second": round(rows / seconds),
-            }
-            results["runs"].append(entry)
-            print(json.dumps(entry), flush=True)
+            record(results, {"episodes": episodes, "rows": rows, "stage": name}, seconds)
         if "all analyses" in functions:
             floor, seconds = paired_times(functions[FLOOR], functions["all analyses"], times)
-            entry = {
-                "episodes": episodes,
-                "rows": rows,
-                "stage": PAIRED,
-                "seconds": round(seconds, 4),
-                "rows_per_second": round(rows / seconds),
-                "floor_seconds": round(floor, 4),
-            }
-            results["runs"].append(entry)
-            print(json.dumps(entry), flush=True)
+            stage = {"episodes": episodes, "rows": rows, "stage": PAIRED}
+            record(results, stage, seconds, floor_seconds=round(floor, 4))
         functions = None  # let this size's data go before the next size
         gc.collect()
     return results

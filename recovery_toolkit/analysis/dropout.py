@@ -173,10 +173,18 @@ def _labels(column: pd.Series) -> np.ndarray:
 
 
 def _soreness(paths: pd.DataFrame, width: int) -> np.ndarray:
-    return paths[[_path_column(d) for d in range(width)]].to_numpy(dtype=np.int64)
+    """The last observed soreness of each path and day (read once per part; not to be
+    written to)."""
+    columns = [_path_column(d) for d in range(width)]
+    return _LAST_PART.get(paths, ("soreness", width), lambda: paths[columns].to_numpy(np.int64))
 
 
 def _person_days(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
+    """:func:`_grid` of the part, made once per part (not to be written to)."""
+    return _LAST_PART.get(paths, ("grid", settings), lambda: _grid(paths, settings))
+
+
+def _grid(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
     """Indicators (episodes x days) of the sore episodes: at risk of resolving (to the last
     log for an episode that stopped on a low run: its records', :func:`_weighted_records`),
     resolving,
@@ -435,8 +443,8 @@ def _records(
 
 
 class _LastPart:
-    """What is derived from the last paths frame seen (its type codes, its weights, its
-    weighted records), so that the three passes over a part held in memory (the in-memory
+    """What is derived from the last paths frame seen (its type codes, soreness, person-day
+    indicators, weights and weighted records), so that the three passes over a part held in memory (the in-memory
     path) make each once. Held for the identity of the paths frame (held weakly) and of the
     other inputs of each value (held, so that their identity cannot pass to another); a part
     read again from storage (DuckDB, Spark) is a new frame, so its values are simply made
