@@ -444,11 +444,11 @@ def _records(
 
 class _LastPart:
     """What is derived from the last paths frame seen (its type codes, soreness, person-day
-    indicators, weights and weighted records), so that the three passes over a part held in memory (the in-memory
-    path) make each once. Held for the identity of the paths frame (held weakly) and of the
-    other inputs of each value (held, so that their identity cannot pass to another); a part
-    read again from storage (DuckDB, Spark) is a new frame, so its values are simply made
-    again (and a frame's values go when the frame goes)."""
+    indicators, weights and weighted records), so that the three passes over a part held in
+    memory (the in-memory path) make each once. Held for the identity of the paths frame
+    (held weakly) and of the other inputs of each value (held, so that their identity cannot
+    pass to another); a part read again from storage (DuckDB, Spark) is a new frame, so its
+    values are simply made again (and a frame's values go when the frame goes)."""
 
     def __init__(self) -> None:
         self._paths: weakref.ref[pd.DataFrame] | None = None
