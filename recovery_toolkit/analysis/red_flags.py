@@ -241,8 +241,11 @@ def red_flag_from_counts(
 def _incidence(patterns: list[np.ndarray], weights: np.ndarray, window: int) -> dict[str, Any]:
     """One group's and flag's numbers from its patient patterns and their counts."""
     sizes = np.array([len(p) for p in patterns], dtype=np.int64)
-    events = np.array([int((p & 1).sum()) for p in patterns], dtype=np.int64)
-    at_risk = np.array([int((p >> 1).sum()) for p in patterns], dtype=np.int64) + sizes
+    codes = np.concatenate(patterns) if patterns else np.zeros(0, dtype=np.int64)
+    owner = np.repeat(np.arange(len(patterns)), sizes)
+    events = np.bincount(owner, weights=codes & 1, minlength=len(patterns)).astype(np.int64)
+    days = np.bincount(owner, weights=codes >> 1, minlength=len(patterns)).astype(np.int64)
+    at_risk = days + sizes
     n, k = int(weights @ sizes), int(weights @ events)
     # patient-robust where a patient has several episodes, plain Wilson otherwise
     _, low, high = pattern_wilson(events, sizes, weights, clustered=bool((sizes > 1).any()))
