@@ -511,13 +511,15 @@ def _influence_sums(
     hazard = np.stack([steps[name][0] for name in names]) if names else np.zeros((0, 1))
     step = np.stack([steps[name][1] for name in names]) if names else np.zeros((0, 1))
     r, e = _records(paths, model, settings, no_rebound)
-    influence = -np.cumsum((e - r * hazard[codes]) * step[codes], axis=1)
+    # days first: the same sums in the same order, over contiguous rows
+    terms = np.ascontiguousarray(((e - r * hazard[codes]) * step[codes]).T)
+    influence = -np.cumsum(terms, axis=0)
     # a patient's episodes of one type are one cluster: their influences add up
     patients = paths["patient"].to_numpy(dtype=np.int64)
     base = int(patients.max()) + 1 if len(patients) else 1
     clusters, found = pd.factorize(codes * base + patients)
     totals = np.stack(
-        [np.bincount(clusters, weights=c, minlength=len(found)) for c in influence.T], axis=1
+        [np.bincount(clusters, weights=c, minlength=len(found)) for c in influence], axis=1
     )
     of_cluster = np.asarray(found, dtype=np.int64) // base
     return _sums_by_type(of_cluster, names, totals**2)

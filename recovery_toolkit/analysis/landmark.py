@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -153,24 +154,55 @@ def _derived(cohort: pd.DataFrame, day: int) -> pd.DataFrame:
     return out
 
 
-def _fit(cohort: pd.DataFrame, exposure: str) -> dict[str, float]:
-    """One stratified Cox model: HR per 1.0 of ``exposure`` with its robust 95 % CI and p."""
-    adjust = ["baseline_soreness", "mean_soreness_before", "last_soreness_before"]
-    rows = cohort.dropna(subset=[exposure, *adjust])
-    empty = {"episodes": len(rows), "events": int(rows["resolved"].sum())}
+#: The adjustments of every landmark model (soreness at baseline and before the landmark).
+_ADJUST = ["baseline_soreness", "mean_soreness_before", "last_soreness_before"]
+
+
+@dataclass(frozen=True)
+class _Cohort:
+    """The landmark cohort as arrays, read once for the models of every item: outcome,
+    adjustments (rows with all of them), treatment type and patient (as codes)."""
+
+    time: np.ndarray
+    resolved: np.ndarray
+    adjust: np.ndarray
+    adjusted: np.ndarray
+    types: np.ndarray
+    patients: np.ndarray
+
+    @classmethod
+    def of(cls, cohort: pd.DataFrame) -> _Cohort:
+        adjust = cohort[_ADJUST].to_numpy(dtype=float)
+        return cls(
+            time=cohort["time_from_landmark"].to_numpy(dtype=float),
+            resolved=cohort["resolved"].to_numpy(dtype=bool),
+            adjust=adjust,
+            adjusted=~np.isnan(adjust).any(axis=1),
+            types=pd.factorize(cohort["treatment_type"])[0],
+            patients=pd.factorize(cohort["patient_id"])[0],
+        )
+
+
+def _fit(cohort: _Cohort, exposure: np.ndarray, name: str) -> dict[str, float]:
+    """One stratified Cox model: HR per 1.0 of ``exposure`` with its robust 95 % CI and p,
+    on the episodes with the exposure and every adjustment."""
+    rows = cohort.adjusted & ~np.isnan(exposure)
+    resolved = cohort.resolved[rows]
+    empty = {"episodes": int(rows.sum()), "events": int(resolved.sum())}
     nan = dict.fromkeys(("hr", "ci_low", "ci_high", "p_value"), np.nan)
-    if empty["events"] < 2 or rows[exposure].nunique() < 2:
+    if empty["events"] < 2 or len(np.unique(exposure[rows])) < 2:
         return empty | nan
     fit = fit_cox(
-        rows["time_from_landmark"].to_numpy(dtype=float),
-        rows["resolved"].to_numpy(dtype=float),
-        rows[[exposure, *adjust]].to_numpy(dtype=float),
-        rows["treatment_type"].to_numpy(),
-        rows["patient_id"].to_numpy(),
+        cohort.time[rows],
+        resolved.astype(float),
+        # column by column in memory, as a frame's values are: BLAS then adds in one order
+        np.asfortranarray(np.column_stack([exposure[rows], cohort.adjust[rows]])),
+        cohort.types[rows],
+        cohort.patients[rows],
     )
     if fit is None:
         warnings.warn(
-            f"the landmark Cox model of {exposure} did not converge: no hazard ratio",
+            f"the landmark Cox model of {name} did not converge: no hazard ratio",
             RecoveryToolkitWarning,
             stacklevel=3,
         )
@@ -212,7 +244,11 @@ def adherence_landmark(episodes: pd.DataFrame, settings: Settings | None = None)
             stacklevel=2,
         )
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in _COLUMNS})
-    rows = [{"item": item, **_fit(cohort, item)} for item in (*ADHERENCE_ITEMS, "score")]
+    arrays = _Cohort.of(cohort)
+    rows = [
+        {"item": item, **_fit(arrays, cohort[item].to_numpy(dtype=float), item)}
+        for item in (*ADHERENCE_ITEMS, "score")
+    ]
     table = pd.DataFrame(rows)
     items = table["item"] != "score"
     p = table.loc[items, "p_value"].to_numpy(dtype=float)

@@ -35,9 +35,10 @@ __all__ = [
 #: Decimals the adherence score is counted to for its median and quartiles (shown to 2).
 SCORE_DECIMALS = 4
 
-#: The episode-table columns Table 1 reads.
+#: A column of patient codes, added to a narrow copy of the episode table.
+_PATIENT = "__patient"
+#: The episode-table columns Table 1 reads (besides the patients, coded once).
 _READS = [
-    "patient_id",
     "site",
     "baseline_soreness",
     "days_logged",
@@ -153,15 +154,18 @@ def table_one_tallies(
     [1]
     """
     slots = window_slots(episodes, settings)  # the thresholds enter when combined
-    rows = [_tallies(str(name), part, slots) for name, part in groups(episodes, by, _READS)]
+    # patients coded once: a group's patients are its distinct codes
+    coded = episodes.assign(**{_PATIENT: pd.factorize(episodes["patient_id"])[0]})
+    reads = [*_READS, _PATIENT]
+    rows = [_tallies(str(name), part, slots) for name, part in groups(coded, by, reads)]
     columns = ["group", "measure", "key", "value", "count"]
     if not rows or episodes[by].isna().any():  # overall holds episodes without a group too
-        rows.append(_tallies("overall", episodes, slots))
+        rows.append(_tallies("overall", coded, slots))
     else:  # overall: the groups' tallies added up, but a patient is one patient
         stacked = pd.concat(rows, ignore_index=True)
         total = stacked.groupby(["measure", "key", "value"], sort=False)["count"].sum()
         overall = total.reset_index().assign(group="overall")
-        patients = episodes["patient_id"].nunique()
+        patients = _distinct(coded[_PATIENT])
         overall.loc[overall["measure"].eq("patients").to_numpy(), "count"] = patients
         rows.append(overall)
     table = pd.concat(rows, ignore_index=True)
@@ -175,7 +179,7 @@ def _tallies(group: str, e: pd.DataFrame, slots: int) -> pd.DataFrame:
     sore = in_population(e, "sore").to_numpy() if "population" in e else np.ones(len(e), bool)
     counts = {
         "episodes": len(e),
-        "patients": e["patient_id"].nunique(),
+        "patients": _distinct(e[_PATIENT]),
         "no_reaction": int(in_population(e, "no_reaction").sum()),
         "baseline_missing": int(in_population(e, "baseline_missing").sum()),
         "sore": int(sore.sum()),
@@ -208,6 +212,12 @@ def _tallies(group: str, e: pd.DataFrame, slots: int) -> pd.DataFrame:
             )
         )
     return pd.concat(frames, ignore_index=True).assign(group=group)
+
+
+def _distinct(codes: pd.Series) -> int:
+    """The number of distinct codes, leaving out missing values (code −1)."""
+    values = codes.to_numpy()
+    return len(np.unique(values[values >= 0]))
 
 
 def table_one_from_tallies(
