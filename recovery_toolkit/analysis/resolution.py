@@ -208,7 +208,7 @@ def resolution_counts(
     path, last, cohort = follow_up(episodes, s) if daily is None else daily  # once, not per group
     numbered = episodes.assign(**{_ROW: np.arange(len(episodes))})
     patients = patient_codes(episodes)  # once: a group's patients are its rows' codes
-    reads = ["population", "time", "resolved", "last_day", "patient_id", _ROW]
+    reads = ["population", "time", "resolved", "last_day", _ROW]
     for group, part in groups(numbered, by, reads):
         populations = _populations(part)
         for measure in _POPULATIONS:
