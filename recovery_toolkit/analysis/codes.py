@@ -29,7 +29,9 @@ def sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     >>> codes.tolist(), names.tolist()
     ([1, -1, 0], ['a', 'b'])
     """
-    if not isinstance(column.dtype, pd.CategoricalDtype):
+    dtype = column.dtype
+    text = isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(dtype.categories)
+    if not text:  # other categories (dates, numbers) are written as text row by row
         codes, names = pd.factorize(column.astype("str"), sort=True)
         return codes.astype(np.int64), names
     categories = pd.Index(column.cat.categories.astype("str"))

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
@@ -173,10 +174,13 @@ def _labels(column: pd.Series) -> np.ndarray:
 
 
 def _soreness(paths: pd.DataFrame, width: int) -> np.ndarray:
-    """The last observed soreness of each path and day (read once per part; not to be
-    written to)."""
-    columns = [_path_column(d) for d in range(width)]
-    return _LAST_PART.get(paths, ("soreness", width), lambda: paths[columns].to_numpy(np.int64))
+    """:func:`_soreness_of` the part, read once for the IPCW passes (not to be written to)."""
+    return _LAST_PART.get(paths, ("soreness", width), lambda: _soreness_of(paths, width))
+
+
+def _soreness_of(paths: pd.DataFrame, width: int) -> np.ndarray:
+    """The last observed soreness of each path and day."""
+    return paths[[_path_column(d) for d in range(width)]].to_numpy(dtype=np.int64)
 
 
 def _person_days(paths: pd.DataFrame, settings: Settings) -> dict[str, np.ndarray]:
@@ -251,10 +255,10 @@ def dropout_counts(paths: pd.DataFrame, settings: Settings | None = None) -> pd.
     """
     s = resolve(settings)
     width = s.window_days + 1
-    types, names = _types(paths)
+    types, names = _type_codes(paths)  # read afresh: only the IPCW passes share a memo
     keys = (types[:, None] * width + np.arange(width)) * _SCORES
-    keys = keys + _soreness(paths, width)
-    grid = _person_days(paths, s)
+    keys = keys + _soreness_of(paths, width)
+    grid = _grid(paths, s)
     size = len(names) * width * _SCORES
     at_risk = np.bincount(keys[grid["at_risk"]], minlength=size)
     days = np.bincount(keys[grid["modelled"]], minlength=size)
@@ -443,9 +447,10 @@ def _records(
 
 
 class _LastPart:
-    """What is derived from the last paths frame seen (its type codes, soreness, person-day
-    indicators, weights and weighted records), so that the three passes over a part held in
-    memory (the in-memory path) make each once. Held for the identity of the paths frame
+    """What the IPCW passes derive from the last paths frame seen (its type codes, soreness,
+    person-day indicators, weights and weighted records), so that the three passes over a part
+    held in memory (the in-memory path) make each once (:func:`dropout_counts`, public, reads
+    its frame afresh). Held for the identity of the paths frame
     (held weakly) and of the other inputs of each value (held, so that their identity cannot
     pass to another); a part read again from storage (DuckDB, Spark) is a new frame, so its
     values are simply made again (and a frame's values go when the frame goes)."""
@@ -453,20 +458,23 @@ class _LastPart:
     def __init__(self) -> None:
         self._paths: weakref.ref[pd.DataFrame] | None = None
         self._values: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
+        self._lock = threading.RLock()  # one thread at a time; a value may ask for another
 
     def get(self, paths: pd.DataFrame, inputs: tuple[object, ...], make: Callable[[], Any]) -> Any:
         """The value made from ``paths`` and ``inputs`` (compared by identity) by ``make``."""
-        if self._paths is None or self._paths() is not paths:
-            self._paths, self._values = weakref.ref(paths, self._forget), {}
-        key = tuple(id(x) for x in inputs)
-        if key not in self._values:
-            self._values[key] = (inputs, make())  # the inputs held: their ids stay theirs
-        return self._values[key][1]
+        with self._lock:
+            if self._paths is None or self._paths() is not paths:
+                self._paths, self._values = weakref.ref(paths, self._forget), {}
+            key = tuple(id(x) for x in inputs)
+            if key not in self._values:
+                self._values[key] = (inputs, make())  # the inputs held: their ids stay theirs
+            return self._values[key][1]
 
     def _forget(self, gone: weakref.ref[pd.DataFrame]) -> None:
         """The paths frame is gone: so are its values."""
-        if self._paths is gone:
-            self._paths, self._values = None, {}
+        with self._lock:
+            if self._paths is gone:
+                self._paths, self._values = None, {}
 
 
 _LAST_PART = _LastPart()

@@ -200,6 +200,11 @@ def episode_table(
 def _soreness_by_day(r: _Rows, window_days: int) -> list[pd.arrays.IntegerArray]:
     """Each day's soreness of every episode (missing where not logged): the daily path that
     the drop-out model and the landmark analyses read, whatever engine built the table."""
+    if len(r.sore) and not 0 <= int(r.sore.min()) <= int(r.sore.max()) <= 127:
+        raise ValueError(
+            f"episode_table: soreness must be a score from 0 to 10 (found {int(r.sore.min())}"
+            f" to {int(r.sore.max())}); read the file with load_logs, which checks it"
+        )
     grid = np.full((len(r.starts), window_days + 1), -1, dtype=np.int64)
     grid[r.e, r.day] = r.sore
     days_first = np.ascontiguousarray(grid.T)

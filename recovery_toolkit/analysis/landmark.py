@@ -161,7 +161,7 @@ _ADJUST = ["baseline_soreness", "mean_soreness_before", "last_soreness_before"]
 @dataclass(frozen=True)
 class _Cohort:
     """The landmark cohort as arrays, read once for the models of every item: outcome,
-    adjustments (rows with all of them), treatment type and patient (as codes)."""
+    adjustments (rows with all of them), treatment type and patient."""
 
     time: np.ndarray
     resolved: np.ndarray
@@ -178,8 +178,8 @@ class _Cohort:
             resolved=cohort["resolved"].to_numpy(dtype=bool),
             adjust=adjust,
             adjusted=~np.isnan(adjust).any(axis=1),
-            types=pd.factorize(cohort["treatment_type"])[0],
-            patients=pd.factorize(cohort["patient_id"])[0],
+            types=cohort["treatment_type"].to_numpy(),  # as labels: the model codes them
+            patients=cohort["patient_id"].to_numpy(),
         )
 
 
