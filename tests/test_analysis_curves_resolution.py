@@ -315,3 +315,11 @@ def test_review_alerts_leave_out_episodes_without_a_reaction():
     alerts = analysis.alerts(logs)
     stopped = alerts.loc[alerts["reason"] == "stopped_logging", "episode_id"].tolist()
     assert stopped == ["sore"]
+
+
+def test_episode_table_names_a_soreness_that_is_no_score():
+    """Logs that never went through load_logs: a soreness of 200 is an error that says where
+    it is checked, never a wrapped-around number."""
+    logs = make_logs({"id": "a", "soreness": [6, 200]})
+    with pytest.raises(ValueError, match="soreness must be a score from 0 to 10.*load_logs"):
+        analysis.episode_table(logs)

@@ -4,9 +4,10 @@ IPCW correcting the bias of Kaplan-Meier when sore patients stop logging (known 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from recovery_toolkit import analysis
+from recovery_toolkit import Settings, analysis, generate_logs
 from recovery_toolkit.analysis.dropout import resolution_milestones
 from recovery_toolkit.scenarios import dropout_scenario
 
@@ -136,3 +137,18 @@ def test_patients_with_several_episodes_widen_intervals_where_they_must():
     assert robust.loc[key, "resolved"] == alone.loc[key, "resolved"]
     width = robust.loc[key, "ci_high"] - robust.loc[key, "ci_low"]
     assert width > 1.2 * (alone.loc[key, "ci_high"] - alone.loc[key, "ci_low"])
+
+
+def test_dropout_counts_read_the_paths_as_they_are_now():
+    """Only the IPCW passes share what they derive from a paths frame: counting a frame
+    edited in place gives what counting a fresh copy gives."""
+    from recovery_toolkit.analysis.dropout import dropout_counts, dropout_paths
+
+    settings = Settings()
+    eps = analysis.episode_table(generate_logs(300, rng=3), settings)
+    paths = dropout_paths(eps, settings)
+    before = dropout_counts(paths, settings)
+    paths["s3"] = np.int8(0)
+    after = dropout_counts(paths, settings)
+    assert not after.equals(before)
+    pd.testing.assert_frame_equal(after, dropout_counts(paths.copy(), settings))
