@@ -320,6 +320,7 @@ def test_review_alerts_leave_out_episodes_without_a_reaction():
 def test_episode_table_names_a_soreness_that_is_no_score():
     """Logs that never went through load_logs: a soreness of 200 is an error that says where
     it is checked, never a wrapped-around number."""
-    logs = make_logs({"id": "a", "soreness": [6, 200]})
+    logs = make_logs({"id": "a", "soreness": [6, 5]})
+    logs.loc[1, "soreness"] = 200  # after the contract's check
     with pytest.raises(ValueError, match="soreness must be a score from 0 to 10.*load_logs"):
         analysis.episode_table(logs)
