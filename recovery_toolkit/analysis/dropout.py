@@ -42,7 +42,6 @@ import patsy
 import statsmodels.api as sm
 
 from ..errors import RecoveryToolkitWarning
-from ..schemas import EpisodeTable
 from .clustering import (
     loglog_band,
     patient_codes,
@@ -59,7 +58,6 @@ from .resolution import (
     pattern_groups,
     resolution_counts,
     resolution_km,
-    sore_episodes,
     sore_mask,
 )
 from .settings import Settings, resolve
@@ -137,15 +135,10 @@ def dropout_paths(
     """
     s = resolve(settings)
     width = s.window_days + 1
-    reads = ["population", "treatment_type", "patient_id", "time", "resolved", "last_day"]
-    reads += [EpisodeTable.soreness_on(d) for d in range(width)]
-    if daily is None:
-        sore = sore_episodes(episodes[[c for c in reads if c in episodes.columns]])
-        path, last, cohort = follow_up(sore, s)
-    else:
-        mask = sore_mask(episodes)
-        sore = episodes.loc[mask, [c for c in reads[:6] if c in episodes.columns]]
-        path, last, cohort = (values[mask] for values in daily)
+    mask = sore_mask(episodes)
+    reads = ["treatment_type", "patient_id", "time", "resolved"]
+    sore = episodes.loc[mask, [c for c in reads if c in episodes.columns]]
+    path, last, cohort = (v[mask] for v in (follow_up(episodes, s) if daily is None else daily))
     soreness = (
         np.nan_to_num(_last_observed(path)).astype(np.int8)
         if len(sore)
